@@ -1,0 +1,230 @@
+"""pynamodb models: the tables of ARCHITECTURE.md section 4.
+
+Table names come from the environment (see :mod:`edgex.resources`) and are bound
+on first use by :func:`bind`, never at import time.
+
+Key design, so that what is read together is keyed together:
+- ``targets``: hash ``deployment_id``, range ``sk``. A target is ``t#<target_id>``;
+  the hostname claim of a deployment is ``h#<hostname, lower-case>`` in the same
+  partition, so enrollment is one transaction over one partition plus the
+  deployment item.
+- ``logs``: hash ``target_key`` (``<deployment_id>#<target_id>``), range ``seq``
+  (time-ordered); GSI ``by_deployment`` gives a deployment's recent feed; TTL ``ttl``.
+- ``config``: hash ``pk``, range ``sk``: settings, wrapper templates and their change
+  log, id counters.
+- ``audit``: hash ``stream`` (one per month), range ``seq``, newest first.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    JSONAttribute,
+    ListAttribute,
+    MapAttribute,
+    NumberAttribute,
+    TTLAttribute,
+    UnicodeAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+from edgex import config
+
+
+class _Meta:
+    table_name = "unbound"  # replaced by bind()
+    region: str | None = None
+
+
+class ScriptModel(Model):
+    class Meta(_Meta):
+        pass
+
+    script_id = NumberAttribute(hash_key=True)
+    name = UnicodeAttribute()
+    type = UnicodeAttribute()  # bash | powershell
+    description = UnicodeAttribute(default="")
+    version = UnicodeAttribute()  # semver of the latest version
+    version_no = NumberAttribute()  # 1-based count of versions
+    checksum = UnicodeAttribute()  # SHA-256 hex of the latest content
+    size = NumberAttribute()
+    s3_key = UnicodeAttribute()
+    s3_version_id = UnicodeAttribute()
+    created_by = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+    deleted = BooleanAttribute(default=False)
+    live_deployments = NumberAttribute(default=0)
+
+
+class ScriptVersionModel(Model):
+    class Meta(_Meta):
+        pass
+
+    script_id = NumberAttribute(hash_key=True)
+    version_no = NumberAttribute(range_key=True)
+    version = UnicodeAttribute()
+    checksum = UnicodeAttribute()
+    size = NumberAttribute()
+    s3_version_id = UnicodeAttribute()
+    created_by = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+    findings = JSONAttribute(null=True)  # static audit findings of this content
+
+
+class DeploymentModel(Model):
+    class Meta(_Meta):
+        pass
+
+    deployment_id = NumberAttribute(hash_key=True)
+    script_id = NumberAttribute()
+    script_name = UnicodeAttribute()
+    script_type = UnicodeAttribute()
+    name = UnicodeAttribute()
+    description = UnicodeAttribute(default="")
+    master_token_hash = UnicodeAttribute()
+    status = UnicodeAttribute()  # active | cancelled | expired
+    kill_reason = UnicodeAttribute(null=True)
+    expires_at = UnicodeAttribute(null=True)  # ISO-8601 UTC; None = permanent
+    expected_machines = NumberAttribute()
+    max_runs = NumberAttribute()  # pinned from the platform setting at creation
+    script_version = UnicodeAttribute()
+    script_checksum = UnicodeAttribute()
+    s3_key = UnicodeAttribute()
+    s3_version_id = UnicodeAttribute()
+    wrapper_snapshot = UnicodeAttribute()
+    enrolled_count = NumberAttribute(default=0)
+    running_count = NumberAttribute(default=0)
+    completed_count = NumberAttribute(default=0)
+    failed_count = NumberAttribute(default=0)
+    expired_count = NumberAttribute(default=0)
+    created_by = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+
+
+class TargetModel(Model):
+    class Meta(_Meta):
+        pass
+
+    deployment_id = NumberAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)  # t#<target_id>
+    target_id = UnicodeAttribute()
+    hostname = UnicodeAttribute()
+    machine_id = UnicodeAttribute()
+    token_hash = UnicodeAttribute()
+    status = UnicodeAttribute()  # enrolled | running | completed | failed | expired
+    run_count = NumberAttribute(default=0)
+    geo = MapAttribute(default=dict)  # country, city, region, latitude, longitude, time_zone
+    enrolled_at = UnicodeAttribute()
+    started_at = UnicodeAttribute(null=True)
+    completed_at = UnicodeAttribute(null=True)
+    last_seen_at = UnicodeAttribute()
+    exit_code = NumberAttribute(null=True)
+
+
+class HostnameClaimModel(Model):
+    """Same table as TargetModel: the claim of a hostname within a deployment."""
+
+    class Meta(_Meta):
+        pass
+
+    deployment_id = NumberAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)  # h#<hostname lower-case>
+    target_id = UnicodeAttribute()
+
+
+class DeploymentFeedIndex(GlobalSecondaryIndex["LogModel"]):
+    class Meta:
+        index_name = "by_deployment"
+        projection = AllProjection()
+
+    deployment_id = NumberAttribute(hash_key=True)
+    seq = UnicodeAttribute(range_key=True)
+
+
+class LogModel(Model):
+    class Meta(_Meta):
+        pass
+
+    target_key = UnicodeAttribute(hash_key=True)  # <deployment_id>#<target_id>
+    seq = UnicodeAttribute(range_key=True)  # <iso time>#<run>#<n>: time-ordered
+    deployment_id = NumberAttribute()
+    target_id = UnicodeAttribute()
+    hostname = UnicodeAttribute()
+    status = UnicodeAttribute()
+    message = UnicodeAttribute()
+    step = UnicodeAttribute(null=True)
+    timestamp = UnicodeAttribute()
+    ttl = TTLAttribute(null=True)
+    by_deployment = DeploymentFeedIndex()
+
+
+class ConfigModel(Model):
+    class Meta(_Meta):
+        pass
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    value = JSONAttribute(null=True)
+    counter = NumberAttribute(null=True)
+    updated_at = UnicodeAttribute(null=True)
+    updated_by = UnicodeAttribute(null=True)
+
+
+class AuditModel(Model):
+    class Meta(_Meta):
+        pass
+
+    stream = UnicodeAttribute(hash_key=True)  # audit#<yyyy-mm>
+    seq = UnicodeAttribute(range_key=True)  # <iso time>#<random>
+    actor = UnicodeAttribute()
+    actor_role = UnicodeAttribute()
+    action = UnicodeAttribute()
+    outcome = UnicodeAttribute()
+    ids = MapAttribute(default=dict)  # before/after ids involved
+    details = JSONAttribute(null=True)
+    timestamp = UnicodeAttribute()
+
+
+TABLE_MODELS: dict[str, tuple[type[Model], ...]] = {
+    "scripts": (ScriptModel,),
+    "script_versions": (ScriptVersionModel,),
+    "deployments": (DeploymentModel,),
+    "targets": (TargetModel, HostnameClaimModel),
+    "logs": (LogModel,),
+    "config": (ConfigModel,),
+    "audit": (AuditModel,),
+}
+
+_bound: set[str] = set()
+
+
+def bind(*logical: str) -> None:
+    """Point the models of the given tables at their physical tables (idempotent).
+
+    Handlers bind only the tables their route may touch, so a function deployed
+    without a table's variable cannot reach it by accident.
+    """
+    for name in logical or tuple(TABLE_MODELS):
+        if name in _bound:
+            continue
+        physical = config.table_name(name)
+        for model in TABLE_MODELS[name]:
+            model.Meta.table_name = physical
+            model.Meta.region = config.region()
+            model._connection = None
+        _bound.add(name)
+
+
+def unbind_all() -> None:
+    """Forget bindings (tests that switch environments)."""
+    _bound.clear()
+
+
+def attrs(item: Model) -> dict[str, Any]:
+    """A model's attributes as plain JSON-ready values."""
+    return item.to_simple_dict()

@@ -1,0 +1,40 @@
+"""The one source of resource names, shared by the CDK app, the local server and tests.
+
+Each logical table or bucket name maps to the environment variable that carries its
+physical name at run time. Lambda functions get only the variables of the resources
+their route uses (see ``lambdas/manifest.py``), so a missing variable is a wiring
+error and fails loudly in :mod:`edgex.config`.
+"""
+
+from __future__ import annotations
+
+TABLES: tuple[str, ...] = (
+    "scripts",
+    "script_versions",
+    "deployments",
+    "targets",
+    "logs",
+    "config",
+    "audit",
+)
+BUCKETS: tuple[str, ...] = ("scripts",)
+
+
+def table_env(name: str) -> str:
+    """Environment variable holding the physical name of table ``name``."""
+    return f"EDGEX_TABLE_{name.upper()}"
+
+
+def bucket_env(name: str) -> str:
+    """Environment variable holding the physical name of bucket ``name``."""
+    return f"EDGEX_BUCKET_{name.upper()}"
+
+
+# Settings a deployed function reads, beside the resource names.
+ENV_PUBLIC_URL = "EDGEX_PUBLIC_URL"  # base URL agents and one-liners use (CloudFront)
+ENV_OIDC_ISSUER = "EDGEX_OIDC_ISSUER"
+ENV_OIDC_AUDIENCE = "EDGEX_OIDC_AUDIENCE"  # app client id (Cognito) or audience
+ENV_OIDC_JWKS_URL = "EDGEX_OIDC_JWKS_URL"  # optional: defaults to <issuer>/.well-known/jwks.json
+ENV_OIDC_GROUPS_CLAIM = "EDGEX_OIDC_GROUPS_CLAIM"  # optional: defaults to cognito:groups
+ENV_LOG_RETENTION_DAYS = "EDGEX_LOG_RETENTION_DAYS"
+ENV_AI_MODEL_ID = "EDGEX_AI_MODEL_ID"
