@@ -22,7 +22,6 @@ from typing import Any
 from pynamodb.attributes import (
     BooleanAttribute,
     JSONAttribute,
-    ListAttribute,
     MapAttribute,
     NumberAttribute,
     TTLAttribute,
@@ -39,11 +38,49 @@ class _Meta:
     region: str | None = None
 
 
+class NewestFirstIndex(GlobalSecondaryIndex[Any]):
+    """Lists a table newest first: constant ``kind`` partition, id as sort key.
+    Admin-rate writes only, so the single partition is never hot."""
+
+    class Meta:
+        index_name = "by_kind"
+        projection = AllProjection()
+
+
+class DeploymentsByScript(GlobalSecondaryIndex["DeploymentModel"]):
+    """Which deployments pin a script (refusing to delete a script in use)."""
+
+    class Meta:
+        index_name = "by_script"
+        projection = AllProjection()
+
+    script_id = NumberAttribute(hash_key=True)
+    deployment_id = NumberAttribute(range_key=True)
+
+
+class ScriptsNewestFirst(NewestFirstIndex):
+    class Meta(NewestFirstIndex.Meta):
+        pass
+
+    kind = UnicodeAttribute(hash_key=True)
+    script_id = NumberAttribute(range_key=True)
+
+
+class DeploymentsNewestFirst(NewestFirstIndex):
+    class Meta(NewestFirstIndex.Meta):
+        pass
+
+    kind = UnicodeAttribute(hash_key=True)
+    deployment_id = NumberAttribute(range_key=True)
+
+
 class ScriptModel(Model):
     class Meta(_Meta):
         pass
 
     script_id = NumberAttribute(hash_key=True)
+    kind = UnicodeAttribute(default="script")
+    by_kind = ScriptsNewestFirst()
     name = UnicodeAttribute()
     type = UnicodeAttribute()  # bash | powershell
     description = UnicodeAttribute(default="")
@@ -57,7 +94,7 @@ class ScriptModel(Model):
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
     deleted = BooleanAttribute(default=False)
-    live_deployments = NumberAttribute(default=0)
+    deployments_total = NumberAttribute(default=0)  # bumped by every deployment create
 
 
 class ScriptVersionModel(Model):
@@ -80,6 +117,9 @@ class DeploymentModel(Model):
         pass
 
     deployment_id = NumberAttribute(hash_key=True)
+    kind = UnicodeAttribute(default="deployment")
+    by_kind = DeploymentsNewestFirst()
+    by_script = DeploymentsByScript()
     script_id = NumberAttribute()
     script_name = UnicodeAttribute()
     script_type = UnicodeAttribute()

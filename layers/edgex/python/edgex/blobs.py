@@ -1,0 +1,54 @@
+"""Script bodies in S3 (bucket versioning on): every write is a new version, and
+deployments pin the version id they run."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from edgex import config
+from edgex.storage import storage_errors
+
+_client: Any = None
+
+
+def client() -> Any:
+    """The S3 client, created on first use and reused across invocations."""
+    global _client
+    if _client is None:
+        import boto3
+
+        _client = boto3.client("s3", region_name=config.region())
+    return _client
+
+
+def reset_client() -> None:
+    global _client
+    _client = None
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def script_key(script_id: int) -> str:
+    return f"scripts/{script_id}"
+
+
+def put(key: str, data: bytes) -> str:
+    """Store ``data`` at ``key``; returns the new S3 version id."""
+    with storage_errors():
+        answer = client().put_object(
+            Bucket=config.bucket_name("scripts"),
+            Key=key,
+            Body=data,
+            ContentType="text/plain; charset=utf-8",
+            ChecksumAlgorithm="SHA256",
+        )
+    return str(answer["VersionId"])
+
+
+def get(key: str, version_id: str) -> bytes:
+    with storage_errors():
+        answer = client().get_object(Bucket=config.bucket_name("scripts"), Key=key, VersionId=version_id)
+        return bytes(answer["Body"].read())

@@ -1,0 +1,26 @@
+"""Time in one format: ISO-8601 UTC with milliseconds, sortable as text."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def now_iso() -> str:
+    return iso(now())
+
+
+def in_hours(hours: int) -> str:
+    return iso(now() + timedelta(hours=hours))
+
+
+def is_past(stamp: str | None) -> bool:
+    """True when ``stamp`` (as written by :func:`iso`) lies in the past; None never expires."""
+    return stamp is not None and stamp <= now_iso()

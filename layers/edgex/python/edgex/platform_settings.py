@@ -1,0 +1,175 @@
+"""Platform settings (re-run limits, log retention, AI model, map tiles) and the
+stored wrapper templates with their change log, all in the ``config`` table.
+
+Settings have documented defaults: an untouched platform works out of the box.
+Stored values are merged over the defaults, so a new setting needs no migration.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from typing import Any
+
+from edgex import clock, config, resources
+from edgex.errors import NotFound, ValidationFailed
+from edgex.models import ConfigModel
+from edgex.storage import storage_errors
+
+SETTINGS_KEY = ("settings", "platform")
+DEFAULT_AI_MODEL = "qwen.qwen3-coder-30b-a3b-v1:0"
+
+# Region hubs for the map: CloudFront gives no edge id to the origin, so the hub is
+# the API's own AWS Region.
+REGION_COORDS: dict[str, tuple[float, float]] = {
+    "us-east-1": (38.9, -77.4), "us-east-2": (40.0, -83.0), "us-west-1": (37.4, -121.9),
+    "us-west-2": (45.8, -119.7), "ca-central-1": (45.5, -73.6), "sa-east-1": (-23.5, -46.6),
+    "eu-west-1": (53.3, -6.3), "eu-west-2": (51.5, -0.1), "eu-west-3": (48.9, 2.4),
+    "eu-central-1": (50.1, 8.7), "eu-central-2": (47.4, 8.5), "eu-north-1": (59.3, 18.1),
+    "eu-south-1": (45.5, 9.2), "ap-northeast-1": (35.7, 139.7), "ap-northeast-2": (37.6, 127.0),
+    "ap-southeast-1": (1.3, 103.8), "ap-southeast-2": (-33.9, 151.2), "ap-south-1": (19.1, 72.9),
+    "me-central-1": (25.2, 55.3), "af-south-1": (-33.9, 18.4),
+}
+
+
+def defaults() -> dict[str, Any]:
+    region = config.region()
+    lat, lon = REGION_COORDS.get(region, (0.0, 0.0))
+    return {
+        "max_runs": {"bash": 3, "powershell": 3},
+        "log_retention_days": 30,
+        "ai_model_id": os.environ.get(resources.ENV_AI_MODEL_ID) or DEFAULT_AI_MODEL,
+        "map_tiles": {
+            "url": "https://{s}.basemaps.cartocdn.com/dark_all/{z}/{x}/{y}{r}.png",
+            "attribution": "© OpenStreetMap contributors © CARTO",
+        },
+        "hub": {"region": region, "latitude": lat, "longitude": lon},
+    }
+
+
+def merged(stored: dict[str, Any] | None) -> dict[str, Any]:
+    result = defaults()
+    for key, value in (stored or {}).items():
+        if isinstance(value, dict) and isinstance(result.get(key), dict):
+            result[key] = {**result[key], **value}
+        else:
+            result[key] = value
+    return result
+
+
+def from_item(item: ConfigModel | None) -> dict[str, Any]:
+    return merged(item.value if item is not None else None)
+
+
+def get() -> dict[str, Any]:
+    with storage_errors():
+        try:
+            item = ConfigModel.get(*SETTINGS_KEY, consistent_read=True)
+        except ConfigModel.DoesNotExist:
+            item = None
+    return from_item(item)
+
+
+def update(changes: dict[str, Any], actor: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Apply validated ``changes``; returns (before, after)."""
+    before = get()
+    stored = {k: v for k, v in before.items() if k != "hub"}
+    for key, value in changes.items():
+        if isinstance(value, dict) and isinstance(stored.get(key), dict):
+            stored[key] = {**stored[key], **value}
+        else:
+            stored[key] = value
+    with storage_errors():
+        ConfigModel(*SETTINGS_KEY, value=stored, updated_at=clock.now_iso(), updated_by=actor).save()
+    return before, merged(stored)
+
+
+def max_runs(settings: dict[str, Any], script_type: str) -> int:
+    return int(settings["max_runs"][script_type])
+
+
+# --- wrapper templates -------------------------------------------------------------
+
+WRAPPER_TYPES = {"bash": "bash", "ps1": "powershell"}  # path name -> script type
+
+
+def script_type_of(path_type: str) -> str:
+    try:
+        return WRAPPER_TYPES[path_type]
+    except KeyError:
+        raise ValidationFailed("wrapper type must be bash or ps1") from None
+
+
+def _wrapper_key(script_type: str) -> tuple[str, str]:
+    return (f"wrapper#{script_type}", "current")
+
+
+def wrapper_view(script_type: str, item: ConfigModel | None) -> dict[str, Any]:
+    from edgex import wrappers
+
+    path_type = "ps1" if script_type == "powershell" else "bash"
+    if item is None or item.value is None:
+        return {"type": path_type, "content": wrappers.DEFAULT_WRAPPERS[script_type], "is_default": True,
+                "updated_at": None, "updated_by": None}
+    return {"type": path_type, "content": item.value["content"], "is_default": False,
+            "updated_at": item.updated_at, "updated_by": item.updated_by}
+
+
+def wrapper(script_type: str) -> dict[str, Any]:
+    with storage_errors():
+        try:
+            item = ConfigModel.get(*_wrapper_key(script_type), consistent_read=True)
+        except ConfigModel.DoesNotExist:
+            item = None
+    return wrapper_view(script_type, item)
+
+
+def settings_and_wrapper(script_type: str) -> tuple[dict[str, Any], str]:
+    """Both in one BatchGetItem: what a new deployment pins."""
+    with storage_errors():
+        items = {(i.pk, i.sk): i for i in ConfigModel.batch_get([SETTINGS_KEY, _wrapper_key(script_type)])}
+    return from_item(items.get(SETTINGS_KEY)), wrapper_view(script_type, items.get(_wrapper_key(script_type)))["content"]
+
+
+def set_wrapper(script_type: str, content: str | None, actor: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Replace (content) or reset (None) a wrapper and log the change; returns (before, after)."""
+    from edgex import wrappers
+
+    if content is not None:
+        wrappers.validate_template(script_type, content)
+    before = wrapper(script_type)
+    now = clock.now_iso()
+    pk, sk = _wrapper_key(script_type)
+    with storage_errors():
+        if content is None:
+            ConfigModel(pk, sk).delete()
+        else:
+            ConfigModel(pk, sk, value={"content": content}, updated_at=now, updated_by=actor).save()
+        after = wrapper(script_type)
+        ConfigModel(
+            f"wrapperlog#{script_type}", f"{now}#{os.urandom(4).hex()}",
+            value={"action": "reset" if content is None else "update", "size_before": len(before["content"]),
+                   "size_after": len(after["content"])},
+            updated_at=now, updated_by=actor,
+        ).save()
+    return before, after
+
+
+def wrapper_log(script_type: str, limit: int, cursor: dict[str, Any] | None) -> tuple[list[dict[str, Any]], Any]:
+    with storage_errors():
+        page = ConfigModel.query(f"wrapperlog#{script_type}", scan_index_forward=False, limit=limit,
+                                 last_evaluated_key=cursor)
+        items = [
+            {"timestamp": i.updated_at, "actor": i.updated_by, **copy.deepcopy(i.value or {})} for i in page
+        ]
+    return items, page.last_evaluated_key
+
+
+def next_id(kind: str) -> int:
+    """A new integer id for ``kind`` (script, deployment): one atomic counter update."""
+    with storage_errors():
+        item = ConfigModel("counter", kind)
+        item.update(actions=[ConfigModel.counter.add(1)])
+    if item.counter is None:
+        raise NotFound("counter missing")
+    return int(item.counter)
