@@ -39,3 +39,29 @@ def view(item: AuditModel) -> dict[str, Any]:
     return {"id": item.seq, "timestamp": item.timestamp, "actor": item.actor, "role": item.actor_role,
             "action": item.action, "outcome": item.outcome, "ids": dict(item.ids.as_dict() if hasattr(item.ids, "as_dict") else item.ids),
             "details": item.details or {}}
+
+
+def list_page(limit: int, cursor: dict[str, Any] | None) -> tuple[list[dict[str, Any]], Any]:
+    """Newest first across monthly streams: the cursor names the stream it stopped in;
+    an exhausted month continues with the month before, back to the first record."""
+    stream = cursor["stream"]["S"] if cursor else stream_of(clock.now_iso())
+    items: list[dict[str, Any]] = []
+    last: Any = cursor
+    with storage_errors():
+        for _ in range(24):  # at most two years of empty months per page
+            page = AuditModel.query(stream, scan_index_forward=False, limit=limit - len(items),
+                                    last_evaluated_key=last if last and last["stream"]["S"] == stream else None)
+            items += [view(i) for i in page]
+            if page.last_evaluated_key:
+                return items, page.last_evaluated_key
+            if len(items) >= limit:
+                return items, {"stream": {"S": stream}, "seq": {"S": items[-1]["id"]}}
+            stream = _previous(stream)
+            last = None
+    return items, None
+
+
+def _previous(stream: str) -> str:
+    year, month = int(stream[6:10]), int(stream[11:13])
+    year, month = (year - 1, 12) if month == 1 else (year, month - 1)
+    return f"audit#{year:04d}-{month:02d}"

@@ -131,6 +131,7 @@ class DeploymentModel(Model):
     expires_at = UnicodeAttribute(null=True)  # ISO-8601 UTC; None = permanent
     expected_machines = NumberAttribute()
     max_runs = NumberAttribute()  # pinned from the platform setting at creation
+    log_retention_days = NumberAttribute()  # pinned too: feedback needs no settings read
     script_version = UnicodeAttribute()
     script_checksum = UnicodeAttribute()
     s3_key = UnicodeAttribute()

@@ -3,8 +3,9 @@ OpenAPI document. Compiled lazily with fastjsonschema (cheap to import, fast to 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
-from typing import Any, Callable
+from typing import Any
 
 from edgex import limits
 from edgex.errors import ValidationFailed
@@ -80,6 +81,30 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "acknowledge_findings": {"type": "boolean"},
         },
         ["script_id", "name", "expected_machines"],
+    ),
+    "SettingsUpdateRequest": {
+        **_obj(
+            {
+                "max_runs": _obj({t: {"type": "integer", "minimum": 1, "maximum": 1000} for t in SCRIPT_TYPES}, []),
+                "log_retention_days": {"type": "integer", "minimum": 1, "maximum": 3650},
+                "ai_model_id": _text(200, pattern=r"^[A-Za-z0-9._:/-]+$"),
+                "map_tiles": _obj(
+                    {"url": _text(500, pattern=r"^https://[^\s\"'<>]+$"), "attribution": _text(500)}, []
+                ),
+            },
+            [],
+        ),
+        "minProperties": 1,
+    },
+    "WrapperUpdateRequest": _obj({"content": {"type": "string", "minLength": 1, "maxLength": 256 * 1024}}, ["content"]),
+    "AiProcessRequest": _obj(
+        {
+            "mode": {"enum": ["generate", "refactor", "audit", "explain"]},
+            "type": {"enum": SCRIPT_TYPES},
+            "prompt": {"type": "string", "minLength": 1, "maxLength": limits.PROMPT_MAX},
+            "code": {"type": "string", "maxLength": limits.SCRIPT_MAX_BYTES},
+        },
+        ["mode", "type", "prompt"],
     ),
 }
 

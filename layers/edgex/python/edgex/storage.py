@@ -7,8 +7,9 @@ traceback in the logs (never in the response).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from edgex.errors import EdgexError, NotFound, StorageUnavailable
 
@@ -38,6 +39,20 @@ def client_error_code(exc: BaseException) -> str | None:
     return None
 
 
+class ConditionFailed(Exception):
+    """A conditional write did not hold. ``reasons`` has one entry per transaction
+    item (the cancellation code or None); single writes give ``["ConditionalCheckFailed"]``."""
+
+    def __init__(self, reasons: list[str | None]) -> None:
+        super().__init__("condition failed")
+        self.reasons = reasons
+
+
+def _cancellation_reasons(exc: BaseException) -> list[str | None]:
+    reasons = getattr(exc, "cancellation_reasons", None) or []
+    return [getattr(r, "code", None) for r in reasons]
+
+
 @contextmanager
 def storage_errors() -> Iterator[None]:
     from botocore.exceptions import BotoCoreError, ClientError
@@ -49,6 +64,13 @@ def storage_errors() -> Iterator[None]:
         raise
     except (ClientError, PynamoDBException) as exc:
         code = client_error_code(exc)
+        if code == "ConditionalCheckFailedException":
+            raise ConditionFailed(["ConditionalCheckFailed"]) from exc
+        if code == "TransactionCanceledException":
+            reasons = _cancellation_reasons(exc)
+            if "ConditionalCheckFailed" in reasons:
+                raise ConditionFailed(reasons) from exc
+            raise StorageUnavailable() from exc  # conflicts with another transaction, throttling
         if code in _RETRYABLE:
             raise StorageUnavailable() from exc
         if code in ("NoSuchKey", "NoSuchVersion"):
@@ -56,3 +78,49 @@ def storage_errors() -> Iterator[None]:
         raise
     except BotoCoreError as exc:  # connection errors, timeouts
         raise StorageUnavailable() from exc
+
+
+_connection: Any = None
+
+
+def connection() -> Any:
+    """The pynamodb connection transactions run on (created once, reused)."""
+    global _connection
+    if _connection is None:
+        from pynamodb.connection import Connection
+
+        from edgex import config
+
+        _connection = Connection(region=config.region())
+    return _connection
+
+
+def transact(build: Callable[[Any], None]) -> None:
+    """Run one TransactWriteItems built by ``build(tx)``: all or nothing.
+    Raises ConditionFailed (with per-item reasons) or StorageUnavailable."""
+    from pynamodb.transactions import TransactWrite
+
+    with storage_errors(), TransactWrite(connection=connection()) as tx:
+        build(tx)
+
+
+def get_pair(first: tuple[type[Any], tuple[Any, ...]], second: tuple[type[Any], tuple[Any, ...]]) -> tuple[Any, Any]:
+    """Two items of two tables in one consistent BatchGetItem (one round trip).
+    Each argument is (model class, key values); a missing item comes back as None."""
+    request: dict[str, Any] = {}
+    for model, key in (first, second):
+        names = [model._hash_keyname()] + ([model._range_keyname()] if model._range_keyname() else [])
+        attrs = model.get_attributes()
+        serialized = {n: {attrs[n].attr_type: attrs[n].serialize(v)} for n, v in zip(names, key, strict=True)}
+        request[model.Meta.table_name] = {"Keys": [serialized], "ConsistentRead": True}
+    with storage_errors():
+        answer = connection().client.batch_get_item(RequestItems=request)
+    if answer.get("UnprocessedKeys"):
+        raise StorageUnavailable()
+    found = answer.get("Responses", {})
+
+    def one(model: type[Any]) -> Any:
+        rows = found.get(model.Meta.table_name) or []
+        return model.from_raw_data(rows[0]) if rows else None
+
+    return one(first[0]), one(second[0])

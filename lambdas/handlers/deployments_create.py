@@ -1,0 +1,12 @@
+"""POST /v1/admin/deployments: pin a script version; the master token is shown once."""
+
+from edgex import deployments
+from http_api.endpoint import Reply, endpoint
+
+
+@endpoint("deployments_create")
+def handler(req, actor) -> Reply:
+    created = deployments.create(req.json(), actor)
+    return Reply(created, audit_ids={"deployment_id": created["id"], "script_id": created["script_id"],
+                                     "script_version": created["script_version"],
+                                     "findings_acknowledged": created["findings_acknowledged"]})

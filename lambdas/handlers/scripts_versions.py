@@ -1,0 +1,10 @@
+"""GET /v1/admin/scripts/{id}/versions: version history, newest first."""
+
+from edgex import scripts
+from http_api.endpoint import Reply, endpoint, page, page_args
+
+
+@endpoint("scripts_versions")
+def handler(req, actor) -> Reply:
+    limit, cursor = page_args(req, frozenset({"script_id", "version_no"}))
+    return Reply(page(*scripts.versions_page(req.int_param("id"), limit, cursor)))

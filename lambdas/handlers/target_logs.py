@@ -1,0 +1,12 @@
+"""GET /v1/admin/deployments/{id}/targets/{tid}/logs: one machine's log, in order."""
+
+from edgex import deployments, feedback
+from http_api.endpoint import Reply, endpoint, page, page_args
+
+
+@endpoint("target_logs")
+def handler(req, actor) -> Reply:
+    deployment_id, target_id = req.int_param("id"), req.hex_param("tid")
+    deployments.get_target(deployment_id, target_id)
+    limit, cursor = page_args(req, frozenset({"target_key", "seq"}))
+    return Reply(page(*feedback.target_logs(deployment_id, target_id, limit, cursor)))

@@ -1,0 +1,11 @@
+"""GET /v1/admin/deployments/{id}/targets: every machine, paginated."""
+
+from edgex import deployments
+from http_api.endpoint import Reply, endpoint, page, page_args
+
+
+@endpoint("targets_list")
+def handler(req, actor) -> Reply:
+    dep = deployments.get(req.int_param("id"))
+    limit, cursor = page_args(req, frozenset({"deployment_id", "sk"}))
+    return Reply(page(*deployments.targets_page(dep, limit, cursor)))

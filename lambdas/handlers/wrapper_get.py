@@ -1,0 +1,9 @@
+"""GET /v1/admin/wrapper/{type}: the wrapper new deployments will snapshot."""
+
+from edgex import platform_settings
+from http_api.endpoint import Reply, endpoint
+
+
+@endpoint("wrapper_get")
+def handler(req, actor) -> Reply:
+    return Reply(platform_settings.wrapper(platform_settings.script_type_of(req.path_params.get("type", ""))))

@@ -1,0 +1,11 @@
+"""GET /v1/admin/wrapper/{type}/logs: who changed a wrapper, when, by how much."""
+
+from edgex import platform_settings
+from http_api.endpoint import Reply, endpoint, page, page_args
+
+
+@endpoint("wrapper_logs")
+def handler(req, actor) -> Reply:
+    script_type = platform_settings.script_type_of(req.path_params.get("type", ""))
+    limit, cursor = page_args(req, frozenset({"pk", "sk"}))
+    return Reply(page(*platform_settings.wrapper_log(script_type, limit, cursor)))

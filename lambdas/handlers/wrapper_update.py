@@ -1,0 +1,12 @@
+"""PUT /v1/admin/wrapper/{type}: replace a wrapper; running deployments keep theirs."""
+
+from edgex import platform_settings, schemas
+from http_api.endpoint import Reply, endpoint
+
+
+@endpoint("wrapper_update")
+def handler(req, actor) -> Reply:
+    script_type = platform_settings.script_type_of(req.path_params.get("type", ""))
+    body = schemas.validate("WrapperUpdateRequest", req.json())
+    _, after = platform_settings.set_wrapper(script_type, body["content"], actor.username)
+    return Reply(after)

@@ -1,0 +1,145 @@
+"""The one wrapper every handler uses: bind tables, authenticate as the manifest
+says, call the route function, map errors, audit admin mutations, log one line.
+
+A route function takes the request and the authenticated principal and returns a
+:class:`Reply`; it never builds a response or catches a domain error.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aws_lambda_powertools import Logger
+
+from edgex import models
+from edgex.errors import EdgexError, Forbidden, Unauthenticated
+from http_api import errors
+from http_api.request import Request
+from http_api.responses import json_response, text_response
+from manifest import BY_HANDLER, Auth, Route
+
+logger = Logger(service="edgex")
+
+
+@dataclass
+class Reply:
+    body: Any
+    status: int | None = None  # None: the route's ok_status
+    audit_ids: dict[str, Any] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+RouteFn = Callable[[Request, Any], Reply]
+LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+
+def authenticate(route: Route, req: Request) -> Any:
+    """The principal the route's auth kind asks for: a deployment (master token), a
+    (target, deployment) pair (agent token), an Actor (admin JWT), or None."""
+    if route.auth is Auth.NONE:
+        return None
+    token = req.bearer()
+    if token is None:
+        raise Unauthenticated()
+    if route.auth is Auth.MASTER:
+        from edgex import enrollment
+
+        return enrollment.authenticate_master(token)
+    if route.auth is Auth.AGENT:
+        from edgex import agents
+
+        return agents.authenticate(token)
+    from edgex import identity
+
+    actor = identity.verify(token)
+    if not identity.allows(actor, route.role or "admin"):
+        raise Forbidden(f"This action needs the {route.role} role")
+    return actor
+
+
+def _is_audited(route: Route) -> bool:
+    return route.auth is Auth.ADMIN and route.method != "GET" and "audit" in route.tables
+
+
+def _audit(route: Route, actor: Any, req: Request, outcome: str, ids: dict[str, Any]) -> None:
+    from edgex import audit
+
+    audit.record(actor, route.handler, outcome, {**req.path_params, **ids})
+
+
+def _log_fields(req: Request, principal: Any) -> dict[str, Any]:
+    """Ids only: never a token, a body or a header value."""
+    fields: dict[str, Any] = {"method": req.method, "path": req.path, "request_id": req.request_id}
+    if isinstance(principal, tuple):
+        fields["deployment_id"], fields["target_id"] = int(principal[1].deployment_id), principal[0].target_id
+    elif hasattr(principal, "deployment_id"):
+        fields["deployment_id"] = int(principal.deployment_id)
+    elif hasattr(principal, "username"):
+        fields["actor"] = principal.username
+    return fields
+
+
+def endpoint(handler_name: str) -> Callable[[RouteFn], LambdaHandler]:
+    route = BY_HANDLER[handler_name]
+
+    def wrap(fn: RouteFn) -> LambdaHandler:
+        def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+            started = time.perf_counter()
+            principal: Any = None
+            req = Request("?", "?", {}, {}, {}, b"")
+            try:
+                req = Request.from_event(event)
+                models.bind(*route.tables)
+                principal = authenticate(route, req)
+                reply = fn(req, principal)
+                response = _to_response(route, reply)
+                if _is_audited(route):
+                    _audit(route, principal, req, "ok", reply.audit_ids)
+            except EdgexError as err:
+                response = errors.from_error(err)
+                if err.kind.value == "internal":
+                    logger.error("request failed", extra={"code": err.code, **_log_fields(req, principal)})
+                if _is_audited(route) and principal is not None:
+                    _audit_quietly(route, principal, req, err.code)
+            except Exception:
+                logger.exception("unhandled error", extra=_log_fields(req, principal))
+                response = errors.internal()
+            logger.info("request", extra={**_log_fields(req, principal), "route": route.handler,
+                                          "status": response["statusCode"],
+                                          "ms": round((time.perf_counter() - started) * 1000, 1)})
+            return response
+
+        handler.__wrapped__ = fn  # type: ignore[attr-defined]
+        return handler
+
+    return wrap
+
+
+def _audit_quietly(route: Route, actor: Any, req: Request, outcome: str) -> None:
+    try:
+        _audit(route, actor, req, outcome, {})
+    except Exception:  # a refused request must still get its own error, not an audit failure
+        logger.exception("audit write failed", extra={"route": route.handler})
+
+
+def _to_response(route: Route, reply: Reply) -> dict[str, Any]:
+    status = reply.status or route.ok_status
+    if route.content_type == "text/plain" and isinstance(reply.body, str):
+        return text_response(status, reply.body, reply.headers)
+    return json_response(status, reply.body, reply.headers)
+
+
+def page(items: list[dict[str, Any]], last_key: Any) -> dict[str, Any]:
+    from edgex import pagination
+
+    return {"items": items, "next_cursor": pagination.encode(last_key)}
+
+
+def page_args(req: Request, key_names: frozenset[str]) -> tuple[int, dict[str, Any] | None]:
+    """``limit`` and ``cursor`` query parameters of a list route."""
+    from edgex import pagination
+
+    return pagination.page_size(req.query.get("limit")), pagination.decode(req.query.get("cursor"), key_names)

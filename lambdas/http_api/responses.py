@@ -1,0 +1,38 @@
+"""Responses in payload-2.0 shape, every one with the seed's security headers."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+SECURITY_HEADERS = {
+    "Strict-Transport-Security": "max-age=63072000; includeSubDomains",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+    "Cache-Control": "no-store",
+}
+
+
+def respond(status: int, body: str, content_type: str, extra: dict[str, str] | None = None) -> dict[str, Any]:
+    return {
+        "statusCode": status,
+        "headers": {**SECURITY_HEADERS, "Content-Type": content_type, **(extra or {})},
+        "body": body,
+        "isBase64Encoded": False,
+    }
+
+
+def json_response(status: int, payload: Any, extra: dict[str, str] | None = None) -> dict[str, Any]:
+    return respond(status, json.dumps(payload, separators=(",", ":"), ensure_ascii=False),
+                   "application/json; charset=utf-8", extra)
+
+
+def text_response(status: int, text: str, extra: dict[str, str] | None = None) -> dict[str, Any]:
+    return respond(status, text, "text/plain; charset=utf-8", extra)
+
+
+def error_response(status: int, code: str, message: str, extra: dict[str, str] | None = None) -> dict[str, Any]:
+    return json_response(status, {"error": {"code": code, "message": message}}, extra)

@@ -1,0 +1,71 @@
+"""Download: the kill switch, the re-run limit and the start of a run.
+
+Order matters: the S3 object is hashed before anything is counted, so a tampered
+script never costs a machine a run and never leaves this module.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from edgex import agents, blobs, clock, wrappers
+from edgex.deployments import ACTIVE, EXPIRED, INTEGRITY_VIOLATION
+from edgex.errors import Conflict, IntegrityViolation, RerunLimitExceeded
+from edgex.models import DeploymentModel, TargetModel
+from edgex.storage import ConditionFailed, storage_errors, transact
+
+_TERMINAL_COUNTERS = {"completed": DeploymentModel.completed_count, "failed": DeploymentModel.failed_count}
+
+
+def kill(dep: DeploymentModel) -> None:
+    """Expire the deployment for good and record why."""
+    now = clock.now_iso()
+    with storage_errors():
+        dep.update(actions=[DeploymentModel.status.set(EXPIRED), DeploymentModel.kill_reason.set(INTEGRITY_VIOLATION),
+                            DeploymentModel.updated_at.set(now)])
+
+
+def verified_script(dep: DeploymentModel) -> bytes:
+    data = blobs.get(dep.s3_key, dep.s3_version_id)
+    if blobs.sha256(data) != dep.script_checksum:
+        kill(dep)
+        raise IntegrityViolation()
+    return data
+
+
+def download(target: TargetModel, dep: DeploymentModel) -> str:
+    """The payload for this machine, after counting the run (429 past the limit)."""
+    if int(target.run_count) >= int(dep.max_runs):
+        raise RerunLimitExceeded()
+    payload = wrappers.render_payload(dep.wrapper_snapshot, dep.script_type, verified_script(dep))
+    start_run(target, dep)
+    return payload
+
+
+def start_run(target: TargetModel, dep: DeploymentModel) -> None:
+    """One transaction: the target's run count (conditional on the limit and on the
+    status we saw, so counters move exactly once) and the deployment's counters."""
+    for _ in range(5):
+        seen, now = target.status, clock.now_iso()
+
+        def writes(tx: Any, target: TargetModel = target, dep: DeploymentModel = dep, seen: str = seen,
+                   now: str = now) -> None:
+            tx.update(target, actions=[TargetModel.run_count.add(1), TargetModel.status.set("running"),
+                                       TargetModel.started_at.set(now), TargetModel.last_seen_at.set(now),
+                                       TargetModel.completed_at.remove(), TargetModel.exit_code.remove()],
+                      condition=(TargetModel.run_count < dep.max_runs) & (TargetModel.status == seen))
+            moves = [DeploymentModel.updated_at.set(now)]
+            if seen != "running":
+                moves.append(DeploymentModel.running_count.add(1))
+            if seen in _TERMINAL_COUNTERS:
+                moves.append(_TERMINAL_COUNTERS[seen].add(-1))
+            tx.update(dep, actions=moves, condition=DeploymentModel.status == ACTIVE)
+
+        try:
+            transact(writes)
+            return
+        except ConditionFailed as failed:
+            target, dep = agents.refresh(target, dep)
+            if failed.reasons and failed.reasons[0] is not None and int(target.run_count) >= int(dep.max_runs):
+                raise RerunLimitExceeded() from None
+    raise Conflict("Machine state keeps changing; retry", code="TARGET_CHANGED")

@@ -1,0 +1,132 @@
+"""Shared fixtures: an in-process moto platform for domain tests, and the real local
+HTTP server (a subprocess, as `make dev` runs it) for integration and browser tests."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """moto with every table and the bucket created, environment as CDK would set it."""
+    from moto import mock_aws
+
+    from edgex import blobs, identity, models, storage
+    from local import server
+
+    server.configure_environment("http://127.0.0.1:9")
+    with mock_aws():
+        models.unbind_all()
+        blobs.reset_client()
+        storage._connection = None
+        identity.reset_cache()
+        server.create_resources()
+        yield
+    models.unbind_all()
+
+
+@dataclass
+class LocalServer:
+    """The real local server process and a client for it."""
+
+    url: str
+    process: subprocess.Popen[str]
+    state_dir: Path
+    output: list[str] = field(default_factory=list)
+    _tokens: dict[str, str] = field(default_factory=dict)
+
+    def token(self, role: str) -> str:
+        if role not in self._tokens:
+            from local.token import fetch
+
+            self._tokens[role] = fetch(self.url, role)
+        return self._tokens[role]
+
+    def admin(self, method: str, path: str, role: str = "admin", **kwargs: Any) -> requests.Response:
+        headers = {"Authorization": f"Bearer {self.token(role)}", **kwargs.pop("headers", {})}
+        return requests.request(method, f"{self.url}{path}", headers=headers, timeout=60, **kwargs)
+
+    def agent(self, method: str, path: str, token: str, **kwargs: Any) -> requests.Response:
+        headers = {"Authorization": f"Bearer {token}", **kwargs.pop("headers", {})}
+        return requests.request(method, f"{self.url}{path}", headers=headers, timeout=60, **kwargs)
+
+    def create_script(self, content: str, script_type: str = "bash", name: str = "test script") -> dict[str, Any]:
+        answer = self.admin("POST", "/v1/admin/scripts", json={"name": name, "type": script_type, "content": content})
+        assert answer.status_code == 201, answer.text
+        return dict(answer.json())
+
+    def create_deployment(self, script_id: int, machines: int, **extra: Any) -> dict[str, Any]:
+        body = {"script_id": script_id, "name": "test deployment", "expected_machines": machines, **extra}
+        answer = self.admin("POST", "/v1/admin/deployments", json=body)
+        assert answer.status_code == 201, answer.text
+        return dict(answer.json())
+
+    def run_one_liner(self, one_liner: str, machine_id: str, hostname: str, geo: dict[str, str] | None = None,
+                      timeout: float = 120, extra_env: dict[str, str] | None = None
+                      ) -> subprocess.CompletedProcess[str]:
+        """The real one-liner in a real bash, as one simulated machine. CloudFront's
+        viewer headers are simulated the client-side way: a .curlrc in CURL_HOME."""
+        home = self.state_dir / "machines" / machine_id.replace("/", "_")
+        home.mkdir(parents=True, exist_ok=True)
+        lines = [f'header = "CloudFront-Viewer-{k}: {v}"' for k, v in (geo or {}).items()]
+        (home / ".curlrc").write_text("\n".join(lines) + "\n")
+        env = {"PATH": os.environ["PATH"], "HOME": str(home), "CURL_HOME": str(home), "EDGEX_MACHINE_ID": machine_id,
+               "EDGEX_HOSTNAME": hostname, "EDGEX_RETRY_BASE_DELAY": "0.2", "TMPDIR": str(home),
+               **(extra_env or {})}
+        return subprocess.run(["bash", "-c", one_liner], env=env, capture_output=True, text=True, timeout=timeout,
+                              cwd=home, check=False)
+
+    def log_text(self) -> str:
+        return "".join(self.output)
+
+
+def start_local_server(state_dir: Path) -> LocalServer:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "local.server", "--port", "0", "--state-dir", str(state_dir)],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1,
+    )
+    output: list[str] = []
+    assert process.stdout is not None
+    for line in process.stdout:
+        output.append(line)
+        if line.startswith("READY "):
+            url = line.split()[1]
+            break
+    else:
+        raise RuntimeError("local server did not start:\n" + "".join(output))
+    server = LocalServer(url, process, state_dir, output)
+
+    def drain() -> None:
+        assert process.stdout is not None
+        for rest in process.stdout:
+            output.append(rest)
+
+    threading.Thread(target=drain, daemon=True).start()
+    return server
+
+
+def stop_local_server(server: LocalServer) -> None:
+    server.process.terminate()
+    try:
+        server.process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        server.process.kill()
+
+
+@pytest.fixture(scope="session")
+def local_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServer]:
+    server = start_local_server(tmp_path_factory.mktemp("local-state"))
+    yield server
+    stop_local_server(server)
