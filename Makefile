@@ -43,7 +43,7 @@ test: setup lint
 
 synth: $(STAMPS)/venv
 	$(PY) -m infra.build_assets
-	.venv/bin/npx --yes aws-cdk@2 synth -q 2>/dev/null || $(PY) app.py
+	JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION=1 JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20 $(PY) app.py
 
 bench: setup
 	$(PY) -m bench.run

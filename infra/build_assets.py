@@ -1,0 +1,165 @@
+"""Build the third-party deps layer without Docker (``python -m infra.build_assets``).
+
+pip can install wheels for another platform with ``--platform`` and
+``--only-binary=:all:``, so the arm64 / Python 3.12 layer is built on any machine
+(aws-lambda-powertools does the same in its e2e tests). A build is skipped when a
+stamp (hash of the requirements and the pip arguments) matches, so ``make synth``
+touches the network only when the requirements change. Each build goes to a
+temporary folder first and is swapped in whole: an interrupted build never leaves
+a half-filled folder behind a valid stamp.
+
+The module also builds two host-platform folders the packaging test needs (see
+``tests/infra/test_packaging.py``): the same requirements for this machine, and
+the boto3 the Lambda runtime provides.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from infra import constants as c
+
+
+@dataclass(frozen=True)
+class LayerBuild:
+    """One pip-built folder: what to install, for which platform, and where."""
+
+    name: str
+    out_dir: Path  # the asset root; packages go to out_dir/python
+    requirement_args: tuple[str, ...]
+    platform_args: tuple[str, ...]
+    prune: tuple[str, ...] = ()
+    inputs: tuple[Path, ...] = ()
+
+    @property
+    def site_dir(self) -> Path:
+        return self.out_dir / "python"
+
+    @property
+    def stamp_file(self) -> Path:
+        return c.STAMPS_DIR / f"{self.name}.sha256"
+
+    def fingerprint(self) -> str:
+        digest = hashlib.sha256()
+        for path in self.inputs:
+            digest.update(path.read_bytes())
+        digest.update("\0".join((*self.requirement_args, *self.platform_args, *self.prune)).encode())
+        return digest.hexdigest()
+
+    def is_current(self) -> bool:
+        return (
+            self.site_dir.is_dir()
+            and self.stamp_file.is_file()
+            and self.stamp_file.read_text().strip() == self.fingerprint()
+        )
+
+
+def lambda_deps_layer() -> LayerBuild:
+    """The deployed deps layer: requirements/runtime.txt for arm64, CPython 3.12."""
+    return LayerBuild(
+        name="deps",
+        out_dir=c.DEPS_LAYER_DIR,
+        requirement_args=("-r", str(c.REQUIREMENTS_RUNTIME)),
+        platform_args=(
+            "--platform", c.LAMBDA_PIP_PLATFORM,
+            "--implementation", "cp",
+            "--python-version", c.LAMBDA_PYTHON_VERSION,
+            "--only-binary=:all:",
+        ),
+        prune=c.RUNTIME_PROVIDED,
+        inputs=(c.REQUIREMENTS_RUNTIME,),
+    )
+
+
+def host_deps_layer() -> LayerBuild:
+    """The same requirements for this interpreter and machine: importable here."""
+    return LayerBuild(
+        name="deps-host",
+        out_dir=c.HOST_DEPS_LAYER_DIR,
+        requirement_args=("-r", str(c.REQUIREMENTS_RUNTIME)),
+        platform_args=("--only-binary=:all:", f"--python-version={sys.version_info.major}.{sys.version_info.minor}"),
+        prune=c.RUNTIME_PROVIDED,
+        inputs=(c.REQUIREMENTS_RUNTIME,),
+    )
+
+
+def pinned(requirements: Path, package: str) -> str:
+    """The ``package==version`` line pinned in a requirements file."""
+    pattern = re.compile(rf"^{re.escape(package)}==\S+", re.IGNORECASE | re.MULTILINE)
+    match = pattern.search(requirements.read_text())
+    if match is None:
+        raise LookupError(f"{package} is not pinned in {requirements}")
+    return match.group(0)
+
+
+def host_runtime_layer() -> LayerBuild:
+    """What the Lambda runtime provides (boto3 and its dependencies), for this machine."""
+    return LayerBuild(
+        name="runtime-host",
+        out_dir=c.HOST_RUNTIME_DIR,
+        requirement_args=(pinned(c.REQUIREMENTS_DEV, "boto3"),),
+        platform_args=("--only-binary=:all:",),
+        inputs=(c.REQUIREMENTS_DEV,),
+    )
+
+
+def _prune(site_dir: Path, packages: tuple[str, ...]) -> None:
+    for package in packages:
+        for path in site_dir.iterdir():
+            dist_name = path.name.split("-")[0].lower()
+            if path.name == package or (path.name.endswith(".dist-info") and dist_name == package):
+                shutil.rmtree(path)
+    # pip puts console scripts here; a layer has no use for them.
+    shutil.rmtree(site_dir / "bin", ignore_errors=True)
+
+
+def build(layer: LayerBuild, *, force: bool = False) -> Path:
+    """Install ``layer`` unless its stamp is current; returns its asset root."""
+    if layer.is_current() and not force:
+        return layer.out_dir
+    c.STAMPS_DIR.mkdir(parents=True, exist_ok=True)
+    layer.out_dir.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=layer.out_dir.parent, prefix=f".{layer.name}-") as tmp:
+        staging = Path(tmp) / "python"
+        command = [
+            sys.executable, "-m", "pip", "install",
+            "--quiet", "--disable-pip-version-check", "--no-compile", "--upgrade",
+            *layer.platform_args,
+            "--target", str(staging),
+            *layer.requirement_args,
+        ]
+        subprocess.run(command, check=True)  # noqa: S603 - fixed argv, no shell
+        _prune(staging, layer.prune)
+        if layer.out_dir.exists():
+            shutil.rmtree(layer.out_dir)
+        layer.out_dir.mkdir(parents=True)
+        staging.rename(layer.site_dir)
+    layer.stamp_file.write_text(layer.fingerprint() + "\n")
+    return layer.out_dir
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--host", action="store_true", help="also build the host-platform folders the infra tests use")
+    parser.add_argument("--force", action="store_true", help="rebuild even when the stamp is current")
+    args = parser.parse_args(argv)
+    layers = [lambda_deps_layer()]
+    if args.host:
+        layers += [host_deps_layer(), host_runtime_layer()]
+    for layer in layers:
+        state = "current" if layer.is_current() and not args.force else "building"
+        print(f"{layer.name}: {state} ({layer.out_dir.relative_to(c.REPO_ROOT)})", file=sys.stderr)
+        build(layer, force=args.force)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,234 @@
+"""Deployment settings, read once from the CDK context (``cdk.json``).
+
+``load_config`` is the only reader of context: constructs get a typed, validated
+:class:`EdgexConfig` and never call ``try_get_context`` themselves. Every key has
+a default here (documented in docs/DEPLOY.md); a value of the wrong shape stops the
+synth with a clear message instead of deploying something half-configured.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from aws_cdk import RemovalPolicy
+from aws_cdk import aws_logs as logs
+from constructs import Node
+
+from infra import constants as c
+
+# Context keys and their defaults: the whole configuration surface of a deployment.
+DEFAULTS: dict[str, Any] = {
+    "stackName": "Edgex",
+    "account": None,  # None: the CLI's account (CDK_DEFAULT_ACCOUNT), or environment-agnostic
+    "region": "us-west-2",
+    "domainName": None,  # custom domain for CloudFront, e.g. edgex.example.com
+    "certificateArn": None,  # ACM certificate in us-east-1 covering domainName
+    "hostedZoneId": None,  # optional: Route 53 zone in which to create the alias record
+    "hostedZoneName": None,
+    "identity": {
+        "type": "cognito",  # or "oidc" (external issuer)
+        "domainPrefix": "edgex",  # Cognito hosted UI domain prefix; the account id is appended
+        "callbackUrls": None,  # None: the public URL + "/"
+        "mfa": "required",  # required | optional | off
+        "issuer": None,  # oidc only
+        "audience": None,  # oidc only
+        "clientId": None,  # oidc only: the dashboard's client id (defaults to audience)
+        "authorizeUrl": None,  # oidc only
+        "tokenUrl": None,  # oidc only
+        "logoutUrl": None,  # oidc only
+        "groupsClaim": None,  # claim with the role groups; None: cognito:groups
+    },
+    "bedrockModelId": "qwen.qwen3-coder-30b-a3b-v1:0",
+    "logRetentionDays": 30,
+    "removalPolicy": "retain",  # retain | destroy
+    "deletionProtection": True,  # DynamoDB tables
+    "lambdaMemoryMb": 512,
+    "agentThrottle": {"rateLimit": 50, "burstLimit": 100},  # per agent route, requests/s
+    "apiThrottle": {"rateLimit": 100, "burstLimit": 200},  # every other route
+    "corsOrigins": None,  # extra dashboard origins allowed by CORS (the dashboard itself is same-origin)
+    "mapTileHosts": ["https://*.basemaps.cartocdn.com"],
+    "alarmEmail": None,
+}
+
+_MFA = ("required", "optional", "off")
+_IDENTITY_TYPES = ("cognito", "oidc")
+_REMOVAL = {"retain": RemovalPolicy.RETAIN, "destroy": RemovalPolicy.DESTROY}
+# CloudWatch Logs accepts only these retention periods.
+_RETENTION: dict[int, logs.RetentionDays] = {
+    1: logs.RetentionDays.ONE_DAY, 3: logs.RetentionDays.THREE_DAYS, 5: logs.RetentionDays.FIVE_DAYS,
+    7: logs.RetentionDays.ONE_WEEK, 14: logs.RetentionDays.TWO_WEEKS, 30: logs.RetentionDays.ONE_MONTH,
+    60: logs.RetentionDays.TWO_MONTHS, 90: logs.RetentionDays.THREE_MONTHS, 120: logs.RetentionDays.FOUR_MONTHS,
+    150: logs.RetentionDays.FIVE_MONTHS, 180: logs.RetentionDays.SIX_MONTHS, 365: logs.RetentionDays.ONE_YEAR,
+    400: logs.RetentionDays.THIRTEEN_MONTHS, 545: logs.RetentionDays.EIGHTEEN_MONTHS, 731: logs.RetentionDays.TWO_YEARS,
+    1096: logs.RetentionDays.THREE_YEARS, 1827: logs.RetentionDays.FIVE_YEARS, 2192: logs.RetentionDays.SIX_YEARS,
+    2557: logs.RetentionDays.SEVEN_YEARS, 2922: logs.RetentionDays.EIGHT_YEARS, 3288: logs.RetentionDays.NINE_YEARS,
+    3653: logs.RetentionDays.TEN_YEARS,
+}
+
+
+class ConfigError(ValueError):
+    """A context value that cannot be deployed."""
+
+
+@dataclass(frozen=True)
+class Throttle:
+    rate_limit: int
+    burst_limit: int
+
+
+@dataclass(frozen=True)
+class IdentityConfig:
+    type: str
+    domain_prefix: str
+    callback_urls: tuple[str, ...] | None
+    mfa: str
+    issuer: str | None
+    audience: str | None
+    client_id: str | None
+    authorize_url: str | None
+    token_url: str | None
+    logout_url: str | None
+    groups_claim: str | None
+
+    @property
+    def external(self) -> bool:
+        return self.type == "oidc"
+
+
+@dataclass(frozen=True)
+class EdgexConfig:
+    stack_name: str
+    account: str | None
+    region: str
+    domain_name: str | None
+    certificate_arn: str | None
+    hosted_zone_id: str | None
+    hosted_zone_name: str | None
+    identity: IdentityConfig
+    bedrock_model_id: str
+    log_retention_days: int
+    log_retention: logs.RetentionDays
+    removal_policy: RemovalPolicy
+    destroy_on_removal: bool
+    deletion_protection: bool
+    lambda_memory_mb: int
+    agent_throttle: Throttle
+    api_throttle: Throttle
+    cors_origins: tuple[str, ...]
+    map_tile_hosts: tuple[str, ...]
+    alarm_email: str | None
+
+
+def read_cdk_json_context() -> dict[str, Any]:
+    """The ``context`` of cdk.json, for ``python app.py`` (the cdk CLI passes it itself)."""
+    if not c.CDK_JSON.is_file():
+        return {}
+    return dict(json.loads(c.CDK_JSON.read_text()).get("context", {}))
+
+
+def _value(node: Node, key: str) -> Any:
+    raw = node.try_get_context(key)
+    default = DEFAULTS[key]
+    if raw is None:
+        return default
+    if isinstance(default, dict):
+        if not isinstance(raw, dict):
+            raise ConfigError(f"context {key!r} must be an object")
+        unknown = set(raw) - set(default)
+        if unknown:
+            raise ConfigError(f"context {key!r} has unknown keys {sorted(unknown)}")
+        return {**default, **raw}
+    return raw
+
+
+def _positive_int(key: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ConfigError(f"context {key!r} must be a positive integer, got {value!r}")
+    return value
+
+
+def _throttle(key: str, value: dict[str, Any]) -> Throttle:
+    return Throttle(_positive_int(f"{key}.rateLimit", value["rateLimit"]), _positive_int(f"{key}.burstLimit", value["burstLimit"]))
+
+
+def _strings(key: str, value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise ConfigError(f"context {key!r} must be a list of strings")
+    return tuple(value)
+
+
+def _https(key: str, value: str | None) -> str | None:
+    if value is not None and not value.startswith("https://"):
+        raise ConfigError(f"context {key!r} must be an https:// URL")
+    return value
+
+
+def _identity(raw: dict[str, Any]) -> IdentityConfig:
+    if raw["type"] not in _IDENTITY_TYPES:
+        raise ConfigError(f"identity.type must be one of {_IDENTITY_TYPES}")
+    if raw["mfa"] not in _MFA:
+        raise ConfigError(f"identity.mfa must be one of {_MFA}")
+    identity = IdentityConfig(
+        type=raw["type"],
+        domain_prefix=raw["domainPrefix"],
+        callback_urls=_strings("identity.callbackUrls", raw["callbackUrls"]) or None,
+        mfa=raw["mfa"],
+        issuer=_https("identity.issuer", raw["issuer"]),
+        audience=raw["audience"],
+        client_id=raw["clientId"] or raw["audience"],
+        authorize_url=_https("identity.authorizeUrl", raw["authorizeUrl"]),
+        token_url=_https("identity.tokenUrl", raw["tokenUrl"]),
+        logout_url=_https("identity.logoutUrl", raw["logoutUrl"]),
+        groups_claim=raw["groupsClaim"],
+    )
+    if identity.external:
+        missing = [k for k in ("issuer", "audience", "authorizeUrl", "tokenUrl") if not raw[k]]
+        if missing:
+            raise ConfigError(f"identity.type 'oidc' needs identity.{', identity.'.join(missing)}")
+    return identity
+
+
+def load_config(node: Node) -> EdgexConfig:
+    """Read and validate every setting of a deployment from ``node``'s context."""
+    domain_name = _value(node, "domainName")
+    certificate_arn = _value(node, "certificateArn")
+    if bool(domain_name) != bool(certificate_arn):
+        raise ConfigError("domainName and certificateArn go together (an ACM certificate in us-east-1)")
+    zone_id, zone_name = _value(node, "hostedZoneId"), _value(node, "hostedZoneName")
+    if bool(zone_id) != bool(zone_name) or (zone_id and not domain_name):
+        raise ConfigError("hostedZoneId and hostedZoneName go together, and only with domainName")
+    retention = _value(node, "logRetentionDays")
+    if retention not in _RETENTION:
+        raise ConfigError(f"logRetentionDays must be one of {tuple(_RETENTION)}")
+    removal = _value(node, "removalPolicy")
+    if removal not in _REMOVAL:
+        raise ConfigError(f"removalPolicy must be one of {tuple(_REMOVAL)}")
+    model_id = _value(node, "bedrockModelId")
+    if not isinstance(model_id, str) or not model_id:
+        raise ConfigError("bedrockModelId must be a model id")
+    return EdgexConfig(
+        stack_name=_value(node, "stackName"),
+        account=_value(node, "account"),
+        region=_value(node, "region"),
+        domain_name=domain_name,
+        certificate_arn=certificate_arn,
+        hosted_zone_id=zone_id,
+        hosted_zone_name=zone_name,
+        identity=_identity(_value(node, "identity")),
+        bedrock_model_id=model_id,
+        log_retention_days=retention,
+        log_retention=_RETENTION[retention],
+        removal_policy=_REMOVAL[removal],
+        destroy_on_removal=removal == "destroy",
+        deletion_protection=bool(_value(node, "deletionProtection")),
+        lambda_memory_mb=_positive_int("lambdaMemoryMb", _value(node, "lambdaMemoryMb")),
+        agent_throttle=_throttle("agentThrottle", _value(node, "agentThrottle")),
+        api_throttle=_throttle("apiThrottle", _value(node, "apiThrottle")),
+        cors_origins=tuple(_https("corsOrigins", o) or "" for o in _strings("corsOrigins", _value(node, "corsOrigins"))),
+        map_tile_hosts=_strings("mapTileHosts", _value(node, "mapTileHosts")),
+        alarm_email=_value(node, "alarmEmail"),
+    )

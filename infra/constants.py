@@ -1,0 +1,80 @@
+"""Every name the infrastructure uses, in one place.
+
+Routes come from ``lambdas/manifest.py`` and table/bucket logical names and their
+environment variables from ``edgex.resources``; this module holds the rest: paths
+of the assets, construct ids, the Lambda platform, header lists and metric names,
+so that infra code, the asset builder and the infra tests cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+# --- paths (absolute, so the app synthesizes from any working directory) ---
+REPO_ROOT = Path(__file__).resolve().parent.parent
+LAMBDAS_DIR = REPO_ROOT / "lambdas"
+MANIFEST_DIR = LAMBDAS_DIR  # `import manifest` resolves here
+EDGEX_LAYER_DIR = REPO_ROOT / "layers" / "edgex"  # contains python/edgex
+EDGEX_PACKAGE_PARENT = EDGEX_LAYER_DIR / "python"
+REQUIREMENTS_RUNTIME = REPO_ROOT / "requirements" / "runtime.txt"
+REQUIREMENTS_DEV = REPO_ROOT / "requirements" / "dev.txt"
+BUILD_DIR = REPO_ROOT / "build"
+LAYERS_BUILD_DIR = BUILD_DIR / "layers"
+STAMPS_DIR = LAYERS_BUILD_DIR / ".stamps"
+DEPS_LAYER_DIR = LAYERS_BUILD_DIR / "deps"  # asset root; wheels go to deps/python
+HOST_DEPS_LAYER_DIR = LAYERS_BUILD_DIR / "deps-host"  # same requirements, this machine (tests)
+HOST_RUNTIME_DIR = LAYERS_BUILD_DIR / "runtime-host"  # boto3/botocore as the Lambda runtime gives them (tests)
+DASHBOARD_DIR = REPO_ROOT / "dashboard_static"
+DASHBOARD_DIST_DIR = DASHBOARD_DIR / "dist"
+CDK_JSON = REPO_ROOT / "cdk.json"
+CDK_OUT = REPO_ROOT / "cdk.out"
+
+# Files that never belong in a Lambda asset.
+ASSET_EXCLUDES: tuple[str, ...] = ("__pycache__", "*.pyc", "tests", ".pytest_cache", ".ruff_cache")
+DASHBOARD_EXCLUDES: tuple[str, ...] = ("node_modules", "src", "package.json", "package-lock.json", "*.config.*", "tests")
+
+# --- Lambda platform: one Python version for the runtime AND the deps layer build ---
+# The deps layer holds compiled wheels (cffi) whose ABI is tied to this version.
+LAMBDA_PYTHON_VERSION = "3.12"
+LAMBDA_PIP_PLATFORM = "manylinux2014_aarch64"
+LAMBDA_ELF_MACHINE = 183  # EM_AARCH64: what every .so in the deps layer must be built for
+# Packages the Lambda Python runtime already provides: pruned from the deps layer
+# (pynamodb pulls botocore in) so the layer stays small and the runtime's copy is used.
+RUNTIME_PROVIDED: tuple[str, ...] = ("boto3", "botocore", "s3transfer")
+
+HANDLER_MODULE_PREFIX = "handlers"  # handler string: handlers.<name>.handler
+HANDLER_FUNCTION = "handler"
+
+# --- observability ---
+SERVICE_NAME = "edgex"
+METRICS_NAMESPACE = "Edgex"
+INTEGRITY_METRIC = "IntegrityViolation"
+INTEGRITY_LOG_FIELD = "kill_reason"
+INTEGRITY_LOG_VALUE = "INTEGRITY_VIOLATION"
+INTEGRITY_HANDLER = "agent_download"  # the function whose logs carry the kill switch
+
+# --- edge ---
+API_PATH_PATTERN = "/v1/*"
+# Viewer location headers CloudFront adds for the API (ARCHITECTURE.md section 6).
+GEO_HEADERS: tuple[str, ...] = (
+    "CloudFront-Viewer-Country",
+    "CloudFront-Viewer-City",
+    "CloudFront-Viewer-Latitude",
+    "CloudFront-Viewer-Longitude",
+    "CloudFront-Viewer-Country-Region",
+    "CloudFront-Viewer-Time-Zone",
+)
+# Viewer headers the API reads besides Authorization (which CloudFront only lets
+# through a cache policy). Host is deliberately absent: API Gateway routes on its own.
+# GEO_HEADERS + these stay within CloudFront's quota of 10 headers per policy.
+API_VIEWER_HEADERS: tuple[str, ...] = ("Accept", "Content-Type", "User-Agent", "Origin")
+API_CACHE_KEY_HEADERS: tuple[str, ...] = ("Authorization",)
+
+# Security headers of the seed (edgex-cloudflare-README, "HTTP security headers").
+HSTS_MAX_AGE_SECONDS = 63_072_000  # 2 years
+PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=()"
+DASHBOARD_CONFIG_FILE = "config.json"
+DASHBOARD_INDEX = "index.html"
+
+# --- identity ---
+COGNITO_GROUPS_CLAIM = "cognito:groups"

@@ -1,0 +1,182 @@
+"""Edge: one CloudFront distribution for the dashboard (``/``) and the API (``/v1/*``).
+
+Serving both from one origin keeps the dashboard same-origin with its API (no
+CORS) and lets the API see where a machine is: CloudFront adds the viewer
+location headers to each origin request (ARCHITECTURE.md section 6).
+
+API behavior. CloudFront refuses ``Authorization`` in an origin request policy,
+and the managed CachingDisabled policy forwards no header at all, so the API gets:
+- an origin request policy with an explicit allow-list: the six viewer location
+  headers plus the few viewer headers the API reads; never ``Host`` (API Gateway
+  routes on its own host name);
+- a cache policy whose only header is ``Authorization`` with a default TTL of 0:
+  it exists to forward the bearer token. Every API response is ``no-store``
+  (docs/CONTRACTS.md), so nothing is cached; the 1-second max TTL is the smallest
+  CloudFront accepts with a header in the key, and the key includes the token, so
+  even a misbehaving response could never be served to another caller.
+
+Dashboard behavior: the S3 bucket through origin access control only, with the
+security headers of the seed and a strict CSP (no inline script).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aws_cdk import Duration, Stack
+from aws_cdk import aws_apigatewayv2 as apigwv2
+from aws_cdk import aws_certificatemanager as acm
+from aws_cdk import aws_cloudfront as cloudfront
+from aws_cdk import aws_cloudfront_origins as origins
+from aws_cdk import aws_route53 as route53
+from aws_cdk import aws_route53_targets as targets
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from infra import constants as c
+from infra.config import EdgexConfig
+from infra.nag import acknowledge
+
+
+def dashboard_csp(connect_origins: Sequence[str], image_hosts: Sequence[str]) -> str:
+    """The dashboard's Content-Security-Policy: its own files, the login domain, map tiles."""
+    directives = {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:", *image_hosts],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'", *connect_origins],
+        "form-action": ["'self'", *connect_origins],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+    return "; ".join(f"{name} {' '.join(values)}" for name, values in directives.items())
+
+
+def _security_headers(csp: str | None, *, override: bool) -> cloudfront.ResponseSecurityHeadersBehavior:
+    return cloudfront.ResponseSecurityHeadersBehavior(
+        strict_transport_security=cloudfront.ResponseHeadersStrictTransportSecurity(
+            access_control_max_age=Duration.seconds(c.HSTS_MAX_AGE_SECONDS), include_subdomains=True, override=override
+        ),
+        content_type_options=cloudfront.ResponseHeadersContentTypeOptions(override=override),
+        frame_options=cloudfront.ResponseHeadersFrameOptions(frame_option=cloudfront.HeadersFrameOption.DENY, override=override),
+        referrer_policy=cloudfront.ResponseHeadersReferrerPolicy(
+            referrer_policy=cloudfront.HeadersReferrerPolicy.STRICT_ORIGIN_WHEN_CROSS_ORIGIN, override=override
+        ),
+        content_security_policy=cloudfront.ResponseHeadersContentSecurityPolicy(content_security_policy=csp, override=override)
+        if csp else None,
+    )
+
+
+def _permissions_policy(*, override: bool) -> cloudfront.ResponseCustomHeadersBehavior:
+    return cloudfront.ResponseCustomHeadersBehavior(custom_headers=[
+        cloudfront.ResponseCustomHeader(header="Permissions-Policy", value=c.PERMISSIONS_POLICY, override=override)
+    ])
+
+
+class Edge(Construct):
+    """The distribution, its policies and (optionally) the custom domain's DNS record."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: EdgexConfig,
+        api: apigwv2.IHttpApi,
+        dashboard_bucket: s3.IBucket,
+        log_bucket: s3.IBucket,
+        login_origins: Sequence[str],
+    ) -> None:
+        super().__init__(scope, construct_id)
+        stack = Stack.of(self)
+        self.dashboard_headers = cloudfront.ResponseHeadersPolicy(
+            self, "DashboardHeaders",
+            comment="Edgex dashboard: seed security headers + strict CSP",
+            security_headers_behavior=_security_headers(dashboard_csp(login_origins, config.map_tile_hosts), override=True),
+            custom_headers_behavior=_permissions_policy(override=True),
+        )
+        # The API sets its own headers (lambdas/http_api); these only fill gaps.
+        self.api_headers = cloudfront.ResponseHeadersPolicy(
+            self, "ApiHeaders",
+            comment="Edgex API: seed security headers where the API set none",
+            security_headers_behavior=_security_headers(None, override=False),
+            custom_headers_behavior=_permissions_policy(override=False),
+        )
+        self.api_origin_request = cloudfront.OriginRequestPolicy(
+            self, "ApiOriginRequest",
+            comment="Edgex API: viewer location headers + what the API reads; never Host",
+            header_behavior=cloudfront.OriginRequestHeaderBehavior.allow_list(*c.GEO_HEADERS, *c.API_VIEWER_HEADERS),
+            query_string_behavior=cloudfront.OriginRequestQueryStringBehavior.all(),
+            cookie_behavior=cloudfront.OriginRequestCookieBehavior.none(),
+        )
+        self.api_cache = cloudfront.CachePolicy(
+            self, "ApiNoCache",
+            comment="Edgex API: forwards Authorization; default TTL 0 and no-store responses: nothing is cached",
+            header_behavior=cloudfront.CacheHeaderBehavior.allow_list(*c.API_CACHE_KEY_HEADERS),
+            query_string_behavior=cloudfront.CacheQueryStringBehavior.all(),
+            cookie_behavior=cloudfront.CacheCookieBehavior.none(),
+            min_ttl=Duration.seconds(0),
+            default_ttl=Duration.seconds(0),
+            max_ttl=Duration.seconds(1),
+        )
+        api_domain = f"{api.api_id}.execute-api.{stack.region}.{stack.url_suffix}"
+        certificate = (
+            acm.Certificate.from_certificate_arn(self, "Certificate", config.certificate_arn)
+            if config.certificate_arn else None
+        )
+        self.distribution = cloudfront.Distribution(
+            self,
+            "Distribution",
+            comment="Edgex: dashboard and API",
+            default_root_object=c.DASHBOARD_INDEX,
+            default_behavior=cloudfront.BehaviorOptions(
+                origin=origins.S3BucketOrigin.with_origin_access_control(dashboard_bucket),
+                viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+                cache_policy=cloudfront.CachePolicy.CACHING_OPTIMIZED,
+                response_headers_policy=self.dashboard_headers,
+                compress=True,
+            ),
+            additional_behaviors={
+                c.API_PATH_PATTERN: cloudfront.BehaviorOptions(
+                    origin=origins.HttpOrigin(
+                        api_domain,
+                        protocol_policy=cloudfront.OriginProtocolPolicy.HTTPS_ONLY,
+                        origin_ssl_protocols=[cloudfront.OriginSslPolicy.TLS_V1_2],
+                    ),
+                    viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
+                    allowed_methods=cloudfront.AllowedMethods.ALLOW_ALL,
+                    cache_policy=self.api_cache,
+                    origin_request_policy=self.api_origin_request,
+                    response_headers_policy=self.api_headers,
+                    compress=True,
+                ),
+            },
+            domain_names=[config.domain_name] if config.domain_name else None,
+            certificate=certificate,
+            minimum_protocol_version=cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021,
+            http_version=cloudfront.HttpVersion.HTTP2_AND_3,
+            price_class=cloudfront.PriceClass.PRICE_CLASS_ALL,  # agents are anywhere
+            enable_logging=True,
+            log_bucket=log_bucket,
+            log_file_prefix="cloudfront/",
+        )
+        findings = {
+            "AwsSolutions-CFR1": "No geo restriction: agent machines run in any country; access is by token.",
+            "AwsSolutions-CFR2": "No WAF by default (cost); agent routes are throttled at the API stage and every "
+            "API call needs a token or a JWT. A web ACL can be attached to this distribution.",
+        }
+        if certificate is None:
+            findings["AwsSolutions-CFR4"] = ("Without a custom domain CloudFront serves its default *.cloudfront.net "
+                                             "certificate, whose minimum TLS version cannot be raised; set domainName.")
+        acknowledge(self.distribution, findings)
+        self.public_url = f"https://{config.domain_name}" if config.domain_name else f"https://{self.distribution.distribution_domain_name}"
+        if config.hosted_zone_id and config.domain_name:
+            zone = route53.HostedZone.from_hosted_zone_attributes(
+                self, "Zone", hosted_zone_id=config.hosted_zone_id, zone_name=config.hosted_zone_name or ""
+            )
+            target = route53.RecordTarget.from_alias(targets.CloudFrontTarget(self.distribution))
+            route53.ARecord(self, "Alias", zone=zone, record_name=config.domain_name, target=target)
+            route53.AaaaRecord(self, "AliasV6", zone=zone, record_name=config.domain_name, target=target)
