@@ -7,6 +7,7 @@ import hashlib
 from typing import Any
 
 from edgex import config
+from edgex.errors import EdgexError, StorageUnavailable
 from edgex.storage import storage_errors
 
 _client: Any = None
@@ -48,7 +49,19 @@ def put(key: str, data: bytes) -> str:
     return str(answer["VersionId"])
 
 
+class ObjectCorrupt(EdgexError):
+    """S3's own checksum (stored at upload) no longer matches the bytes served."""
+
+
 def get(key: str, version_id: str) -> bytes:
-    with storage_errors():
-        answer = client().get_object(Bucket=config.bucket_name("scripts"), Key=key, VersionId=version_id)
-        return bytes(answer["Body"].read())
+    from botocore.exceptions import FlexibleChecksumError
+
+    try:
+        with storage_errors():
+            answer = client().get_object(Bucket=config.bucket_name("scripts"), Key=key, VersionId=version_id,
+                                         ChecksumMode="ENABLED")
+            return bytes(answer["Body"].read())
+    except StorageUnavailable as exc:
+        if isinstance(exc.__cause__, FlexibleChecksumError):
+            raise ObjectCorrupt() from exc
+        raise

@@ -10,7 +10,7 @@ from typing import Any
 
 from edgex import agents, blobs, clock, wrappers
 from edgex.deployments import ACTIVE, EXPIRED, INTEGRITY_VIOLATION
-from edgex.errors import Conflict, IntegrityViolation, RerunLimitExceeded
+from edgex.errors import Conflict, IntegrityViolation, NotFound, RerunLimitExceeded
 from edgex.models import DeploymentModel, TargetModel
 from edgex.storage import ConditionFailed, storage_errors, transact
 
@@ -19,15 +19,25 @@ _TERMINAL_COUNTERS = {"completed": DeploymentModel.completed_count, "failed": De
 
 def kill(dep: DeploymentModel) -> None:
     """Expire the deployment for good and record why."""
+    from aws_lambda_powertools import Logger
+
     now = clock.now_iso()
     with storage_errors():
         dep.update(actions=[DeploymentModel.status.set(EXPIRED), DeploymentModel.kill_reason.set(INTEGRITY_VIOLATION),
                             DeploymentModel.updated_at.set(now)])
+    # The alarm's metric filter matches this field (infra/observability).
+    Logger(service="edgex").error("kill switch", extra={"kill_reason": INTEGRITY_VIOLATION,
+                                                         "deployment_id": int(dep.deployment_id)})
 
 
 def verified_script(dep: DeploymentModel) -> bytes:
-    data = blobs.get(dep.s3_key, dep.s3_version_id)
-    if blobs.sha256(data) != dep.script_checksum:
+    """The pinned bytes, or the kill switch: a changed or vanished object expires the
+    deployment for good and the caller learns nothing but a generic 500."""
+    try:
+        data = blobs.get(dep.s3_key, dep.s3_version_id)
+    except (NotFound, blobs.ObjectCorrupt):
+        data = None
+    if data is None or blobs.sha256(data) != dep.script_checksum:
         kill(dep)
         raise IntegrityViolation()
     return data

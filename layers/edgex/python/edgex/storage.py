@@ -109,7 +109,7 @@ def get_pair(first: tuple[type[Any], tuple[Any, ...]], second: tuple[type[Any], 
     Each argument is (model class, key values); a missing item comes back as None."""
     request: dict[str, Any] = {}
     for model, key in (first, second):
-        names = [model._hash_keyname()] + ([model._range_keyname()] if model._range_keyname() else [])
+        names = [model._hash_keyname] + ([model._range_keyname] if model._range_keyname else [])
         attrs = model.get_attributes()
         serialized = {n: {attrs[n].attr_type: attrs[n].serialize(v)} for n, v in zip(names, key, strict=True)}
         request[model.Meta.table_name] = {"Keys": [serialized], "ConsistentRead": True}
