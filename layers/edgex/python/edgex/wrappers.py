@@ -1,0 +1,154 @@
+"""The agent-side scripts: bootstrappers, wrapper payloads and the admin one-liners.
+
+The texts live in ``templates/`` next to this module so they can be linted as
+shell / PowerShell files; this module only validates inputs and fills slots.
+
+Two different trust levels meet here:
+
+* The *payload* (``GET /v1/agent/download``) is the wrapper template of the
+  deployment's snapshot with the script's base64 at one placeholder. Nothing
+  machine-specific goes in, so every machine of a deployment receives the same
+  bytes (the token and machine facts reach it through the environment the
+  bootstrapper sets). That keeps the door open for pinning the payload's SHA-256.
+* The *bootstrapper* (``GET /v1/agent/installer``) and the *one-liners* carry the
+  API URL and the master token. Both are checked against strict character sets
+  before they are placed in single-quoted shell / PowerShell strings, so neither
+  can break out of its quotes: a bad value is refused, never escaped.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import os
+import re
+
+from edgex.errors import ValidationFailed
+
+SCRIPT_PLACEHOLDER = "__EDGEX_SCRIPT_B64__"
+SCRIPT_TYPES = ("bash", "powershell")
+BOOTSTRAPPER_KINDS = ("bash", "ps1")
+TEMPLATE_MAX_CHARS = 256 * 1024
+CONTENT_TYPE = "text/plain; charset=utf-8"
+
+_TEMPLATE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "templates")
+_WRAPPER_FILES = {"bash": "wrapper.sh", "powershell": "wrapper.ps1"}
+_BOOTSTRAPPER_FILES = {"bash": "bootstrap.sh", "ps1": "bootstrap.ps1"}
+_BOOTSTRAPPER_SLOTS = re.compile(r"__EDGEX_(API_URL|MASTER_TOKEN)__")
+
+# Only characters that are inert inside single quotes in bash, POSIX sh and
+# PowerShell (which also treats the Unicode quotes as quotes: hence ASCII only).
+_API_URL = re.compile(
+    r"https?://"
+    r"(?:[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?|\[[0-9A-Fa-f:.]{2,45}\])"
+    r"(?::(?P<port>[0-9]{1,5}))?"
+    r"(?:/[A-Za-z0-9._~%/-]*)?",
+    re.ASCII,
+)
+_API_URL_MAX = 2048
+_MASTER_TOKEN = re.compile(r"exm_[0-9]+_[A-Za-z0-9_-]+", re.ASCII)
+_TOKEN_MAX = 512
+
+
+def _read_template(name: str) -> str:
+    # newline="" keeps the bytes as stored: the payload must not depend on the platform.
+    with open(os.path.join(_TEMPLATE_DIR, name), encoding="utf-8", newline="") as fh:
+        return fh.read()
+
+
+# Two small files: read once per process. Cheap enough for the import, and the
+# admin API needs them as plain values (defaults shown in the wrapper editor).
+DEFAULT_WRAPPERS: dict[str, str] = {kind: _read_template(name) for kind, name in _WRAPPER_FILES.items()}
+
+
+@functools.cache
+def _bootstrapper_template(kind: str) -> str:
+    return _read_template(_BOOTSTRAPPER_FILES[kind])
+
+
+def _check_script_type(script_type: str) -> None:
+    if script_type not in SCRIPT_TYPES:
+        raise ValidationFailed("script type must be bash or powershell")
+
+
+def validate_template(script_type: str, text: str) -> None:
+    """Refuse a wrapper template the payload could not be built from.
+
+    The script goes in at exactly one place: with no placeholder the machine would
+    run the wrapper alone, with two it would run the script twice.
+    """
+    _check_script_type(script_type)
+    if not isinstance(text, str) or not text.strip():
+        raise ValidationFailed("wrapper template must be non-empty text")
+    if len(text) > TEMPLATE_MAX_CHARS:
+        raise ValidationFailed(f"wrapper template must be at most {TEMPLATE_MAX_CHARS} characters")
+    if "\x00" in text:
+        raise ValidationFailed("wrapper template must not contain NUL characters")
+    count = text.count(SCRIPT_PLACEHOLDER)
+    if count != 1:
+        raise ValidationFailed(
+            f"wrapper template must contain the placeholder {SCRIPT_PLACEHOLDER} exactly once (found {count})"
+        )
+
+
+def render_payload(wrapper_template: str, script_type: str, script: bytes) -> str:
+    """The download payload: the wrapper with the script's base64 at the placeholder.
+
+    A pure function of its inputs (no token, no machine fact, no time), so every
+    machine of a deployment gets byte-identical text. The base64 is wrapped at 76
+    columns: ``base64 -d`` / ``-D`` and ``[Convert]::FromBase64String`` ignore the
+    line breaks, and editors and linters cope better than with one 1.4 MB line.
+    """
+    validate_template(script_type, wrapper_template)
+    if not isinstance(script, bytes | bytearray | memoryview):
+        raise ValidationFailed("script must be bytes")
+    encoded = base64.encodebytes(bytes(script)).decode("ascii").rstrip("\n")
+    return wrapper_template.replace(SCRIPT_PLACEHOLDER, encoded)
+
+
+def _check_api_url(api_url: str) -> str:
+    match = _API_URL.fullmatch(api_url) if isinstance(api_url, str) and len(api_url) <= _API_URL_MAX else None
+    if match is None:
+        raise ValidationFailed("api_url must be an http(s) URL without quotes, whitespace, query or fragment")
+    if match["port"] is not None and not 0 < int(match["port"]) < 65536:
+        raise ValidationFailed("api_url has an invalid port")
+    return api_url.rstrip("/")
+
+
+def _check_master_token(master_token: str) -> str:
+    if not isinstance(master_token, str) or len(master_token) > _TOKEN_MAX or not _MASTER_TOKEN.fullmatch(master_token):
+        raise ValidationFailed("master token is malformed")
+    return master_token
+
+
+def render_bootstrapper(kind: str, api_url: str, master_token: str) -> str:
+    """The installer for one deployment (``kind``: "bash" or "ps1").
+
+    The slots are filled in a single pass, so a value that happens to spell the
+    other slot's name is never substituted twice.
+    """
+    if kind not in BOOTSTRAPPER_KINDS:
+        raise ValidationFailed("installer type must be bash or ps1")
+    values = {"API_URL": _check_api_url(api_url), "MASTER_TOKEN": _check_master_token(master_token)}
+    return _BOOTSTRAPPER_SLOTS.sub(lambda m: values[m.group(1)], _bootstrapper_template(kind))
+
+
+def one_liners(api_url: str, master_token: str) -> dict[str, str]:
+    """What an admin pastes on a machine: fetch the bootstrapper and run it.
+
+    The PowerShell line enables TLS 1.2 first: Windows PowerShell 5.1 on an older
+    .NET would otherwise fail the HTTPS fetch before the bootstrapper (which does
+    the same) ever runs. Values are validated as for the bootstrapper and sit in
+    single quotes.
+    """
+    url = _check_api_url(api_url)
+    token = _check_master_token(master_token)
+    return {
+        "bash": f"curl -fsSL -H 'Authorization: Bearer {token}' '{url}/v1/agent/installer?type=bash' | bash",
+        "powershell": (
+            "[Net.ServicePointManager]::SecurityProtocol = [Net.ServicePointManager]::SecurityProtocol"
+            " -bor [Net.SecurityProtocolType]::Tls12; "
+            f"iex (irm -UseBasicParsing -Headers @{{Authorization='Bearer {token}'}}"
+            f" -Uri '{url}/v1/agent/installer?type=ps1')"
+        ),
+    }
