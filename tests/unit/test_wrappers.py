@@ -453,7 +453,8 @@ def test_wrapper_reports_a_failing_exit_code_and_exits_with_it(stub: StubApi, sa
     assert done.returncode == 3
     final = stub.feedback()[-1]
     assert (final["status"], final["step"]) == ("error", "complete")
-    assert re.search(r"\b3\b", final["message"])
+    # (the API reads the exit code from this exact wording: "exit code N")
+    assert "exit code 3" in final["message"]
 
 
 @pytest.mark.parametrize(("tail", "code"), [("exit 0", 0), ("exit 5", 5)])
