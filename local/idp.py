@@ -70,6 +70,11 @@ button:focus-visible { outline: 2px solid #fbbf24; outline-offset: 2px; }
   padding: 10px 12px; border-radius: 9px; }
 """
 
+FAVICON = (
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64"><path d="M32 4 56 18v28L32 60 8 46V18z" '
+    'fill="#0b1020" stroke="#818cf8" stroke-width="5"/></svg>'
+)
+
 ROLE_NOTES = {
     "admin": "everything, including settings, wrappers and the audit trail",
     "operator": "scripts, deployments and the AI assistant",
@@ -154,6 +159,8 @@ class LocalIdp:
             return self.logout(request)
         if path == f"{PREFIX}/static/idp.css" and method == "GET":
             return Response(STYLESHEET, content_type="text/css; charset=utf-8", headers=SECURITY_HEADERS)
+        if path == f"{PREFIX}/static/favicon.svg" and method == "GET":
+            return Response(FAVICON, content_type="image/svg+xml", headers=SECURITY_HEADERS)
         if path.startswith(PREFIX) and method not in ("GET", "POST"):
             return self._page("Method not allowed", "This endpoint does not accept that method.", status=405)
         return self._page("Not found", "There is no such page on the local identity provider.", status=404)
@@ -194,6 +201,7 @@ class LocalIdp:
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{html.escape(title)} · Edgex local sign-in</title>
 <link rel="stylesheet" href="{PREFIX}/static/idp.css">
+<link rel="icon" href="{PREFIX}/static/favicon.svg" type="image/svg+xml">
 </head>
 <body>
 <main>
