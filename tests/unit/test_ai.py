@@ -147,7 +147,7 @@ def test_audit_merges_static_findings_with_the_models(bedrock: Stubber) -> None:
     # Given a risky script and a model that adds one finding in its JSON block
     from edgex import static_audit
 
-    static = static_audit.audit_script("bash", RISKY_BASH.strip("\n"))
+    static = static_audit.audit_script("bash", RISKY_BASH)
     answer = (
         "High risk: remote code runs unverified.\n- line 2: echo is harmless\n"
         '```json\n{"findings": [{"line": 2, "severity": "bogus", "message": "Logs nothing useful", "hint": "Add context"},'
@@ -376,9 +376,18 @@ def test_user_code_cannot_close_the_fence() -> None:
     # Given code that contains a triple-backtick line
     code = "cat <<'EOF'\n```\nEOF"
     # When the request is built
-    user = ai.build_request("explain", "bash", "what", code).user
+    user = ai.build_request("refactor", "bash", "tidy", code).user
     # Then the code is fenced with a longer fence
     assert "````bash\ncat <<'EOF'\n```\nEOF\n````" in user
+
+
+def test_audit_and_explain_show_line_numbers_that_match_the_editor() -> None:
+    # Given code that starts with a blank line (the editor counts it)
+    code = "\n#!/bin/bash\ncurl -k https://x"
+    # When an explain request is built
+    user = ai.build_request("explain", "bash", "what", code).user
+    # Then the model sees the editor's numbering, blank first line included
+    assert "   1| \n   2| #!/bin/bash\n   3| curl -k https://x" in user
 
 
 # --------------------------------------------------------------------------- OpenAI-compatible endpoint

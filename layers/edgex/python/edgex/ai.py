@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 MODES = ("generate", "refactor", "audit", "explain")
 SCRIPT_TYPES = ("bash", "powershell")
 CODE_MODES = ("generate", "refactor")  # answers whose code block goes to the editor
+NUMBERED_MODES = ("audit", "explain")  # the model cites lines: show it the numbers instead of letting it count
 DEFAULT_MODEL_ID = "qwen.qwen3-coder-30b-a3b-v1:0"  # Qwen3 Coder 30B A3B Instruct on Bedrock
 MAX_TOKENS = 2048  # ~15 s of output for a 30B-A3B model: fits the API's 30 s with margin
 TEMPERATURE = 0.2  # scripts, not prose: little creativity wanted
@@ -221,7 +222,7 @@ def _validate(mode: str, script_type: str, prompt: str, code: str | None) -> tup
         raise ValidationFailed(f"prompt must be a string of at most {limits.PROMPT_MAX} characters")
     if code is not None and (not isinstance(code, str) or len(code) > CODE_MAX_CHARS):
         raise ValidationFailed(f"code must be a string of at most {CODE_MAX_CHARS} characters for the AI assistant")
-    prompt, code = prompt.strip(), (code or "").strip("\n")
+    prompt, code = prompt.strip(), (code or "").rstrip()  # leading lines kept: line numbers must match the editor
     if mode == "generate" and not prompt:
         raise ValidationFailed("prompt must describe the script to generate")
     if mode != "generate" and not code.strip():
@@ -243,7 +244,11 @@ def build_request(
     """Validate the input and build the system and user texts for one model call."""
     prompt, code = _validate(mode, script_type, prompt, code)
     parts = [f"Language: {_LANGUAGE[script_type]}", "", "Request:", prompt or _DEFAULT_ASK[mode]]
-    if code.strip():
+    if code.strip() and mode in NUMBERED_MODES:
+        numbered = "\n".join(f"{n:>4}| {line}" for n, line in enumerate(code.split("\n"), start=1))
+        parts += ["", "Script (line numbers added for reference, not part of the script):",
+                  _fenced(numbered, _FENCE_TAG[script_type])]
+    elif code.strip():
         parts += ["", "Script:", _fenced(code, _FENCE_TAG[script_type])]
     if mode == "audit":
         parts += ["", "Findings already reported by static analysis:"]
