@@ -67,3 +67,7 @@ class EdgexStack(Stack):
                       description="Create the first admin user in this pool (docs/DEPLOY.md)")
         CfnOutput(self, "ScriptsBucket", value=storage.buckets["scripts"].bucket_name)
         acknowledge_cdk_internals(self)
+        # Kept for the infra tests, which map manifest entries to resources through them.
+        self.storage, self.identity, self.api, self.ai, self.edge, self.endpoints = (
+            storage, identity, api, ai, edge, endpoints
+        )

@@ -1,0 +1,132 @@
+"""Packaging: every function's handler imports from what is actually deployed.
+
+Each handler named in the manifest is imported in a clean interpreter (``-I -S -B``:
+no site-packages, no user site, no PYTHON* variables) whose path holds only what
+Lambda would put there: the synthesized code asset (/var/task), the layers'
+``python`` folders (/opt/python) and, standing in for the Lambda runtime, a folder
+with only boto3/botocore and their dependencies.
+
+Why two deps layers: the deployed layer holds wheels for the Lambda platform
+(manylinux aarch64, CPython 3.12). This machine is probably x86_64 with another
+Python, where aarch64 ``.so`` files cannot be loaded, so the import test uses the
+same requirements built for this host (``build/layers/deps-host``), and the
+deployed layer's binaries are checked separately: every ``.so`` must be an
+aarch64 ELF and every wheel tag must fit the Lambda platform.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from infra import constants as c
+from manifest import ROUTES, Route
+
+pytestmark = [pytest.mark.infra, pytest.mark.xdist_group("infra")]
+
+LAYER_SIZE_LIMIT = 250 * 1024 * 1024  # Lambda: code + layers, unzipped
+
+_IMPORT = """
+import importlib, sys
+sys.path[:0] = {paths!r}
+module = importlib.import_module({module!r})
+assert callable(getattr(module, {function!r}, None)), "no callable {function} in {module}"
+for name, mod in list(sys.modules.items()):
+    origin = getattr(mod, "__file__", None) or ""
+    if origin and not any(origin.startswith(p) for p in sys.path[:{count}]) and not origin.startswith(sys.base_prefix):
+        raise SystemExit(f"{{name}} came from outside the package: {{origin}}")
+"""
+
+
+def _function_asset(synth: Any, route: Route) -> Path:
+    function = synth.stack.endpoints.functions[route.handler]
+    return synth.asset_dir(synth.logical_id(function))
+
+
+def _layer_assets(synth: Any) -> list[Path]:
+    return [synth.asset_dir(synth.logical_id(layer)) for layer in synth.stack.endpoints.layers]
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=lambda r: r.handler)
+def test_handler_imports_in_a_clean_interpreter_from_the_assets(
+    synth: Any, built_assets: dict[str, Path], route: Route
+) -> None:
+    # Given the path Lambda builds: code asset, edgex layer, deps (host build), runtime boto3
+    edgex_layer, _deps_layer = _layer_assets(synth)
+    paths = [
+        str(_function_asset(synth, route)),
+        str(edgex_layer / "python"),
+        str(built_assets["deps_host"] / "python"),
+        str(built_assets["runtime_host"] / "python"),
+    ]
+    module = f"{c.HANDLER_MODULE_PREFIX}.{route.handler}"
+    handler_file = _function_asset(synth, route) / c.HANDLER_MODULE_PREFIX / f"{route.handler}.py"
+    assert handler_file.is_file(), f"{route.handler}: no {handler_file.name} in the code asset (lambdas/handlers)"
+    # When a clean interpreter imports the handler module
+    code = _IMPORT.format(paths=paths, module=module, function=c.HANDLER_FUNCTION, count=len(paths))
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "AWS_REGION": "us-west-2",
+        "AWS_DEFAULT_REGION": "us-west-2",
+        "AWS_LAMBDA_FUNCTION_NAME": route.handler,
+        "POWERTOOLS_SERVICE_NAME": c.SERVICE_NAME,
+        "POWERTOOLS_METRICS_NAMESPACE": c.METRICS_NAMESPACE,
+    }
+    result = subprocess.run(
+        [sys.executable, "-I", "-S", "-B", "-c", code], env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+    # Then it succeeds, with every module from the assets or the standard library
+    assert result.returncode == 0, f"{module}:\n{result.stderr[-3000:]}"
+
+
+def test_synthesized_deps_layer_is_the_lambda_platform_build(synth: Any) -> None:
+    _, deps_layer = _layer_assets(synth)
+    site = deps_layer / "python"
+    assert list(site.glob("_cffi_backend.cpython-*.so")), "the deps layer asset lacks the compiled dependencies"
+    for so in site.rglob("*.so"):
+        header = so.read_bytes()[:20]
+        assert header[:4] == b"\x7fELF", so
+        machine = int.from_bytes(header[18:20], "little")
+        assert machine == c.LAMBDA_ELF_MACHINE, f"{so.relative_to(site)} is not aarch64 (e_machine={machine})"
+    python_tag = "cp" + c.LAMBDA_PYTHON_VERSION.replace(".", "")
+    for wheel in site.glob("*.dist-info/WHEEL"):
+        tags = [line.split(":", 1)[1].strip() for line in wheel.read_text().splitlines() if line.startswith("Tag:")]
+        for tag in tags:
+            interpreter, abi, platform = tag.split("-")
+            if platform == "any":
+                continue
+            assert "aarch64" in platform, f"{wheel.parent.name}: {tag}"
+            assert python_tag in interpreter or abi == "abi3", f"{wheel.parent.name}: {tag}"
+
+
+def test_deps_layer_leaves_boto3_to_the_runtime_and_fits_lambda(synth: Any) -> None:
+    edgex_layer, deps_layer = _layer_assets(synth)
+    for package in c.RUNTIME_PROVIDED:
+        assert not (deps_layer / "python" / package).exists(), f"{package} belongs to the Lambda runtime"
+    code = _function_asset(synth, ROUTES[0])
+    total = sum(f.stat().st_size for d in (edgex_layer, deps_layer, code) for f in d.rglob("*") if f.is_file())
+    assert total < LAYER_SIZE_LIMIT
+
+
+def test_code_asset_has_no_tests_or_bytecode(synth: Any) -> None:
+    code = _function_asset(synth, ROUTES[0])
+    assert (code / "manifest.py").is_file()
+    assert not list(code.rglob("__pycache__")) and not list(code.rglob("*.pyc"))
+
+
+def test_build_is_skipped_when_requirements_are_unchanged() -> None:
+    from infra import build_assets
+
+    # Given a built deps layer (the session built it)
+    layer = build_assets.lambda_deps_layer()
+    assert layer.is_current()
+    before = layer.stamp_file.stat().st_mtime_ns
+    # When it is built again
+    build_assets.build(layer)
+    # Then nothing was reinstalled (no network: the stamp still matches)
+    assert layer.stamp_file.stat().st_mtime_ns == before

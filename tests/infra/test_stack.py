@@ -1,0 +1,309 @@
+"""The synthesized template against the manifest, the models and the security brief.
+
+Expectations are derived from ``lambdas/manifest.py`` and ``edgex.models``, never
+listed by hand, so a new route or table is checked the day it is added.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from aws_cdk.assertions import Match
+
+from edgex import resources
+from infra import constants as c
+from manifest import ROUTES, Auth, Route
+
+pytestmark = [pytest.mark.infra, pytest.mark.xdist_group("infra")]
+
+
+def _function_by_handler(synth: Any) -> dict[str, tuple[str, dict[str, Any]]]:
+    """handler name -> (logical id, properties) of the manifest's functions."""
+    found = {}
+    for logical_id, res in synth.resources("AWS::Lambda::Function").items():
+        handler = res["Properties"].get("Handler", "")
+        if handler.startswith(f"{c.HANDLER_MODULE_PREFIX}."):
+            found[handler.split(".")[1]] = (logical_id, res["Properties"])
+    return found
+
+
+def _integration_function(synth: Any, route_res: dict[str, Any]) -> str:
+    """Logical id of the function behind an API Gateway route."""
+    integration_id = route_res["Properties"]["Target"]["Fn::Join"][1][1]["Ref"]
+    uri = synth.template_json["Resources"][integration_id]["Properties"]["IntegrationUri"]
+    return uri["Fn::GetAtt"][0]
+
+
+def test_every_route_exists_with_its_authorizer_and_function(synth: Any) -> None:
+    # Given the synthesized routes, keyed "METHOD /path"
+    routes = {r["Properties"]["RouteKey"]: r for r in synth.resources("AWS::ApiGatewayV2::Route").values()}
+    functions = _function_by_handler(synth)
+    # Then each manifest entry has exactly one route, behind the right authorizer and function
+    assert set(routes) == {f"{r.method} {r.path}" for r in ROUTES}
+    for route in ROUTES:
+        res = routes[f"{route.method} {route.path}"]
+        expected_auth = "JWT" if route.auth is Auth.ADMIN else "NONE"
+        assert res["Properties"].get("AuthorizationType", "NONE") == expected_auth, route.handler
+        assert _integration_function(synth, res) == functions[route.handler][0], route.handler
+
+
+def test_one_function_per_route_on_arm64_python(synth: Any) -> None:
+    functions = _function_by_handler(synth)
+    assert sorted(functions) == sorted(r.handler for r in ROUTES)
+    for handler, (_, props) in functions.items():
+        assert props["Handler"] == f"handlers.{handler}.handler"
+        assert props["Runtime"] == f"python{c.LAMBDA_PYTHON_VERSION}"
+        assert props["Architectures"] == ["arm64"]
+        assert props["TracingConfig"] == {"Mode": "Active"}
+        assert len(props["Layers"]) == 2
+    roles = {json.dumps(props["Role"]) for _, props in functions.values()}
+    assert len(roles) == len(functions), "every function has its own role"
+
+
+def test_jwt_authorizer_uses_the_configured_issuer_and_client(synth: Any) -> None:
+    synth.template.has_resource_properties("AWS::ApiGatewayV2::Authorizer", {
+        "AuthorizerType": "JWT",
+        "IdentitySource": ["$request.header.Authorization"],
+        "JwtConfiguration": {"Audience": [{"Ref": Match.any_value()}], "Issuer": Match.any_value()},
+    })
+
+
+def test_agent_routes_are_throttled_and_access_is_logged(synth: Any) -> None:
+    (stage,) = synth.resources("AWS::ApiGatewayV2::Stage").values()
+    props = stage["Properties"]
+    agent_keys = {f"{r.method} {r.path}" for r in ROUTES if r.is_agent}
+    assert set(props["RouteSettings"]) == agent_keys
+    for settings in props["RouteSettings"].values():
+        assert settings["ThrottlingRateLimit"] > 0 and settings["ThrottlingBurstLimit"] > 0
+    assert props["AccessLogSettings"]["DestinationArn"]
+    log_format = json.loads(props["AccessLogSettings"]["Format"])
+    assert "$context.requestId" in log_format.values()
+    assert not any("header" in v.lower() for v in log_format.values()), "access logs never carry headers (tokens)"
+
+
+def test_cors_never_allows_any_origin(synth: Any) -> None:
+    (api,) = synth.resources("AWS::ApiGatewayV2::Api").values()
+    origins = api["Properties"].get("CorsConfiguration", {}).get("AllowOrigins", [])
+    assert "*" not in origins
+
+
+def test_tables_follow_the_models_with_pitr_ttl_and_on_demand(synth: Any) -> None:
+    from infra.storage import table_specs
+
+    for spec in table_specs():
+        props = synth.template_json["Resources"][synth.logical_id(synth.stack.storage.tables[spec.name])]["Properties"]
+        assert props["BillingMode"] == "PAY_PER_REQUEST"
+        assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+        assert props["DeletionProtectionEnabled"] is True
+        assert props["KeySchema"][0] == {"AttributeName": spec.keys.partition[0], "KeyType": "HASH"}
+        assert {g["IndexName"] for g in props.get("GlobalSecondaryIndexes", [])} == {i.name for i in spec.indexes}
+    logs_table = synth.logical_id(synth.stack.storage.tables["logs"])
+    logs_props = synth.template_json["Resources"][logs_table]["Properties"]
+    assert logs_props["TimeToLiveSpecification"] == {"AttributeName": "ttl", "Enabled": True}
+    assert "by_deployment" in {g["IndexName"] for g in logs_props["GlobalSecondaryIndexes"]}
+
+
+def test_every_bucket_is_private_encrypted_and_denies_plain_http(synth: Any) -> None:
+    buckets = synth.resources("AWS::S3::Bucket")
+    policies = {json.dumps(p["Properties"]["Bucket"]): p for p in synth.resources("AWS::S3::BucketPolicy").values()}
+    for logical_id, bucket in buckets.items():
+        props = bucket["Properties"]
+        assert props["PublicAccessBlockConfiguration"] == {
+            "BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True, "RestrictPublicBuckets": True,
+        }
+        assert props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+        statements = policies[json.dumps({"Ref": logical_id})]["Properties"]["PolicyDocument"]["Statement"]
+        assert any(
+            s["Effect"] == "Deny" and s.get("Condition") == {"Bool": {"aws:SecureTransport": "false"}} for s in statements
+        ), f"{logical_id} accepts plain HTTP"
+    scripts = buckets[synth.logical_id(synth.stack.storage.buckets["scripts"])]["Properties"]
+    assert scripts["VersioningConfiguration"] == {"Status": "Enabled"}
+
+
+def _distribution(synth: Any) -> dict[str, Any]:
+    (dist,) = synth.resources("AWS::CloudFront::Distribution").values()
+    return dist["Properties"]["DistributionConfig"]
+
+
+def _policy(synth: Any, ref: dict[str, Any], key: str) -> dict[str, Any]:
+    return synth.template_json["Resources"][ref["Ref"]]["Properties"][key]
+
+
+def test_cloudfront_forwards_geo_headers_and_authorization_but_not_host(synth: Any) -> None:
+    # Given the /v1/* behavior
+    (behavior,) = [b for b in _distribution(synth)["CacheBehaviors"] if b["PathPattern"] == c.API_PATH_PATTERN]
+    headers = _policy(synth, behavior["OriginRequestPolicyId"], "OriginRequestPolicyConfig")["HeadersConfig"]
+    cache = _policy(synth, behavior["CachePolicyId"], "CachePolicyConfig")
+    # Then the viewer location headers reach the API, Host does not, Authorization does
+    assert headers["HeaderBehavior"] == "whitelist"
+    assert set(c.GEO_HEADERS) <= set(headers["Headers"])
+    assert "host" not in {h.lower() for h in headers["Headers"]}
+    assert set(c.GEO_HEADERS) == {
+        "CloudFront-Viewer-Country", "CloudFront-Viewer-City", "CloudFront-Viewer-Latitude",
+        "CloudFront-Viewer-Longitude", "CloudFront-Viewer-Country-Region", "CloudFront-Viewer-Time-Zone",
+    }
+    key = cache["ParametersInCacheKeyAndForwardedToOrigin"]
+    assert key["HeadersConfig"] == {"HeaderBehavior": "whitelist", "Headers": ["Authorization"]}
+    assert cache["DefaultTTL"] == 0 and cache["MinTTL"] == 0 and cache["MaxTTL"] <= 1
+    assert behavior["ViewerProtocolPolicy"] == "https-only"
+    assert len(headers["Headers"]) <= 10  # CloudFront quota per origin request policy
+
+
+def test_dashboard_is_served_through_oac_with_security_headers_and_strict_csp(synth: Any) -> None:
+    dist = _distribution(synth)
+    (s3_origin,) = [o for o in dist["Origins"] if "S3OriginConfig" in o]
+    assert s3_origin["OriginAccessControlId"]
+    default = dist["DefaultCacheBehavior"]
+    config = _policy(synth, default["ResponseHeadersPolicyId"], "ResponseHeadersPolicyConfig")
+    security = config["SecurityHeadersConfig"]
+    assert security["StrictTransportSecurity"]["AccessControlMaxAgeSec"] == 63_072_000
+    assert security["StrictTransportSecurity"]["IncludeSubdomains"] is True
+    assert security["FrameOptions"]["FrameOption"] == "DENY"
+    assert security["ReferrerPolicy"]["ReferrerPolicy"] == "strict-origin-when-cross-origin"
+    assert "ContentTypeOptions" in security
+    custom = {h["Header"]: h["Value"] for h in config["CustomHeadersConfig"]["Items"]}
+    assert custom["Permissions-Policy"] == "camera=(), microphone=(), geolocation=()"
+    csp = json.dumps(security["ContentSecurityPolicy"]["ContentSecurityPolicy"])
+    assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
+    assert "script-src 'self';" in csp
+    assert "default-src 'self'" in csp
+    assert "basemaps.cartocdn.com" in csp  # map tiles (mapTileHosts default)
+
+
+def test_dashboard_config_json_is_generated(synth: Any) -> None:
+    (deployment,) = synth.resources("Custom::CDKBucketDeployment").values()
+    assert deployment["Properties"]["DistributionPaths"] == ["/*"]
+    markers = json.dumps(deployment["Properties"])
+    assert "SourceMarkers" in markers  # json_data with deploy-time values (client id, domain)
+
+
+def _policy_statements(synth: Any, role_logical_id: str) -> list[dict[str, Any]]:
+    statements: list[dict[str, Any]] = []
+    for policy in synth.resources("AWS::IAM::Policy").values():
+        if {"Ref": role_logical_id} in policy["Properties"]["Roles"]:
+            statements += policy["Properties"]["PolicyDocument"]["Statement"]
+    return statements
+
+
+def _actions(statement: dict[str, Any]) -> list[str]:
+    actions = statement["Action"]
+    return [actions] if isinstance(actions, str) else actions
+
+
+def _granted(synth: Any, route: Route) -> dict[str, set[str]]:
+    """resource logical id (or 'bedrock' / '*') -> actions the route's role may use on it."""
+    _logical_id, props = _function_by_handler(synth)[route.handler]
+    role_id = props["Role"]["Fn::GetAtt"][0]
+    granted: dict[str, set[str]] = {}
+    for statement in _policy_statements(synth, role_id):
+        assert statement["Effect"] == "Allow"
+        resources_ = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        for resource in resources_:
+            text = json.dumps(resource)
+            if "bedrock" in text:
+                key = "bedrock"
+            elif resource == "*":
+                key = "*"
+            else:
+                key = next((k for k in synth.template_json["Resources"] if f'"{k}"' in text), text)
+            granted.setdefault(key, set()).update(_actions(statement))
+    return granted
+
+
+WRITE_TABLE = {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"}
+READ_TABLE = {"dynamodb:GetItem", "dynamodb:Query"}
+WRITE_BUCKET = {"s3:PutObject", "s3:DeleteObject*"}
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=lambda r: r.handler)
+def test_each_function_gets_exactly_what_its_route_declares(synth: Any, route: Route) -> None:
+    # Given what the role of this route's function may do
+    granted = _granted(synth, route)
+    storage = synth.stack.storage
+    own_log_group = synth.logical_id(synth.stack.endpoints.log_groups[route.handler])
+    # Then each table: declared level only; undeclared: nothing
+    for name, table in storage.tables.items():
+        actions = granted.pop(synth.logical_id(table), set())
+        access = route.tables.get(name)
+        if access is None:
+            assert not actions, f"{route.handler} may touch table {name}"
+        elif access == "r":
+            assert READ_TABLE <= actions and not (actions & WRITE_TABLE), f"{route.handler}: {name} must be read-only"
+        else:
+            assert READ_TABLE | WRITE_TABLE <= actions, f"{route.handler}: {name} must be writable"
+    for name, bucket in storage.buckets.items():
+        actions = granted.pop(synth.logical_id(bucket), set())
+        access = route.buckets.get(name)
+        if access is None:
+            assert not actions, f"{route.handler} may touch bucket {name}"
+        elif access == "r":
+            assert "s3:GetObject*" in actions and not (actions & WRITE_BUCKET)
+        else:
+            assert {"s3:GetObject*", *WRITE_BUCKET} <= actions
+    # Bedrock only where declared, on the configured model only
+    bedrock = granted.pop("bedrock", set())
+    assert bedrock == ({"bedrock:InvokeModel"} if route.bedrock else set())
+    # And beyond that: its own log group and X-Ray, nothing else
+    assert granted.pop(own_log_group, set()) == {"logs:CreateLogStream", "logs:PutLogEvents"}
+    assert granted.pop("*", set()) <= {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+    assert not granted, f"{route.handler} has unexpected grants: {granted}"
+
+
+def test_an_agent_function_cannot_write_the_config_table(synth: Any) -> None:
+    config_table = synth.logical_id(synth.stack.storage.tables["config"])
+    for route in (r for r in ROUTES if r.is_agent):
+        assert not (_granted(synth, route).get(config_table, set()) & WRITE_TABLE), route.handler
+
+
+def test_bedrock_grant_names_the_configured_model_only(synth: Any) -> None:
+    for route in (r for r in ROUTES if r.bedrock):
+        _, props = _function_by_handler(synth)[route.handler]
+        (statement,) = [s for s in _policy_statements(synth, props["Role"]["Fn::GetAtt"][0]) if "bedrock:InvokeModel" in _actions(s)]
+        text = json.dumps(statement["Resource"])
+        assert synth.stack.ai.model_id in text and "*" not in text.replace(":*:", "")
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=lambda r: r.handler)
+def test_each_function_gets_only_its_own_environment(synth: Any, route: Route) -> None:
+    _, props = _function_by_handler(synth)[route.handler]
+    env = props["Environment"]["Variables"]
+    edgex_env = {k for k in env if k.startswith("EDGEX_")}
+    expected = {resources.table_env(t) for t in route.tables} | {resources.bucket_env(b) for b in route.buckets}
+    expected.add(resources.ENV_PUBLIC_URL)
+    if route.auth is Auth.ADMIN:
+        expected |= {resources.ENV_OIDC_ISSUER, resources.ENV_OIDC_AUDIENCE}
+    if route.bedrock or "config" in route.tables:
+        expected.add(resources.ENV_AI_MODEL_ID)
+    assert edgex_env == expected
+    assert env["POWERTOOLS_SERVICE_NAME"] == c.SERVICE_NAME
+    assert env["POWERTOOLS_METRICS_NAMESPACE"] == c.METRICS_NAMESPACE
+    assert env["POWERTOOLS_LOGGER_LOG_EVENT"] == "false"  # events carry bearer tokens
+
+
+def test_integrity_violations_become_a_metric_with_an_alarm(synth: Any) -> None:
+    download_logs = synth.logical_id(synth.stack.endpoints.log_groups[c.INTEGRITY_HANDLER])
+    synth.template.has_resource_properties("AWS::Logs::MetricFilter", {
+        "LogGroupName": {"Ref": download_logs},
+        "FilterPattern": '{ $.kill_reason = "INTEGRITY_VIOLATION" }',
+        "MetricTransformations": [Match.object_like({"MetricNamespace": "Edgex", "MetricName": "IntegrityViolation"})],
+    })
+    synth.template.has_resource_properties("AWS::CloudWatch::Alarm", {
+        "MetricName": "IntegrityViolation", "Namespace": "Edgex", "Threshold": 1,
+    })
+
+
+def test_alarms_cover_5xx_rate_and_agent_throttles(synth: Any) -> None:
+    alarms = list(synth.resources("AWS::CloudWatch::Alarm").values())
+    assert any(
+        any("5xx" in json.dumps(m.get("MetricStat", {})) for m in a["Properties"].get("Metrics", [])) for a in alarms
+    )
+    throttled = [a for a in alarms if a["Properties"].get("MetricName") == "Throttles"]
+    assert len(throttled) == sum(1 for r in ROUTES if r.is_agent)
+    assert all(a["Properties"]["AlarmActions"] for a in alarms)
+
+
+def test_log_groups_have_retention(synth: Any) -> None:
+    for group in synth.resources("AWS::Logs::LogGroup").values():
+        assert group["Properties"]["RetentionInDays"] > 0
