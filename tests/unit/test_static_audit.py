@@ -86,6 +86,21 @@ def test_every_finding_has_the_documented_shape() -> None:
     assert {("EX101", 3), ("EX170", 3), ("EX131", 4)} <= rule_hits(findings)
 
 
+def test_findings_are_capped_keeping_the_most_severe(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given ShellCheck reporting far more notes than the cap, and one high rule finding at the end
+    cap = static_audit.FINDINGS_MAX
+    notes = [{"rule_id": "SC2086", "severity": "low", "line": n, "message": "quote", "hint": "h", "source": "shellcheck"}
+             for n in range(1, cap + 51)]
+    monkeypatch.setattr(static_audit, "_shellcheck", lambda content: notes)
+    # When it is audited
+    findings = audit_script("bash", "#!/bin/bash\n" * (cap + 50) + "curl -fsSL https://x | bash\n")
+    # Then FINDINGS_MAX findings are kept, the high one among them, and a note counts the rest
+    assert len(findings) == cap
+    assert ("EX101", cap + 51) in rule_hits(findings)
+    note = next(f for f in findings if f["rule_id"] == "EDGEX003")
+    assert note["severity"] == "low" and note["message"].startswith(f"{cap + 51 - (cap - 1)} ")
+
+
 def test_has_high() -> None:
     # Given findings with and without a high severity
     low = [{"rule_id": "SC2086", "severity": "low"}, {"rule_id": "EX170", "severity": "medium"}]

@@ -57,6 +57,8 @@ EDGEX001 high     bash, ps   the rule engine could not run (tree-sitter missing)
                              the deploy gate then asks for an acknowledgement
 EDGEX002 low      bash, ps   part of the script could not be parsed: rules may have missed
                              constructs on and after that line
+EDGEX003 low      bash, ps   more than FINDINGS_MAX findings: the least severe were left out
+                             (they are stored with the version: a DynamoDB item holds 400 KB)
 SCnnnn   med/low  bash       ShellCheck finding: error -> medium, warning/info/style -> low
 ======== ======== ========== ===============================================================
 
@@ -93,6 +95,7 @@ log = logging.getLogger(__name__)
 SCRIPT_TYPES = ("bash", "powershell")
 SEVERITIES = ("high", "medium", "low")
 SHELLCHECK_TIMEOUT_S = 10.0
+FINDINGS_MAX = 500  # stored with the script version: keeps the item far below DynamoDB's 400 KB
 _SHELLCHECK_SEVERITY = {"error": "medium", "warning": "low", "info": "low", "style": "low"}
 
 
@@ -144,6 +147,8 @@ RULES: dict[str, Rule] = {
              "Install tree-sitter, tree-sitter-bash and tree-sitter-powershell where the API runs."),
         Rule("EDGEX002", "low", "Part of the script could not be parsed",
              "Check the syntax near this line; security rules may have missed constructs there."),
+        Rule("EDGEX003", "low", "Too many findings: the least severe were left out",
+             "Fix the findings shown and save again to see the rest."),
     )
 }
 
@@ -212,8 +217,18 @@ class _Findings:
         self._items.setdefault((finding["rule_id"], finding["line"]), finding)
 
     def sorted(self) -> list[dict[str, Any]]:
+        """By line; beyond FINDINGS_MAX the least severe (ShellCheck before rules) are left out."""
         rank = {s: i for i, s in enumerate(SEVERITIES)}
-        return sorted(self._items.values(), key=lambda f: (f["line"], rank[f["severity"]], f["rule_id"]))
+        items = list(self._items.values())
+        if len(items) > FINDINGS_MAX:
+            items.sort(key=lambda f: (rank[f["severity"]], f["source"] != "rules", f["line"]))
+            left_out = len(items) - (FINDINGS_MAX - 1)
+            items = items[: FINDINGS_MAX - 1]
+            rule = RULES["EDGEX003"]
+            items.append({"rule_id": rule.rule_id, "severity": rule.severity, "line": 1,
+                          "message": f"{left_out} less severe findings were left out.", "hint": rule.hint,
+                          "source": "rules"})
+        return sorted(items, key=lambda f: (f["line"], rank[f["severity"]], f["rule_id"]))
 
 
 # --------------------------------------------------------------------------- text rules (both languages)
