@@ -3,6 +3,9 @@
 import { dropSession, getAccessToken } from "./auth.js";
 import { getConfig } from "./config.js";
 
+/** The API's largest page (?limit=); bigger lists are followed by cursor. */
+export const PAGE_MAX = 100;
+
 export class ApiError extends Error {
   constructor(status, code, message, details) {
     super(message || code);
@@ -86,7 +89,7 @@ export const api = {
     const items = [];
     let cursor = null;
     do {
-      const page = await request("GET", path, { query: { ...query, limit, cursor }, signal });
+      const page = await request("GET", path, { query: { ...query, limit: Math.min(limit, PAGE_MAX), cursor }, signal });
       items.push(...(page.items || []));
       cursor = page.next_cursor || null;
     } while (cursor && items.length < maxItems);

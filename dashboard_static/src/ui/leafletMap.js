@@ -118,6 +118,7 @@ export function createLiveMap(element, { tiles, onTileError }) {
         else m.marker.setTooltipContent(item.tooltip());
       }
     }
+    if (hub) hub.bringToFront();
     for (const [key, m] of machines) {
       if (!seen.has(key)) {
         m.marker.remove();
@@ -129,7 +130,7 @@ export function createLiveMap(element, { tiles, onTileError }) {
       fitted = true;
       const bounds = latLngBounds(items.map((i) => [i.lat, i.lng]));
       if (hubLatLng) bounds.extend(hubLatLng);
-      map.fitBounds(bounds.pad(0.3), { maxZoom: 5 });
+      map.fitBounds(bounds.pad(0.3), { maxZoom: 5, animate: false });
     }
   }
 
@@ -140,6 +141,12 @@ export function createLiveMap(element, { tiles, onTileError }) {
     setMachines,
     invalidate: () => map.invalidateSize(),
     count: () => machines.size,
-    destroy: () => map.remove(),
+    destroy() {
+      // Stop animations and listeners first: removing a map mid-zoom otherwise throws later.
+      map.stop();
+      if (tileLayerRef) tileLayerRef.off();
+      map.off();
+      map.remove();
+    },
   };
 }

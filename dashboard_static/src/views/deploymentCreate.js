@@ -126,7 +126,7 @@ export function mountDeploymentCreate(container) {
 
   (async () => {
     try {
-      scripts = await api.listAll("/v1/admin/scripts", { limit: 200, maxItems: 2000 });
+      scripts = await api.listAll("/v1/admin/scripts", { limit: 100, maxItems: 2000 });
     } catch (err) {
       wait.replaceWith(card(null, errors.el));
       errors.show(err);

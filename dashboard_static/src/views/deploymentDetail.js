@@ -342,7 +342,7 @@ export function mountDeploymentDetail(container, { id }) {
     const all = [...(first.targets || [])];
     let cursor = first.next_cursor || null;
     while (cursor && !stopped) {
-      const page = await api.get(`${base}/targets`, { limit: 500, cursor });
+      const page = await api.get(`${base}/targets`, { limit: 100, cursor });
       all.push(...(page.items || []));
       cursor = page.next_cursor || null;
     }
@@ -353,7 +353,7 @@ export function mountDeploymentDetail(container, { id }) {
     const path = selectedTarget ? `${base}/targets/${encodeURIComponent(selectedTarget)}/logs` : `${base}/logs`;
     const want = selectedTarget;
     try {
-      const page = await api.get(path, { limit: 200 });
+      const page = await api.get(path, { limit: 100 });
       if (want !== selectedTarget) return;
       logError.clear();
       const items = page.items || [];

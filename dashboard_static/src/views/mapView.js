@@ -136,7 +136,7 @@ export function mountMap(container) {
       withMachines.map(async (d) => {
         const cached = targetCache.get(d.id);
         if (cached && cached.updated_at === d.updated_at && d.status !== "active") return [d, cached.targets];
-        const targets = await api.listAll(`/v1/admin/deployments/${d.id}/targets`, { limit: 500, maxItems: 20000 });
+        const targets = await api.listAll(`/v1/admin/deployments/${d.id}/targets`, { limit: 100, maxItems: 20000 });
         targetCache.set(d.id, { updated_at: d.updated_at, targets });
         return [d, targets];
       }),

@@ -136,7 +136,7 @@ export function mountScriptEditor(container, params) {
       return;
     }
     try {
-      const versions = await api.listAll(`/v1/admin/scripts/${scriptId}/versions`, { limit: 200, maxItems: 1000 });
+      const versions = await api.listAll(`/v1/admin/scripts/${scriptId}/versions`, { limit: 100, maxItems: 1000 });
       versionsError.clear();
       versions.sort((a, b) => (b.version_no || 0) - (a.version_no || 0));
       versionsList.replaceChildren(

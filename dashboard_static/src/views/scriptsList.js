@@ -66,7 +66,7 @@ export function mountScripts(container) {
   search.addEventListener("input", render);
   container.append(pageHeader("nav.scripts", { actions }), errors.el, card("scripts.all", h("div", { class: "table-wrap" }, table), { actions: [search] }));
   api
-    .listAll("/v1/admin/scripts", { limit: 200, maxItems: 5000 })
+    .listAll("/v1/admin/scripts", { limit: 100, maxItems: 5000 })
     .then((list) => {
       if (!active) return;
       items = list;
