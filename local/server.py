@@ -35,6 +35,7 @@ sys.path[:0] = [str(ROOT / "lambdas"), str(ROOT / "layers" / "edgex" / "python")
 
 from edgex import resources  # noqa: E402
 from local import identity as local_identity  # noqa: E402
+from local import moto_atomic  # noqa: E402
 from local import state  # noqa: E402
 from manifest import ROUTES, Route  # noqa: E402
 
@@ -234,6 +235,7 @@ def start(host: str, port: int, state_dir: Path, public_url: str | None) -> tupl
     server = make_server(host, port, app=None, threaded=True)  # type: ignore[arg-type]
     url = public_url or f"http://{host}:{server.server_port}"
     configure_environment(url)
+    moto_atomic.install()
     mock_aws().start()
     state_dir.mkdir(parents=True, exist_ok=True)
     state_file = state_dir / "moto.pickle"

@@ -24,9 +24,10 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     from moto import mock_aws
 
     from edgex import blobs, identity, models, storage
-    from local import server
+    from local import moto_atomic, server
 
     server.configure_environment("http://127.0.0.1:9")
+    moto_atomic.install()
     with mock_aws():
         models.unbind_all()
         blobs.reset_client()

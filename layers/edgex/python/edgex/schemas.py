@@ -101,7 +101,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         {
             "mode": {"enum": ["generate", "refactor", "audit", "explain"]},
             "type": {"enum": SCRIPT_TYPES},
-            "prompt": {"type": "string", "minLength": 1, "maxLength": limits.PROMPT_MAX},
+            "prompt": {"type": "string", "maxLength": limits.PROMPT_MAX},  # may be empty for audit/explain
             "code": {"type": "string", "maxLength": limits.SCRIPT_MAX_BYTES},
         },
         ["mode", "type", "prompt"],
