@@ -35,8 +35,10 @@ sys.path[:0] = [str(ROOT / "lambdas"), str(ROOT / "layers" / "edgex" / "python")
 
 from edgex import resources  # noqa: E402
 from local import identity as local_identity  # noqa: E402
-from local import moto_atomic  # noqa: E402
-from local import state  # noqa: E402
+from local import (
+    moto_atomic,
+    state,
+)
 from manifest import ROUTES, Route  # noqa: E402
 
 REGION = "eu-central-1"
