@@ -35,10 +35,7 @@ sys.path[:0] = [str(ROOT / "lambdas"), str(ROOT / "layers" / "edgex" / "python")
 
 from edgex import resources  # noqa: E402
 from local import identity as local_identity  # noqa: E402
-from local import (
-    moto_atomic,
-    state,
-)
+from local import moto_atomic, state  # noqa: E402
 from manifest import ROUTES, Route  # noqa: E402
 
 REGION = "eu-central-1"
