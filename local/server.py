@@ -130,6 +130,7 @@ class LocalPlatform:
     identity: local_identity.LocalIdentity
     lock: state.SharedExclusiveLock
     dirty: bool = False
+    idp_app: Any = None
 
     def dashboard_config(self) -> dict[str, Any]:
         base = f"{self.public_url}/local-idp"
@@ -160,10 +161,12 @@ class LocalPlatform:
         return _json_error(404, "ROUTE_NOT_FOUND", "No such route")
 
     def idp(self, request: Request) -> Response:
-        from local import idp
+        """The local OIDC issuer's pages; one app for the server's life (it holds the codes)."""
+        if self.idp_app is None:
+            from local import idp
 
-        app = idp.make_idp_app(self.identity, self.public_url)
-        return Response.from_app(app, request.environ)
+            self.idp_app = idp.make_idp_app(self.identity, self.public_url)
+        return Response.from_app(self.idp_app, request.environ)
 
     def static(self, path: str) -> Response:
         from http_api.responses import SECURITY_HEADERS
