@@ -1,0 +1,179 @@
+"""The admin API's promises: versions, wrapper snapshots, pagination, audit, OpenAPI."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+
+import requests
+from openapi_spec_validator import validate
+
+from manifest import ROUTES
+from tests.conftest import LocalServer
+
+
+def test_versions_bump_and_deployments_stay_pinned(local_server: LocalServer) -> None:
+    # Given a script updated three times
+    script = local_server.create_script("echo v0\n")
+    versions = [script["version"]]
+    for n in (1, 2, 3):
+        answer = local_server.admin("PUT", f"/v1/admin/scripts/{script['id']}", json={"content": f"echo v{n}\n"})
+        assert answer.status_code == 200, answer.text
+        versions.append(answer.json()["version"])
+        if n == 1:  # a deployment made at 1.0.1
+            dep = local_server.create_deployment(script["id"], machines=1)
+    # Then versions went 1.0.0 -> 1.0.3 and each one's content and checksum are right
+    assert versions == ["1.0.0", "1.0.1", "1.0.2", "1.0.3"]
+    history = local_server.admin("GET", f"/v1/admin/scripts/{script['id']}/versions").json()["items"]
+    assert [v["version"] for v in history] == ["1.0.3", "1.0.2", "1.0.1", "1.0.0"]
+    for entry in history:
+        n = int(entry["version"].rsplit(".", 1)[1])
+        content = local_server.admin("GET", f"/v1/admin/scripts/{script['id']}/versions/{entry['version']}").text
+        assert content == f"echo v{n}\n"
+        assert entry["checksum"] == hashlib.sha256(content.encode()).hexdigest()
+    assert local_server.admin("GET", f"/v1/admin/scripts/{script['id']}/content").text == "echo v3\n"
+    # And the deployment made at 1.0.1 still serves 1.0.1
+    assert dep["script_version"] == "1.0.1"
+    agent = local_server.agent("POST", "/v1/agent/enroll", dep["master_token"],
+                               json={"hostname": "pin-host", "machine_id": "pin-machine"}).json()["agent_token"]
+    payload = local_server.agent("GET", "/v1/agent/download", agent).text
+    assert "echo v1" in run_decoder(payload)
+
+
+def run_decoder(payload: str) -> str:
+    """The script inside a bash download payload (the quoted base64 the wrapper decodes)."""
+    found = re.search(r"printf '%s' '([A-Za-z0-9+/=\n]+)' \| _orc_b64decode", payload)
+    assert found, "payload layout changed"
+    return base64.b64decode("".join(found.group(1).split())).decode()
+
+
+def test_wrapper_edits_do_not_touch_existing_deployments(local_server: LocalServer) -> None:
+    script = local_server.create_script("echo wrapped\n")
+    before = local_server.create_deployment(script["id"], machines=1)
+    default = local_server.admin("GET", "/v1/admin/wrapper/bash").json()
+    assert default["is_default"]
+    # When an admin edits the wrapper
+    edited = default["content"].replace("#!/usr/bin/env bash", "#!/usr/bin/env bash\n# edited by admin", 1)
+    assert edited != default["content"]
+    answer = local_server.admin("PUT", "/v1/admin/wrapper/bash", json={"content": edited})
+    assert answer.status_code == 200 and not answer.json()["is_default"]
+    after = local_server.create_deployment(script["id"], machines=1)
+
+    def payload_of(dep: dict, machine: str) -> str:
+        agent = local_server.agent("POST", "/v1/agent/enroll", dep["master_token"],
+                                   json={"hostname": machine, "machine_id": machine}).json()["agent_token"]
+        return local_server.agent("GET", "/v1/agent/download", agent).text
+
+    # Then the older deployment serves the old wrapper, the newer one the edited wrapper
+    assert "# edited by admin" not in payload_of(before, "snap-a")
+    assert "# edited by admin" in payload_of(after, "snap-b")
+    # And reset restores the default; both changes are in the change log, newest first
+    reset = local_server.admin("DELETE", "/v1/admin/wrapper/bash").json()
+    assert reset["is_default"] and reset["content"] == default["content"]
+    log = local_server.admin("GET", "/v1/admin/wrapper/bash/logs").json()["items"]
+    assert [entry["action"] for entry in log[:2]] == ["reset", "update"]
+    assert all(entry["actor"] == "admin" for entry in log[:2])
+
+
+def test_a_wrapper_without_the_script_slot_is_refused(local_server: LocalServer) -> None:
+    answer = local_server.admin("PUT", "/v1/admin/wrapper/bash", json={"content": "echo no slot\n"})
+    assert answer.status_code == 400 and answer.json()["error"]["code"] == "VALIDATION_ERROR"
+    assert local_server.admin("GET", "/v1/admin/wrapper/bash").json()["is_default"]
+
+
+def test_250_targets_in_pages_of_100_each_exactly_once(local_server: LocalServer) -> None:
+    script = local_server.create_script("true\n")
+    dep = local_server.create_deployment(script["id"], machines=250)
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {dep['master_token']}"
+    for n in range(250):
+        answer = session.post(f"{local_server.url}/v1/agent/enroll", json={"hostname": f"p{n}", "machine_id": f"p{n}"},
+                              timeout=30)
+        assert answer.status_code == 201
+    seen: list[str] = []
+    cursor = None
+    pages = 0
+    while True:
+        query = f"?limit=100{'&cursor=' + cursor if cursor else ''}"
+        page = local_server.admin("GET", f"/v1/admin/deployments/{dep['id']}/targets{query}").json()
+        seen += [t["hostname"] for t in page["items"]]
+        pages += 1
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert sorted(seen) == sorted(f"p{n}" for n in range(250)) and len(seen) == 250
+    assert pages in (3, 4)  # 100 + 100 + 50 (+ an empty last page is allowed by DynamoDB paging)
+
+
+def test_forged_cursor_is_400(local_server: LocalServer) -> None:
+    for cursor in ("not-base64!", base64.urlsafe_b64encode(b'{"evil": {"S": "x"}}').decode()):
+        answer = local_server.admin("GET", f"/v1/admin/scripts?cursor={cursor}")
+        assert answer.status_code == 400 and answer.json()["error"]["code"] == "INVALID_CURSOR"
+
+
+def test_each_mutation_writes_exactly_one_audit_record(local_server: LocalServer) -> None:
+    def newest() -> list[dict]:
+        return local_server.admin("GET", "/v1/admin/audit?limit=100").json()["items"]
+
+    known = {entry["id"] for entry in newest()}
+    script = local_server.admin("POST", "/v1/admin/scripts", role="operator",
+                                json={"name": "audited", "type": "bash", "content": "true\n"}).json()
+    local_server.admin("PUT", f"/v1/admin/scripts/{script['id']}", role="operator", json={"content": "echo 2\n"})
+    dep = local_server.admin("POST", "/v1/admin/deployments", role="operator",
+                             json={"script_id": script["id"], "name": "a", "expected_machines": 1}).json()
+    local_server.admin("PUT", f"/v1/admin/deployments/{dep['id']}/cancel", role="operator")
+    local_server.admin("PUT", "/v1/admin/settings", json={"log_retention_days": 31})
+    refused = local_server.admin("DELETE", f"/v1/admin/scripts/{script['id']}", role="operator")
+    assert refused.status_code == 200  # the deployment was cancelled, so the script is free
+    added = [entry for entry in newest() if entry["id"] not in known]
+    actions = sorted(entry["action"] for entry in added)
+    assert actions == sorted(["scripts_create", "scripts_update", "deployments_create", "deployments_cancel",
+                              "settings_update", "scripts_delete"])
+    actors = {entry["action"]: (entry["actor"], entry["role"]) for entry in added}
+    assert actors["settings_update"] == ("admin", "admin")
+    assert actors["scripts_create"] == ("operator", "operator")
+    assert all(entry["outcome"] == "ok" for entry in added)
+    create = next(entry for entry in added if entry["action"] == "deployments_create")
+    assert create["ids"]["deployment_id"] == str(dep["id"]) and create["ids"]["script_id"] == str(script["id"])
+    # reads are not audited
+    local_server.admin("GET", "/v1/admin/scripts")
+    assert len([e for e in newest() if e["id"] not in known]) == len(added)
+
+
+def test_script_pinned_by_a_live_deployment_cannot_be_deleted(local_server: LocalServer) -> None:
+    script = local_server.create_script("true\n")
+    local_server.create_deployment(script["id"], machines=1)
+    answer = local_server.admin("DELETE", f"/v1/admin/scripts/{script['id']}")
+    assert answer.status_code == 409 and answer.json()["error"]["code"] == "SCRIPT_IN_USE"
+    assert local_server.admin("GET", f"/v1/admin/scripts/{script['id']}").status_code == 200
+
+
+def test_openapi_document_validates_and_lists_every_route(local_server: LocalServer) -> None:
+    document = requests.get(f"{local_server.url}/v1/openapi.json", timeout=10).json()
+    validate(document)
+    for route in ROUTES:
+        operation = document["paths"][route.path][route.method.lower()]
+        assert operation["operationId"] == route.handler
+        for code in route.errors:
+            assert any(code in str(r.get("description", "")) for r in operation["responses"].values()), code
+
+
+def test_security_headers_on_every_kind_of_response(local_server: LocalServer) -> None:
+    for answer in (requests.get(f"{local_server.url}/v1/openapi.json", timeout=10),
+                   local_server.admin("GET", "/v1/admin/me"),
+                   requests.get(f"{local_server.url}/v1/agent/download", timeout=10)):
+        assert answer.headers["Strict-Transport-Security"] == "max-age=63072000; includeSubDomains"
+        assert answer.headers["X-Frame-Options"] == "DENY"
+        assert answer.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+        assert answer.headers["Permissions-Policy"] == "camera=(), microphone=(), geolocation=()"
+        assert answer.headers["Cache-Control"] == "no-store"
+
+
+def test_gateway_style_group_claims_are_parsed() -> None:
+    from edgex.identity import parse_groups, role_of
+
+    assert parse_groups("[admin operator]") == ("admin", "operator")
+    assert parse_groups(["viewer"]) == ("viewer",)
+    assert role_of(parse_groups("[viewer operator]")) == "operator"
+    assert role_of(parse_groups("[]")) is None
