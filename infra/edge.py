@@ -43,7 +43,9 @@ def dashboard_csp(connect_origins: Sequence[str], image_hosts: Sequence[str]) ->
     directives = {
         "default-src": ["'self'"],
         "script-src": ["'self'"],
-        "style-src": ["'self'"],
+        # Leaflet and CodeMirror set inline styles; scripts stay strictly 'self'
+        # (the dashboard's local server sends the same style-src).
+        "style-src": ["'self'", "'unsafe-inline'"],
         "img-src": ["'self'", "data:", *image_hosts],
         "font-src": ["'self'"],
         "connect-src": ["'self'", *connect_origins],

@@ -149,7 +149,7 @@ class Identity(Construct):
             "tokenUrl": self.token_url,
             "logoutUrl": self.logout_url or "",
             "clientId": self.client_id,
-            "redirectUri": f"{public_url}/",
-            "scopes": list(_SCOPES),
+            "redirectUri": (self._config.callback_urls or (f"{public_url}/",))[0],
+            "scopes": " ".join(_SCOPES),  # the authorize request's `scope` parameter
             "groupsClaim": self.groups_claim or c.COGNITO_GROUPS_CLAIM,
         }

@@ -132,3 +132,16 @@ def test_build_is_skipped_when_requirements_are_unchanged() -> None:
     build_assets.build(layer)
     # Then nothing was reinstalled (no network: the stamp still matches)
     assert layer.stamp_file.stat().st_mtime_ns == before
+
+
+def test_deps_layer_holds_every_runtime_requirement_it_can(synth: Any) -> None:
+    from infra import build_assets
+
+    # Given the deployed deps layer and requirements/runtime.txt
+    _, deps_layer = _layer_assets(synth)
+    installed = {
+        p.name.split("-")[0].lower().replace("_", "-") for p in (deps_layer / "python").glob("*.dist-info")
+    }
+    wanted = {build_assets._project(line) for line in c.REQUIREMENTS_RUNTIME.read_text().splitlines()} - {None}
+    # Then only the projects without a Lambda-platform wheel are missing, and they are named
+    assert wanted - installed == {n.lower() for n in c.NO_LAMBDA_WHEEL} & wanted

@@ -7,6 +7,7 @@ listed by hand, so a new route or table is checked the day it is added.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -165,11 +166,24 @@ def test_dashboard_is_served_through_oac_with_security_headers_and_strict_csp(sy
     assert "ContentTypeOptions" in security
     custom = {h["Header"]: h["Value"] for h in config["CustomHeadersConfig"]["Items"]}
     assert custom["Permissions-Policy"] == "camera=(), microphone=(), geolocation=()"
-    csp = json.dumps(security["ContentSecurityPolicy"]["ContentSecurityPolicy"])
-    assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
-    assert "script-src 'self';" in csp
-    assert "default-src 'self'" in csp
-    assert "basemaps.cartocdn.com" in csp  # map tiles (mapTileHosts default)
+    csp = _text(security["ContentSecurityPolicy"]["ContentSecurityPolicy"])
+    directives = {d.strip().split(" ")[0]: d.strip() for d in csp.split(";")}
+    assert directives["script-src"] == "script-src 'self'"  # no inline or eval'd script
+    assert directives["default-src"] == "default-src 'self'"
+    assert directives["frame-ancestors"] == "frame-ancestors 'none'"
+    assert "unsafe-eval" not in csp
+    assert "basemaps.cartocdn.com" in directives["img-src"]  # map tiles (mapTileHosts default)
+    assert "amazoncognito.com" in directives["connect-src"]  # the hosted UI's token endpoint
+
+
+def _text(value: Any) -> str:
+    """A template string with its deploy-time parts (Ref, GetAtt) shown as <token>."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and "Fn::Join" in value:
+        separator, parts = value["Fn::Join"]
+        return separator.join(_text(p) for p in parts)
+    return "<token>"
 
 
 def test_dashboard_config_json_is_generated(synth: Any) -> None:
@@ -177,6 +191,15 @@ def test_dashboard_config_json_is_generated(synth: Any) -> None:
     assert deployment["Properties"]["DistributionPaths"] == ["/*"]
     markers = json.dumps(deployment["Properties"])
     assert "SourceMarkers" in markers  # json_data with deploy-time values (client id, domain)
+    # And the staged config.json has what dashboard_static/src/core/config.js reads
+    (config_file,) = synth.outdir.glob(f"asset.*/{c.DASHBOARD_CONFIG_FILE}")
+    # Deploy-time values are markers the BucketDeployment replaces with JSON strings.
+    config = json.loads(re.sub(r"<<marker:0x[0-9a-f]+:\d+>>", '"<deploy-time>"', config_file.read_text()))
+    assert config["apiBase"] == ""
+    assert config["region"] == synth.stack.region
+    for key in ("authorizeUrl", "tokenUrl", "logoutUrl", "clientId", "redirectUri"):
+        assert config["oidc"][key], key  # deploy-time markers, filled in by the BucketDeployment
+    assert config["oidc"]["scopes"] == "openid email profile"
 
 
 def _policy_statements(synth: Any, role_logical_id: str) -> list[dict[str, Any]]:
