@@ -2,11 +2,13 @@
 
 from edgex import config, deployments, wrappers
 from edgex.errors import ValidationFailed
+from edgex.models import DeploymentModel
 from http_api.endpoint import Reply, endpoint
+from http_api.request import Request
 
 
 @endpoint("agent_installer")
-def handler(req, dep) -> Reply:
+def handler(req: Request, dep: DeploymentModel) -> Reply:
     kind = req.query.get("type", "bash")
     if kind not in ("bash", "ps1"):
         raise ValidationFailed("type must be bash or ps1")

@@ -1,10 +1,12 @@
 """GET /v1/admin/audit: the audit trail, newest first (admin only)."""
 
 from edgex import audit
+from edgex.audit import Actor
 from http_api.endpoint import Reply, endpoint, page, page_args
+from http_api.request import Request
 
 
 @endpoint("audit_list")
-def handler(req, actor) -> Reply:
+def handler(req: Request, actor: Actor) -> Reply:
     limit, cursor = page_args(req, frozenset({"stream", "seq"}))
     return Reply(page(*audit.list_page(limit, cursor)))

@@ -1,10 +1,12 @@
 """GET /v1/admin/deployments: newest first, counts from the item (no scans)."""
 
 from edgex import deployments
+from edgex.audit import Actor
 from http_api.endpoint import Reply, endpoint, page, page_args
+from http_api.request import Request
 
 
 @endpoint("deployments_list")
-def handler(req, actor) -> Reply:
+def handler(req: Request, actor: Actor) -> Reply:
     limit, cursor = page_args(req, frozenset({"kind", "deployment_id"}))
     return Reply(page(*deployments.list_page(limit, cursor)))

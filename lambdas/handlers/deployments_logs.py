@@ -1,11 +1,13 @@
 """GET /v1/admin/deployments/{id}/logs: the recent feed of all its machines."""
 
 from edgex import deployments, feedback
+from edgex.audit import Actor
 from http_api.endpoint import Reply, endpoint, page, page_args
+from http_api.request import Request
 
 
 @endpoint("deployments_logs")
-def handler(req, actor) -> Reply:
+def handler(req: Request, actor: Actor) -> Reply:
     deployment_id = req.int_param("id")
     deployments.get(deployment_id)
     limit, cursor = page_args(req, frozenset({"target_key", "seq", "deployment_id"}))

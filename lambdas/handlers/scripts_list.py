@@ -1,10 +1,12 @@
 """GET /v1/admin/scripts: newest first, paginated."""
 
 from edgex import scripts
+from edgex.audit import Actor
 from http_api.endpoint import Reply, endpoint, page, page_args
+from http_api.request import Request
 
 
 @endpoint("scripts_list")
-def handler(req, actor) -> Reply:
+def handler(req: Request, actor: Actor) -> Reply:
     limit, cursor = page_args(req, frozenset({"kind", "script_id"}))
     return Reply(page(*scripts.list_page(limit, cursor)))

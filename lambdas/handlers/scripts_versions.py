@@ -1,10 +1,12 @@
 """GET /v1/admin/scripts/{id}/versions: version history, newest first."""
 
 from edgex import scripts
+from edgex.audit import Actor
 from http_api.endpoint import Reply, endpoint, page, page_args
+from http_api.request import Request
 
 
 @endpoint("scripts_versions")
-def handler(req, actor) -> Reply:
+def handler(req: Request, actor: Actor) -> Reply:
     limit, cursor = page_args(req, frozenset({"script_id", "version_no"}))
     return Reply(page(*scripts.versions_page(req.int_param("id"), limit, cursor)))

@@ -1,11 +1,13 @@
 """GET /v1/admin/deployments/{id}/targets/{tid}/logs: one machine's log, in order."""
 
 from edgex import deployments, feedback
+from edgex.audit import Actor
 from http_api.endpoint import Reply, endpoint, page, page_args
+from http_api.request import Request
 
 
 @endpoint("target_logs")
-def handler(req, actor) -> Reply:
+def handler(req: Request, actor: Actor) -> Reply:
     deployment_id, target_id = req.int_param("id"), req.hex_param("tid")
     deployments.get_target(deployment_id, target_id)
     limit, cursor = page_args(req, frozenset({"target_key", "seq"}))

@@ -1,11 +1,13 @@
 """GET /v1/admin/deployments/{id}/targets: every machine, paginated."""
 
 from edgex import deployments
+from edgex.audit import Actor
 from http_api.endpoint import Reply, endpoint, page, page_args
+from http_api.request import Request
 
 
 @endpoint("targets_list")
-def handler(req, actor) -> Reply:
+def handler(req: Request, actor: Actor) -> Reply:
     dep = deployments.get(req.int_param("id"))
     limit, cursor = page_args(req, frozenset({"deployment_id", "sk"}))
     return Reply(page(*deployments.targets_page(dep, limit, cursor)))
