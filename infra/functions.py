@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Duration
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -106,14 +106,14 @@ class Endpoints(Construct):
                 code=lambda_.Code.from_asset(str(c.EDGEX_LAYER_DIR), exclude=list(c.ASSET_EXCLUDES)),
                 compatible_runtimes=[RUNTIME], compatible_architectures=[ARCHITECTURE],
                 description="The edgex domain package (layers/edgex)",
-                removal_policy=RemovalPolicy.RETAIN,
+                removal_policy=config.removal_policy,
             ),
             lambda_.LayerVersion(
                 self, "DepsLayer",
                 code=lambda_.Code.from_asset(str(c.DEPS_LAYER_DIR)),
                 compatible_runtimes=[RUNTIME], compatible_architectures=[ARCHITECTURE],
                 description="Third-party dependencies (requirements/runtime.txt), arm64 wheels",
-                removal_policy=RemovalPolicy.RETAIN,
+                removal_policy=config.removal_policy,
             ),
         )
         self._code = lambda_.Code.from_asset(str(c.LAMBDAS_DIR), exclude=list(c.ASSET_EXCLUDES))
