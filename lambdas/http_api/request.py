@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -66,10 +67,15 @@ class Request:
         if ctype != "application/json":
             raise ValidationFailed("Content-Type must be application/json", code="UNSUPPORTED_MEDIA_TYPE")
         try:
-            return json.loads(self.body.decode("utf-8"), object_pairs_hook=_no_duplicates,
+            data = json.loads(self.body.decode("utf-8"), object_pairs_hook=_no_duplicates,
                               parse_constant=_no_constants)
-        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        except (UnicodeDecodeError, ValueError, RecursionError):
+            # ValueError: JSONDecodeError, and integers past Python's digit limit (a JSON bomb)
             raise ValidationFailed("body is not valid JSON", code="INVALID_JSON") from None
+        if _holds_lone_surrogate(data):
+            raise ValidationFailed("body is not valid JSON: a string holds a lone UTF-16 surrogate",
+                                   code="INVALID_JSON")
+        return data
 
     def int_param(self, name: str) -> int:
         """A positive integer path id; anything else (NaN, 0, -1, 1.5, huge) is 400."""
@@ -86,6 +92,27 @@ class Request:
 
     def geo(self) -> dict[str, str]:
         return {field_: self.headers[h] for h, field_ in GEO_HEADERS.items() if h in self.headers}
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _holds_lone_surrogate(data: Any) -> bool:
+    """True when a string (key or value) holds a lone surrogate: ``"\\ud800"`` is a valid
+    JSON escape but no Unicode text, so it could be neither hashed nor stored. Iterative:
+    the nesting depth is whatever the parser accepted."""
+    pending = [data]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if _SURROGATE.search(item):
+                return True
+        elif isinstance(item, dict):
+            pending.extend(item)
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return False
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
