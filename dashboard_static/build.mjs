@@ -56,7 +56,7 @@ const options = {
   chunkNames: "chunk-[name]-[hash]",
   assetNames: "[name]-[hash]",
   loader: { ".png": "file", ".svg": "file", ".json": "json" },
-  minify: !watch,
+  minify: !watch && !process.env.EDGEX_NO_MINIFY,
   sourcemap: watch ? "inline" : "linked",
   target: ["chrome110", "firefox115", "safari16", "edge110"],
   metafile: true,

@@ -22,6 +22,18 @@ function initialLanguage() {
 
 let lang = initialLanguage();
 
+// Intl objects are costly to build (large tables format thousands of cells): one per language.
+const formatters = new Map();
+function cached(kind, make) {
+  const key = `${kind}:${lang}`;
+  let value = formatters.get(key);
+  if (!value) {
+    value = make();
+    formatters.set(key, value);
+  }
+  return value;
+}
+
 export function currentLanguage() {
   return lang;
 }
@@ -44,7 +56,7 @@ export function t(key, params = {}) {
     return key;
   }
   if (typeof value === "object") {
-    const rule = new Intl.PluralRules(lang).select(Number(params.n ?? 0));
+    const rule = cached("plural", () => new Intl.PluralRules(lang)).select(Number(params.n ?? 0));
     value = value[rule] ?? value.other;
   }
   return value.replace(/\{(\w+)\}/g, (m, name) => (name in params ? String(params[name]) : m));
@@ -81,14 +93,11 @@ export function formatDateTime(iso) {
   if (!iso) return "";
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return String(iso);
-  return new Intl.DateTimeFormat(lang === "pl" ? "pl-PL" : "en-GB", {
-    dateStyle: "medium",
-    timeStyle: "medium",
-  }).format(d);
+  return cached("datetime", () => new Intl.DateTimeFormat(lang === "pl" ? "pl-PL" : "en-GB", { dateStyle: "medium", timeStyle: "medium" })).format(d);
 }
 
 export function formatNumber(n) {
-  return new Intl.NumberFormat(lang === "pl" ? "pl-PL" : "en-GB").format(n);
+  return cached("number", () => new Intl.NumberFormat(lang === "pl" ? "pl-PL" : "en-GB")).format(n);
 }
 
 /** Relative time ("12 s ago") in the current language. */
@@ -97,7 +106,7 @@ export function formatRelative(iso, now = Date.now()) {
   const then = new Date(iso).getTime();
   if (Number.isNaN(then)) return String(iso);
   const secs = Math.round((then - now) / 1000);
-  const rtf = new Intl.RelativeTimeFormat(lang, { numeric: "auto", style: "short" });
+  const rtf = cached("relative", () => new Intl.RelativeTimeFormat(lang, { numeric: "auto", style: "short" }));
   const abs = Math.abs(secs);
   if (abs < 60) return rtf.format(secs, "second");
   if (abs < 3600) return rtf.format(Math.round(secs / 60), "minute");

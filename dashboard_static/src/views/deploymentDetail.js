@@ -2,7 +2,7 @@
 // last seen, live logs for the whole deployment or one target, cancel (deployment or target),
 // delete, and the one-liners right after creation. Polls while open; rows are patched in place.
 import { api } from "../core/api.js";
-import { h, reconcile, setText, toggleClass } from "../core/dom.js";
+import { h, setText, toggleClass } from "../core/dom.js";
 import { bindText, bindTime, formatNumber, refreshRelativeTimes, t } from "../core/i18n.js";
 import { createPoller } from "../core/poller.js";
 import { can } from "../core/roles.js";
@@ -15,6 +15,7 @@ import { logList } from "../ui/logs.js";
 import { card, emptyRow, errorBox, liveIndicator, loading, pageHeader } from "../ui/page.js";
 import { progressBar } from "../ui/progress.js";
 import { statusBadge, updateStatusBadge } from "../ui/status.js";
+import { windowedRows } from "../ui/windowedRows.js";
 import { toast } from "../ui/toast.js";
 
 const TARGET_COLUMNS = ["hostname", "machine", "status", "runs", "location", "lastSeen", "exitCode", "actions"];
@@ -70,14 +71,24 @@ export function mountDeploymentDetail(container, { id }) {
     ["all", "enrolled", "running", "completed", "failed", "expired"].map((s) => h("option", { value: s, t: s === "all" ? "common.all" : `status.target.${s}` })),
   );
   const shownCount = h("span", { class: "muted", "data-testid": "targets-count" });
-  const tbody = h("tbody", {});
   const placeholder = emptyRow(TARGET_COLUMNS.length, "deployments.noTargets");
+  const tableWrap = h("div", { class: "table-wrap table-wrap--tall", tabindex: "0", tAttr: { "aria-label": "deployments.targets" } });
+  const rows = windowedRows({
+    scroller: tableWrap,
+    colspan: TARGET_COLUMNS.length,
+    keyOf: (x) => x.id,
+    create: createTargetRow,
+    update: updateTargetRow,
+  });
+  const tbody = rows.body;
   const table = h(
     "table",
     { class: "table table--targets", "data-testid": "targets-table" },
-    h("thead", {}, h("tr", {}, TARGET_COLUMNS.map((c) => h("th", { scope: "col", class: c === "runs" || c === "exitCode" ? "num" : null, t: `deployments.targetColumns.${c}` })))),
-    tbody,
+    h("colgroup", {}, TARGET_COLUMNS.map((c) => h("col", { class: `col-${c}` }))),
+    h("thead", {}, h("tr", { "aria-rowindex": "1" }, TARGET_COLUMNS.map((c) => h("th", { scope: "col", class: c === "runs" || c === "exitCode" ? "num" : null, t: `deployments.targetColumns.${c}` })))),
+    rows.tbodies,
   );
+  tableWrap.append(table);
 
   const logTitle = h("h2", { t: "deployments.logsAll" });
   const logAllBtn = h("button", { type: "button", class: "btn btn--small", t: "deployments.showAllLogs", hidden: true, "data-testid": "logs-all" });
@@ -102,8 +113,7 @@ export function mountDeploymentDetail(container, { id }) {
     if (targetId && target) bindText(logTitle, ["deployments.logsFor", { host: target.hostname || target.id }]);
     else bindText(logTitle, "deployments.logsAll");
     logAllBtn.hidden = !targetId;
-    for (const row of tbody.children) if (row.__key !== undefined) toggleClass(row, "is-selected", row.__key === targetId);
-    for (const btn of tbody.querySelectorAll("button[data-action=logs]")) btn.setAttribute("aria-pressed", String(btn.closest("tr").__key === targetId));
+    renderTargets(); // marks the selected row
     loadLogs().catch(() => {}); // shown in the log card's error box
     logsCard.scrollIntoView({ block: "nearest", behavior: "smooth" });
   }
@@ -131,6 +141,7 @@ export function mountDeploymentDetail(container, { id }) {
     row.dataset.targetId = tg.id;
     row.dataset.status = tg.status;
     setText(c[0], tg.hostname || "—");
+    if (c[0].title !== (tg.hostname || "")) c[0].title = tg.hostname || "";
     setText(c[1], tg.machine_id ? (tg.machine_id.length > 18 ? `${tg.machine_id.slice(0, 18)}…` : tg.machine_id) : "—");
     if (tg.machine_id && c[1].title !== tg.machine_id) c[1].title = tg.machine_id;
     updateStatusBadge(c[2].firstChild, "target", tg.status);
@@ -141,10 +152,15 @@ export function mountDeploymentDetail(container, { id }) {
       setText(c[4], loc);
     } else if (c[4].dataset.i18n !== "deployments.unknownLocation") bindText(c[4], "deployments.unknownLocation");
     toggleClass(c[4], "muted", !loc);
-    if (hasCoordinates(tg.geo)) c[4].title = `${Number(tg.geo.latitude).toFixed(3)}, ${Number(tg.geo.longitude).toFixed(3)}`;
+    const where = hasCoordinates(tg.geo) ? `${loc} (${Number(tg.geo.latitude).toFixed(3)}, ${Number(tg.geo.longitude).toFixed(3)})` : loc;
+    if (c[4].title !== where) c[4].title = where;
     const seen = c[5].firstChild;
     if (seen.dataset.time !== (tg.last_seen_at || "")) bindTime(seen, tg.last_seen_at, "relative");
     setText(c[6], tg.exit_code === null || tg.exit_code === undefined ? "—" : tg.exit_code);
+    toggleClass(row, "is-selected", tg.id === selectedTarget);
+    const logsBtn = c[7].firstChild;
+    const pressed = String(tg.id === selectedTarget);
+    if (logsBtn.getAttribute("aria-pressed") !== pressed) logsBtn.setAttribute("aria-pressed", pressed);
     const cancel = c[7].querySelector("button[data-action=cancel]");
     if (cancel) cancel.hidden = !(CANCELLABLE.has(tg.status) && deployment && deployment.status === "active");
   }
@@ -177,7 +193,8 @@ export function mountDeploymentDetail(container, { id }) {
     const q = search.value.trim().toLowerCase();
     const st = statusFilter.value;
     const shown = !q && st === "all" ? targets : targets.filter((x) => (st === "all" || x.status === st) && (!q || `${x.hostname} ${x.machine_id} ${locationText(x.geo)}`.toLowerCase().includes(q)));
-    reconcile(tbody, shown, (x) => x.id, createTargetRow, updateTargetRow);
+    table.setAttribute("aria-rowcount", String(shown.length + 1));
+    rows.render(shown);
     const hasEmpty = placeholder.isConnected;
     if (!shown.length && !hasEmpty) {
       bindText(placeholder.firstChild, targets.length ? "common.noMatches" : "deployments.noTargets");
@@ -252,6 +269,8 @@ export function mountDeploymentDetail(container, { id }) {
       .get(`${base}/installer`)
       .then((data) => {
         const lines = (data && (data.one_liners || data)) || {};
+        if (typeof lines.bash !== "string" && typeof lines.powershell !== "string") return;
+        body.append(h("p", { class: "hint", t: "deployments.oneLinersTemplate" }));
         if (typeof lines.bash === "string") body.append(oneLinerBlock("bash", lines.bash));
         if (typeof lines.powershell === "string") body.append(oneLinerBlock("powershell", lines.powershell));
       })
@@ -284,7 +303,7 @@ export function mountDeploymentDetail(container, { id }) {
       h(
         "div",
         { class: "detail-grid" },
-        card("deployments.targets", h("div", { class: "table-wrap table-wrap--tall" }, table), { actions: [shownCount, search, statusFilter], testid: "targets-card" }),
+        card("deployments.targets", tableWrap, { actions: [shownCount, search, statusFilter], testid: "targets-card" }),
         logsCard,
       ),
     );
@@ -338,9 +357,12 @@ export function mountDeploymentDetail(container, { id }) {
     bar.update(c, d.expected_machines);
   }
 
-  async function loadTargets(first) {
+  /** All targets, page after page; onFirstPage(partial) lets the first load show the first rows at
+   * once (one early render only: a render per page would cost a layout and paint per page). */
+  async function loadTargets(first, onFirstPage) {
     const all = [...(first.targets || [])];
     let cursor = first.next_cursor || null;
+    if (cursor && onFirstPage) onFirstPage(all.slice());
     while (cursor && !stopped) {
       const page = await api.get(`${base}/targets`, { limit: 100, cursor });
       all.push(...(page.items || []));
@@ -369,21 +391,34 @@ export function mountDeploymentDetail(container, { id }) {
     async () => {
       const data = await api.get(base);
       if (stopped) return;
-      const list = await loadTargets(data);
+      const progressive = firstRender
+        ? (partial) => {
+            deployment = data;
+            targets = partial;
+            if (!built) build();
+            renderDeployment();
+            renderTargets();
+          }
+        : null;
+      const list = await loadTargets(data, progressive);
       if (stopped) return;
       deployment = data;
       targets = list;
       if (!built) build();
+      if (firstRender) performance.mark("edgex:targets-render-start");
       renderDeployment();
       renderTargets();
       refreshRelativeTimes(tbody);
       if (firstRender) {
         firstRender = false;
-        // Marks for make bench (time to render a large deployment) and for tests.
-        requestAnimationFrame(() => {
-          performance.mark("edgex:deployment-rendered");
-          container.dataset.rendered = "true";
-        });
+        performance.mark("edgex:targets-render-end");
+        // Marks for make bench (time to render a large deployment): after the next paint.
+        requestAnimationFrame(() =>
+          setTimeout(() => {
+            performance.mark("edgex:deployment-rendered");
+            container.dataset.rendered = "true";
+          }, 0),
+        );
       }
       poller.setInterval(targets.length > LARGE ? 10000 : 3000);
       await loadLogs();
