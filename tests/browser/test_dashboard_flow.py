@@ -60,9 +60,9 @@ def test_admin_writes_deploys_and_watches_two_machines(open_dashboard: Any, loca
     name = f"browser-script-{uuid.uuid4().hex[:6]}"
     dash.go("#/scripts")
     page.get_by_test_id("new-script").click()
+    page.get_by_test_id("script-editor").locator(".cm-content").wait_for()
     page.get_by_test_id("script-name").fill(name)
     page.get_by_test_id("script-description").fill("written by the browser test")
-    page.get_by_test_id("script-editor").locator(".cm-content").wait_for()
     type_into_editor(page, SCRIPT)
     assert page.get_by_test_id("script-editor").locator(".tok-string").count() > 0  # highlighted
     page.get_by_test_id("save-script").click()
@@ -73,6 +73,8 @@ def test_admin_writes_deploys_and_watches_two_machines(open_dashboard: Any, loca
     assert re.fullmatch(r"[0-9a-f]{64}", checksum)
     stored = local_server.admin("GET", f"/v1/admin/scripts/{script_id}/content").text
     assert stored.strip() == SCRIPT.strip()
+    meta = local_server.admin("GET", f"/v1/admin/scripts/{script_id}").json()
+    assert meta["name"] == name and meta["description"] == "written by the browser test"
     page.get_by_test_id("version-row").first.wait_for()
     assert page.get_by_test_id("version-row").count() == 1
 

@@ -100,6 +100,14 @@ export function formatNumber(n) {
   return cached("number", () => new Intl.NumberFormat(lang === "pl" ? "pl-PL" : "en-GB")).format(n);
 }
 
+/** Date and time without seconds, for table cells. */
+export function formatDateTimeShort(iso) {
+  if (!iso) return "";
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return String(iso);
+  return cached("datetime-short", () => new Intl.DateTimeFormat(lang === "pl" ? "pl-PL" : "en-GB", { dateStyle: "medium", timeStyle: "short" })).format(d);
+}
+
 /** Relative time ("12 s ago") in the current language. */
 export function formatRelative(iso, now = Date.now()) {
   if (!iso) return "";
@@ -131,6 +139,9 @@ function applyTime(el) {
   }
   if (el.dataset.timeMode === "relative") {
     el.textContent = formatRelative(iso);
+    el.title = formatDateTime(iso);
+  } else if (el.dataset.timeMode === "short") {
+    el.textContent = formatDateTimeShort(iso);
     el.title = formatDateTime(iso);
   } else {
     el.textContent = formatDateTime(iso);

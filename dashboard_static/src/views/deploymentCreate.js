@@ -139,7 +139,7 @@ export function mountDeploymentCreate(container) {
     if (!scripts.length) errors.show(t("deployments.noScripts"));
     wait.replaceWith(card(null, form, { testid: "deployment-create" }));
     showScript();
-    name.focus();
+    if (!document.activeElement || document.activeElement === document.body || document.activeElement.id === "main") name.focus();
   })();
 
   return { unmount: () => offLang() };

@@ -47,14 +47,14 @@ function updateRow(row, d) {
   if (d.expires_at) {
     if (expiresTime.dataset.time !== d.expires_at) {
       delete expiresTime.dataset.i18n;
-      bindTime(expiresTime, d.expires_at);
+      bindTime(expiresTime, d.expires_at, "short");
     }
   } else if (expiresTime.dataset.i18n !== "deployments.permanent") {
     delete expiresTime.dataset.time;
     bindText(expiresTime, "deployments.permanent");
   }
   const createdTime = cells[8].firstChild;
-  if (createdTime.dataset.time !== d.created_at) bindTime(createdTime, d.created_at);
+  if (createdTime.dataset.time !== d.created_at) bindTime(createdTime, d.created_at, "short");
 }
 
 function summaryTile(key) {

@@ -355,7 +355,9 @@ export function mountScriptEditor(container, params) {
       return;
     }
     syncDirty();
-    if (!scriptId && editable) name.focus();
+    // Focus the name of a new script, unless the user is already typing somewhere.
+    const idle = !document.activeElement || document.activeElement === document.body || document.activeElement.id === "main";
+    if (!scriptId && editable && idle) name.focus();
   }
   init();
 

@@ -39,7 +39,7 @@ function updateRow(row, s) {
   updateStatusBadge(c[5].firstChild, "findings", worst);
   c[5].firstChild.title = String(n);
   const time = c[6].firstChild;
-  if (time.dataset.time !== (s.updated_at || s.created_at)) bindTime(time, s.updated_at || s.created_at);
+  if (time.dataset.time !== (s.updated_at || s.created_at)) bindTime(time, s.updated_at || s.created_at, "short");
 }
 
 export function mountScripts(container) {

@@ -54,7 +54,7 @@ export function mountWrapper(container, params) {
 
   function renderInfo(w) {
     const when = h("time", {});
-    bindTime(when, w.updated_at);
+    bindTime(when, w.updated_at, "short");
     info.replaceChildren(
       h("dt", { t: "wrapper.state" }),
       h("dd", {}, statusBadge("wrapper", w.is_default ? "default" : "custom")),
@@ -75,7 +75,7 @@ export function mountWrapper(container, params) {
         ...(items.length
           ? items.map((e) => {
               const when = h("time", {});
-              bindTime(when, e.timestamp);
+              bindTime(when, e.timestamp, "short");
               return h("tr", {}, h("td", {}, when), h("td", { text: e.actor || "—" }), h("td", {}, statusBadge("wrapperAction", e.action)), h("td", { class: "num", text: formatBytes(e.size_before) }), h("td", { class: "num", text: formatBytes(e.size_after) }));
             })
           : [emptyRow(5, "wrapper.noChanges")]),
