@@ -87,10 +87,12 @@ def _operation(route: Route) -> dict[str, Any]:
         },
         "security": [{SECURITY[route.auth]: []}] if route.auth in SECURITY else [],
     }
-    if route.handler == "agent_enroll":
-        operation["responses"]["200"] = {
-            "description": "The same machine again: same target, fresh token",
-            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Enrollment"}}}}
+    if route.handler == "agent_enroll":  # 201 for a new machine, 200 for the same machine again
+        enrollment = {"application/json": {"schema": {"$ref": "#/components/schemas/Enrollment"}}}
+        operation["responses"]["201"] = {"description": "A new machine: a new target and its agent token",
+                                         "content": enrollment}
+        operation["responses"]["200"] = {"description": "The same machine again: same target, fresh token",
+                                         "content": enrollment}
     if route.auth is Auth.ADMIN:
         operation["x-edgex-role"] = route.role
     if route.request:
