@@ -307,3 +307,53 @@ def test_layout_fits_laptop_and_wide_screens(open_dashboard: Any, local_server: 
     page.get_by_test_id("targets-table").wait_for()
     time.sleep(0.3)
     dash.screenshot(f"dashboard-deployment-detail-{width}.png")
+
+
+def test_admin_edits_wrapper_and_settings_and_sees_the_audit_trail(open_dashboard: Any) -> None:
+    dash = open_dashboard()
+    page = dash.page
+    dash.sign_in("admin")
+
+    # Wrapper: a harmless edit (a comment line), saved, logged, then reset to the default.
+    dash.go("#/wrapper/bash")
+    editor = page.get_by_test_id("wrapper-editor").locator(".cm-content")
+    editor.wait_for()
+    editor.click()
+    page.keyboard.press("Control+End")
+    page.keyboard.insert_text("\n# edited by the browser test\n")
+    page.get_by_test_id("save-wrapper").click()
+    page.get_by_text("Wrapper saved. New deployments will use it.").wait_for()
+    page.get_by_test_id("wrapper-log").locator("tbody tr", has_text="Updated").first.wait_for()
+    assert "Customised" in page.get_by_test_id("wrapper-info").inner_text()
+    page.get_by_test_id("reset-wrapper").click()
+    page.get_by_role("dialog").get_by_role("button", name="Reset to default").click()
+    page.get_by_test_id("wrapper-log").locator("tbody tr", has_text="Reset to default").first.wait_for()
+    page.get_by_test_id("wrapper-info").get_by_text("Default").wait_for()
+    assert "edited by the browser test" not in page.get_by_test_id("wrapper-editor").inner_text()
+
+    # Settings: change and restore the log retention.
+    dash.go("#/settings")
+    field = page.get_by_test_id("setting-log_retention_days")
+    field.wait_for()
+    before = field.input_value()
+    field.fill(str(int(before) + 1))
+    page.get_by_test_id("save-settings").click()
+    page.get_by_text("Settings saved.").first.wait_for()
+    page.reload()
+    page.get_by_test_id("setting-log_retention_days").wait_for()
+    assert page.get_by_test_id("setting-log_retention_days").input_value() == str(int(before) + 1)
+    page.get_by_test_id("setting-log_retention_days").fill(before)
+    page.get_by_test_id("setting-tiles-url").fill("http://tiles.example/{z}/{x}/{y}.png")
+    page.get_by_test_id("save-settings").click()
+    assert "https://" in page.locator("main").get_by_test_id("error-box").first.inner_text()
+    page.reload()
+    page.get_by_test_id("setting-log_retention_days").fill(before)
+    page.get_by_test_id("save-settings").click()
+    page.get_by_text("Settings saved.").first.wait_for()
+
+    # The audit trail lists those mutations, newest first.
+    dash.go("#/audit")
+    rows = page.get_by_test_id("audit-row")
+    rows.first.wait_for()
+    assert rows.count() >= 4
+    assert "admin" in rows.first.inner_text()

@@ -32,6 +32,8 @@ export function mountSettings(container) {
   for (const input of Object.values(f)) {
     if (!editable) input.setAttribute("readonly", "");
   }
+  // The hub is where the API runs (its AWS Region): shown, not edited here.
+  for (const input of [f.hubRegion, f.hubLat, f.hubLng]) input.setAttribute("readonly", "");
 
   function fill(s) {
     f.maxBash.value = s.max_runs?.bash ?? "";
@@ -53,10 +55,7 @@ export function mountSettings(container) {
     }
     const url = f.tilesUrl.value.trim();
     if (!/^https:\/\/[^\s]+$/.test(url) || !url.includes("{z}") || !url.includes("{x}") || !url.includes("{y}")) return ["settings.validation.tiles", {}];
-    const lat = Number(f.hubLat.value);
-    const lng = Number(f.hubLng.value);
-    if (f.hubLat.value === "" || Number.isNaN(lat) || lat < -90 || lat > 90 || f.hubLng.value === "" || Number.isNaN(lng) || lng < -180 || lng > 180) return ["settings.validation.hub", {}];
-    if (!f.model.value.trim()) return ["settings.validation.model", {}];
+    if (!/^[A-Za-z0-9._:/-]{1,200}$/.test(f.model.value.trim())) return ["settings.validation.model", {}];
     return null;
   }
 
@@ -69,7 +68,7 @@ export function mountSettings(container) {
       card("settings.sections.logs", field("settings.fields.log_retention_days", f.retention, "settings.hints.retention"), { class: "card--flat" }),
       card("settings.sections.ai", field("settings.fields.ai_model_id", f.model, "settings.hints.model"), { class: "card--flat" }),
       card("settings.sections.map", [field("settings.fields.map_tiles_url", f.tilesUrl, "settings.hints.tiles"), field("settings.fields.map_tiles_attribution", f.tilesAttribution)], { class: "card--flat" }),
-      card("settings.sections.hub", h("div", { class: "form-grid" }, field("settings.fields.hub_region", f.hubRegion), field("settings.fields.hub_latitude", f.hubLat), field("settings.fields.hub_longitude", f.hubLng)), { class: "card--flat" }),
+      card("settings.sections.hub", [h("div", { class: "form-grid" }, field("settings.fields.hub_region", f.hubRegion), field("settings.fields.hub_latitude", f.hubLat), field("settings.fields.hub_longitude", f.hubLng)), h("p", { class: "hint", t: "settings.hints.hub" })], { class: "card--flat" }),
     ),
     save ? h("div", { class: "form-actions" }, save) : null,
   );
@@ -91,7 +90,6 @@ export function mountSettings(container) {
         log_retention_days: Number(f.retention.value),
         ai_model_id: f.model.value.trim(),
         map_tiles: { url: f.tilesUrl.value.trim(), attribution: f.tilesAttribution.value.trim() },
-        hub: { region: f.hubRegion.value.trim(), latitude: Number(f.hubLat.value), longitude: Number(f.hubLng.value) },
       };
       const saved = await api.put("/v1/admin/settings", body);
       fill(saved && saved.max_runs ? saved : body);
