@@ -201,7 +201,7 @@ def measure_first_load(browser: Any) -> dict[str, Any]:
         first = list(origin.responses)
         loaded = {name for name, _ in first}
         lazy = {}
-        for path in sorted((DIST / "assets").glob("chunk-*.js")):
+        for path in sorted((DIST / "assets").glob("*.js")):
             rel = f"assets/{path.name}"
             if rel not in loaded:
                 lazy[path.name] = _gz(path.read_bytes())

@@ -53,7 +53,7 @@ const options = {
   format: "esm",
   outdir: "dist/assets",
   entryNames: "[name]-[hash]",
-  chunkNames: "chunk-[name]-[hash]",
+  chunkNames: "[name]-[hash]",
   assetNames: "[name]-[hash]",
   loader: { ".png": "file", ".svg": "file", ".json": "json" },
   minify: !watch && !process.env.EDGEX_NO_MINIFY,
