@@ -50,9 +50,9 @@ def run_decoder(payload: str) -> str:
 
 def test_wrapper_edits_do_not_touch_existing_deployments(local_server: LocalServer) -> None:
     script = local_server.create_script("echo wrapped\n")
-    before = local_server.create_deployment(script["id"], machines=1)
-    default = local_server.admin("GET", "/v1/admin/wrapper/bash").json()
+    default = local_server.admin("DELETE", "/v1/admin/wrapper/bash").json()  # other tests share this server
     assert default["is_default"]
+    before = local_server.create_deployment(script["id"], machines=1)
     # When an admin edits the wrapper
     edited = default["content"].replace("#!/usr/bin/env bash", "#!/usr/bin/env bash\n# edited by admin", 1)
     assert edited != default["content"]
@@ -77,9 +77,10 @@ def test_wrapper_edits_do_not_touch_existing_deployments(local_server: LocalServ
 
 
 def test_a_wrapper_without_the_script_slot_is_refused(local_server: LocalServer) -> None:
+    current = local_server.admin("GET", "/v1/admin/wrapper/bash").json()
     answer = local_server.admin("PUT", "/v1/admin/wrapper/bash", json={"content": "echo no slot\n"})
     assert answer.status_code == 400 and answer.json()["error"]["code"] == "VALIDATION_ERROR"
-    assert local_server.admin("GET", "/v1/admin/wrapper/bash").json()["is_default"]
+    assert local_server.admin("GET", "/v1/admin/wrapper/bash").json() == current
 
 
 def test_250_targets_in_pages_of_100_each_exactly_once(local_server: LocalServer) -> None:
