@@ -75,6 +75,9 @@ def storage_errors() -> Iterator[None]:
             raise StorageUnavailable() from exc
         if code in ("NoSuchKey", "NoSuchVersion"):
             raise NotFound("Stored object not found", code="OBJECT_NOT_FOUND") from exc
+        if code is None and isinstance(getattr(exc, "cause", None), BotoCoreError):
+            # pynamodb wraps connection errors and timeouts (``cause``): retryable as well
+            raise StorageUnavailable() from exc
         raise
     except BotoCoreError as exc:  # connection errors, timeouts
         raise StorageUnavailable() from exc
