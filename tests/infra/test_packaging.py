@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -52,36 +53,54 @@ def _layer_assets(synth: Any) -> list[Path]:
     return [synth.asset_dir(synth.logical_id(layer)) for layer in synth.stack.endpoints.layers]
 
 
-@pytest.mark.parametrize("route", ROUTES, ids=lambda r: r.handler)
-def test_handler_imports_in_a_clean_interpreter_from_the_assets(
-    synth: Any, built_assets: dict[str, Path], route: Route
-) -> None:
-    # Given the path Lambda builds: code asset, edgex layer, deps (host build), runtime boto3
-    edgex_layer, _deps_layer = _layer_assets(synth)
-    paths = [
-        str(_function_asset(synth, route)),
-        str(edgex_layer / "python"),
-        str(built_assets["deps_host"] / "python"),
-        str(built_assets["runtime_host"] / "python"),
-    ]
-    module = f"{c.HANDLER_MODULE_PREFIX}.{route.handler}"
-    handler_file = _function_asset(synth, route) / c.HANDLER_MODULE_PREFIX / f"{route.handler}.py"
-    assert handler_file.is_file(), f"{route.handler}: no {handler_file.name} in the code asset (lambdas/handlers)"
-    # When a clean interpreter imports the handler module
+def _import_in_clean_interpreter(handler: str, paths: list[str]) -> subprocess.CompletedProcess[str]:
+    module = f"{c.HANDLER_MODULE_PREFIX}.{handler}"
     code = _IMPORT.format(paths=paths, module=module, function=c.HANDLER_FUNCTION, count=len(paths))
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "AWS_REGION": "us-west-2",
         "AWS_DEFAULT_REGION": "us-west-2",
-        "AWS_LAMBDA_FUNCTION_NAME": route.handler,
+        "AWS_LAMBDA_FUNCTION_NAME": handler,
         "POWERTOOLS_SERVICE_NAME": c.SERVICE_NAME,
         "POWERTOOLS_METRICS_NAMESPACE": c.METRICS_NAMESPACE,
     }
-    result = subprocess.run(
-        [sys.executable, "-I", "-S", "-B", "-c", code], env=env, capture_output=True, text=True, timeout=60, check=False
+    return subprocess.run(
+        [sys.executable, "-I", "-S", "-B", "-c", code], env=env, capture_output=True, text=True, timeout=120, check=False
     )
-    # Then it succeeds, with every module from the assets or the standard library
-    assert result.returncode == 0, f"{module}:\n{result.stderr[-3000:]}"
+
+
+@pytest.fixture(scope="module")
+def handler_imports(synth: Any, built_assets: dict[str, Path]) -> dict[str, subprocess.CompletedProcess[str]]:
+    """Every handler imported at once, one interpreter each, side by side (they are independent).
+
+    Paths are resolved here, in this thread: the jsii kernel behind ``synth`` is not
+    thread-safe; the worker threads only wait for their subprocess.
+    """
+    edgex_layer, _deps_layer = _layer_assets(synth)
+    # The path Lambda builds: code asset (/var/task), edgex layer and deps (/opt/python),
+    # and the runtime's boto3.
+    layer_paths = [
+        str(edgex_layer / "python"),
+        str(built_assets["deps_host"] / "python"),
+        str(built_assets["runtime_host"] / "python"),
+    ]
+    jobs = {r.handler: [str(_function_asset(synth, r)), *layer_paths] for r in ROUTES}
+    with ThreadPoolExecutor(max_workers=min(8, os.cpu_count() or 2)) as pool:
+        futures = {handler: pool.submit(_import_in_clean_interpreter, handler, paths) for handler, paths in jobs.items()}
+        return {handler: future.result() for handler, future in futures.items()}
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=lambda r: r.handler)
+def test_handler_imports_in_a_clean_interpreter_from_the_assets(
+    synth: Any, handler_imports: dict[str, subprocess.CompletedProcess[str]], route: Route
+) -> None:
+    # Given the handler file the manifest names, in the synthesized code asset
+    handler_file = _function_asset(synth, route) / c.HANDLER_MODULE_PREFIX / f"{route.handler}.py"
+    assert handler_file.is_file(), f"{route.handler}: no {handler_file.name} in the code asset (lambdas/handlers)"
+    # When a clean interpreter imported it (handler_imports)
+    result = handler_imports[route.handler]
+    # Then it succeeded, with every module from the assets or the standard library
+    assert result.returncode == 0, f"{route.handler}:\n{result.stderr[-3000:]}"
 
 
 def test_synthesized_deps_layer_is_the_lambda_platform_build(synth: Any) -> None:
