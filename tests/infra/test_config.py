@@ -1,0 +1,63 @@
+"""Deployment settings: defaults, and context values that must stop the synth."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from infra.config import DEFAULTS, ConfigError, load_config
+
+pytestmark = [pytest.mark.infra, pytest.mark.xdist_group("infra")]
+
+
+def _config(context: dict[str, Any]) -> Any:
+    from aws_cdk import App
+
+    return load_config(App(context=context).node)
+
+
+def test_defaults_are_the_documented_ones() -> None:
+    config = _config({})
+    assert config.region == DEFAULTS["region"]
+    assert config.identity.type == "cognito" and config.identity.mfa == "required"
+    assert config.deletion_protection is True and config.destroy_on_removal is False
+    assert config.bedrock_model_id == DEFAULTS["bedrockModelId"]
+    assert config.log_retention_days == 30
+    assert config.domain_name is None and config.cors_origins == ()
+
+
+def test_nested_values_merge_over_their_defaults() -> None:
+    config = _config({"identity": {"mfa": "optional"}, "agentThrottle": {"rateLimit": 5}})
+    assert config.identity.mfa == "optional" and config.identity.type == "cognito"
+    assert config.agent_throttle.rate_limit == 5
+    assert config.agent_throttle.burst_limit == DEFAULTS["agentThrottle"]["burstLimit"]
+
+
+def test_external_oidc_takes_its_urls_from_context() -> None:
+    config = _config({"identity": {
+        "type": "oidc", "issuer": "https://idp.example.com", "audience": "edgex",
+        "authorizeUrl": "https://idp.example.com/auth", "tokenUrl": "https://idp.example.com/token",
+    }})
+    assert config.identity.external and config.identity.client_id == "edgex"
+
+
+@pytest.mark.parametrize("context", [
+    {"domainName": "edgex.example.com"},  # no certificate
+    {"certificateArn": "arn:aws:acm:us-east-1:1:certificate/x"},  # no domain
+    {"hostedZoneId": "Z1", "hostedZoneName": "example.com"},  # zone without domain
+    {"logRetentionDays": 10},  # not a CloudWatch retention
+    {"removalPolicy": "sometimes"},
+    {"identity": {"type": "saml"}},
+    {"identity": {"mfa": "sms"}},
+    {"identity": {"type": "oidc", "issuer": "https://idp.example.com"}},  # no audience / urls
+    {"identity": {"issuer": "http://idp.example.com"}},  # not https
+    {"identity": {"unknownKey": 1}},
+    {"lambdaMemoryMb": 0},
+    {"agentThrottle": {"rateLimit": -1}},
+    {"corsOrigins": ["http://example.com"]},
+    {"bedrockModelId": ""},
+], ids=repr)
+def test_bad_context_stops_the_synth(context: dict[str, Any]) -> None:
+    with pytest.raises(ConfigError):
+        _config(context)
