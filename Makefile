@@ -8,7 +8,7 @@ STAMPS := .stamps
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: dev test lint unit integration infra browser synth bench setup clean
+.PHONY: dev test lint unit integration adversarial infra browser synth bench setup clean
 
 setup: $(STAMPS)/venv $(STAMPS)/apt $(STAMPS)/dashboard
 
@@ -35,8 +35,21 @@ dev: setup
 lint: $(STAMPS)/venv
 	.venv/bin/ruff check .
 
+# One target per suite; `make test` runs them all (two workers, suites grouped).
 unit: $(STAMPS)/venv
-	$(PY) -m pytest tests/unit -q
+	$(PY) -m pytest tests/unit -q -n 2
+
+integration: $(STAMPS)/venv
+	$(PY) -m pytest tests/integration -q -n 2
+
+adversarial: $(STAMPS)/venv
+	$(PY) -m pytest tests/adversarial -q -n 2
+
+infra: $(STAMPS)/venv
+	$(PY) -m pytest tests/infra -q
+
+browser: setup
+	$(PY) -m pytest tests/browser -q
 
 test: setup lint
 	$(PY) -m pytest -q -n 2 --dist loadgroup
