@@ -84,7 +84,7 @@ ROUTES: tuple[Route, ...] = (
            tables={"scripts": "rw", "script_versions": "rw", **_AUDIT}, buckets={"scripts": "rw"},
            request="ScriptUpdateRequest", errors=("SCRIPT_NOT_FOUND",), response="Script"),
     _admin("DELETE", "/v1/admin/scripts/{id}", "scripts_delete", "operator", "Delete a script",
-           tables={"scripts": "rw", **_AUDIT}, errors=("SCRIPT_NOT_FOUND", "SCRIPT_IN_USE"), response="Deleted"),
+           tables={"scripts": "rw", "deployments": "r", **_AUDIT}, errors=("SCRIPT_NOT_FOUND", "SCRIPT_IN_USE"), response="Deleted"),
     _admin("GET", "/v1/admin/scripts/{id}/versions", "scripts_versions", "viewer", "Version history",
            tables={"scripts": "r", "script_versions": "r"}, errors=("SCRIPT_NOT_FOUND",), response="VersionPage"),
     _admin("GET", "/v1/admin/scripts/{id}/versions/{version}", "scripts_version_content", "viewer",

@@ -74,7 +74,7 @@ def create_resources() -> None:
 
     from edgex import models
 
-    models.bind()
+    models.bind(*models.TABLE_MODELS)
     for name, model_classes in models.TABLE_MODELS.items():
         model_classes[0].create_table(billing_mode="PAY_PER_REQUEST", wait=False)
         if name == "logs":

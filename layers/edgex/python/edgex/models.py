@@ -248,9 +248,10 @@ def bind(*logical: str) -> None:
     """Point the models of the given tables at their physical tables (idempotent).
 
     Handlers bind only the tables their route may touch, so a function deployed
-    without a table's variable cannot reach it by accident.
+    without a table's variable cannot reach it by accident (and a route with no
+    table binds nothing).
     """
-    for name in logical or tuple(TABLE_MODELS):
+    for name in logical:
         if name in _bound:
             continue
         physical = config.table_name(name)
