@@ -21,6 +21,7 @@ from jose import jwk, jwt
 
 from manifest import ROLES, ROUTES, Auth, Route
 from tests.conftest import LocalServer
+from tests.route_examples import Ids, example
 
 ADMIN_ROUTES = [r for r in ROUTES if r.auth is Auth.ADMIN]
 
@@ -48,27 +49,10 @@ def fresh(world: dict[str, Any]) -> dict[str, Any]:
 def call_spec(route: Route, world: dict[str, Any], destructive_ok: bool) -> tuple[str, dict[str, Any]]:
     """Path and request kwargs that make ``route`` succeed for the right role."""
     objs = fresh(world) if destructive_ok and route.method in ("DELETE", "PUT") else world
-    path = (route.path.replace("{id}", str(objs["dep"]["id"] if "deployments" in route.path else objs["script"]["id"]))
-            .replace("{tid}", objs["target"]).replace("{version}", "1.0.0").replace("{type}", "bash"))
-    if route.handler == "scripts_delete":  # a script with no live deployment
-        free = world["local_server"].create_script("echo free\n")
-        path = f"/v1/admin/scripts/{free['id']}"
-    bodies: dict[str, Any] = {
-        "scripts_create": {"name": "n", "type": "bash", "content": "echo created\n"},
-        "scripts_update": {"content": "echo updated\n"},
-        "deployments_create": {"script_id": world["script"]["id"], "name": "d", "expected_machines": 1},
-        "settings_update": {"log_retention_days": 30},
-        "wrapper_update": {"content": None},
-        "ai_process": {"mode": "explain", "type": "bash", "prompt": "what does this do?", "code": "ls"},
-    }
-    kwargs: dict[str, Any] = {}
-    if route.handler in bodies:
-        body = bodies[route.handler]
-        if route.handler == "wrapper_update":
-            current = world["local_server"].admin("GET", "/v1/admin/wrapper/bash").json()["content"]
-            body = {"content": current}
-        kwargs["json"] = body
-    return path, kwargs
+    free = world["local_server"].create_script("echo free\n") if route.handler == "scripts_delete" else objs["script"]
+    path, body = example(route, Ids(script_id=objs["script"]["id"], free_script_id=free["id"],
+                                    deployment_id=objs["dep"]["id"], target_id=objs["target"]))
+    return path, ({"json": body} if body is not None else {})
 
 
 def _b64(data: dict[str, Any]) -> str:
@@ -143,13 +127,3 @@ def test_admin_route_identity(route: Route, world: dict[str, Any]) -> None:
         assert answer.status_code == 503 and answer.json()["error"]["code"] == "AI_UNAVAILABLE"
     else:
         assert 200 <= answer.status_code < 300, (route.handler, answer.status_code, answer.text)
-
-
-def test_every_admin_route_has_an_access_case() -> None:
-    """A new admin route must be covered above: the manifest drives the parametrisation,
-    and this guards that the table of bodies knows each mutating route."""
-    mutating = {r.handler for r in ADMIN_ROUTES if r.request}
-    covered = {"scripts_create", "scripts_update", "deployments_create", "settings_update", "wrapper_update", "ai_process"}
-    assert mutating <= covered
-
-
