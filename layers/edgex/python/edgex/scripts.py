@@ -133,7 +133,12 @@ def update(script_id: int, body: Any, actor: Actor) -> dict[str, Any]:
         transact(writes)
     except ConditionFailed as exc:
         raise Conflict("Script changed meanwhile; retry", code="SCRIPT_CHANGED") from exc
-    return view(get(script_id), findings)
+    # The answer is built from what was written, not read back: a failed read after the
+    # commit would answer 503 and invite a retry that makes yet another version.
+    head.version, head.version_no, head.checksum = semver(new_no), new_no, checksum
+    head.size, head.s3_version_id, head.updated_at = len(content), s3_version, now
+    head.name, head.description = data.get("name", head.name), data.get("description", head.description)
+    return view(head, findings)
 
 
 def content(script_id: int, version: str | None = None) -> str:
