@@ -17,9 +17,11 @@ def client() -> Any:
     """The S3 client, created on first use and reused across invocations."""
     global _client
     if _client is None:
-        import boto3
+        from edgex.storage import connection
 
-        _client = boto3.client("s3", region_name=config.region())
+        # The botocore session pynamodb already has: one credential chain and one
+        # loader cache for the whole function, instead of a boto3 session of its own.
+        _client = connection().session.create_client("s3", region_name=config.region())
     return _client
 
 
