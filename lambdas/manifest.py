@@ -41,6 +41,7 @@ class Route:
     ok_status: int = 200
     content_type: str = "application/json"
     errors: tuple[str, ...] = ()  # error codes this route may answer besides the common ones
+    reads_wrapper: bool = False  # agent routes: load the pinned wrapper with the token check
 
     @property
     def is_agent(self) -> bool:
@@ -66,6 +67,7 @@ ROUTES: tuple[Route, ...] = (
           errors=("HOSTNAME_CONFLICT", "ENROLLMENT_CAP_REACHED", "DEPLOYMENT_EXPIRED", "DEPLOYMENT_CANCELLED"), response="Enrollment"),
     Route("GET", "/v1/agent/download", "agent_download", Auth.AGENT, "Wrapped, encoded script for this machine",
           tables={"deployments": "rw", "targets": "rw"}, buckets={"scripts": "r"}, content_type="text/plain",
+          reads_wrapper=True,
           errors=("RERUN_LIMIT_EXCEEDED", "DEPLOYMENT_EXPIRED", "DEPLOYMENT_CANCELLED", "TARGET_CANCELLED")),
     Route("POST", "/v1/agent/feedback", "agent_feedback", Auth.AGENT, "Execution log entries and status",
           tables={"deployments": "rw", "targets": "rw", "logs": "rw"}, request="FeedbackRequest",
@@ -93,7 +95,8 @@ ROUTES: tuple[Route, ...] = (
     _admin("GET", "/v1/admin/deployments", "deployments_list", "viewer", "List deployments with live counts",
            tables={"deployments": "r"}, response="DeploymentPage"),
     _admin("POST", "/v1/admin/deployments", "deployments_create", "operator", "Create a deployment", ok_status=201,
-           tables={"scripts": "rw", "script_versions": "r", "deployments": "rw", "config": "rw", **_AUDIT},
+           tables={"scripts": "rw", "script_versions": "r", "deployments": "rw", "targets": "rw", "config": "rw",
+                   **_AUDIT},
            request="DeploymentCreateRequest", errors=("SCRIPT_NOT_FOUND", "VERSION_NOT_FOUND", "FINDINGS_NOT_ACKNOWLEDGED"), response="DeploymentCreated"),
     _admin("GET", "/v1/admin/deployments/{id}", "deployments_get", "viewer", "Deployment detail with its first targets",
            tables={"deployments": "r", "targets": "r"}, errors=("DEPLOYMENT_NOT_FOUND",), response="DeploymentDetail"),

@@ -1,12 +1,11 @@
 """GET /v1/agent/download (agent token): the wrapped, encoded script."""
 
 from edgex import execution
-from edgex.models import DeploymentModel, TargetModel
+from edgex.agents import AgentSession
 from http_api.endpoint import Reply, endpoint
 from http_api.request import Request
 
 
 @endpoint("agent_download")
-def handler(req: Request, principal: tuple[TargetModel, DeploymentModel]) -> Reply:
-    target, dep = principal
-    return Reply(execution.download(target, dep))
+def handler(req: Request, session: AgentSession) -> Reply:
+    return Reply(execution.download(session))

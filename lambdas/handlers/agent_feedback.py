@@ -1,12 +1,11 @@
 """POST /v1/agent/feedback (agent token): log entries and status."""
 
 from edgex import feedback
-from edgex.models import DeploymentModel, TargetModel
+from edgex.agents import AgentSession
 from http_api.endpoint import Reply, endpoint
 from http_api.request import Request
 
 
 @endpoint("agent_feedback")
-def handler(req: Request, principal: tuple[TargetModel, DeploymentModel]) -> Reply:
-    target, dep = principal
-    return Reply(feedback.record(target, dep, req.json()))
+def handler(req: Request, session: AgentSession) -> Reply:
+    return Reply(feedback.record(session, req.json()))

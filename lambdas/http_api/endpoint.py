@@ -37,8 +37,8 @@ LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 
 def authenticate(route: Route, req: Request) -> Any:
-    """The principal the route's auth kind asks for: a deployment (master token), a
-    (target, deployment) pair (agent token), an Actor (admin JWT), or None."""
+    """The principal the route's auth kind asks for: a deployment (master token), an
+    AgentSession (agent token), an Actor (admin JWT), or None."""
     if route.auth is Auth.NONE:
         return None
     token = req.bearer()
@@ -51,7 +51,7 @@ def authenticate(route: Route, req: Request) -> Any:
     if route.auth is Auth.AGENT:
         from edgex import agents
 
-        return agents.authenticate(token)
+        return agents.authenticate(token, with_wrapper=route.reads_wrapper)
     from edgex import identity
 
     actor = identity.verify(token)
@@ -73,8 +73,8 @@ def _audit(route: Route, actor: Any, req: Request, outcome: str, ids: dict[str, 
 def _log_fields(req: Request, principal: Any) -> dict[str, Any]:
     """Ids only: never a token, a body or a header value."""
     fields: dict[str, Any] = {"method": req.method, "path": req.path, "request_id": req.request_id}
-    if isinstance(principal, tuple):
-        fields["deployment_id"], fields["target_id"] = int(principal[1].deployment_id), principal[0].target_id
+    if hasattr(principal, "target"):
+        fields["deployment_id"], fields["target_id"] = int(principal.deployment.deployment_id), principal.target.target_id
     elif hasattr(principal, "deployment_id"):
         fields["deployment_id"] = int(principal.deployment_id)
     elif hasattr(principal, "username"):

@@ -112,13 +112,12 @@ def test_download_counts_runs_and_refuses_past_the_limit(aws: None) -> None:
     dep = new_deployment()
     agent, _ = enroll(dep, "m-1", "h1")
     for _ in range(3):  # default max_runs for bash is 3
-        target, deployment = agents.authenticate(agent["agent_token"])
-        payload = execution.download(target, deployment)
-        feedback.record(*agents.authenticate(agent["agent_token"]),
+        payload = execution.download(agents.authenticate(agent["agent_token"], with_wrapper=True))
+        feedback.record(agents.authenticate(agent["agent_token"]),
                         {"status": "success", "message": "ok", "step": "complete"})
     assert "echo hi" not in payload  # the script travels encoded
     with pytest.raises(RerunLimitExceeded):
-        execution.download(*agents.authenticate(agent["agent_token"]))
+        execution.download(agents.authenticate(agent["agent_token"], with_wrapper=True))
     view = deployments.view(DeploymentModel.get(dep["id"]))
     assert view["counts"] == {"enrolled": 1, "running": 0, "completed": 1, "failed": 0, "expired": 0}
     assert targets_of(dep["id"])[0].run_count == 3
@@ -127,8 +126,8 @@ def test_download_counts_runs_and_refuses_past_the_limit(aws: None) -> None:
 def test_feedback_moves_status_and_counters_once(aws: None) -> None:
     dep = new_deployment()
     agent, _ = enroll(dep, "m-1", "h1")
-    execution.download(*agents.authenticate(agent["agent_token"]))
-    answer = feedback.record(*agents.authenticate(agent["agent_token"]), {"entries": [
+    execution.download(agents.authenticate(agent["agent_token"], with_wrapper=True))
+    answer = feedback.record(agents.authenticate(agent["agent_token"]), {"entries": [
         {"status": "info", "message": "step one", "step": "one"},
         {"status": "error", "message": "script failed with exit code 7", "step": "complete"},
         {"status": "success", "message": "late success", "step": "complete"},
@@ -166,7 +165,7 @@ def test_kill_switch_on_a_changed_byte(aws: None) -> None:
     tamper_pinned_object(dep["id"])
     # When the machine downloads
     with pytest.raises(IntegrityViolation) as killed:
-        execution.download(*agents.authenticate(agent["agent_token"]))
+        execution.download(agents.authenticate(agent["agent_token"], with_wrapper=True))
     # Then the error says nothing, and the deployment is expired with the reason
     assert killed.value.message == "Internal error"
     stored = DeploymentModel.get(dep["id"])
@@ -228,7 +227,7 @@ def test_race_rerun_limit_is_never_exceeded(aws: None) -> None:
 
     def attempt(_: int) -> str:
         try:
-            execution.download(*agents.authenticate(agent["agent_token"]))
+            execution.download(agents.authenticate(agent["agent_token"], with_wrapper=True))
             return "ran"
         except RerunLimitExceeded:
             return "limit"

@@ -13,7 +13,14 @@ from typing import Any
 from edgex import clock, config, platform_settings, schemas, scripts, tokens, wrappers
 from edgex.audit import Actor
 from edgex.errors import Conflict, Gone, NotFound
-from edgex.models import DeploymentModel, HostnameClaimModel, LogModel, ScriptModel, TargetModel
+from edgex.models import (
+    DeploymentModel,
+    HostnameClaimModel,
+    LogModel,
+    ScriptModel,
+    TargetModel,
+    WrapperSnapshotModel,
+)
 from edgex.platform_settings import next_id
 from edgex.storage import ConditionFailed, storage_errors, transact
 
@@ -21,6 +28,7 @@ ACTIVE, CANCELLED, EXPIRED = "active", "cancelled", "expired"
 INTEGRITY_VIOLATION = "INTEGRITY_VIOLATION"
 LIVE_TARGET = ("enrolled", "running")
 COUNTS = ("enrolled", "running", "completed", "failed", "expired")
+SNAPSHOT_KEY = "w#wrapper"
 
 
 def is_live(dep: DeploymentModel) -> bool:
@@ -107,13 +115,15 @@ def create(body: Any, actor: Actor) -> dict[str, Any]:
         expected_machines=data["expected_machines"], max_runs=platform_settings.max_runs(settings, head.type),
         log_retention_days=int(settings["log_retention_days"]), script_version=version.version,
         script_checksum=version.checksum, s3_key=head.s3_key, s3_version_id=version.s3_version_id,
-        wrapper_snapshot=wrapper, created_by=actor.username, created_at=now, updated_at=now,
+        created_by=actor.username, created_at=now, updated_at=now,
     )
+    snapshot = WrapperSnapshotModel(deployment_id, SNAPSHOT_KEY, content=wrapper)
 
     def writes(tx: Any) -> None:
         tx.update(head, actions=[ScriptModel.deployments_total.add(1)],
                   condition=ScriptModel.deleted == False)  # noqa: E712 - a deleted script cannot be deployed
         tx.save(dep, condition=DeploymentModel.deployment_id.does_not_exist())
+        tx.save(snapshot)
 
     try:
         transact(writes)
@@ -207,5 +217,6 @@ def delete(deployment_id: int) -> dict[str, Any]:
         with HostnameClaimModel.batch_write() as claims:
             for claim in HostnameClaimModel.query(deployment_id, HostnameClaimModel.sk.startswith("h#")):
                 claims.delete(claim)
+        WrapperSnapshotModel(deployment_id, SNAPSHOT_KEY).delete()
         dep.delete()
     return {"deleted": True, "id": deployment_id}

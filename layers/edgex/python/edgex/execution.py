@@ -43,11 +43,14 @@ def verified_script(dep: DeploymentModel) -> bytes:
     return data
 
 
-def download(target: TargetModel, dep: DeploymentModel) -> str:
+def download(session: agents.AgentSession) -> str:
     """The payload for this machine, after counting the run (429 past the limit)."""
+    target, dep = session.target, session.deployment
     if int(target.run_count) >= int(dep.max_runs):
         raise RerunLimitExceeded()
-    payload = wrappers.render_payload(dep.wrapper_snapshot, dep.script_type, verified_script(dep))
+    if session.wrapper is None:
+        raise IntegrityViolation()  # a deployment always has its snapshot: missing is tampering
+    payload = wrappers.render_payload(session.wrapper, dep.script_type, verified_script(dep))
     start_run(target, dep)
     return payload
 

@@ -40,8 +40,9 @@ def next_status(current: str, entries: list[dict[str, Any]]) -> tuple[str, int |
     return status, exit_code
 
 
-def record(target: TargetModel, dep: DeploymentModel, body: Any) -> dict[str, Any]:
+def record(session: agents.AgentSession, body: Any) -> dict[str, Any]:
     entries = entries_of(body)
+    target, dep = session.target, session.deployment
     for _ in range(5):
         status, exit_code = next_status(target.status, entries)
         try:

@@ -136,7 +136,6 @@ class DeploymentModel(Model):
     script_checksum = UnicodeAttribute()
     s3_key = UnicodeAttribute()
     s3_version_id = UnicodeAttribute()
-    wrapper_snapshot = UnicodeAttribute()
     enrolled_count = NumberAttribute(default=0)
     running_count = NumberAttribute(default=0)
     completed_count = NumberAttribute(default=0)
@@ -165,6 +164,22 @@ class TargetModel(Model):
     completed_at = UnicodeAttribute(null=True)
     last_seen_at = UnicodeAttribute()
     exit_code = NumberAttribute(null=True)
+
+
+class WrapperSnapshotModel(Model):
+    """Same table as TargetModel (``sk = "w#wrapper"``): the wrapper a deployment pinned.
+
+    Kept off the deployment item on purpose: that item takes a write per enroll,
+    download and final report, and DynamoDB bills a write by the whole item's size;
+    with a 10 KB wrapper inside, each counter bump cost ten times more.
+    """
+
+    class Meta(_Meta):
+        pass
+
+    deployment_id = NumberAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    content = UnicodeAttribute()
 
 
 class HostnameClaimModel(Model):
@@ -235,7 +250,7 @@ TABLE_MODELS: dict[str, tuple[type[Model], ...]] = {
     "scripts": (ScriptModel,),
     "script_versions": (ScriptVersionModel,),
     "deployments": (DeploymentModel,),
-    "targets": (TargetModel, HostnameClaimModel),
+    "targets": (TargetModel, HostnameClaimModel, WrapperSnapshotModel),
     "logs": (LogModel,),
     "config": (ConfigModel,),
     "audit": (AuditModel,),

@@ -107,23 +107,27 @@ def transact(build: Callable[[Any], None]) -> None:
         build(tx)
 
 
-def get_pair(first: tuple[type[Any], tuple[Any, ...]], second: tuple[type[Any], tuple[Any, ...]]) -> tuple[Any, Any]:
-    """Two items of two tables in one consistent BatchGetItem (one round trip).
-    Each argument is (model class, key values); a missing item comes back as None."""
+def get_items(*keys: tuple[type[Any], tuple[Any, ...]]) -> list[Any]:
+    """Items of any tables in one consistent BatchGetItem (one round trip). Each key is
+    (model class, key values); a missing item comes back as None, in key order."""
     request: dict[str, Any] = {}
-    for model, key in (first, second):
+    wanted: list[tuple[type[Any], dict[str, Any]]] = []
+    for model, key in keys:
         names = [model._hash_keyname] + ([model._range_keyname] if model._range_keyname else [])
         attrs = model.get_attributes()
         serialized = {n: {attrs[n].attr_type: attrs[n].serialize(v)} for n, v in zip(names, key, strict=True)}
-        request[model.Meta.table_name] = {"Keys": [serialized], "ConsistentRead": True}
+        request.setdefault(model.Meta.table_name, {"Keys": [], "ConsistentRead": True})["Keys"].append(serialized)
+        wanted.append((model, serialized))
     with storage_errors():
         answer = connection().client.batch_get_item(RequestItems=request)
     if answer.get("UnprocessedKeys"):
         raise StorageUnavailable()
     found = answer.get("Responses", {})
 
-    def one(model: type[Any]) -> Any:
-        rows = found.get(model.Meta.table_name) or []
-        return model.from_raw_data(rows[0]) if rows else None
+    def match(model: type[Any], key: dict[str, Any]) -> Any:
+        for row in found.get(model.Meta.table_name) or []:
+            if all(row.get(name) == value for name, value in key.items()):
+                return model.from_raw_data(row)
+        return None
 
-    return one(first[0]), one(second[0])
+    return [match(model, key) for model, key in wanted]
