@@ -154,7 +154,9 @@ class LocalPlatform:
         if path == "/dashboard/config.json":
             return Response(json.dumps(self.dashboard_config()), content_type="application/json",
                             headers={"Cache-Control": "no-store"})
-        if path.startswith("/dashboard"):
+        if path == "/dashboard":
+            return Response(status=308, headers={"Location": "/dashboard/"})  # relative asset paths need the slash
+        if path.startswith("/dashboard/"):
             return self.static(path)
         if path == "/":
             return Response(status=302, headers={"Location": "/dashboard/"})
@@ -171,18 +173,21 @@ class LocalPlatform:
     def static(self, path: str) -> Response:
         from http_api.responses import SECURITY_HEADERS
 
-        rel = path.removeprefix("/dashboard").lstrip("/") or "index.html"
+        rel = path.removeprefix("/dashboard/") or "index.html"
         target = (DASHBOARD_DIR / rel).resolve()
         if not target.is_relative_to(DASHBOARD_DIR.resolve()) or not target.is_file():
+            if rel.startswith("assets/"):  # a missing asset is a 404, not the app shell
+                return _json_error(404, "NOT_FOUND", "No such file")
             target = DASHBOARD_DIR / "index.html"  # SPA routes
             if not target.is_file():
                 return _json_error(404, "DASHBOARD_NOT_BUILT", "Run make dev (it builds dashboard_static)")
         ctype = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
         headers = {k: v for k, v in SECURITY_HEADERS.items() if k not in ("Content-Security-Policy", "Cache-Control")}
         headers["Content-Security-Policy"] = (
-            "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+            "default-src 'self'; script-src 'self'; style-src 'self'; "
             "img-src 'self' data: https:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'")
-        headers["Cache-Control"] = "no-cache"
+        # esbuild names assets by content hash: they never change under the same name.
+        headers["Cache-Control"] = "public, max-age=31536000, immutable" if rel.startswith("assets/") else "no-cache"
         return Response(target.read_bytes(), content_type=ctype, headers=headers)
 
     def api(self, request: Request) -> Response:
