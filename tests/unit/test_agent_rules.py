@@ -237,3 +237,21 @@ def test_race_rerun_limit_is_never_exceeded(aws: None) -> None:
     assert outcomes.count("ran") == 3 and outcomes.count("limit") == THREADS - 3
     assert targets_of(dep["id"])[0].run_count == 3
     assert DeploymentModel.get(dep["id"]).running_count == 1
+
+
+def test_progress_reports_spare_the_target_item(aws: None) -> None:
+    # Given a machine that just started its run
+    dep = new_deployment()
+    agent, _ = enroll(dep, "m-1", "h1")
+    execution.download(agents.authenticate(agent["agent_token"], with_wrapper=True))
+    seen = targets_of(dep["id"])[0].last_seen_at
+    # When it reports progress that changes no status
+    feedback.record(agents.authenticate(agent["agent_token"]), {"status": "info", "message": "50%", "step": "copy"})
+    # Then the log is stored but the target item was not rewritten (its partition is the hot one)
+    target = targets_of(dep["id"])[0]
+    assert target.last_seen_at == seen and target.status == "running"
+    logs, _ = feedback.target_logs(dep["id"], target.target_id, 10, None)
+    assert [entry["message"] for entry in logs] == ["50%"]
+    # And a final report still moves the status at once
+    feedback.record(agents.authenticate(agent["agent_token"]), {"status": "success", "message": "ok", "step": "complete"})
+    assert targets_of(dep["id"])[0].status == "completed"

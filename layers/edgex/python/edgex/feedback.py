@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from edgex import agents, clock, schemas
@@ -17,6 +17,7 @@ from edgex.errors import Conflict
 from edgex.models import DeploymentModel, LogModel, TargetModel
 from edgex.storage import ConditionFailed, transact
 
+LAST_SEEN_RESOLUTION = timedelta(seconds=30)
 _EXIT_CODE = re.compile(r"exit code (-?\d{1,5})", re.IGNORECASE)
 
 
@@ -67,6 +68,8 @@ def _writes(tx: Any, target: TargetModel, dep: DeploymentModel, entries: list[di
             status=entry["status"], message=entry["message"], step=entry.get("step") or None, timestamp=stamp,
             ttl=expires,
         ))
+    if status == target.status and not _stale(target.last_seen_at, now):
+        return  # logs only: the target's partition is spared a write per report
     actions = [TargetModel.last_seen_at.set(stamp)]
     if status != target.status:
         actions += [TargetModel.status.set(status), TargetModel.completed_at.set(stamp)]
@@ -77,6 +80,13 @@ def _writes(tx: Any, target: TargetModel, dep: DeploymentModel, entries: list[di
         counter = DeploymentModel.completed_count if status == "completed" else DeploymentModel.failed_count
         tx.update(dep, actions=[DeploymentModel.running_count.add(-1), counter.add(1),
                                 DeploymentModel.updated_at.set(stamp)])
+
+
+def _stale(last_seen: str | None, now: datetime) -> bool:
+    """Whether ``last_seen_at`` is worth refreshing: every report of every machine of a
+    deployment lands in one partition (the deployment's), so a report that changes no
+    status refreshes it at most every LAST_SEEN_RESOLUTION."""
+    return last_seen is None or last_seen < clock.iso(now - LAST_SEEN_RESOLUTION)
 
 
 def log_view(item: LogModel) -> dict[str, Any]:
