@@ -1,0 +1,312 @@
+"""Counting the storage calls a handler makes, and what each would cost on AWS.
+
+Every botocore client funnels its API calls through ``BaseClient._make_api_call``,
+whichever session created it: pynamodb gives each model connection its own
+botocore session, ``edgex.storage`` another, boto3 a third for S3. Wrapping that
+one method counts them all, including clients created lazily during the very
+request being measured, which per-client event hooks would miss.
+
+For each write the meter reads the touched items before and after (with its own
+client, outside the count), so capacity units are charged on real item sizes,
+and index writes on the tables' real global secondary indexes.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from bench import capacity
+
+WRITE_OPS = {"PutItem", "UpdateItem", "DeleteItem"}
+
+
+@dataclass
+class Write:
+    """One item written: where it lands and the units it costs (base table + indexes)."""
+
+    item: str  # "<table>:<hash>|<range>"
+    partition: str  # "<table>:<hash>"
+    units: int
+    index_writes: list[tuple[str, int]] = field(default_factory=list)  # ("<table>/<index>:<hash>", units)
+
+
+@dataclass
+class Call:
+    service: str  # dynamodb | s3
+    operation: str
+    seconds: float
+    read_units: float = 0.0
+    write_units: int = 0  # base table and index writes together
+    writes: list[Write] = field(default_factory=list)
+    failed: bool = False
+
+    @property
+    def name(self) -> str:
+        return f"{self.service}.{self.operation}"
+
+
+@dataclass(frozen=True)
+class TableShape:
+    hash_key: str
+    range_key: str | None
+    indexes: tuple[tuple[str, str, str | None, str], ...]  # (name, hash, range, projection type)
+
+
+def _scalar(value: dict[str, Any] | None) -> str:
+    if not value:
+        return "?"
+    (_, data), = value.items()
+    return str(data)
+
+
+def short_table(name: str) -> str:
+    """Logical name of a physical table (``edgex-local-deployments`` -> ``deployments``)."""
+    return name.removeprefix("edgex-local-")
+
+
+class Meter:
+    """Reads items around writes with a client of its own (its calls are not counted)."""
+
+    def __init__(self, region: str) -> None:
+        import botocore.session
+
+        self._client = botocore.session.get_session().create_client("dynamodb", region_name=region)
+        self._shapes: dict[str, TableShape] = {}
+
+    def shape(self, table: str) -> TableShape:
+        if table not in self._shapes:
+            desc = self._client.describe_table(TableName=table)["Table"]
+            keys = {k["KeyType"]: k["AttributeName"] for k in desc["KeySchema"]}
+            indexes = []
+            for index in desc.get("GlobalSecondaryIndexes", []):
+                ikeys = {k["KeyType"]: k["AttributeName"] for k in index["KeySchema"]}
+                indexes.append((index["IndexName"], ikeys["HASH"], ikeys.get("RANGE"),
+                                index["Projection"]["ProjectionType"]))
+            self._shapes[table] = TableShape(keys["HASH"], keys.get("RANGE"), tuple(indexes))
+        return self._shapes[table]
+
+    def key_of(self, table: str, item: dict[str, Any]) -> dict[str, Any]:
+        shape = self.shape(table)
+        names = [shape.hash_key] + ([shape.range_key] if shape.range_key else [])
+        return {n: item[n] for n in names}
+
+    def read(self, table: str, key: dict[str, Any]) -> dict[str, Any] | None:
+        item = self._client.get_item(TableName=table, Key=key, ConsistentRead=True).get("Item")
+        return dict(item) if item else None
+
+    def targets(self, operation: str, params: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+        """(table, kind, key) of every item a write request touches."""
+        found: list[tuple[str, str, dict[str, Any]]] = []
+        if operation == "TransactWriteItems":
+            for entry in params.get("TransactItems", []):
+                (kind, op), = entry.items()
+                key = op.get("Key") or self.key_of(op["TableName"], op["Item"])
+                found.append((op["TableName"], kind, key))
+        elif operation in WRITE_OPS:
+            key = params.get("Key") or self.key_of(params["TableName"], params["Item"])
+            found.append((params["TableName"], operation, key))
+        elif operation == "BatchWriteItem":
+            for table, requests in params.get("RequestItems", {}).items():
+                for request in requests:
+                    if "PutRequest" in request:
+                        found.append((table, "Put", self.key_of(table, request["PutRequest"]["Item"])))
+                    else:
+                        found.append((table, "Delete", request["DeleteRequest"]["Key"]))
+        return found
+
+    def write_cost(self, operation: str, touched: list[tuple[str, str, dict[str, Any]]],
+                   before: list[dict[str, Any] | None]) -> list[Write]:
+        transactional = operation == "TransactWriteItems"
+        writes = []
+        for (table, kind, key), old in zip(touched, before, strict=True):
+            new = self.read(table, key)
+            shape = self.shape(table)
+            size = max(capacity.item_size(old), capacity.item_size(new))
+            hash_value = _scalar(key.get(shape.hash_key))
+            range_value = _scalar(key.get(shape.range_key)) if shape.range_key else ""
+            name = short_table(table)
+            write = Write(f"{name}:{hash_value}|{range_value}", f"{name}:{hash_value}",
+                          capacity.write_units(size, transactional))
+            if kind != "ConditionCheck" and old != new:
+                for index, ihash, irange, projection in shape.indexes:
+                    entries = [i for i in (old, new) if i and ihash in i and (irange is None or irange in i)]
+                    if not entries:
+                        continue
+                    if projection == "ALL":
+                        isize = max(capacity.item_size(i) for i in entries)
+                    else:  # KEYS_ONLY / INCLUDE: the keys of table and index (a lower bound for INCLUDE)
+                        names = {shape.hash_key, shape.range_key, ihash, irange} - {None}
+                        isize = max(capacity.item_size({n: i[n] for n in names if n in i}) for i in entries)
+                    ihash_value = _scalar(entries[-1].get(ihash))
+                    write.index_writes.append((f"{name}/{index}:{ihash_value}", capacity.write_units(isize)))
+            writes.append(write)
+        return writes
+
+
+def read_cost(operation: str, params: dict[str, Any], result: dict[str, Any] | None) -> float:
+    """Read units of a read request, from the items it returned (a miss costs one unit)."""
+    result = result or {}
+    if operation == "GetItem":
+        size = capacity.item_size(result.get("Item"))
+        return capacity.read_units(size, bool(params.get("ConsistentRead")))
+    if operation == "BatchGetItem":
+        total = 0.0
+        for table, request in params.get("RequestItems", {}).items():
+            rows = result.get("Responses", {}).get(table, [])
+            consistent = bool(request.get("ConsistentRead"))
+            sizes = [capacity.item_size(r) for r in rows] + [0] * (len(request.get("Keys", [])) - len(rows))
+            total += sum(capacity.read_units(s, consistent) for s in sizes)
+        return total
+    if operation in ("Query", "Scan"):
+        size = sum(capacity.item_size(r) for r in result.get("Items", []))
+        return capacity.read_units(size, bool(params.get("ConsistentRead")))
+    if operation == "TransactGetItems":
+        return sum(capacity.read_units(capacity.item_size(r.get("Item")), transactional=True)
+                   for r in result.get("Responses", []))
+    return 0.0
+
+
+class Recorder:
+    """Counts calls while active; also counts botocore sessions and clients created."""
+
+    def __init__(self, region: str) -> None:
+        self.region = region
+        self.active = False
+        self.calls: list[Call] = []
+        self.clients: list[str] = []
+        self.sessions = 0
+        self.overhead = 0.0  # seconds the meter itself spent inside a measured window
+        self.service_seconds = 0.0  # seconds moto spent answering (AWS's side of a call)
+        self._inside = threading.local()
+        self._meter: Meter | None = None
+        self._restore: list[tuple[Any, str, Any]] = []
+
+    @contextmanager
+    def installed(self) -> Iterator[Recorder]:
+        import botocore.client
+        import botocore.session
+
+        self._meter = Meter(self.region)
+        recorder = self
+        original_call = botocore.client.BaseClient._make_api_call
+        original_create = botocore.session.Session.create_client
+        original_init = botocore.session.Session.__init__
+
+        def counted(client: Any, operation: str, params: dict[str, Any]) -> Any:
+            if not recorder.active or getattr(recorder._inside, "on", False):
+                return original_call(client, operation, params)
+            return recorder._measure(client, operation, params, original_call)
+
+        def create_client(session: Any, service_name: str, *args: Any, **kwargs: Any) -> Any:
+            if recorder.active and not getattr(recorder._inside, "on", False):
+                recorder.clients.append(service_name)
+            return original_create(session, service_name, *args, **kwargs)
+
+        def session_init(session: Any, *args: Any, **kwargs: Any) -> None:
+            if recorder.active and not getattr(recorder._inside, "on", False):
+                recorder.sessions += 1
+            original_init(session, *args, **kwargs)
+
+        self._restore = [(botocore.client.BaseClient, "_make_api_call", original_call),
+                         (botocore.session.Session, "create_client", original_create),
+                         (botocore.session.Session, "__init__", original_init)]
+        try:
+            from moto.core.botocore_stubber import BotocoreStubber
+        except ImportError:  # not on moto: no service time to take out
+            BotocoreStubber = None
+        if BotocoreStubber is not None:
+            original_stub = BotocoreStubber.__call__
+
+            def answered(stub: Any, *args: Any, **kwargs: Any) -> Any:
+                started = time.perf_counter()
+                try:
+                    return original_stub(stub, *args, **kwargs)
+                finally:
+                    if recorder.active and not getattr(recorder._inside, "on", False):
+                        recorder.service_seconds += time.perf_counter() - started
+
+            self._restore.append((BotocoreStubber, "__call__", original_stub))
+            BotocoreStubber.__call__ = answered  # type: ignore[method-assign]
+        botocore.client.BaseClient._make_api_call = counted  # type: ignore[method-assign]
+        botocore.session.Session.create_client = create_client  # type: ignore[method-assign]
+        botocore.session.Session.__init__ = session_init  # type: ignore[method-assign]
+        try:
+            yield self
+        finally:
+            for owner, name, value in self._restore:
+                setattr(owner, name, value)
+
+    def _measure(self, client: Any, operation: str, params: dict[str, Any], original: Any) -> Any:
+        assert self._meter is not None
+        service = client.meta.service_model.service_name
+        meter_started = time.perf_counter()
+        self._inside.on = True
+        try:
+            touched = self._meter.targets(operation, params) if service == "dynamodb" else []
+            before = [self._meter.read(t, k) for t, _, k in touched]
+        finally:
+            self._inside.on = False
+        self.overhead += time.perf_counter() - meter_started
+        call = Call(service, operation, 0.0)
+        started = time.perf_counter()
+        result = None
+        try:
+            result = original(client, operation, params)
+            return result
+        except Exception:
+            call.failed = True
+            raise
+        finally:
+            call.seconds = time.perf_counter() - started
+            meter_started = time.perf_counter()
+            self._inside.on = True
+            try:
+                if service == "dynamodb":
+                    call.read_units = read_cost(operation, params, result)
+                    if touched:
+                        call.writes = self._meter.write_cost(operation, touched, before)
+                        call.write_units = sum(w.units + sum(u for _, u in w.index_writes) for w in call.writes)
+            finally:
+                self._inside.on = False
+            self.overhead += time.perf_counter() - meter_started
+            self.calls.append(call)
+
+    @contextmanager
+    def window(self) -> Iterator[Window]:
+        """Count what happens inside; the window holds the calls, clients and timing."""
+        first_call, first_client, sessions = len(self.calls), len(self.clients), self.sessions
+        overhead, service = self.overhead, self.service_seconds
+        window = Window()
+        self.active = True
+        started = time.perf_counter()
+        try:
+            yield window
+        finally:
+            elapsed = time.perf_counter() - started
+            self.active = False
+            window.calls = self.calls[first_call:]
+            window.clients = self.clients[first_client:]
+            window.sessions = self.sessions - sessions
+            window.seconds = elapsed - (self.overhead - overhead)
+            window.service_seconds = self.service_seconds - service
+
+
+@dataclass
+class Window:
+    calls: list[Call] = field(default_factory=list)
+    clients: list[str] = field(default_factory=list)
+    sessions: int = 0
+    seconds: float = 0.0  # wall time minus the meter's own reads
+    service_seconds: float = 0.0  # of which moto answering: what AWS would do on its side
+
+    @property
+    def storage_seconds(self) -> float:
+        return sum(c.seconds for c in self.calls)
+
+    def count(self, service: str) -> int:
+        return sum(1 for c in self.calls if c.service == service)

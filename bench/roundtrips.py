@@ -1,0 +1,409 @@
+"""Round trips: the DynamoDB and S3 calls of each agent endpoint, per machine lifecycle.
+
+The real handlers run in-process on moto, fed the payload-2.0 events the local
+server builds (``local.server.to_event``), so the count is the count of the code
+that ships. Each machine does what the bootstrapper and the wrapper do: installer,
+enroll, download, then five feedback entries (start, three progress lines, the
+final ``complete``).
+
+Each endpoint is a Lambda of its own, so before its first request every cached
+client is dropped: the clients that request creates are the clients a cold
+function creates, and the cold-start bench builds exactly those.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import logging
+import os
+import statistics
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from bench.metering import Call, Recorder, Window
+
+ENDPOINTS = ("installer", "enroll", "download", "feedback")
+HANDLERS = {"installer": "agent_installer", "enroll": "agent_enroll", "download": "agent_download",
+            "feedback": "agent_feedback"}
+FEEDBACK_PER_MACHINE = 5
+GEO = {"CloudFront-Viewer-Country": "DE", "CloudFront-Viewer-City": "Frankfurt am Main",
+       "CloudFront-Viewer-Country-Region": "HE", "CloudFront-Viewer-Latitude": "50.11660",
+       "CloudFront-Viewer-Longitude": "8.68330", "CloudFront-Viewer-Time-Zone": "Europe/Berlin"}
+SCRIPT = "#!/usr/bin/env bash\nset -euo pipefail\necho \"hello from $(hostname)\"\nuname -a\n"
+
+
+@dataclass(frozen=True)
+class Minimum:
+    dynamodb: int
+    s3: int
+    calls: str  # what those calls are, for the table
+
+    @property
+    def total(self) -> int:
+        return self.dynamodb + self.s3
+
+
+# The fewest calls the rules allow (ARCHITECTURE.md sections 3 and 4).
+MINIMUMS = {
+    "installer": Minimum(1, 0, "GetItem deployment (master token)"),
+    "enroll": Minimum(2, 0, "GetItem deployment + TransactWriteItems (target, hostname claim, counter)"),
+    "download": Minimum(2, 1, "BatchGetItem target+deployment + S3 GetObject + TransactWriteItems"),
+    "feedback": Minimum(2, 0, "BatchGetItem target+deployment + TransactWriteItems, any batch size"),
+}
+
+
+def feedback_bodies(hostname: str) -> list[dict[str, Any]]:
+    """The five entries a typical run reports, as the bash wrapper words them."""
+    return [
+        {"status": "info", "message": f"Script started on {hostname} (Debian GNU/Linux 12, x86_64)", "step": "start"},
+        {"status": "info", "message": "Installing packages", "step": "install"},
+        {"status": "warning", "message": "Attempt 1/3 failed (exit 28), retrying in 5s: curl -fsS https://example.org",
+         "step": "download"},
+        {"status": "info", "message": f"{hostname} | Debian GNU/Linux 12 | x86_64 | 7.6 GB | 10.0.3.17 | root"},
+        {"status": "success", "message": "Script completed successfully", "step": "complete"},
+    ]
+
+
+@dataclass
+class EndpointFigures:
+    """What one endpoint costs per request (warm medians; calls identical on every machine)."""
+
+    endpoint: str
+    dynamodb: int
+    s3: int
+    operations: dict[str, int]
+    read_units: float
+    write_units: int
+    s3_gets: int
+    handler_ms: float  # in-process wall time on moto, meter excluded
+    storage_ms: float  # of which inside botocore calls (client side + moto)
+    service_ms: float  # of which moto answering (what AWS does on its side, not Lambda time)
+    cold_clients: list[str] = field(default_factory=list)  # plan for the cold-start bench
+    cold_sessions: int = 0
+    minimum: Minimum | None = None
+
+    @property
+    def own_ms(self) -> float:
+        """Work done in the function: our code plus botocore's client side (serialize, sign,
+        parse), i.e. the handler's time minus the service's."""
+        return max(self.handler_ms - self.service_ms, 0.0)
+
+    @property
+    def total(self) -> int:
+        return self.dynamodb + self.s3
+
+
+@dataclass
+class Result:
+    endpoints: dict[str, EndpointFigures]
+    per_machine: dict[str, int]  # requests per endpoint in one lifecycle
+    lifecycle: dict[str, float]  # calls and units of one whole lifecycle (median over warm machines)
+    extras: dict[str, EndpointFigures]  # batch feedback, re-enrollment
+    item_sizes: dict[str, int]
+    shared: list[dict[str, Any]]  # items and partitions every machine of a deployment writes
+    deployment_item: str
+    notes: list[str]
+    moto_copy_ms: dict[str, float] = field(default_factory=dict)  # see moto_copy_cost
+
+
+def _event(route: Any, token: str, body: Any = None, query: str = "", headers: dict[str, str] | None = None
+           ) -> dict[str, Any]:
+    from werkzeug.test import EnvironBuilder
+
+    from local.server import to_event
+
+    data = json.dumps(body).encode() if body is not None else b""
+    all_headers = {"Authorization": f"Bearer {token}", "User-Agent": "curl/8.5.0", **(headers or {})}
+    if body is not None:
+        all_headers["Content-Type"] = "application/json"
+    request = EnvironBuilder(path=route.path, method=route.method, headers=all_headers, data=data,
+                             query_string=query or None).get_request()
+    return to_event(request, route, {}, data)
+
+
+def _forget_clients() -> None:
+    """What a fresh Lambda environment has: no botocore session, client or binding."""
+    import boto3
+
+    from edgex import blobs, models, storage
+
+    storage._connection = None
+    blobs.reset_client()
+    boto3.DEFAULT_SESSION = None
+    for model_classes in models.TABLE_MODELS.values():
+        for model in model_classes:
+            model._connection = None
+    models.unbind_all()
+
+
+def _clients_built() -> list[str]:
+    """Which lazily created clients exist now (names the cold-start bench understands)."""
+    from edgex import blobs, models, storage
+
+    built = []
+    for model_classes in models.TABLE_MODELS.values():
+        for model in model_classes:
+            conn = model._connection
+            if conn is not None and getattr(conn.connection, "_client", None) is not None:
+                built.append(f"model:{model.__name__}")
+    if storage._connection is not None and getattr(storage._connection, "_client", None) is not None:
+        built.append("storage")
+    if blobs._client is not None:
+        built.append("s3")
+    return built
+
+
+class Machine:
+    """One simulated machine calling the handlers in-process."""
+
+    def __init__(self, bench: _Bench, n: int) -> None:
+        self.bench, self.n = bench, n
+        self.hostname = f"bench-{n:05d}"
+        self.machine_id = f"bench-machine-{n:05d}-{uuid.uuid4().hex[:8]}"
+        self.agent_token = ""
+
+    def lifecycle(self) -> list[tuple[str, Window]]:
+        b = self.bench
+        seen = [("installer", b.call("installer", b.master_token, query="type=bash"))]
+        enroll = b.call("enroll", b.master_token, body={"hostname": self.hostname, "machine_id": self.machine_id},
+                        headers=GEO)
+        seen.append(("enroll", enroll))
+        self.agent_token = b.last_body["agent_token"]
+        seen.append(("download", b.call("download", self.agent_token)))
+        for body in feedback_bodies(self.hostname):
+            seen.append(("feedback", b.call("feedback", self.agent_token, body=body)))
+        return seen
+
+
+class _Bench:
+    def __init__(self, recorder: Recorder) -> None:
+        from manifest import BY_HANDLER
+
+        self.recorder = recorder
+        self.routes = {e: BY_HANDLER[h] for e, h in HANDLERS.items()}
+        self.handlers = {e: importlib.import_module(f"handlers.{h}").handler for e, h in HANDLERS.items()}
+        self.cold_plan: dict[str, tuple[list[str], list[str], int]] = {}
+        self.master_token = ""
+        self.last_body: Any = None
+
+    def call(self, endpoint: str, token: str, body: Any = None, query: str = "",
+             headers: dict[str, str] | None = None) -> Window:
+        event = _event(self.routes[endpoint], token, body, query, headers)
+        first = endpoint not in self.cold_plan
+        if first:
+            _forget_clients()
+        with self.recorder.window() as window:
+            answer = self.handlers[endpoint](event, None)
+        if first:
+            self.cold_plan[endpoint] = (_clients_built(), window.clients, window.sessions)
+        if answer["statusCode"] >= 300:
+            raise RuntimeError(f"{endpoint} answered {answer['statusCode']}: {answer['body'][:300]}")
+        text = answer.get("body") or ""
+        self.last_body = json.loads(text) if answer["headers"].get("Content-Type", "").startswith("application/json") \
+            else text
+        return window
+
+
+def _figures(endpoint: str, windows: list[Window], cold: tuple[list[str], list[str], int] | None) -> EndpointFigures:
+    sample = windows[-1]
+    counts = [(w.count("dynamodb"), w.count("s3")) for w in windows]
+    if len(set(counts)) > 1:
+        raise RuntimeError(f"{endpoint}: call counts differ between requests: {sorted(set(counts))}")
+    ops: dict[str, int] = {}
+    for call in sample.calls:
+        ops[call.name] = ops.get(call.name, 0) + 1
+    return EndpointFigures(
+        endpoint=endpoint, dynamodb=sample.count("dynamodb"), s3=sample.count("s3"), operations=ops,
+        read_units=statistics.median(sum(c.read_units for c in w.calls) for w in windows),
+        write_units=round(statistics.median(sum(c.write_units for c in w.calls) for w in windows)),
+        s3_gets=sum(1 for c in sample.calls if c.service == "s3" and c.operation in ("GetObject", "HeadObject")),
+        handler_ms=statistics.median(w.seconds for w in windows) * 1000,
+        storage_ms=statistics.median(w.storage_seconds for w in windows) * 1000,
+        service_ms=statistics.median(w.service_seconds for w in windows) * 1000,
+        cold_clients=cold[0] if cold else [], cold_sessions=cold[2] if cold else 0,
+        minimum=MINIMUMS.get(endpoint),
+    )
+
+
+def _silence_request_log() -> None:
+    """The handlers log one JSON line per request to stdout; the bench's stdout is the
+    table. The formatting still runs (it is part of a request's cost), the line goes
+    to a sink."""
+    for handler in logging.getLogger("edgex").handlers:
+        if isinstance(handler, logging.StreamHandler):
+            handler.setStream(open(os.devnull, "w"))  # lives as long as the process
+
+
+def _shared_writes(first: list[tuple[str, Window]], second: list[tuple[str, Window]]) -> list[dict[str, Any]]:
+    """Items and partitions that two different machines both write: these grow with the
+    fleet, everything else is per machine."""
+
+    def tally(seen: list[tuple[str, Window]], enroll_only: bool) -> dict[tuple[str, str], list[int]]:
+        found: dict[tuple[str, str], list[int]] = {}
+        for endpoint, window in seen:
+            if enroll_only and endpoint not in ("installer", "enroll"):
+                continue
+            for call in window.calls:
+                for write in call.writes:
+                    hits = [("item", write.item, write.units)]
+                    if write.item != f"{write.partition}|":  # a hash-only table: the item is the partition key
+                        hits.append(("partition", write.partition, write.units))
+                    hits += [("index partition", k, u) for k, u in write.index_writes]
+                    for kind, key, units in hits:
+                        entry = found.setdefault((kind, key), [0, 0])
+                        entry[0] += 1
+                        entry[1] += units
+        return found
+
+    one, two = tally(first, False), tally(second, False)
+    enroll = tally(first, True)
+    shared = []
+    for key in sorted(set(one) & set(two)):
+        kind, name = key
+        shared.append({"kind": kind, "name": name, "writes_per_machine": one[key][0], "wcu_per_machine": one[key][1],
+                       "wcu_per_enrollment": enroll.get(key, [0, 0])[1]})
+    shared.sort(key=lambda s: (-s["wcu_per_machine"], s["kind"]))
+    return shared
+
+
+def _item_sizes(deployment_id: int) -> dict[str, int]:
+    import boto3
+
+    from bench.capacity import item_size
+    from local.server import physical_table
+
+    client = boto3.client("dynamodb")
+    dep = client.get_item(TableName=physical_table("deployments"), Key={"deployment_id": {"N": str(deployment_id)}},
+                          ConsistentRead=True)["Item"]
+    targets = client.query(TableName=physical_table("targets"), KeyConditionExpression="deployment_id = :d",
+                           ExpressionAttributeValues={":d": {"N": str(deployment_id)}}, Limit=20)["Items"]
+    logs = client.scan(TableName=physical_table("logs"), Limit=20)["Items"]
+    sizes = {"deployment": item_size(dep), "wrapper_snapshot (in deployment)": len(dep["wrapper_snapshot"]["S"])}
+    by_kind = {"target": [t for t in targets if t["sk"]["S"].startswith("t#")],
+               "hostname claim": [t for t in targets if t["sk"]["S"].startswith("h#")], "log entry": logs}
+    for name, rows in by_kind.items():
+        if rows:
+            sizes[name] = max(item_size(r) for r in rows)
+    return sizes
+
+
+def measure(machines: int = 12) -> Result:
+    """Run ``machines`` lifecycles (the first one cold) and a few extra requests on moto."""
+    from moto import mock_aws
+
+    from edgex import deployments, identity, models, scripts
+    from edgex.audit import Actor
+    from local import server
+
+    server.configure_environment("https://edgex.example.com")
+    with mock_aws():
+        _forget_clients()
+        identity.reset_cache()
+        server.create_resources()
+        models.bind()
+        admin = Actor(username="bench", role="admin")
+        script = scripts.create({"name": "bench", "type": "bash", "content": SCRIPT}, admin)
+        dep = deployments.create({"script_id": script["id"], "name": "bench", "expected_machines": machines + 5},
+                                 admin)
+        recorder = Recorder(server.REGION)
+        with recorder.installed():
+            bench = _Bench(recorder)
+            _silence_request_log()
+            bench.master_token = dep["master_token"]
+            runs = [Machine(bench, n) for n in range(machines)]
+            lifecycles = [m.lifecycle() for m in runs]
+            batch_machine = runs[-1]
+            batch = [{"status": "info", "message": f"line {i}", "step": "batch"} for i in range(50)]
+            batch_window = bench.call("feedback", batch_machine.agent_token, body={"entries": batch})
+            again = [bench.call("enroll", bench.master_token, body={"hostname": m.hostname, "machine_id": m.machine_id},
+                                headers=GEO) for m in runs[-2:]][-1]  # the second: the code path's first run imports
+        sizes = _item_sizes(int(dep["id"]))
+        copy_ms = moto_copy_cost()
+    warm = lifecycles[1:]
+    figures = {}
+    for endpoint in ENDPOINTS:
+        windows = [w for lc in warm for e, w in lc if e == endpoint]
+        figures[endpoint] = _figures(endpoint, windows, bench.cold_plan.get(endpoint))
+    extras = {"feedback, batch of 50": _figures("feedback", [batch_window], None),
+              "enroll, same machine again": _figures("enroll", [again], None)}
+    extras["feedback, batch of 50"].minimum = MINIMUMS["feedback"]
+    extras["enroll, same machine again"].minimum = None  # informational: the rules set no minimum here
+    per_machine = {e: sum(1 for x, _ in lifecycles[0] if x == e) for e in ENDPOINTS}
+    notes = _cold_notes(bench.cold_plan)
+    if extras["enroll, same machine again"].operations.get("dynamodb.GetItem", 0) > 1:
+        notes.append("enroll of a machine already enrolled: the cancelled TransactWriteItems is followed by a GetItem "
+                     "of the target; ReturnValuesOnConditionCheckFailure=ALL_OLD on the target put would return it "
+                     "with the cancellation and save that call")
+    return Result(figures, per_machine, _lifecycle_totals(warm), extras, sizes, _shared_writes(lifecycles[1], lifecycles[2]),
+                  f"deployments:{dep['id']}|", notes, copy_ms)
+
+
+def _lifecycle_totals(lifecycles: list[list[tuple[str, Window]]]) -> dict[str, float]:
+    def totals(seen: list[tuple[str, Window]]) -> dict[str, float]:
+        calls = [c for _, w in seen for c in w.calls]
+        return {"requests": len(seen), "dynamodb": sum(1 for c in calls if c.service == "dynamodb"),
+                "s3": sum(1 for c in calls if c.service == "s3"),
+                "read_units": sum(c.read_units for c in calls), "write_units": sum(c.write_units for c in calls),
+                "s3_gets": sum(1 for c in calls if c.service == "s3" and c.operation in ("GetObject", "HeadObject"))}
+
+    each = [totals(seen) for seen in lifecycles]
+    return {key: statistics.median(t[key] for t in each) for key in each[0]}
+
+
+def moto_copy_cost(machines: int = 500) -> dict[str, float]:
+    """What moto spends per transaction item on its rollback snapshot once the tables
+    hold ``machines`` lifecycles: moto 5 deep-copies every table a TransactWriteItems
+    touches, once per item, so the local server slows down as its tables grow. Not
+    AWS's behaviour and not our code, but it sets the local server's throughput."""
+    import copy
+    import time
+
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.dynamodb.models import dynamodb_backends
+
+    from edgex.models import LogModel, TargetModel
+    from local.server import REGION, physical_table
+
+    with LogModel.batch_write() as logs, TargetModel.batch_write() as targets:
+        for n in range(machines):
+            target_id = f"{n:016x}"
+            targets.save(TargetModel(999_999, f"t#{target_id}", target_id=target_id, hostname=f"copy-{n}",
+                                     machine_id=f"copy-machine-{n}", token_hash="0" * 64, status="completed",
+                                     geo={"country": "DE"}, enrolled_at="2026-01-01T00:00:00.000Z",
+                                     last_seen_at="2026-01-01T00:00:00.000Z"))
+            for i, body in enumerate(feedback_bodies(f"copy-{n}")):
+                logs.save(LogModel(f"999999#{target_id}", f"2026-01-01T00:00:00.000Z#0001#000000#{i:03d}",
+                                   deployment_id=999_999, target_id=target_id, hostname=f"copy-{n}",
+                                   status=body["status"], message=body["message"], step=body.get("step"),
+                                   timestamp="2026-01-01T00:00:00.000Z"))
+    tables = dynamodb_backends[DEFAULT_ACCOUNT_ID][REGION].tables
+    found = {}
+    for name in ("targets", "logs"):
+        table = tables[physical_table(name)]
+        timings = []
+        for _ in range(3):
+            started = time.perf_counter()
+            copy.deepcopy(table)
+            timings.append(time.perf_counter() - started)
+        found[f"{name} ({len(table)} items)"] = round(statistics.median(timings) * 1000, 1)
+    return found
+
+
+def _cold_notes(plan: dict[str, tuple[list[str], list[str], int]]) -> list[str]:
+    notes = []
+    for endpoint, (built, created, sessions) in plan.items():
+        if len(built) != len(created):
+            notes.append(f"{endpoint}: {len(created)} botocore clients created ({', '.join(created)}) but "
+                         f"{len(built)} found cached ({', '.join(built)})")
+        dynamo = sum(1 for c in created if c == "dynamodb")
+        if dynamo > 1:
+            notes.append(f"{endpoint}: the first request creates {dynamo} DynamoDB clients in {sessions} botocore "
+                         f"sessions ({', '.join(built)}): each pynamodb model connection and edgex.storage own a "
+                         "session; one shared client would do")
+    return notes
+
+
+def calls_summary(calls: list[Call]) -> str:
+    return ", ".join(c.name for c in calls)
