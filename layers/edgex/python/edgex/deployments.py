@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from edgex import clock, config, platform_settings, schemas, scripts, tokens, wrappers
+from edgex import clock, config, counters, platform_settings, schemas, scripts, tokens, wrappers
 from edgex.audit import Actor
 from edgex.errors import Conflict, Gone, NotFound
 from edgex.models import (
@@ -54,22 +54,25 @@ def target_status(target: TargetModel, dep: DeploymentModel) -> str:
     return target.status
 
 
-def counts(dep: DeploymentModel) -> dict[str, int]:
-    result = {name: int(getattr(dep, f"{name}_count") or 0) for name in COUNTS}
+def counts(dep: DeploymentModel, runs: dict[str, int]) -> dict[str, int]:
+    result = {"enrolled": int(dep.enrolled_count or 0), **runs}
     if effective_status(dep) != ACTIVE:
         result["expired"] += result["running"]
         result["running"] = 0
     return result
 
 
-def view(dep: DeploymentModel) -> dict[str, Any]:
+def view(dep: DeploymentModel, runs: dict[str, int] | None = None) -> dict[str, Any]:
+    """The API's deployment; ``runs`` (from :func:`counters.totals`) is read when not given."""
+    if runs is None:
+        runs = counters.totals([int(dep.deployment_id)])[int(dep.deployment_id)]
     return {
         "id": int(dep.deployment_id), "script_id": int(dep.script_id), "script_name": dep.script_name,
         "script_type": dep.script_type, "name": dep.name, "description": dep.description,
         "status": effective_status(dep), "kill_reason": dep.kill_reason, "expires_at": dep.expires_at,
         "expected_machines": int(dep.expected_machines), "max_runs": int(dep.max_runs),
         "script_version": dep.script_version, "script_checksum": dep.script_checksum,
-        "counts": counts(dep), "created_by": dep.created_by, "created_at": dep.created_at,
+        "counts": counts(dep, runs), "created_by": dep.created_by, "created_at": dep.created_at,
         "updated_at": dep.updated_at,
     }
 
@@ -129,7 +132,7 @@ def create(body: Any, actor: Actor) -> dict[str, Any]:
         transact(writes)
     except ConditionFailed as exc:
         raise NotFound("Script not found", code=scripts.SCRIPT_NOT_FOUND) from exc
-    return {**view(dep), "master_token": master, "one_liners": wrappers.one_liners(config.public_url(), master),
+    return {**view(dep, dict.fromkeys(counters.RUN_COUNTS, 0)), "master_token": master, "one_liners": wrappers.one_liners(config.public_url(), master),
             "findings_acknowledged": bool(data.get("acknowledge_findings"))}
 
 
@@ -137,8 +140,9 @@ def list_page(limit: int, cursor: dict[str, Any] | None) -> tuple[list[dict[str,
     with storage_errors():
         page = DeploymentModel.by_kind.query("deployment", scan_index_forward=False, limit=limit,
                                              last_evaluated_key=cursor)
-        items = [view(d) for d in page]
-    return items, page.last_evaluated_key
+        found = list(page)
+    runs = counters.totals(int(d.deployment_id) for d in found)
+    return [view(d, runs[int(d.deployment_id)]) for d in found], page.last_evaluated_key
 
 
 def targets_page(dep: DeploymentModel, limit: int, cursor: dict[str, Any] | None) -> tuple[list[dict[str, Any]], Any]:
@@ -192,10 +196,8 @@ def cancel_target(deployment_id: int, target_id: str) -> dict[str, Any]:
             tx.update(target, actions=[TargetModel.status.set(EXPIRED), TargetModel.completed_at.set(now),
                                        TargetModel.last_seen_at.set(now)],
                       condition=TargetModel.status == seen)
-            moves = [DeploymentModel.expired_count.add(1), DeploymentModel.updated_at.set(now)]
-            if seen == "running":
-                moves.append(DeploymentModel.running_count.add(-1))
-            tx.update(dep, actions=moves)
+            shard = counters.shard_of(deployment_id, target_id)
+            tx.update(shard, actions=counters.moves(shard, {"expired": 1, "running": -1 if seen == "running" else 0}))
 
         try:
             transact(writes)
@@ -219,4 +221,5 @@ def delete(deployment_id: int) -> dict[str, Any]:
                 claims.delete(claim)
         WrapperSnapshotModel(deployment_id, SNAPSHOT_KEY).delete()
         dep.delete()
+    counters.delete_all(deployment_id)
     return {"deleted": True, "id": deployment_id}

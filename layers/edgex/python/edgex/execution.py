@@ -8,13 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from edgex import agents, blobs, clock, wrappers
-from edgex.deployments import ACTIVE, EXPIRED, INTEGRITY_VIOLATION
+from edgex import agents, blobs, clock, counters, wrappers
+from edgex.deployments import EXPIRED, INTEGRITY_VIOLATION
 from edgex.errors import Conflict, IntegrityViolation, NotFound, RerunLimitExceeded
 from edgex.models import DeploymentModel, TargetModel
 from edgex.storage import ConditionFailed, storage_errors, transact
-
-_TERMINAL_COUNTERS = {"completed": DeploymentModel.completed_count, "failed": DeploymentModel.failed_count}
 
 
 def kill(dep: DeploymentModel) -> None:
@@ -67,12 +65,15 @@ def start_run(target: TargetModel, dep: DeploymentModel) -> None:
                                        TargetModel.started_at.set(now), TargetModel.last_seen_at.set(now),
                                        TargetModel.completed_at.remove(), TargetModel.exit_code.remove()],
                       condition=(TargetModel.run_count < dep.max_runs) & (TargetModel.status == seen))
-            moves = [DeploymentModel.updated_at.set(now)]
-            if seen != "running":
-                moves.append(DeploymentModel.running_count.add(1))
-            if seen in _TERMINAL_COUNTERS:
-                moves.append(_TERMINAL_COUNTERS[seen].add(-1))
-            tx.update(dep, actions=moves, condition=DeploymentModel.status == ACTIVE)
+            # Liveness was checked on the deployment read with the token; no condition on
+            # the deployment item here, which would cost a write on the hottest item.
+            shard = counters.shard_of(int(dep.deployment_id), target.target_id)
+            changes = {"running": 0 if seen == "running" else 1}
+            if seen in ("completed", "failed"):
+                changes[seen] = -1
+            actions = counters.moves(shard, changes)
+            if actions:  # a re-download while running moves nothing
+                tx.update(shard, actions=actions)
 
         try:
             transact(writes)

@@ -12,7 +12,7 @@ import re
 from datetime import datetime, timedelta
 from typing import Any
 
-from edgex import agents, clock, schemas
+from edgex import agents, clock, counters, schemas
 from edgex.errors import Conflict
 from edgex.models import DeploymentModel, LogModel, TargetModel
 from edgex.storage import ConditionFailed, transact
@@ -77,9 +77,8 @@ def _writes(tx: Any, target: TargetModel, dep: DeploymentModel, entries: list[di
             actions.append(TargetModel.exit_code.set(exit_code))
     tx.update(target, actions=actions, condition=TargetModel.status == target.status)
     if status != target.status:
-        counter = DeploymentModel.completed_count if status == "completed" else DeploymentModel.failed_count
-        tx.update(dep, actions=[DeploymentModel.running_count.add(-1), counter.add(1),
-                                DeploymentModel.updated_at.set(stamp)])
+        shard = counters.shard_of(int(dep.deployment_id), target.target_id)
+        tx.update(shard, actions=counters.moves(shard, {"running": -1, status: 1}))
 
 
 def _stale(last_seen: str | None, now: datetime) -> bool:

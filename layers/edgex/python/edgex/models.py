@@ -136,11 +136,7 @@ class DeploymentModel(Model):
     script_checksum = UnicodeAttribute()
     s3_key = UnicodeAttribute()
     s3_version_id = UnicodeAttribute()
-    enrolled_count = NumberAttribute(default=0)
-    running_count = NumberAttribute(default=0)
-    completed_count = NumberAttribute(default=0)
-    failed_count = NumberAttribute(default=0)
-    expired_count = NumberAttribute(default=0)
+    enrolled_count = NumberAttribute(default=0)  # the run counters are sharded: edgex.counters
     created_by = UnicodeAttribute()
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
@@ -202,6 +198,19 @@ class DeploymentFeedIndex(GlobalSecondaryIndex["LogModel"]):
     seq = UnicodeAttribute(range_key=True)
 
 
+class CounterShardModel(Model):
+    """One shard of a deployment's run counters (see :mod:`edgex.counters`)."""
+
+    class Meta(_Meta):
+        pass
+
+    shard_key = UnicodeAttribute(hash_key=True)  # <deployment_id>#<shard>
+    running = NumberAttribute(default=0)
+    completed = NumberAttribute(default=0)
+    failed = NumberAttribute(default=0)
+    expired = NumberAttribute(default=0)
+
+
 class LogModel(Model):
     class Meta(_Meta):
         pass
@@ -252,6 +261,7 @@ TABLE_MODELS: dict[str, tuple[type[Model], ...]] = {
     "deployments": (DeploymentModel,),
     "targets": (TargetModel, HostnameClaimModel, WrapperSnapshotModel),
     "logs": (LogModel,),
+    "counters": (CounterShardModel,),
     "config": (ConfigModel,),
     "audit": (AuditModel,),
 }

@@ -14,6 +14,7 @@ TABLES: tuple[str, ...] = (
     "deployments",
     "targets",
     "logs",
+    "counters",
     "config",
     "audit",
 )
