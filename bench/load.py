@@ -164,7 +164,7 @@ def _fifths(began: float, finished: list[float]) -> tuple[float, float]:
     return first, last
 
 
-def measure(agents: int = 500, concurrency: int = 32, progress: Callable[[str], None] | None = None) -> LoadResult:
+def measure(agents: int = 500, concurrency: int = 8, progress: Callable[[str], None] | None = None) -> LoadResult:
     from tests.conftest import start_local_server, stop_local_server
 
     with tempfile.TemporaryDirectory(prefix="edgex-bench-load-") as state_dir:

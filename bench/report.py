@@ -302,20 +302,38 @@ def scale_section(spots: list[scale.Hotspot], sizes: dict[str, int], what_if: di
     if hot is not None:
         demand = hot.fleet_demand()
         verdict = "WOULD THROTTLE" if hot.throttles() else "would not throttle"
-        s.text.append(f"  Hottest item: {hot.name} (the deployment item: counters + a {sizes.get('deployment', 0):,} B "
-                      f"item, {sizes.get('wrapper_snapshot (in deployment)', 0):,} B of it the wrapper snapshot): "
-                      f"{hot.writes_per_machine} writes and {hot.wcu_per_machine} WCU per machine; the 1,000 WCU/s "
+        largest = next(((k[k.index("(") + 1:-1], v) for k, v in sizes.items()
+                        if k.startswith("largest attribute of the deployment")), ("?", 0))
+        what = (f" (the deployment item, {sizes.get('deployment', 0):,} B; largest attribute {largest[0]}, "
+                f"{largest[1]:,} B)" if hot.name.startswith("deployments:") else "")
+        s.text.append(f"  Hottest item: {hot.name}{what}: "
+                      f"{hot.writes_per_machine:g} writes and {hot.wcu_per_machine:g} WCU per machine; the 1,000 WCU/s "
                       f"limit is reached at {hot.lifecycles_per_minute:,.0f} full lifecycles/min or "
                       f"{hot.enrollments_per_minute:,.0f} enrollments/min.")
         s.text.append(f"  {scale.FLEET:,} machines enrolling within {scale.FLEET_MINUTES} minutes: {demand:,.0f} WCU/s "
-                      f"on that one item ({demand / scale.PARTITION_WCU_PER_SECOND:.1f}x the limit): {verdict}. "
-                      "Concurrent transactions on one item also cancel each other (TransactionConflict -> 503 "
-                      "STORAGE_UNAVAILABLE), which moto does not simulate. Fix (sharded counters, or counters "
-                      "outside the large item): the lead's call.")
+                      f"on that one item ({demand / scale.PARTITION_WCU_PER_SECOND:.1f}x the limit): {verdict}.")
+        s.text.append(f"  Each machine updates this item {hot.writes_per_machine:g} time(s), inside a transaction; "
+                      "concurrent transactions on one item cancel each other (TransactionConflict -> 503 "
+                      "STORAGE_UNAVAILABLE, the agent retries), which moto does not simulate, so the real ceiling "
+                      "may sit below the write-unit one. "
+                      + ("Sharding it is the lead's call, and needed for this fleet." if hot.throttles() else
+                         f"By write units one item holds up to {hot.enrollments_per_minute:,.0f} enrollments/min "
+                         "per deployment; further sharding is the lead's call."))
+        parts = [x for x in spots if x.kind != "item"]
+        if parts:
+            part = max(parts, key=lambda x: x.wcu_per_machine)
+            full = part.fleet_demand(enroll_only=False)
+            s.text.append(f"  Hottest partition key: {part.kind} {part.name}, {part.wcu_per_machine:g} WCU per machine: "
+                          f"{part.fleet_demand():,.0f} WCU/s for the 100k enrollments, {full:,.0f} WCU/s if their whole "
+                          f"lifecycles fall in the same 10 minutes ({'over' if full > scale.PARTITION_WCU_PER_SECOND else 'within'}"
+                          " the 1,000 WCU/s of one partition; DynamoDB splits a key's items by sort key for heat, "
+                          "adaptively, not at once).")
+            s.add("hottest partition key WCU per machine", part.wcu_per_machine, f"WCU ({part.name})")
+            s.add("hottest partition key, 100k full lifecycles in 10 min", round(full), "WCU/s")
         if what_if:
             lean = what_if["hot_item_wcu_per_enrollment"]
             demand_lean = scale.demand_wcu_per_second(scale.FLEET, scale.FLEET_MINUTES, lean)
-            s.text.append(f"  With the wrapper snapshot out of that item ({what_if['lean_item_bytes']:,} B left): "
+            s.text.append(f"  With {what_if['attribute']} out of that item ({what_if['lean_item_bytes']:,} B left): "
                           f"{what_if['hot_item_wcu_per_machine']} WCU per machine, {lean} per enrollment, "
                           f"{demand_lean:,.0f} WCU/s for the same fleet: within the limit, one hot item all the same "
                           f"(limit at {scale.machines_per_minute(lean):,.0f} enrollments/min).")

@@ -17,6 +17,7 @@ import importlib
 import json
 import logging
 import os
+import re
 import statistics
 import uuid
 from dataclasses import dataclass, field
@@ -49,7 +50,7 @@ class Minimum:
 MINIMUMS = {
     "installer": Minimum(1, 0, "GetItem deployment (master token)"),
     "enroll": Minimum(2, 0, "GetItem deployment + TransactWriteItems (target, hostname claim, counter)"),
-    "download": Minimum(2, 1, "BatchGetItem target+deployment + S3 GetObject + TransactWriteItems"),
+    "download": Minimum(2, 1, "BatchGetItem target+deployment(+wrapper) + S3 GetObject + TransactWriteItems"),
     "feedback": Minimum(2, 0, "BatchGetItem target+deployment + TransactWriteItems, any batch size"),
 }
 
@@ -139,17 +140,22 @@ def _forget_clients() -> None:
 
 
 def _clients_built() -> list[str]:
-    """Which lazily created clients exist now (names the cold-start bench understands)."""
+    """Which lazily created clients exist now, one name per distinct client (models may
+    share the storage connection), in names the cold-start bench understands."""
     from edgex import blobs, models, storage
 
-    built = []
+    built: list[str] = []
+    seen: set[int] = set()
+    shared = storage._connection
+    if shared is not None and getattr(shared, "_client", None) is not None:
+        built.append("storage")
+        seen.add(id(shared))
     for model_classes in models.TABLE_MODELS.values():
         for model in model_classes:
-            conn = model._connection
-            if conn is not None and getattr(conn.connection, "_client", None) is not None:
+            conn = model._connection.connection if model._connection is not None else None
+            if conn is not None and id(conn) not in seen and getattr(conn, "_client", None) is not None:
                 built.append(f"model:{model.__name__}")
-    if storage._connection is not None and getattr(storage._connection, "_client", None) is not None:
-        built.append("storage")
+                seen.add(id(conn))
     if blobs._client is not None:
         built.append("s3")
     return built
@@ -163,6 +169,7 @@ class Machine:
         self.hostname = f"bench-{n:05d}"
         self.machine_id = f"bench-machine-{n:05d}-{uuid.uuid4().hex[:8]}"
         self.agent_token = ""
+        self.target_id = ""
 
     def lifecycle(self) -> list[tuple[str, Window]]:
         b = self.bench
@@ -171,6 +178,7 @@ class Machine:
                         headers=GEO)
         seen.append(("enroll", enroll))
         self.agent_token = b.last_body["agent_token"]
+        self.target_id = str(b.last_body["target_id"])
         seen.append(("download", b.call("download", self.agent_token)))
         for body in feedback_bodies(self.hostname):
             seen.append(("feedback", b.call("feedback", self.agent_token, body=body)))
@@ -236,56 +244,79 @@ def _silence_request_log() -> None:
             handler.setStream(open(os.devnull, "w"))  # lives as long as the process
 
 
-def _shared_writes(first: list[tuple[str, Window]], second: list[tuple[str, Window]]) -> list[dict[str, Any]]:
-    """Items and partitions that two different machines both write: these grow with the
-    fleet, everything else is per machine."""
+def _shared_writes(machines: list[Machine], lifecycles: list[list[tuple[str, Window]]]) -> list[dict[str, Any]]:
+    """Items and partitions whose key names no machine (the deployment item, counter
+    shards, the deployment's partitions and index partitions): their load grows with
+    the fleet. Figures are averages per machine over the measured lifecycles, so an
+    item that only some machines write (one of several shards) counts for its share."""
 
-    def tally(seen: list[tuple[str, Window]], enroll_only: bool) -> dict[tuple[str, str], list[int]]:
-        found: dict[tuple[str, str], list[int]] = {}
-        for endpoint, window in seen:
-            if enroll_only and endpoint not in ("installer", "enroll"):
-                continue
-            for call in window.calls:
-                for write in call.writes:
-                    hits = [("item", write.item, write.units)]
-                    if write.item != f"{write.partition}|":  # a hash-only table: the item is the partition key
-                        hits.append(("partition", write.partition, write.units))
-                    hits += [("index partition", k, u) for k, u in write.index_writes]
-                    for kind, key, units in hits:
-                        entry = found.setdefault((kind, key), [0, 0])
-                        entry[0] += 1
-                        entry[1] += units
+    def own(key: str, machine: Machine) -> bool:
+        return (bool(machine.target_id) and machine.target_id in key) or machine.hostname.lower() in key
+
+    def tally(enroll_only: bool) -> dict[tuple[str, str], list[float]]:
+        found: dict[tuple[str, str], list[float]] = {}
+        for machine, seen in zip(machines, lifecycles, strict=True):
+            for endpoint, window in seen:
+                if enroll_only and endpoint not in ("installer", "enroll"):
+                    continue
+                for call in window.calls:
+                    for write in call.writes:
+                        hits = [("item", write.item, write.units)]
+                        if write.item != f"{write.partition}|":  # a hash-only table: the item is the partition key
+                            hits.append(("partition", write.partition, write.units))
+                        hits += [("index partition", k, u) for k, u in write.index_writes]
+                        for kind, key, units in hits:
+                            if own(key, machine):
+                                continue
+                            entry = found.setdefault((kind, key), [0, 0, 0])
+                            entry[0] += 1
+                            entry[1] += units
         return found
 
-    one, two = tally(first, False), tally(second, False)
-    enroll = tally(first, True)
+    every, enroll = tally(False), tally(True)
+    count = len(machines)
+    # Siblings that differ only by a trailing number (counter shards "<id>#0" ... "<id>#7")
+    # are one row: the load of one of them, on average over those seen.
+    groups: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    for kind, name in every:
+        groups.setdefault((kind, re.sub(r"#\d+\|$", "#*|", name)), []).append((kind, name))
     shared = []
-    for key in sorted(set(one) & set(two)):
-        kind, name = key
-        shared.append({"kind": kind, "name": name, "writes_per_machine": one[key][0], "wcu_per_machine": one[key][1],
-                       "wcu_per_enrollment": enroll.get(key, [0, 0])[1]})
-    shared.sort(key=lambda s: (-s["wcu_per_machine"], s["kind"]))
+    for (kind, label), members in groups.items():
+        k = len(members)
+        writes = sum(every[m][0] for m in members) / k
+        units = sum(every[m][1] for m in members) / k
+        at_enroll = sum(enroll.get(m, [0, 0])[1] for m in members) / k
+        shared.append({"kind": kind, "name": label if k == 1 else f"{label} (one of {k} seen)",
+                       "writes_per_machine": round(writes / count, 3), "wcu_per_machine": round(units / count, 3),
+                       "wcu_per_enrollment": round(at_enroll / count, 3), "machines_measured": count})
+    shared.sort(key=lambda s: (-s["wcu_per_machine"], s["kind"], s["name"]))
     return shared
 
 
 def _item_sizes(deployment_id: int) -> dict[str, int]:
+    """Sizes of the items an agent touches; the deployment item's biggest attribute too,
+    since every counter update is charged on the whole item."""
     import boto3
 
-    from bench.capacity import item_size
+    from bench.capacity import item_size, value_size
     from local.server import physical_table
 
     client = boto3.client("dynamodb")
     dep = client.get_item(TableName=physical_table("deployments"), Key={"deployment_id": {"N": str(deployment_id)}},
                           ConsistentRead=True)["Item"]
-    targets = client.query(TableName=physical_table("targets"), KeyConditionExpression="deployment_id = :d",
-                           ExpressionAttributeValues={":d": {"N": str(deployment_id)}}, Limit=20)["Items"]
+    rows = client.query(TableName=physical_table("targets"), KeyConditionExpression="deployment_id = :d",
+                        ExpressionAttributeValues={":d": {"N": str(deployment_id)}}, Limit=50)["Items"]
     logs = client.scan(TableName=physical_table("logs"), Limit=20)["Items"]
-    sizes = {"deployment": item_size(dep), "wrapper_snapshot (in deployment)": len(dep["wrapper_snapshot"]["S"])}
-    by_kind = {"target": [t for t in targets if t["sk"]["S"].startswith("t#")],
-               "hostname claim": [t for t in targets if t["sk"]["S"].startswith("h#")], "log entry": logs}
-    for name, rows in by_kind.items():
-        if rows:
-            sizes[name] = max(item_size(r) for r in rows)
+    name, value = max(dep.items(), key=lambda kv: len(kv[0]) + value_size(kv[1]))
+    sizes = {"deployment": item_size(dep), f"largest attribute of the deployment ({name})": len(name) +
+             value_size(value)}
+    kinds = {"t#": "target", "h#": "hostname claim", "w#": "wrapper snapshot item"}
+    for prefix, label in kinds.items():
+        found = [r for r in rows if r["sk"]["S"].startswith(prefix)]
+        if found:
+            sizes[label] = max(item_size(r) for r in found)
+    if logs:
+        sizes["log entry"] = max(item_size(r) for r in logs)
     return sizes
 
 
@@ -332,11 +363,17 @@ def measure(machines: int = 12) -> Result:
     extras["enroll, same machine again"].minimum = None  # informational: the rules set no minimum here
     per_machine = {e: sum(1 for x, _ in lifecycles[0] if x == e) for e in ENDPOINTS}
     notes = _cold_notes(bench.cold_plan)
+    singles = {e for lc in warm for e, w in lc for c in w.calls
+               if c.operation == "TransactWriteItems" and len(c.writes) == 1}
+    if singles:
+        notes.append(f"{', '.join(sorted(singles))}: some requests send a TransactWriteItems of a single item, which "
+                     "DynamoDB charges double (2 WRU per KB); a plain PutItem/UpdateItem is as atomic for one item "
+                     "and costs half")
     if extras["enroll, same machine again"].operations.get("dynamodb.GetItem", 0) > 1:
         notes.append("enroll of a machine already enrolled: the cancelled TransactWriteItems is followed by a GetItem "
                      "of the target; ReturnValuesOnConditionCheckFailure=ALL_OLD on the target put would return it "
                      "with the cancellation and save that call")
-    return Result(figures, per_machine, _lifecycle_totals(warm), extras, sizes, _shared_writes(lifecycles[1], lifecycles[2]),
+    return Result(figures, per_machine, _lifecycle_totals(warm), extras, sizes, _shared_writes(runs[1:], warm),
                   f"deployments:{dep['id']}|", notes, copy_ms)
 
 

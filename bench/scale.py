@@ -4,7 +4,7 @@ fleet size at which it reaches the per-partition write limit.
 A single item lives in one partition and a partition takes at most 1,000 write
 units per second (DynamoDB service quotas; adaptive capacity can split a hot
 *partition key* by sort key, never a single item). The items and partitions come
-from the round-trip bench: those two different machines both wrote.
+from the round-trip bench: those whose key names no machine.
 """
 
 from __future__ import annotations
@@ -32,9 +32,9 @@ def demand_wcu_per_second(machines: int, minutes: float, wcu_per_machine: float)
 class Hotspot:
     kind: str  # item | partition | index partition
     name: str
-    writes_per_machine: int
-    wcu_per_machine: int
-    wcu_per_enrollment: int
+    writes_per_machine: float  # averages over the measured machines: a shard counts for its share
+    wcu_per_machine: float
+    wcu_per_enrollment: float
 
     @property
     def lifecycles_per_minute(self) -> float:
@@ -53,8 +53,8 @@ class Hotspot:
 
 
 def hotspots(shared: list[dict[str, Any]]) -> list[Hotspot]:
-    return [Hotspot(s["kind"], s["name"], int(s["writes_per_machine"]), int(s["wcu_per_machine"]),
-                    int(s["wcu_per_enrollment"])) for s in shared]
+    return [Hotspot(s["kind"], s["name"], float(s["writes_per_machine"]), float(s["wcu_per_machine"]),
+                    float(s["wcu_per_enrollment"])) for s in shared]
 
 
 def hottest_item(spots: list[Hotspot]) -> Hotspot | None:
