@@ -7,6 +7,11 @@ deployment take 12 machines with a cap of 11, and a machine run 6 times with a
 limit of 3. Real DynamoDB applies each item write and each transaction atomically,
 so the stand-in must too: every data-plane operation takes one lock. Race tests then
 exercise our conditions, not moto's rollback.
+
+moto also keeps every model object it ever creates in a class-level list (for its
+``/moto-api`` data dump); for DynamoDB that includes the table copies above, so a
+500-machine load run grew the local server to 7 GB. DynamoDB's classes stop keeping
+them (S3's are left alone: moto uses that list to close object buffers).
 """
 
 from __future__ import annotations
@@ -23,12 +28,38 @@ _lock = threading.RLock()
 _installed = False
 
 
+class _Forgetful(list):  # type: ignore[type-arg]
+    """A list that keeps nothing: moto appends every instance to it."""
+
+    def append(self, item: Any) -> None:
+        pass
+
+
+def _stop_tracking_dynamodb_instances() -> None:
+    import moto.dynamodb.models as dynamodb_models
+    from moto.core.common_models import BaseModel
+
+    seen: set[type] = set()
+    pending = list(BaseModel.__subclasses__())
+    while pending:
+        cls = pending.pop()
+        if cls in seen:
+            continue
+        seen.add(cls)
+        pending += cls.__subclasses__()
+        if cls.__module__.startswith(dynamodb_models.__name__):
+            cls.instances_tracked = _Forgetful()  # type: ignore[attr-defined]
+
+
 def install() -> None:
-    """Wrap moto's DynamoDB backend operations in one lock (idempotent)."""
+    """Wrap moto's DynamoDB backend operations in one lock and stop its instance
+    tracking (idempotent)."""
     global _installed
     if _installed:
         return
     from moto.dynamodb.models import DynamoDBBackend
+
+    _stop_tracking_dynamodb_instances()
 
     for name in _OPERATIONS:
         original = getattr(DynamoDBBackend, name)

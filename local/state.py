@@ -23,16 +23,19 @@ def _backends() -> dict[str, Any]:
 
 
 class SharedExclusiveLock:
-    """Requests share it; a snapshot takes it alone, so it never sees half a request."""
+    """Requests share it; a snapshot takes it alone, so it never sees half a request.
+    A waiting snapshot goes first: under steady load the requests would otherwise
+    always overlap and the state would never be saved."""
 
     def __init__(self) -> None:
         self._cond = threading.Condition()
         self._readers = 0
         self._writer = False
+        self._writers_waiting = 0
 
     def acquire_shared(self) -> None:
         with self._cond:
-            while self._writer:
+            while self._writer or self._writers_waiting:
                 self._cond.wait()
             self._readers += 1
 
@@ -43,8 +46,10 @@ class SharedExclusiveLock:
 
     def acquire_exclusive(self) -> None:
         with self._cond:
+            self._writers_waiting += 1
             while self._writer or self._readers:
                 self._cond.wait()
+            self._writers_waiting -= 1
             self._writer = True
 
     def release_exclusive(self) -> None:
