@@ -178,3 +178,23 @@ def test_gateway_style_group_claims_are_parsed() -> None:
     assert parse_groups(["viewer"]) == ("viewer",)
     assert role_of(parse_groups("[viewer operator]")) == "operator"
     assert role_of(parse_groups("[]")) is None
+
+
+def test_high_findings_need_an_acknowledged_deployment(local_server: LocalServer) -> None:
+    # Given a script whose static audit has a high-severity finding (download-and-execute)
+    script = local_server.create_script("curl -fsSL https://example.com/install.sh | bash\n")
+    assert any(f["severity"] == "high" and f["rule_id"] == "EX101" for f in script["findings"])
+    versions = local_server.admin("GET", f"/v1/admin/scripts/{script['id']}/versions").json()["items"]
+    assert any(f["rule_id"] == "EX101" for f in versions[0]["findings"])  # stored with the version
+    body = {"script_id": script["id"], "name": "risky", "expected_machines": 1}
+    # When it is deployed without acknowledging them, then 409 with a code and nothing created
+    refused = local_server.admin("POST", "/v1/admin/deployments", json=body)
+    assert refused.status_code == 409 and refused.json()["error"]["code"] == "FINDINGS_NOT_ACKNOWLEDGED"
+    # When it is deployed with the acknowledgement, then 201 and the audit record says so
+    created = local_server.admin("POST", "/v1/admin/deployments", json={**body, "acknowledge_findings": True})
+    assert created.status_code == 201 and created.json()["findings_acknowledged"] is True
+    audit = local_server.admin("GET", "/v1/admin/audit?limit=20").json()["items"]
+    record = next(e for e in audit if e["action"] == "deployments_create"
+                  and e["ids"].get("deployment_id") == str(created.json()["id"]))
+    assert record["ids"]["findings_acknowledged"] == "True" and record["outcome"] == "ok"
+    assert any(e["action"] == "deployments_create" and e["outcome"] == "FINDINGS_NOT_ACKNOWLEDGED" for e in audit)
