@@ -187,12 +187,13 @@ def stack() -> Iterator[Stack]:
 
     from edgex import resources
     from local import identity as local_identity
-    from local import server, state
+    from local import moto_atomic, server, state
 
     saved_env = dict(os.environ)
     httpd = make_server("127.0.0.1", 0, app=None, threaded=True)  # type: ignore[arg-type]
     url = f"http://127.0.0.1:{httpd.server_port}"
     server.configure_environment(url)
+    moto_atomic.install()  # as local.server.start does
     moto = mock_aws()
     moto.start()
     _reset_domain_caches()
