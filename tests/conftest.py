@@ -39,13 +39,10 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 @dataclass
-class LocalServer:
-    """The real local server process and a client for it."""
+class ApiClient:
+    """A client of a running Edgex API: real tokens from its local issuer, admin and agent calls."""
 
     url: str
-    process: subprocess.Popen[str]
-    state_dir: Path
-    output: list[str] = field(default_factory=list)
     _tokens: dict[str, str] = field(default_factory=dict)
 
     def token(self, role: str) -> str:
@@ -73,6 +70,21 @@ class LocalServer:
         answer = self.admin("POST", "/v1/admin/deployments", json=body)
         assert answer.status_code == 201, answer.text
         return dict(answer.json())
+
+    def enroll(self, master_token: str, machine_id: str, hostname: str) -> dict[str, Any]:
+        answer = self.agent("POST", "/v1/agent/enroll", master_token,
+                            json={"hostname": hostname, "machine_id": machine_id})
+        assert answer.status_code in (200, 201), answer.text
+        return dict(answer.json())
+
+
+@dataclass(kw_only=True)
+class LocalServer(ApiClient):
+    """The real local server process, and a client for it."""
+
+    process: subprocess.Popen[str]
+    state_dir: Path
+    output: list[str] = field(default_factory=list)
 
     def run_one_liner(self, one_liner: str, machine_id: str, hostname: str, geo: dict[str, str] | None = None,
                       timeout: float = 120, extra_env: dict[str, str] | None = None
@@ -107,7 +119,7 @@ def start_local_server(state_dir: Path) -> LocalServer:
             break
     else:
         raise RuntimeError("local server did not start:\n" + "".join(output))
-    server = LocalServer(url, process, state_dir, output)
+    server = LocalServer(url, process=process, state_dir=state_dir, output=output)
 
     def drain() -> None:
         assert process.stdout is not None

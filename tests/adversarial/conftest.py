@@ -22,15 +22,14 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from unittest import mock
 
 import pytest
-import requests
 
-from tests.conftest import ROOT, LocalServer
+from tests.conftest import ROOT, ApiClient, LocalServer
 
 # The audit table is left out of state snapshots on purpose: refused admin mutations by
 # authenticated callers are recorded there by design (who tried what, and the error
@@ -40,44 +39,6 @@ STORAGE_SERVICES = frozenset({"dynamodb", "s3"})
 
 
 # --- a small client, shared by the in-process stack and subprocess servers ---------------------------------
-
-
-@dataclass
-class ApiClient:
-    url: str
-    _tokens: dict[str, str] = field(default_factory=dict)
-
-    def token(self, role: str) -> str:
-        if role not in self._tokens:
-            from local.token import fetch
-
-            self._tokens[role] = fetch(self.url, role)
-        return self._tokens[role]
-
-    def admin(self, method: str, path: str, role: str = "admin", **kwargs: Any) -> requests.Response:
-        headers = {"Authorization": f"Bearer {self.token(role)}", **kwargs.pop("headers", {})}
-        return requests.request(method, f"{self.url}{path}", headers=headers, timeout=60, **kwargs)
-
-    def agent(self, method: str, path: str, token: str, **kwargs: Any) -> requests.Response:
-        headers = {"Authorization": f"Bearer {token}", **kwargs.pop("headers", {})}
-        return requests.request(method, f"{self.url}{path}", headers=headers, timeout=60, **kwargs)
-
-    def create_script(self, content: str, script_type: str = "bash", name: str = "adversarial") -> dict[str, Any]:
-        answer = self.admin("POST", "/v1/admin/scripts", json={"name": name, "type": script_type, "content": content})
-        assert answer.status_code == 201, answer.text
-        return dict(answer.json())
-
-    def create_deployment(self, script_id: int, machines: int, **extra: Any) -> dict[str, Any]:
-        body = {"script_id": script_id, "name": "adversarial deployment", "expected_machines": machines, **extra}
-        answer = self.admin("POST", "/v1/admin/deployments", json=body)
-        assert answer.status_code == 201, answer.text
-        return dict(answer.json())
-
-    def enroll(self, master_token: str, machine_id: str, hostname: str) -> dict[str, Any]:
-        answer = self.agent("POST", "/v1/agent/enroll", master_token,
-                            json={"hostname": hostname, "machine_id": machine_id})
-        assert answer.status_code in (200, 201), answer.text
-        return dict(answer.json())
 
 
 def raw_request(url: str, method: str, path: str, headers: dict[str, str] | None = None, body: bytes = b"",
