@@ -105,20 +105,23 @@ class LocalServer(ApiClient):
         return "".join(self.output)
 
 
-def start_local_server(state_dir: Path) -> LocalServer:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "local.server", "--port", "0", "--state-dir", str(state_dir)],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1,
-    )
+def start_local_server(state_dir: Path, *, port: int = 0, public_url: str | None = None) -> LocalServer:
+    """``python -m local.server`` as a subprocess, its stdout and stderr kept whole in
+    ``.output``. A fixed ``port`` and a ``public_url`` serve tests that put a proxy in front."""
+    args = [sys.executable, "-m", "local.server", "--port", str(port), "--state-dir", str(state_dir)]
+    if public_url:
+        args += ["--public-url", public_url]
+    process = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               bufsize=1)
     output: list[str] = []
     assert process.stdout is not None
     for line in process.stdout:
         output.append(line)
         if line.startswith("READY "):
-            url = line.split()[1]
             break
     else:
         raise RuntimeError("local server did not start:\n" + "".join(output))
+    url = f"http://127.0.0.1:{port}" if port else line.split()[1]
     server = LocalServer(url, process=process, state_dir=state_dir, output=output)
 
     def drain() -> None:

@@ -17,8 +17,6 @@ from __future__ import annotations
 import json
 import os
 import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -29,7 +27,7 @@ from unittest import mock
 
 import pytest
 
-from tests.conftest import ROOT, ApiClient, LocalServer
+from tests.conftest import ApiClient, LocalServer, start_local_server
 
 # The audit table is left out of state snapshots on purpose: refused admin mutations by
 # authenticated callers are recorded there by design (who tried what, and the error
@@ -250,31 +248,8 @@ def free_port() -> int:
 
 
 def start_server(state_dir: Path, *, port: int = 0, public_url: str | None = None) -> LocalServer:
-    """``python -m local.server`` as a subprocess with stdout and stderr captured whole
-    (``.output``); like ``tests.conftest.start_local_server``, plus a public URL."""
-    args = [sys.executable, "-m", "local.server", "--port", str(port), "--state-dir", str(state_dir)]
-    if public_url:
-        args += ["--public-url", public_url]
-    process = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                               bufsize=1)
-    output: list[str] = []
-    assert process.stdout is not None
-    for line in process.stdout:
-        output.append(line)
-        if line.startswith("READY "):
-            break
-    else:
-        raise RuntimeError("local server did not start:\n" + "".join(output))
-    url = f"http://127.0.0.1:{port}" if port else line.split()[1]
-    server = LocalServer(url, process, state_dir, output)
-
-    def drain() -> None:
-        assert process.stdout is not None
-        for rest in process.stdout:
-            output.append(rest)
-
-    threading.Thread(target=drain, daemon=True).start()
-    return server
+    """The real local server as a subprocess (see ``tests.conftest.start_local_server``)."""
+    return start_local_server(state_dir, port=port, public_url=public_url)
 
 
 def wait_until(predicate: Callable[[], bool], timeout: float = 10.0) -> bool:
