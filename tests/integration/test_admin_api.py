@@ -198,3 +198,11 @@ def test_high_findings_need_an_acknowledged_deployment(local_server: LocalServer
                   and e["ids"].get("deployment_id") == str(created.json()["id"]))
     assert record["ids"]["findings_acknowledged"] == "True" and record["outcome"] == "ok"
     assert any(e["action"] == "deployments_create" and e["outcome"] == "FINDINGS_NOT_ACKNOWLEDGED" for e in audit)
+
+
+def test_installer_route_shows_one_liners_with_the_named_placeholder(local_server: LocalServer) -> None:
+    script = local_server.create_script("true\n")
+    dep = local_server.create_deployment(script["id"], machines=1)
+    answer = local_server.admin("GET", f"/v1/admin/deployments/{dep['id']}/installer").json()
+    for line in answer["one_liners"].values():
+        assert answer["token_placeholder"] in line and dep["master_token"] not in line

@@ -156,10 +156,11 @@ def targets_page(dep: DeploymentModel, limit: int, cursor: dict[str, Any] | None
 def one_liner_templates(deployment_id: int) -> dict[str, Any]:
     """The one-liners with a placeholder: the master token is only ever shown once."""
     get(deployment_id)
-    placeholder = "exm_0_MASTER_TOKEN_SHOWN_AT_CREATION"
-    lines = wrappers.one_liners(config.public_url(), f"exm_{deployment_id}_" + "X" * 43)
+    placeholder = "<MASTER_TOKEN>"
+    stand_in = f"exm_{deployment_id}_" + "X" * 43  # a well-formed token, so the one-liners render
+    lines = wrappers.one_liners(config.public_url(), stand_in)
     return {"deployment_id": deployment_id, "token_placeholder": placeholder,
-            "one_liners": {k: v.replace(f"exm_{deployment_id}_" + "X" * 43, "<MASTER_TOKEN>") for k, v in lines.items()}}
+            "one_liners": {k: v.replace(stand_in, placeholder) for k, v in lines.items()}}
 
 
 def cancel(deployment_id: int) -> dict[str, Any]:
