@@ -35,7 +35,7 @@ def number_size(text: str) -> int:
 
 def value_size(value: dict[str, Any]) -> int:
     """Size of one typed value in DynamoDB JSON (``{"S": "x"}``, ``{"M": {...}}`` ...)."""
-    (kind, data), = value.items()
+    ((kind, data),) = value.items()
     if kind == "S":
         return len(str(data).encode("utf-8"))
     if kind == "N":

@@ -63,17 +63,23 @@ def _phase(name: str, lines: list[str]) -> str:
 
 
 def floor_body(region: str) -> str:
-    return _phase("client dynamodb", [
-        "import botocore.session",
-        f"botocore.session.get_session().create_client('dynamodb', region_name={region!r})",
-    ])
+    return _phase(
+        "client dynamodb",
+        [
+            "import botocore.session",
+            f"botocore.session.get_session().create_client('dynamodb', region_name={region!r})",
+        ],
+    )
 
 
 def handler_body(handler: str, auth: str, tables: list[str], writes: bool, clients: list[str]) -> str:
     """What a cold request of ``handler`` runs before its first storage call."""
     parts = [_phase("import handler", [f"import handlers.{handler}"])]
-    lazy = {"master": ["import edgex.enrollment"], "agent": ["import edgex.agents"],
-            "admin": ["import edgex.identity", "import jose.jwt"]}.get(auth, [])
+    lazy = {
+        "master": ["import edgex.enrollment"],
+        "agent": ["import edgex.agents"],
+        "admin": ["import edgex.identity", "import jose.jwt"],
+    }.get(auth, [])
     if writes:
         lazy.append("import pynamodb.transactions")
     if lazy:
@@ -135,8 +141,15 @@ def child_environment(pycache: Path | None, write_bytecode: bool = True) -> dict
 
 
 def run_child(code: str, env: dict[str, str], extra_args: tuple[str, ...] = ()) -> tuple[dict[str, Any], str]:
-    done = subprocess.run([sys.executable, *extra_args, "-c", code], env=env, cwd=ROOT, capture_output=True,
-                          text=True, timeout=120, check=False)
+    done = subprocess.run(
+        [sys.executable, *extra_args, "-c", code],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     for line in done.stdout.splitlines():
         if line.startswith("BENCH "):
             return json.loads(line[6:]), done.stderr
@@ -159,8 +172,15 @@ def subjects(plans: dict[str, list[str]], region: str) -> list[Subject]:
             clients = (["storage"] if tables else []) + (["s3"] if route.buckets else [])
             estimated = True
         body = handler_body(route.handler, route.auth.value, tables, writes, clients)
-        found.append(Subject(route.handler, body, agent=route.auth in (Auth.MASTER, Auth.AGENT), clients=clients,
-                             estimated_clients=estimated))
+        found.append(
+            Subject(
+                route.handler,
+                body,
+                agent=route.auth in (Auth.MASTER, Auth.AGENT),
+                clients=clients,
+                estimated_clients=estimated,
+            )
+        )
     return found
 
 
@@ -178,8 +198,9 @@ def import_profile(code: str, env: dict[str, str]) -> dict[str, int]:
     return profile
 
 
-def attribute_imports(handler: list[dict[str, int]], floor: list[dict[str, int]], top: int = 8
-                      ) -> list[tuple[str, float, int]]:
+def attribute_imports(
+    handler: list[dict[str, int]], floor: list[dict[str, int]], top: int = 8
+) -> list[tuple[str, float, int]]:
     """Import time beyond the floor, by top-level package: (package, ms, modules), largest first."""
     floor_modules = set().union(*floor) if floor else set()
     extra: dict[str, list[float]] = {}
@@ -210,8 +231,15 @@ class ColdStart:
         return statistics.median(subject.walls) / statistics.median(self.floor().walls)
 
 
-def measure(plans: dict[str, list[str]], runs: int = 15, admin_runs: int = 15, agent_only: bool = False,
-            profile_runs: int = 3, no_pyc_runs: int = 3, progress: Any = None) -> ColdStart:
+def measure(
+    plans: dict[str, list[str]],
+    runs: int = 15,
+    admin_runs: int = 15,
+    agent_only: bool = False,
+    profile_runs: int = 3,
+    no_pyc_runs: int = 3,
+    progress: Any = None,
+) -> ColdStart:
     """Floor and agent handlers in every one of ``runs`` rounds; admin handlers (no budget)
     in the first ``admin_runs`` rounds only, to keep ``make bench`` within its time."""
     from local.server import REGION
@@ -242,7 +270,8 @@ def measure(plans: dict[str, list[str]], runs: int = 15, admin_runs: int = 15, a
         floor_profiles = [import_profile(codes[FLOOR], env) for _ in range(profile_runs)]
         for s in agents:
             attributions[s.name] = attribute_imports(
-                [import_profile(codes[s.name], env) for _ in range(profile_runs)], floor_profiles)
+                [import_profile(codes[s.name], env) for _ in range(profile_runs)], floor_profiles
+            )
     if no_pyc_runs:
         # Lambda's layers are read-only and built with pip --no-compile: what a cold start
         # pays when nothing has bytecode (the difference to the floor, which compiles

@@ -104,26 +104,52 @@ class CostBreakdown:
 
     @property
     def total(self) -> float:
-        return (self.apigw + self.lambda_requests + self.lambda_duration + self.lambda_init + self.dynamodb_writes
-                + self.dynamodb_reads + self.s3)
+        return (
+            self.apigw
+            + self.lambda_requests
+            + self.lambda_duration
+            + self.lambda_init
+            + self.dynamodb_writes
+            + self.dynamodb_reads
+            + self.s3
+        )
 
     def lines(self) -> list[tuple[str, float]]:
-        return [("API Gateway HTTP API", self.apigw), ("Lambda requests", self.lambda_requests),
-                ("Lambda duration (warm)", self.lambda_duration), ("Lambda INIT (cold starts)", self.lambda_init),
-                ("DynamoDB writes", self.dynamodb_writes), ("DynamoDB reads", self.dynamodb_reads),
-                ("S3 requests", self.s3)]
+        return [
+            ("API Gateway HTTP API", self.apigw),
+            ("Lambda requests", self.lambda_requests),
+            ("Lambda duration (warm)", self.lambda_duration),
+            ("Lambda INIT (cold starts)", self.lambda_init),
+            ("DynamoDB writes", self.dynamodb_writes),
+            ("DynamoDB reads", self.dynamodb_reads),
+            ("S3 requests", self.s3),
+        ]
 
 
-def cost_of_runs(endpoints: list[EndpointLoad], write_units: float, read_units: float, s3_gets: float,
-                 assumptions: Assumptions, machines: int = 1000, s3_puts: float = 0.0) -> CostBreakdown:
+def cost_of_runs(
+    endpoints: list[EndpointLoad],
+    write_units: float,
+    read_units: float,
+    s3_gets: float,
+    assumptions: Assumptions,
+    machines: int = 1000,
+    s3_puts: float = 0.0,
+) -> CostBreakdown:
     """Cost of ``machines`` lifecycles; units and S3 requests are per lifecycle."""
     p = assumptions.prices
     gb = assumptions.memory_mb / 1024
     requests = sum(e.per_machine for e in endpoints) * machines
     durations = {e.name: billed_ms(duration_ms(e.own_ms, e.operations, assumptions.cpu_factor)) for e in endpoints}
     warm_gb_s = sum(e.per_machine * machines * durations[e.name] / 1000 * gb for e in endpoints)
-    init_gb_s = sum(e.per_machine * machines * assumptions.cold_start_share
-                    * billed_ms(e.init_ms * assumptions.cpu_factor) / 1000 * gb for e in endpoints)
+    init_gb_s = sum(
+        e.per_machine
+        * machines
+        * assumptions.cold_start_share
+        * billed_ms(e.init_ms * assumptions.cpu_factor)
+        / 1000
+        * gb
+        for e in endpoints
+    )
     return CostBreakdown(
         machines=machines,
         requests=requests,

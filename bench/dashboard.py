@@ -38,8 +38,14 @@ PAGE = 100
 RUNS = 5
 GZIP_LEVEL = 6
 STATUSES = ("completed", "completed", "completed", "running", "failed", "enrolled")
-CITIES = [("Warsaw", "PL", 52.23, 21.01), ("Berlin", "DE", 52.52, 13.40), ("Lisbon", "PT", 38.72, -9.14),
-          ("Dublin", "IE", 53.35, -6.26), ("Virginia", "US", 38.95, -77.45), ("Tokyo", "JP", 35.68, 139.69)]
+CITIES = [
+    ("Warsaw", "PL", 52.23, 21.01),
+    ("Berlin", "DE", 52.52, 13.40),
+    ("Lisbon", "PT", 38.72, -9.14),
+    ("Dublin", "IE", 53.35, -6.26),
+    ("Virginia", "US", 38.95, -77.45),
+    ("Tokyo", "JP", 35.68, 139.69),
+]
 
 
 def ensure_built() -> None:
@@ -57,10 +63,15 @@ def _target(i: int) -> dict[str, Any]:
     city, country, lat, lng = CITIES[i % len(CITIES)]
     status = STATUSES[i % len(STATUSES)]
     return {
-        "id": f"{i:032x}", "hostname": f"host-{i:05d}.fleet.example", "machine_id": f"machine-{i:05d}-4c4c4544",
-        "status": status, "run_count": 1, "exit_code": 0 if status == "completed" else (1 if status == "failed" else None),
+        "id": f"{i:032x}",
+        "hostname": f"host-{i:05d}.fleet.example",
+        "machine_id": f"machine-{i:05d}-4c4c4544",
+        "status": status,
+        "run_count": 1,
+        "exit_code": 0 if status == "completed" else (1 if status == "failed" else None),
         "geo": {"country": country, "city": city, "latitude": lat + (i % 50) / 100, "longitude": lng + (i % 37) / 100},
-        "enrolled_at": "2026-01-01T10:00:00Z", "started_at": "2026-01-01T10:00:01Z",
+        "enrolled_at": "2026-01-01T10:00:00Z",
+        "started_at": "2026-01-01T10:00:01Z",
         "completed_at": "2026-01-01T10:00:09Z" if status in ("completed", "failed") else None,
         "last_seen_at": "2026-01-01T10:00:09Z",
     }
@@ -73,15 +84,36 @@ class FakeAdminApi:
         self.targets = [_target(i) for i in range(targets)]
         counts = {s: sum(1 for t in self.targets if t["status"] == s) for s in ("running", "completed", "failed")}
         self.deployment = {
-            "id": 1, "script_id": 1, "script_name": "patch-fleet", "script_type": "bash", "name": "fleet rollout",
-            "description": "bench", "status": "active", "kill_reason": None, "expires_at": None,
-            "expected_machines": targets, "max_runs": 3, "script_version": "1.0.4", "script_checksum": "ab" * 32,
-            "counts": {"enrolled": targets, "expired": 0, **counts}, "created_by": "admin",
-            "created_at": "2026-01-01T09:59:00Z", "updated_at": "2026-01-01T10:00:09Z",
+            "id": 1,
+            "script_id": 1,
+            "script_name": "patch-fleet",
+            "script_type": "bash",
+            "name": "fleet rollout",
+            "description": "bench",
+            "status": "active",
+            "kill_reason": None,
+            "expires_at": None,
+            "expected_machines": targets,
+            "max_runs": 3,
+            "script_version": "1.0.4",
+            "script_checksum": "ab" * 32,
+            "counts": {"enrolled": targets, "expired": 0, **counts},
+            "created_by": "admin",
+            "created_at": "2026-01-01T09:59:00Z",
+            "updated_at": "2026-01-01T10:00:09Z",
         }
-        self.logs = [{"id": f"log-{i}", "target_id": self.targets[i]["id"], "hostname": self.targets[i]["hostname"],
-                      "status": "info", "message": f"step {i} done", "step": "run", "timestamp": "2026-01-01T10:00:05Z"}
-                     for i in range(min(PAGE, targets))]
+        self.logs = [
+            {
+                "id": f"log-{i}",
+                "target_id": self.targets[i]["id"],
+                "hostname": self.targets[i]["hostname"],
+                "status": "info",
+                "message": f"step {i} done",
+                "step": "run",
+                "timestamp": "2026-01-01T10:00:05Z",
+            }
+            for i in range(min(PAGE, targets))
+        ]
 
     def _page(self, items: list[dict[str, Any]], query: dict[str, list[str]]) -> dict[str, Any]:
         start = int(query.get("cursor", ["0"])[0] or 0)
@@ -103,8 +135,11 @@ class FakeAdminApi:
             return 200, self._page(self.targets, query)
         if path == "/v1/admin/deployments/1/installer":
             line = "curl -fsSL -H 'Authorization: Bearer <MASTER_TOKEN>' 'https://edgex.example/v1/agent/installer?type=bash' | bash"
-            return 200, {"deployment_id": 1, "token_placeholder": "<MASTER_TOKEN>",
-                         "one_liners": {"bash": line, "powershell": "irm ... <MASTER_TOKEN> ... | iex"}}
+            return 200, {
+                "deployment_id": 1,
+                "token_placeholder": "<MASTER_TOKEN>",
+                "one_liners": {"bash": line, "powershell": "irm ... <MASTER_TOKEN> ... | iex"},
+            }
         if path == "/v1/admin/deployments/1/logs":
             return 200, self._page(self.logs, query)
         return 404, {"error": {"code": "ROUTE_NOT_FOUND", "message": "No such route"}}
@@ -132,10 +167,19 @@ class BenchOrigin:
         self.thread.join(timeout=10)
 
     def config(self) -> dict[str, Any]:
-        return {"apiBase": "", "region": "eu-central-1", "local": False,
-                "oidc": {"authorizeUrl": f"{self.url}/idp/authorize", "tokenUrl": f"{self.url}/idp/token",
-                         "logoutUrl": f"{self.url}/idp/logout", "clientId": "bench", "scopes": "openid",
-                         "redirectUri": f"{self.url}/dashboard/"}}
+        return {
+            "apiBase": "",
+            "region": "eu-central-1",
+            "local": False,
+            "oidc": {
+                "authorizeUrl": f"{self.url}/idp/authorize",
+                "tokenUrl": f"{self.url}/idp/token",
+                "logoutUrl": f"{self.url}/idp/logout",
+                "clientId": "bench",
+                "scopes": "openid",
+                "redirectUri": f"{self.url}/dashboard/",
+            },
+        }
 
     def wsgi(self, environ: dict[str, Any], start_response: Any) -> Any:
         from werkzeug.wrappers import Request, Response
@@ -146,8 +190,10 @@ class BenchOrigin:
             target = f"{query['redirect_uri'][0]}?{urlencode({'code': 'bench', 'state': query['state'][0]})}"
             response = Response(status=302, headers={"Location": target})
         elif path == "/idp/token":
-            response = self._json(200, {"access_token": "bench-token", "id_token": "bench-token",
-                                        "token_type": "Bearer", "expires_in": 3600})
+            response = self._json(
+                200,
+                {"access_token": "bench-token", "id_token": "bench-token", "token_type": "Bearer", "expires_in": 3600},
+            )
         elif path.startswith("/v1/"):
             status, body = self.api.answer(request.method, path, query)
             response = self._json(status, body)
@@ -160,8 +206,11 @@ class BenchOrigin:
                 rel, file = "index.html", DIST / "index.html"
             body = file.read_bytes()
             self.responses.append((rel, body))
-            response = Response(body, content_type=mimetypes.guess_type(file.name)[0] or "application/octet-stream",
-                                headers={"Cache-Control": "no-store"})
+            response = Response(
+                body,
+                content_type=mimetypes.guess_type(file.name)[0] or "application/octet-stream",
+                headers={"Cache-Control": "no-store"},
+            )
         return response(environ, start_response)
 
     def _json(self, status: int, data: Any, record: bool = False) -> Any:

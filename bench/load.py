@@ -29,8 +29,12 @@ from typing import Any
 from bench.roundtrips import ENDPOINTS, GEO, SCRIPT, feedback_bodies
 
 EXPECTED = {"installer": 200, "enroll": 201, "download": 200, "feedback": 200}
-AGENT_ROUTES = {"agent_installer": "installer", "agent_enroll": "enroll", "agent_download": "download",
-                "agent_feedback": "feedback"}
+AGENT_ROUTES = {
+    "agent_installer": "installer",
+    "agent_enroll": "enroll",
+    "agent_download": "download",
+    "agent_feedback": "feedback",
+}
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -107,8 +111,14 @@ class _Fleet:
         hostname, machine_id = f"load-{n:05d}", f"load-machine-{n:05d}"
         if self._send("installer", "GET", "/v1/agent/installer?type=bash", self.master) is None:
             return
-        enrolled = self._send("enroll", "POST", "/v1/agent/enroll", self.master,
-                              json={"hostname": hostname, "machine_id": machine_id}, headers=GEO)
+        enrolled = self._send(
+            "enroll",
+            "POST",
+            "/v1/agent/enroll",
+            self.master,
+            json={"hostname": hostname, "machine_id": machine_id},
+            headers=GEO,
+        )
         if enrolled is None:
             return
         token = enrolled.json()["agent_token"]
@@ -190,5 +200,18 @@ def measure(agents: int = 500, concurrency: int = 8, progress: Callable[[str], N
         finally:
             stop_local_server(server)
     first, last = _fifths(began, fleet.finished)
-    return LoadResult(agents, concurrency, seconds, fleet.lifecycles, len(fleet.errors), fleet.errors[:5],
-                      fleet.latencies, server_ms, counts, start_s, peak, first, last)
+    return LoadResult(
+        agents,
+        concurrency,
+        seconds,
+        fleet.lifecycles,
+        len(fleet.errors),
+        fleet.errors[:5],
+        fleet.latencies,
+        server_ms,
+        counts,
+        start_s,
+        peak,
+        first,
+        last,
+    )

@@ -60,7 +60,7 @@ class TableShape:
 def _scalar(value: dict[str, Any] | None) -> str:
     if not value:
         return "?"
-    (_, data), = value.items()
+    ((_, data),) = value.items()
     return str(data)
 
 
@@ -85,8 +85,9 @@ class Meter:
             indexes = []
             for index in desc.get("GlobalSecondaryIndexes", []):
                 ikeys = {k["KeyType"]: k["AttributeName"] for k in index["KeySchema"]}
-                indexes.append((index["IndexName"], ikeys["HASH"], ikeys.get("RANGE"),
-                                index["Projection"]["ProjectionType"]))
+                indexes.append(
+                    (index["IndexName"], ikeys["HASH"], ikeys.get("RANGE"), index["Projection"]["ProjectionType"])
+                )
             self._shapes[table] = TableShape(keys["HASH"], keys.get("RANGE"), tuple(indexes))
         return self._shapes[table]
 
@@ -104,7 +105,7 @@ class Meter:
         found: list[tuple[str, str, dict[str, Any]]] = []
         if operation == "TransactWriteItems":
             for entry in params.get("TransactItems", []):
-                (kind, op), = entry.items()
+                ((kind, op),) = entry.items()
                 key = op.get("Key") or self.key_of(op["TableName"], op["Item"])
                 found.append((op["TableName"], kind, key))
         elif operation in WRITE_OPS:
@@ -119,8 +120,9 @@ class Meter:
                         found.append((table, "Delete", request["DeleteRequest"]["Key"]))
         return found
 
-    def write_cost(self, operation: str, touched: list[tuple[str, str, dict[str, Any]]],
-                   before: list[dict[str, Any] | None]) -> list[Write]:
+    def write_cost(
+        self, operation: str, touched: list[tuple[str, str, dict[str, Any]]], before: list[dict[str, Any] | None]
+    ) -> list[Write]:
         transactional = operation == "TransactWriteItems"
         writes = []
         for (table, kind, key), old in zip(touched, before, strict=True):
@@ -130,8 +132,9 @@ class Meter:
             hash_value = _scalar(key.get(shape.hash_key))
             range_value = _scalar(key.get(shape.range_key)) if shape.range_key else ""
             name = short_table(table)
-            write = Write(f"{name}:{hash_value}|{range_value}", f"{name}:{hash_value}",
-                          capacity.write_units(size, transactional))
+            write = Write(
+                f"{name}:{hash_value}|{range_value}", f"{name}:{hash_value}", capacity.write_units(size, transactional)
+            )
             if kind != "ConditionCheck" and old != new:
                 for index, ihash, irange, projection in shape.indexes:
                     entries = [i for i in (old, new) if i and ihash in i and (irange is None or irange in i)]
@@ -166,8 +169,10 @@ def read_cost(operation: str, params: dict[str, Any], result: dict[str, Any] | N
         size = sum(capacity.item_size(r) for r in result.get("Items", []))
         return capacity.read_units(size, bool(params.get("ConsistentRead")))
     if operation == "TransactGetItems":
-        return sum(capacity.read_units(capacity.item_size(r.get("Item")), transactional=True)
-                   for r in result.get("Responses", []))
+        return sum(
+            capacity.read_units(capacity.item_size(r.get("Item")), transactional=True)
+            for r in result.get("Responses", [])
+        )
     return 0.0
 
 
@@ -212,9 +217,11 @@ class Recorder:
                 recorder.sessions += 1
             original_init(session, *args, **kwargs)
 
-        self._restore = [(botocore.client.BaseClient, "_make_api_call", original_call),
-                         (botocore.session.Session, "create_client", original_create),
-                         (botocore.session.Session, "__init__", original_init)]
+        self._restore = [
+            (botocore.client.BaseClient, "_make_api_call", original_call),
+            (botocore.session.Session, "create_client", original_create),
+            (botocore.session.Session, "__init__", original_init),
+        ]
         try:
             from moto.core.botocore_stubber import BotocoreStubber
         except ImportError:  # not on moto: no service time to take out

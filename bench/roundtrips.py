@@ -26,13 +26,22 @@ from typing import Any
 from bench.metering import Call, Recorder, Window
 
 ENDPOINTS = ("installer", "enroll", "download", "feedback")
-HANDLERS = {"installer": "agent_installer", "enroll": "agent_enroll", "download": "agent_download",
-            "feedback": "agent_feedback"}
+HANDLERS = {
+    "installer": "agent_installer",
+    "enroll": "agent_enroll",
+    "download": "agent_download",
+    "feedback": "agent_feedback",
+}
 FEEDBACK_PER_MACHINE = 5
-GEO = {"CloudFront-Viewer-Country": "DE", "CloudFront-Viewer-City": "Frankfurt am Main",
-       "CloudFront-Viewer-Country-Region": "HE", "CloudFront-Viewer-Latitude": "50.11660",
-       "CloudFront-Viewer-Longitude": "8.68330", "CloudFront-Viewer-Time-Zone": "Europe/Berlin"}
-SCRIPT = "#!/usr/bin/env bash\nset -euo pipefail\necho \"hello from $(hostname)\"\nuname -a\n"
+GEO = {
+    "CloudFront-Viewer-Country": "DE",
+    "CloudFront-Viewer-City": "Frankfurt am Main",
+    "CloudFront-Viewer-Country-Region": "HE",
+    "CloudFront-Viewer-Latitude": "50.11660",
+    "CloudFront-Viewer-Longitude": "8.68330",
+    "CloudFront-Viewer-Time-Zone": "Europe/Berlin",
+}
+SCRIPT = '#!/usr/bin/env bash\nset -euo pipefail\necho "hello from $(hostname)"\nuname -a\n'
 
 
 @dataclass(frozen=True)
@@ -60,8 +69,11 @@ def feedback_bodies(hostname: str) -> list[dict[str, Any]]:
     return [
         {"status": "info", "message": f"Script started on {hostname} (Debian GNU/Linux 12, x86_64)", "step": "start"},
         {"status": "info", "message": "Installing packages", "step": "install"},
-        {"status": "warning", "message": "Attempt 1/3 failed (exit 28), retrying in 5s: curl -fsS https://example.org",
-         "step": "download"},
+        {
+            "status": "warning",
+            "message": "Attempt 1/3 failed (exit 28), retrying in 5s: curl -fsS https://example.org",
+            "step": "download",
+        },
         {"status": "info", "message": f"{hostname} | Debian GNU/Linux 12 | x86_64 | 7.6 GB | 10.0.3.17 | root"},
         {"status": "success", "message": "Script completed successfully", "step": "complete"},
     ]
@@ -109,8 +121,9 @@ class Result:
     moto_copy_ms: dict[str, float] = field(default_factory=dict)  # see moto_copy_cost
 
 
-def _event(route: Any, token: str, body: Any = None, query: str = "", headers: dict[str, str] | None = None
-           ) -> dict[str, Any]:
+def _event(
+    route: Any, token: str, body: Any = None, query: str = "", headers: dict[str, str] | None = None
+) -> dict[str, Any]:
     from werkzeug.test import EnvironBuilder
 
     from local.server import to_event
@@ -119,8 +132,9 @@ def _event(route: Any, token: str, body: Any = None, query: str = "", headers: d
     all_headers = {"Authorization": f"Bearer {token}", "User-Agent": "curl/8.5.0", **(headers or {})}
     if body is not None:
         all_headers["Content-Type"] = "application/json"
-    request = EnvironBuilder(path=route.path, method=route.method, headers=all_headers, data=data,
-                             query_string=query or None).get_request()
+    request = EnvironBuilder(
+        path=route.path, method=route.method, headers=all_headers, data=data, query_string=query or None
+    ).get_request()
     return to_event(request, route, {}, data)
 
 
@@ -174,8 +188,9 @@ class Machine:
     def lifecycle(self) -> list[tuple[str, Window]]:
         b = self.bench
         seen = [("installer", b.call("installer", b.master_token, query="type=bash"))]
-        enroll = b.call("enroll", b.master_token, body={"hostname": self.hostname, "machine_id": self.machine_id},
-                        headers=GEO)
+        enroll = b.call(
+            "enroll", b.master_token, body={"hostname": self.hostname, "machine_id": self.machine_id}, headers=GEO
+        )
         seen.append(("enroll", enroll))
         self.agent_token = b.last_body["agent_token"]
         self.target_id = str(b.last_body["target_id"])
@@ -196,8 +211,9 @@ class _Bench:
         self.master_token = ""
         self.last_body: Any = None
 
-    def call(self, endpoint: str, token: str, body: Any = None, query: str = "",
-             headers: dict[str, str] | None = None) -> Window:
+    def call(
+        self, endpoint: str, token: str, body: Any = None, query: str = "", headers: dict[str, str] | None = None
+    ) -> Window:
         event = _event(self.routes[endpoint], token, body, query, headers)
         first = endpoint not in self.cold_plan
         if first:
@@ -209,8 +225,9 @@ class _Bench:
         if answer["statusCode"] >= 300:
             raise RuntimeError(f"{endpoint} answered {answer['statusCode']}: {answer['body'][:300]}")
         text = answer.get("body") or ""
-        self.last_body = json.loads(text) if answer["headers"].get("Content-Type", "").startswith("application/json") \
-            else text
+        self.last_body = (
+            json.loads(text) if answer["headers"].get("Content-Type", "").startswith("application/json") else text
+        )
         return window
 
 
@@ -223,14 +240,18 @@ def _figures(endpoint: str, windows: list[Window], cold: tuple[list[str], list[s
     for call in sample.calls:
         ops[call.name] = ops.get(call.name, 0) + 1
     return EndpointFigures(
-        endpoint=endpoint, dynamodb=sample.count("dynamodb"), s3=sample.count("s3"), operations=ops,
+        endpoint=endpoint,
+        dynamodb=sample.count("dynamodb"),
+        s3=sample.count("s3"),
+        operations=ops,
         read_units=statistics.median(sum(c.read_units for c in w.calls) for w in windows),
         write_units=round(statistics.median(sum(c.write_units for c in w.calls) for w in windows)),
         s3_gets=sum(1 for c in sample.calls if c.service == "s3" and c.operation in ("GetObject", "HeadObject")),
         handler_ms=statistics.median(w.seconds for w in windows) * 1000,
         storage_ms=statistics.median(w.storage_seconds for w in windows) * 1000,
         service_ms=statistics.median(w.service_seconds for w in windows) * 1000,
-        cold_clients=cold[0] if cold else [], cold_sessions=cold[2] if cold else 0,
+        cold_clients=cold[0] if cold else [],
+        cold_sessions=cold[2] if cold else 0,
         minimum=MINIMUMS.get(endpoint),
     )
 
@@ -286,9 +307,16 @@ def _shared_writes(machines: list[Machine], lifecycles: list[list[tuple[str, Win
         writes = sum(every[m][0] for m in members) / k
         units = sum(every[m][1] for m in members) / k
         at_enroll = sum(enroll.get(m, [0, 0])[1] for m in members) / k
-        shared.append({"kind": kind, "name": label if k == 1 else f"{label} (one of {k} seen)",
-                       "writes_per_machine": round(writes / count, 3), "wcu_per_machine": round(units / count, 3),
-                       "wcu_per_enrollment": round(at_enroll / count, 3), "machines_measured": count})
+        shared.append(
+            {
+                "kind": kind,
+                "name": label if k == 1 else f"{label} (one of {k} seen)",
+                "writes_per_machine": round(writes / count, 3),
+                "wcu_per_machine": round(units / count, 3),
+                "wcu_per_enrollment": round(at_enroll / count, 3),
+                "machines_measured": count,
+            }
+        )
     shared.sort(key=lambda s: (-s["wcu_per_machine"], s["kind"], s["name"]))
     return shared
 
@@ -302,14 +330,21 @@ def _item_sizes(deployment_id: int) -> dict[str, int]:
     from local.server import physical_table
 
     client = boto3.client("dynamodb")
-    dep = client.get_item(TableName=physical_table("deployments"), Key={"deployment_id": {"N": str(deployment_id)}},
-                          ConsistentRead=True)["Item"]
-    rows = client.query(TableName=physical_table("targets"), KeyConditionExpression="deployment_id = :d",
-                        ExpressionAttributeValues={":d": {"N": str(deployment_id)}}, Limit=50)["Items"]
+    dep = client.get_item(
+        TableName=physical_table("deployments"), Key={"deployment_id": {"N": str(deployment_id)}}, ConsistentRead=True
+    )["Item"]
+    rows = client.query(
+        TableName=physical_table("targets"),
+        KeyConditionExpression="deployment_id = :d",
+        ExpressionAttributeValues={":d": {"N": str(deployment_id)}},
+        Limit=50,
+    )["Items"]
     logs = client.scan(TableName=physical_table("logs"), Limit=20)["Items"]
     name, value = max(dep.items(), key=lambda kv: len(kv[0]) + value_size(kv[1]))
-    sizes = {"deployment": item_size(dep), f"largest attribute of the deployment ({name})": len(name) +
-             value_size(value)}
+    sizes = {
+        "deployment": item_size(dep),
+        f"largest attribute of the deployment ({name})": len(name) + value_size(value),
+    }
     kinds = {"t#": "target", "h#": "hostname claim", "w#": "wrapper snapshot item"}
     for prefix, label in kinds.items():
         found = [r for r in rows if r["sk"]["S"].startswith(prefix)]
@@ -336,8 +371,7 @@ def measure(machines: int = 12) -> Result:
         models.bind()
         admin = Actor(username="bench", role="admin")
         script = scripts.create({"name": "bench", "type": "bash", "content": SCRIPT}, admin)
-        dep = deployments.create({"script_id": script["id"], "name": "bench", "expected_machines": machines + 5},
-                                 admin)
+        dep = deployments.create({"script_id": script["id"], "name": "bench", "expected_machines": machines + 5}, admin)
         recorder = Recorder(server.REGION)
         with recorder.installed():
             bench = _Bench(recorder)
@@ -348,8 +382,12 @@ def measure(machines: int = 12) -> Result:
             batch_machine = runs[-1]
             batch = [{"status": "info", "message": f"line {i}", "step": "batch"} for i in range(50)]
             batch_window = bench.call("feedback", batch_machine.agent_token, body={"entries": batch})
-            again = [bench.call("enroll", bench.master_token, body={"hostname": m.hostname, "machine_id": m.machine_id},
-                                headers=GEO) for m in runs[-2:]][-1]  # the second: the code path's first run imports
+            again = [
+                bench.call(
+                    "enroll", bench.master_token, body={"hostname": m.hostname, "machine_id": m.machine_id}, headers=GEO
+                )
+                for m in runs[-2:]
+            ][-1]  # the second: the code path's first run imports
         sizes = _item_sizes(int(dep["id"]))
         copy_ms = moto_copy_cost()
     warm = lifecycles[1:]
@@ -357,33 +395,53 @@ def measure(machines: int = 12) -> Result:
     for endpoint in ENDPOINTS:
         windows = [w for lc in warm for e, w in lc if e == endpoint]
         figures[endpoint] = _figures(endpoint, windows, bench.cold_plan.get(endpoint))
-    extras = {"feedback, batch of 50": _figures("feedback", [batch_window], None),
-              "enroll, same machine again": _figures("enroll", [again], None)}
+    extras = {
+        "feedback, batch of 50": _figures("feedback", [batch_window], None),
+        "enroll, same machine again": _figures("enroll", [again], None),
+    }
     extras["feedback, batch of 50"].minimum = MINIMUMS["feedback"]
     extras["enroll, same machine again"].minimum = None  # informational: the rules set no minimum here
     per_machine = {e: sum(1 for x, _ in lifecycles[0] if x == e) for e in ENDPOINTS}
     notes = _cold_notes(bench.cold_plan)
-    singles = {e for lc in warm for e, w in lc for c in w.calls
-               if c.operation == "TransactWriteItems" and len(c.writes) == 1}
+    singles = {
+        e for lc in warm for e, w in lc for c in w.calls if c.operation == "TransactWriteItems" and len(c.writes) == 1
+    }
     if singles:
-        notes.append(f"{', '.join(sorted(singles))}: some requests send a TransactWriteItems of a single item, which "
-                     "DynamoDB charges double (2 WRU per KB); a plain PutItem/UpdateItem is as atomic for one item "
-                     "and costs half")
+        notes.append(
+            f"{', '.join(sorted(singles))}: some requests send a TransactWriteItems of a single item, which "
+            "DynamoDB charges double (2 WRU per KB); a plain PutItem/UpdateItem is as atomic for one item "
+            "and costs half"
+        )
     if extras["enroll, same machine again"].operations.get("dynamodb.GetItem", 0) > 1:
-        notes.append("enroll of a machine already enrolled: the cancelled TransactWriteItems is followed by a GetItem "
-                     "of the target; ReturnValuesOnConditionCheckFailure=ALL_OLD on the target put would return it "
-                     "with the cancellation and save that call")
-    return Result(figures, per_machine, _lifecycle_totals(warm), extras, sizes, _shared_writes(runs[1:], warm),
-                  f"deployments:{dep['id']}|", notes, copy_ms)
+        notes.append(
+            "enroll of a machine already enrolled: the cancelled TransactWriteItems is followed by a GetItem "
+            "of the target; ReturnValuesOnConditionCheckFailure=ALL_OLD on the target put would return it "
+            "with the cancellation and save that call"
+        )
+    return Result(
+        figures,
+        per_machine,
+        _lifecycle_totals(warm),
+        extras,
+        sizes,
+        _shared_writes(runs[1:], warm),
+        f"deployments:{dep['id']}|",
+        notes,
+        copy_ms,
+    )
 
 
 def _lifecycle_totals(lifecycles: list[list[tuple[str, Window]]]) -> dict[str, float]:
     def totals(seen: list[tuple[str, Window]]) -> dict[str, float]:
         calls = [c for _, w in seen for c in w.calls]
-        return {"requests": len(seen), "dynamodb": sum(1 for c in calls if c.service == "dynamodb"),
-                "s3": sum(1 for c in calls if c.service == "s3"),
-                "read_units": sum(c.read_units for c in calls), "write_units": sum(c.write_units for c in calls),
-                "s3_gets": sum(1 for c in calls if c.service == "s3" and c.operation in ("GetObject", "HeadObject"))}
+        return {
+            "requests": len(seen),
+            "dynamodb": sum(1 for c in calls if c.service == "dynamodb"),
+            "s3": sum(1 for c in calls if c.service == "s3"),
+            "read_units": sum(c.read_units for c in calls),
+            "write_units": sum(c.write_units for c in calls),
+            "s3_gets": sum(1 for c in calls if c.service == "s3" and c.operation in ("GetObject", "HeadObject")),
+        }
 
     each = [totals(seen) for seen in lifecycles]
     return {key: statistics.median(t[key] for t in each) for key in each[0]}
@@ -406,15 +464,34 @@ def moto_copy_cost(machines: int = 500) -> dict[str, float]:
     with LogModel.batch_write() as logs, TargetModel.batch_write() as targets:
         for n in range(machines):
             target_id = f"{n:016x}"
-            targets.save(TargetModel(999_999, f"t#{target_id}", target_id=target_id, hostname=f"copy-{n}",
-                                     machine_id=f"copy-machine-{n}", token_hash="0" * 64, status="completed",
-                                     geo={"country": "DE"}, enrolled_at="2026-01-01T00:00:00.000Z",
-                                     last_seen_at="2026-01-01T00:00:00.000Z"))
+            targets.save(
+                TargetModel(
+                    999_999,
+                    f"t#{target_id}",
+                    target_id=target_id,
+                    hostname=f"copy-{n}",
+                    machine_id=f"copy-machine-{n}",
+                    token_hash="0" * 64,
+                    status="completed",
+                    geo={"country": "DE"},
+                    enrolled_at="2026-01-01T00:00:00.000Z",
+                    last_seen_at="2026-01-01T00:00:00.000Z",
+                )
+            )
             for i, body in enumerate(feedback_bodies(f"copy-{n}")):
-                logs.save(LogModel(f"999999#{target_id}", f"2026-01-01T00:00:00.000Z#0001#000000#{i:03d}",
-                                   deployment_id=999_999, target_id=target_id, hostname=f"copy-{n}",
-                                   status=body["status"], message=body["message"], step=body.get("step"),
-                                   timestamp="2026-01-01T00:00:00.000Z"))
+                logs.save(
+                    LogModel(
+                        f"999999#{target_id}",
+                        f"2026-01-01T00:00:00.000Z#0001#000000#{i:03d}",
+                        deployment_id=999_999,
+                        target_id=target_id,
+                        hostname=f"copy-{n}",
+                        status=body["status"],
+                        message=body["message"],
+                        step=body.get("step"),
+                        timestamp="2026-01-01T00:00:00.000Z",
+                    )
+                )
     tables = dynamodb_backends[DEFAULT_ACCOUNT_ID][REGION].tables
     found = {}
     for name in ("targets", "logs"):
@@ -432,13 +509,17 @@ def _cold_notes(plan: dict[str, tuple[list[str], list[str], int]]) -> list[str]:
     notes = []
     for endpoint, (built, created, sessions) in plan.items():
         if len(built) != len(created):
-            notes.append(f"{endpoint}: {len(created)} botocore clients created ({', '.join(created)}) but "
-                         f"{len(built)} found cached ({', '.join(built)})")
+            notes.append(
+                f"{endpoint}: {len(created)} botocore clients created ({', '.join(created)}) but "
+                f"{len(built)} found cached ({', '.join(built)})"
+            )
         dynamo = sum(1 for c in created if c == "dynamodb")
         if dynamo > 1:
-            notes.append(f"{endpoint}: the first request creates {dynamo} DynamoDB clients in {sessions} botocore "
-                         f"sessions ({', '.join(built)}): each pynamodb model connection and edgex.storage own a "
-                         "session; one shared client would do")
+            notes.append(
+                f"{endpoint}: the first request creates {dynamo} DynamoDB clients in {sessions} botocore "
+                f"sessions ({', '.join(built)}): each pynamodb model connection and edgex.storage own a "
+                "session; one shared client would do"
+            )
     return notes
 
 

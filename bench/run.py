@@ -46,8 +46,9 @@ def _memory_mb() -> int:
 
 def _commit() -> str:
     try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
-                              check=False).stdout.strip()
+        return subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=False
+        ).stdout.strip()
     except OSError:
         return "?"
 
@@ -66,15 +67,19 @@ def _dashboard() -> tuple[dict[str, Any] | None, str | None]:
         return None, f"bench/dashboard.py failed: {type(exc).__name__}: {exc}"
 
 
-def _cost(rt: roundtrips.Result, cs: coldstart.ColdStart | None, memory_mb: int
-          ) -> tuple[cost.CostBreakdown, cost.Assumptions, list[cost.EndpointLoad], dict[str, Any] | None]:
+def _cost(
+    rt: roundtrips.Result, cs: coldstart.ColdStart | None, memory_mb: int
+) -> tuple[cost.CostBreakdown, cost.Assumptions, list[cost.EndpointLoad], dict[str, Any] | None]:
     inits: dict[str, float] = {}
     if cs is not None:
         for sub in cs.subjects:
             inits[sub.name] = report._ms(sub.walls)
-    endpoints = [cost.EndpointLoad(name, rt.per_machine[name], round(fig.own_ms, 3), fig.operations,
-                                   inits.get(roundtrips.HANDLERS[name], 0.0))
-                 for name, fig in rt.endpoints.items()]
+    endpoints = [
+        cost.EndpointLoad(
+            name, rt.per_machine[name], round(fig.own_ms, 3), fig.operations, inits.get(roundtrips.HANDLERS[name], 0.0)
+        )
+        for name, fig in rt.endpoints.items()
+    ]
     assumptions = cost.Assumptions(memory_mb=memory_mb)
     lc = rt.lifecycle
     breakdown = cost.cost_of_runs(endpoints, lc["write_units"], lc["read_units"], lc["s3_gets"], assumptions)
@@ -84,12 +89,16 @@ def _cost(rt: roundtrips.Result, cs: coldstart.ColdStart | None, memory_mb: int
 def _largest_attribute(sizes: dict[str, int]) -> tuple[str, int]:
     for key, value in sizes.items():
         if key.startswith("largest attribute of the deployment"):
-            return key[key.index("(") + 1:-1], value
+            return key[key.index("(") + 1 : -1], value
     return "", 0
 
 
-def _what_if(rt: roundtrips.Result, endpoints: list[cost.EndpointLoad], assumptions: cost.Assumptions,
-             breakdown: cost.CostBreakdown) -> dict[str, Any] | None:
+def _what_if(
+    rt: roundtrips.Result,
+    endpoints: list[cost.EndpointLoad],
+    assumptions: cost.Assumptions,
+    breakdown: cost.CostBreakdown,
+) -> dict[str, Any] | None:
     """The same lifecycle with the deployment item's largest attribute in an item of its
     own (read in the same BatchGetItem where needed), when that would shrink the write
     units of every counter update; None when the item is already small."""
@@ -118,25 +127,39 @@ def _what_if(rt: roundtrips.Result, endpoints: list[cost.EndpointLoad], assumpti
     unit = capacity.write_units(lean, transactional=True)
     hot_wcu = unit * hot.writes_per_machine
     enroll_wcu = unit * round(hot.wcu_per_enrollment / (hot.wcu_per_machine / hot.writes_per_machine))
-    text = (f"with {name} ({largest:,} B) in an item of its own, read only where needed, a lifecycle would write "
-            f"{wru:.0f} WRU instead of {rt.lifecycle['write_units']:.0f} and read {rru:.0f} RRU instead of "
-            f"{rt.lifecycle['read_units']:.0f}: ${lean_cost.total:.4f} instead of ${breakdown.total:.4f} per "
-            f"{breakdown.machines:,} runs; the deployment item would take {hot_wcu} WCU per machine instead of "
-            f"{hot.wcu_per_machine}")
-    return {"text": text, "attribute": name, "lean_item_bytes": lean, "wru_per_lifecycle": wru,
-            "rru_per_lifecycle": rru, "total_usd": round(lean_cost.total, 6), "hot_item_wcu_per_machine": hot_wcu,
-            "hot_item_wcu_per_enrollment": enroll_wcu}
+    text = (
+        f"with {name} ({largest:,} B) in an item of its own, read only where needed, a lifecycle would write "
+        f"{wru:.0f} WRU instead of {rt.lifecycle['write_units']:.0f} and read {rru:.0f} RRU instead of "
+        f"{rt.lifecycle['read_units']:.0f}: ${lean_cost.total:.4f} instead of ${breakdown.total:.4f} per "
+        f"{breakdown.machines:,} runs; the deployment item would take {hot_wcu} WCU per machine instead of "
+        f"{hot.wcu_per_machine}"
+    )
+    return {
+        "text": text,
+        "attribute": name,
+        "lean_item_bytes": lean,
+        "wru_per_lifecycle": wru,
+        "rru_per_lifecycle": rru,
+        "total_usd": round(lean_cost.total, 6),
+        "hot_item_wcu_per_machine": hot_wcu,
+        "hot_item_wcu_per_enrollment": enroll_wcu,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=15, help="cold-start rounds (>= 15 for the budget)")
     parser.add_argument("--agents", type=int, default=500, help="simulated machines in the load bench")
-    parser.add_argument("--concurrency", type=int, default=8,
-                        help="machines at once in the load bench (the local server is one process: more only "
-                             "lengthens its queue; 32 took twice as long for the same 500 lifecycles)")
-    parser.add_argument("--admin-runs", type=int, default=6,
-                        help="cold-start rounds for the admin handlers (informational, no budget)")
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=8,
+        help="machines at once in the load bench (the local server is one process: more only "
+        "lengthens its queue; 32 took twice as long for the same 500 lifecycles)",
+    )
+    parser.add_argument(
+        "--admin-runs", type=int, default=6, help="cold-start rounds for the admin handlers (informational, no budget)"
+    )
     parser.add_argument("--machines", type=int, default=16, help="lifecycles in the round-trip bench")
     parser.add_argument("--agent-only", action="store_true", help="cold start of the four agent handlers only")
     parser.add_argument("--skip-load", action="store_true")
@@ -155,8 +178,9 @@ def main(argv: list[str] | None = None) -> int:
 
     _progress("cold start (fresh interpreters)")
     plans = {roundtrips.HANDLERS[e]: f.cold_clients for e, f in rt.endpoints.items()}
-    cs = coldstart.measure(plans, runs=args.runs, admin_runs=args.admin_runs, agent_only=args.agent_only,
-                           progress=_progress)
+    cs = coldstart.measure(
+        plans, runs=args.runs, admin_runs=args.admin_runs, agent_only=args.agent_only, progress=_progress
+    )
     sections.insert(0, report.coldstart_section(cs))
 
     if args.skip_load:
@@ -186,11 +210,16 @@ def main(argv: list[str] | None = None) -> int:
     own.add("bench runtime", round(runtime), "s", "<= 600 s on 2 cores", runtime <= 600)
     sections.append(own)
     budgets = [(s.key, line) for s in sections for line in s.lines if line.met is not None]
-    missed = [f"{key}: {line.figure} = {line.value} {line.unit} (budget {line.budget})".replace("  ", " ")
-              for key, line in budgets if not line.met]
+    missed = [
+        f"{key}: {line.figure} = {line.value} {line.unit} (budget {line.budget})".replace("  ", " ")
+        for key, line in budgets
+        if not line.met
+    ]
     now = dt.datetime.now(dt.UTC)
-    header = (f"Edgex bench, {now:%Y-%m-%d %H:%M} UTC, commit {_commit()}, Python {platform.python_version()}, "
-              f"{os.cpu_count()} CPUs, load average at start {load_avg[0]:.1f}")
+    header = (
+        f"Edgex bench, {now:%Y-%m-%d %H:%M} UTC, commit {_commit()}, Python {platform.python_version()}, "
+        f"{os.cpu_count()} CPUs, load average at start {load_avg[0]:.1f}"
+    )
     print(header)
     for section in sections:
         if not section.text:
@@ -204,11 +233,16 @@ def main(argv: list[str] | None = None) -> int:
     for line in missed:
         print(f"  MISSED {line}")
     result = {
-        "meta": {"generated_at": now.isoformat(timespec="seconds"), "commit": _commit(),
-                 "python": platform.python_version(), "cpus": os.cpu_count(),
-                 "load_average_at_start": [round(x, 2) for x in load_avg], "runtime_seconds": round(runtime, 1),
-                 "arguments": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
-                 "failures": failures},
+        "meta": {
+            "generated_at": now.isoformat(timespec="seconds"),
+            "commit": _commit(),
+            "python": platform.python_version(),
+            "cpus": os.cpu_count(),
+            "load_average_at_start": [round(x, 2) for x in load_avg],
+            "runtime_seconds": round(runtime, 1),
+            "arguments": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
+            "failures": failures,
+        },
         "budgets": [{"section": key, **report.asdict(line)} for key, line in budgets],
         "all_met": not missed,
         **{s.key: s.to_json() for s in sections},

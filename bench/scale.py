@@ -53,8 +53,16 @@ class Hotspot:
 
 
 def hotspots(shared: list[dict[str, Any]]) -> list[Hotspot]:
-    return [Hotspot(s["kind"], s["name"], float(s["writes_per_machine"]), float(s["wcu_per_machine"]),
-                    float(s["wcu_per_enrollment"])) for s in shared]
+    return [
+        Hotspot(
+            s["kind"],
+            s["name"],
+            float(s["writes_per_machine"]),
+            float(s["wcu_per_machine"]),
+            float(s["wcu_per_enrollment"]),
+        )
+        for s in shared
+    ]
 
 
 def hottest_item(spots: list[Hotspot]) -> Hotspot | None:

@@ -39,7 +39,9 @@ class Ai(Construct):
 
     def grant_invoke(self, grantee: iam.IGrantable) -> iam.Grant:
         """Let ``grantee`` call Converse / InvokeModel on the configured model only."""
-        return iam.Grant.add_to_principal(grantee=grantee, actions=list(INVOKE_ACTIONS), resource_arns=list(self.resource_arns))
+        return iam.Grant.add_to_principal(
+            grantee=grantee, actions=list(INVOKE_ACTIONS), resource_arns=list(self.resource_arns)
+        )
 
     def nag_findings(self) -> dict[str, str]:
         """Acknowledgements a grantee's policy needs (only for inference profiles)."""
@@ -47,6 +49,5 @@ class Ai(Construct):
             return {}
         base_model = self.model_id.split(".", 1)[1]
         return {
-            f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:bedrock:*::foundation-model/{base_model}]":
-                "A cross-region inference profile routes to the same model in several regions; the model id is fixed.",
+            f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:bedrock:*::foundation-model/{base_model}]": "A cross-region inference profile routes to the same model in several regions; the model id is fixed.",
         }

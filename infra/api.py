@@ -88,10 +88,13 @@ class Api(Construct):
                 allow_methods=[apigwv2.CorsHttpMethod.ANY],
                 allow_headers=list(CORS_HEADERS),
                 max_age=Duration.hours(1),
-            ) if origins else None,
+            )
+            if origins
+            else None,
         )
         self.access_logs = logs.LogGroup(
-            self, "AccessLogs",
+            self,
+            "AccessLogs",
             retention=config.log_retention,
             removal_policy=config.removal_policy,
         )
@@ -122,7 +125,9 @@ class Api(Construct):
         )
         throttled: dict[str, dict[str, int]] = {}
         for route in routes:
-            integration = integrations.HttpLambdaIntegration(f"{route.function_name}-integration", functions[route.function_name])
+            integration = integrations.HttpLambdaIntegration(
+                f"{route.function_name}-integration", functions[route.function_name]
+            )
             (http_route,) = self.http_api.add_routes(
                 path=route.path,
                 methods=[apigwv2.HttpMethod(route.method)],
@@ -131,10 +136,13 @@ class Api(Construct):
             )
             self.routes[route_key(route)] = http_route
             if route.auth is not Auth.ADMIN:
-                acknowledge(http_route, {
-                    "AwsSolutions-APIG4": "No gateway authorizer by design: agent routes carry deployment tokens the "
-                    "handler checks (hash, constant time) in DynamoDB; the OpenAPI document is public.",
-                })
+                acknowledge(
+                    http_route,
+                    {
+                        "AwsSolutions-APIG4": "No gateway authorizer by design: agent routes carry deployment tokens the "
+                        "handler checks (hash, constant time) in DynamoDB; the OpenAPI document is public.",
+                    },
+                )
             if route.is_agent:
                 throttled[route_key(route)] = {
                     "ThrottlingRateLimit": self._config.agent_throttle.rate_limit,

@@ -90,9 +90,12 @@ def lambda_deps_layer() -> LayerBuild:
         out_dir=c.DEPS_LAYER_DIR,
         requirement_args=lambda_requirements(),
         platform_args=(
-            "--platform", c.LAMBDA_PIP_PLATFORM,
-            "--implementation", "cp",
-            "--python-version", c.LAMBDA_PYTHON_VERSION,
+            "--platform",
+            c.LAMBDA_PIP_PLATFORM,
+            "--implementation",
+            "cp",
+            "--python-version",
+            c.LAMBDA_PYTHON_VERSION,
             "--only-binary=:all:",
         ),
         prune=c.RUNTIME_PROVIDED,
@@ -151,10 +154,17 @@ def build(layer: LayerBuild, *, force: bool = False) -> Path:
     with tempfile.TemporaryDirectory(dir=layer.out_dir.parent, prefix=f".{layer.name}-") as tmp:
         staging = Path(tmp) / "python"
         command = [
-            sys.executable, "-m", "pip", "install",
-            "--quiet", "--disable-pip-version-check", "--no-compile", "--upgrade",
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--no-compile",
+            "--upgrade",
             *layer.platform_args,
-            "--target", str(staging),
+            "--target",
+            str(staging),
             *layer.requirement_args,
         ]
         subprocess.run(command, check=True)  # noqa: S603 - fixed argv, no shell

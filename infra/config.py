@@ -57,13 +57,27 @@ _IDENTITY_TYPES = ("cognito", "oidc")
 _REMOVAL = {"retain": RemovalPolicy.RETAIN, "destroy": RemovalPolicy.DESTROY}
 # CloudWatch Logs accepts only these retention periods.
 _RETENTION: dict[int, logs.RetentionDays] = {
-    1: logs.RetentionDays.ONE_DAY, 3: logs.RetentionDays.THREE_DAYS, 5: logs.RetentionDays.FIVE_DAYS,
-    7: logs.RetentionDays.ONE_WEEK, 14: logs.RetentionDays.TWO_WEEKS, 30: logs.RetentionDays.ONE_MONTH,
-    60: logs.RetentionDays.TWO_MONTHS, 90: logs.RetentionDays.THREE_MONTHS, 120: logs.RetentionDays.FOUR_MONTHS,
-    150: logs.RetentionDays.FIVE_MONTHS, 180: logs.RetentionDays.SIX_MONTHS, 365: logs.RetentionDays.ONE_YEAR,
-    400: logs.RetentionDays.THIRTEEN_MONTHS, 545: logs.RetentionDays.EIGHTEEN_MONTHS, 731: logs.RetentionDays.TWO_YEARS,
-    1096: logs.RetentionDays.THREE_YEARS, 1827: logs.RetentionDays.FIVE_YEARS, 2192: logs.RetentionDays.SIX_YEARS,
-    2557: logs.RetentionDays.SEVEN_YEARS, 2922: logs.RetentionDays.EIGHT_YEARS, 3288: logs.RetentionDays.NINE_YEARS,
+    1: logs.RetentionDays.ONE_DAY,
+    3: logs.RetentionDays.THREE_DAYS,
+    5: logs.RetentionDays.FIVE_DAYS,
+    7: logs.RetentionDays.ONE_WEEK,
+    14: logs.RetentionDays.TWO_WEEKS,
+    30: logs.RetentionDays.ONE_MONTH,
+    60: logs.RetentionDays.TWO_MONTHS,
+    90: logs.RetentionDays.THREE_MONTHS,
+    120: logs.RetentionDays.FOUR_MONTHS,
+    150: logs.RetentionDays.FIVE_MONTHS,
+    180: logs.RetentionDays.SIX_MONTHS,
+    365: logs.RetentionDays.ONE_YEAR,
+    400: logs.RetentionDays.THIRTEEN_MONTHS,
+    545: logs.RetentionDays.EIGHTEEN_MONTHS,
+    731: logs.RetentionDays.TWO_YEARS,
+    1096: logs.RetentionDays.THREE_YEARS,
+    1827: logs.RetentionDays.FIVE_YEARS,
+    2192: logs.RetentionDays.SIX_YEARS,
+    2557: logs.RetentionDays.SEVEN_YEARS,
+    2922: logs.RetentionDays.EIGHT_YEARS,
+    3288: logs.RetentionDays.NINE_YEARS,
     3653: logs.RetentionDays.TEN_YEARS,
 }
 
@@ -150,7 +164,9 @@ def _positive_int(key: str, value: Any) -> int:
 
 
 def _throttle(key: str, value: dict[str, Any]) -> Throttle:
-    return Throttle(_positive_int(f"{key}.rateLimit", value["rateLimit"]), _positive_int(f"{key}.burstLimit", value["burstLimit"]))
+    return Throttle(
+        _positive_int(f"{key}.rateLimit", value["rateLimit"]), _positive_int(f"{key}.burstLimit", value["burstLimit"])
+    )
 
 
 def _strings(key: str, value: Any) -> tuple[str, ...]:
@@ -228,7 +244,9 @@ def load_config(node: Node) -> EdgexConfig:
         lambda_memory_mb=_positive_int("lambdaMemoryMb", _value(node, "lambdaMemoryMb")),
         agent_throttle=_throttle("agentThrottle", _value(node, "agentThrottle")),
         api_throttle=_throttle("apiThrottle", _value(node, "apiThrottle")),
-        cors_origins=tuple(_https("corsOrigins", o) or "" for o in _strings("corsOrigins", _value(node, "corsOrigins"))),
+        cors_origins=tuple(
+            _https("corsOrigins", o) or "" for o in _strings("corsOrigins", _value(node, "corsOrigins"))
+        ),
         map_tile_hosts=_strings("mapTileHosts", _value(node, "mapTileHosts")),
         alarm_email=_value(node, "alarmEmail"),
     )

@@ -31,7 +31,14 @@ CDK_OUT = REPO_ROOT / "cdk.out"
 
 # Files that never belong in a Lambda asset.
 ASSET_EXCLUDES: tuple[str, ...] = ("__pycache__", "*.pyc", "tests", ".pytest_cache", ".ruff_cache")
-DASHBOARD_EXCLUDES: tuple[str, ...] = ("node_modules", "src", "package.json", "package-lock.json", "*.config.*", "tests")
+DASHBOARD_EXCLUDES: tuple[str, ...] = (
+    "node_modules",
+    "src",
+    "package.json",
+    "package-lock.json",
+    "*.config.*",
+    "tests",
+)
 
 # --- Lambda platform: one Python version for the runtime AND the deps layer build ---
 # The deps layer holds compiled wheels (cffi) whose ABI is tied to this version.

@@ -69,10 +69,12 @@ class DashboardHosting(Construct):
         )
         stack = Stack.of(self)
         qualifier = self.node.try_get_context(BOOTSTRAP_QUALIFIER_CONTEXT) or DefaultStackSynthesizer.DEFAULT_QUALIFIER
-        acknowledge(deployment.handler_role, {
-            f"AwsSolutions-IAM5[Resource::{arn_ref(self.bucket)}/*]": "CDK's BucketDeployment writes and prunes the "
-            "dashboard files: every object of the dashboard bucket, and only those.",
-            f"AwsSolutions-IAM5[Resource::arn:{stack.partition}:s3:::cdk-{qualifier}-assets-<AWS::AccountId>-{stack.region}/*]":
-                "CDK's BucketDeployment reads the staged dashboard asset from the CDK bootstrap assets bucket.",
-        })
+        acknowledge(
+            deployment.handler_role,
+            {
+                f"AwsSolutions-IAM5[Resource::{arn_ref(self.bucket)}/*]": "CDK's BucketDeployment writes and prunes the "
+                "dashboard files: every object of the dashboard bucket, and only those.",
+                f"AwsSolutions-IAM5[Resource::arn:{stack.partition}:s3:::cdk-{qualifier}-assets-<AWS::AccountId>-{stack.region}/*]": "CDK's BucketDeployment reads the staged dashboard asset from the CDK bootstrap assets bucket.",
+            },
+        )
         return deployment

@@ -63,19 +63,26 @@ def _security_headers(csp: str | None, *, override: bool) -> cloudfront.Response
             access_control_max_age=Duration.seconds(c.HSTS_MAX_AGE_SECONDS), include_subdomains=True, override=override
         ),
         content_type_options=cloudfront.ResponseHeadersContentTypeOptions(override=override),
-        frame_options=cloudfront.ResponseHeadersFrameOptions(frame_option=cloudfront.HeadersFrameOption.DENY, override=override),
+        frame_options=cloudfront.ResponseHeadersFrameOptions(
+            frame_option=cloudfront.HeadersFrameOption.DENY, override=override
+        ),
         referrer_policy=cloudfront.ResponseHeadersReferrerPolicy(
             referrer_policy=cloudfront.HeadersReferrerPolicy.STRICT_ORIGIN_WHEN_CROSS_ORIGIN, override=override
         ),
-        content_security_policy=cloudfront.ResponseHeadersContentSecurityPolicy(content_security_policy=csp, override=override)
-        if csp else None,
+        content_security_policy=cloudfront.ResponseHeadersContentSecurityPolicy(
+            content_security_policy=csp, override=override
+        )
+        if csp
+        else None,
     )
 
 
 def _permissions_policy(*, override: bool) -> cloudfront.ResponseCustomHeadersBehavior:
-    return cloudfront.ResponseCustomHeadersBehavior(custom_headers=[
-        cloudfront.ResponseCustomHeader(header="Permissions-Policy", value=c.PERMISSIONS_POLICY, override=override)
-    ])
+    return cloudfront.ResponseCustomHeadersBehavior(
+        custom_headers=[
+            cloudfront.ResponseCustomHeader(header="Permissions-Policy", value=c.PERMISSIONS_POLICY, override=override)
+        ]
+    )
 
 
 class Edge(Construct):
@@ -95,27 +102,33 @@ class Edge(Construct):
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
         self.dashboard_headers = cloudfront.ResponseHeadersPolicy(
-            self, "DashboardHeaders",
+            self,
+            "DashboardHeaders",
             comment="Edgex dashboard: seed security headers + strict CSP",
-            security_headers_behavior=_security_headers(dashboard_csp(login_origins, config.map_tile_hosts), override=True),
+            security_headers_behavior=_security_headers(
+                dashboard_csp(login_origins, config.map_tile_hosts), override=True
+            ),
             custom_headers_behavior=_permissions_policy(override=True),
         )
         # The API sets its own headers (lambdas/http_api); these only fill gaps.
         self.api_headers = cloudfront.ResponseHeadersPolicy(
-            self, "ApiHeaders",
+            self,
+            "ApiHeaders",
             comment="Edgex API: seed security headers where the API set none",
             security_headers_behavior=_security_headers(None, override=False),
             custom_headers_behavior=_permissions_policy(override=False),
         )
         self.api_origin_request = cloudfront.OriginRequestPolicy(
-            self, "ApiOriginRequest",
+            self,
+            "ApiOriginRequest",
             comment="Edgex API: viewer location headers + what the API reads; never Host",
             header_behavior=cloudfront.OriginRequestHeaderBehavior.allow_list(*c.GEO_HEADERS, *c.API_VIEWER_HEADERS),
             query_string_behavior=cloudfront.OriginRequestQueryStringBehavior.all(),
             cookie_behavior=cloudfront.OriginRequestCookieBehavior.none(),
         )
         self.api_cache = cloudfront.CachePolicy(
-            self, "ApiNoCache",
+            self,
+            "ApiNoCache",
             comment="Edgex API: forwards Authorization; default TTL 0 and no-store responses: nothing is cached",
             header_behavior=cloudfront.CacheHeaderBehavior.allow_list(*c.API_CACHE_KEY_HEADERS),
             query_string_behavior=cloudfront.CacheQueryStringBehavior.all(),
@@ -127,7 +140,8 @@ class Edge(Construct):
         api_domain = f"{api.api_id}.execute-api.{stack.region}.{stack.url_suffix}"
         certificate = (
             acm.Certificate.from_certificate_arn(self, "Certificate", config.certificate_arn)
-            if config.certificate_arn else None
+            if config.certificate_arn
+            else None
         )
         self.distribution = cloudfront.Distribution(
             self,
@@ -171,10 +185,16 @@ class Edge(Construct):
             "API call needs a token or a JWT. A web ACL can be attached to this distribution.",
         }
         if certificate is None:
-            findings["AwsSolutions-CFR4"] = ("Without a custom domain CloudFront serves its default *.cloudfront.net "
-                                             "certificate, whose minimum TLS version cannot be raised; set domainName.")
+            findings["AwsSolutions-CFR4"] = (
+                "Without a custom domain CloudFront serves its default *.cloudfront.net "
+                "certificate, whose minimum TLS version cannot be raised; set domainName."
+            )
         acknowledge(self.distribution, findings)
-        self.public_url = f"https://{config.domain_name}" if config.domain_name else f"https://{self.distribution.distribution_domain_name}"
+        self.public_url = (
+            f"https://{config.domain_name}"
+            if config.domain_name
+            else f"https://{self.distribution.distribution_domain_name}"
+        )
         if config.hosted_zone_id and config.domain_name:
             zone = route53.HostedZone.from_hosted_zone_attributes(
                 self, "Zone", hosted_zone_id=config.hosted_zone_id, zone_name=config.hosted_zone_name or ""

@@ -102,16 +102,20 @@ class Endpoints(Construct):
         self._public_url, self._oidc_env = public_url, oidc_env
         self.layers = (
             lambda_.LayerVersion(
-                self, "EdgexLayer",
+                self,
+                "EdgexLayer",
                 code=lambda_.Code.from_asset(str(c.EDGEX_LAYER_DIR), exclude=list(c.ASSET_EXCLUDES)),
-                compatible_runtimes=[RUNTIME], compatible_architectures=[ARCHITECTURE],
+                compatible_runtimes=[RUNTIME],
+                compatible_architectures=[ARCHITECTURE],
                 description="The edgex domain package (layers/edgex)",
                 removal_policy=config.removal_policy,
             ),
             lambda_.LayerVersion(
-                self, "DepsLayer",
+                self,
+                "DepsLayer",
                 code=lambda_.Code.from_asset(str(c.DEPS_LAYER_DIR)),
-                compatible_runtimes=[RUNTIME], compatible_architectures=[ARCHITECTURE],
+                compatible_runtimes=[RUNTIME],
+                compatible_architectures=[ARCHITECTURE],
                 description="Third-party dependencies (requirements/runtime.txt), arm64 wheels",
                 removal_policy=config.removal_policy,
             ),
@@ -127,17 +131,20 @@ class Endpoints(Construct):
     def _endpoint(self, route: Route) -> lambda_.Function:
         scope = Construct(self, route.function_name)
         log_group = logs.LogGroup(
-            scope, "Logs",
+            scope,
+            "Logs",
             retention=self._config.log_retention,
             removal_policy=self._config.removal_policy,
         )
         role = iam.Role(
-            scope, "Role",
+            scope,
+            "Role",
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
             description=f"{route.method} {route.path}: only what lambdas/manifest.py declares for {route.handler}",
         )
         function = lambda_.Function(
-            scope, "Function",
+            scope,
+            "Function",
             runtime=RUNTIME,
             architecture=ARCHITECTURE,
             code=self._code,
@@ -152,8 +159,12 @@ class Endpoints(Construct):
             environment={
                 **powertools_env(),
                 **route_env(
-                    route, tables=self._storage.tables, buckets=self._storage.buckets, public_url=self._public_url,
-                    oidc_env=self._oidc_env, model_id=self._ai.model_id,
+                    route,
+                    tables=self._storage.tables,
+                    buckets=self._storage.buckets,
+                    public_url=self._public_url,
+                    oidc_env=self._oidc_env,
+                    model_id=self._ai.model_id,
                 ),
             },
         )

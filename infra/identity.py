@@ -46,7 +46,11 @@ class Identity(Construct):
         self.user_pool = self._user_pool(config)
         for precedence, role in enumerate(reversed(ROLES)):
             cognito.UserPoolGroup(
-                self, f"Group-{role}", user_pool=self.user_pool, group_name=role, precedence=precedence,
+                self,
+                f"Group-{role}",
+                user_pool=self.user_pool,
+                group_name=role,
+                precedence=precedence,
                 description=f"Edgex role '{role}' (see lambdas/manifest.py ROLES)",
             )
         domain = self.user_pool.add_domain(
@@ -69,10 +73,16 @@ class Identity(Construct):
             self_sign_up_enabled=False,  # admins invite users; nobody enrolls themselves
             sign_in_aliases=cognito.SignInAliases(email=True),
             auto_verify=cognito.AutoVerifiedAttrs(email=True),
-            standard_attributes=cognito.StandardAttributes(email=cognito.StandardAttribute(required=True, mutable=True)),
+            standard_attributes=cognito.StandardAttributes(
+                email=cognito.StandardAttribute(required=True, mutable=True)
+            ),
             password_policy=cognito.PasswordPolicy(
-                min_length=12, require_digits=True, require_lowercase=True, require_uppercase=True,
-                require_symbols=True, temp_password_validity=Duration.days(3),
+                min_length=12,
+                require_digits=True,
+                require_lowercase=True,
+                require_uppercase=True,
+                require_symbols=True,
+                temp_password_validity=Duration.days(3),
             ),
             mfa=mfa,
             mfa_second_factor=cognito.MfaSecondFactor(otp=True, sms=False) if mfa != cognito.Mfa.OFF else None,

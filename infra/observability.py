@@ -52,10 +52,13 @@ class Observability(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         self.topic = sns.Topic(self, "Alarms", display_name="Edgex alarms", enforce_ssl=True)
-        acknowledge(self.topic, {
-            "AwsSolutions-SNS2": "Alarm notifications carry no data beyond the alarm name; CloudWatch cannot publish "
-            "to a topic encrypted with the AWS-managed SNS key, and a customer key would cost more than it protects.",
-        })
+        acknowledge(
+            self.topic,
+            {
+                "AwsSolutions-SNS2": "Alarm notifications carry no data beyond the alarm name; CloudWatch cannot publish "
+                "to a topic encrypted with the AWS-managed SNS key, and a customer key would cost more than it protects.",
+            },
+        )
         if config.alarm_email:
             self.topic.add_subscription(subscriptions.EmailSubscription(config.alarm_email))
         action = actions.SnsAction(self.topic)
@@ -71,7 +74,8 @@ class Observability(Construct):
         ).metric(statistic="Sum", period=Duration.minutes(1))
         self.alarms: list[cloudwatch.Alarm] = [
             self.integrity_metric.create_alarm(
-                self, "IntegrityViolationAlarm",
+                self,
+                "IntegrityViolationAlarm",
                 alarm_description="A script object no longer matched its pinned SHA-256: the deployment was killed.",
                 threshold=1,
                 evaluation_periods=1,
@@ -87,7 +91,8 @@ class Observability(Construct):
                 label="API 5xx rate (%)",
                 period=Duration.minutes(5),
             ).create_alarm(
-                self, "Api5xxRateAlarm",
+                self,
+                "Api5xxRateAlarm",
                 alarm_description=f"More than {SERVER_ERROR_RATE_PERCENT}% of API requests failed with a 5xx.",
                 threshold=SERVER_ERROR_RATE_PERCENT,
                 evaluation_periods=3,
@@ -97,13 +102,18 @@ class Observability(Construct):
             ),
         ]
         for name in agent_functions:
-            self.alarms.append(functions[name].metric_throttles(statistic="Sum", period=Duration.minutes(5)).create_alarm(
-                self, f"Throttles-{name}",
-                alarm_description=f"{name} was throttled: agent machines are being turned away.",
-                threshold=1,
-                evaluation_periods=1,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            ))
+            self.alarms.append(
+                functions[name]
+                .metric_throttles(statistic="Sum", period=Duration.minutes(5))
+                .create_alarm(
+                    self,
+                    f"Throttles-{name}",
+                    alarm_description=f"{name} was throttled: agent machines are being turned away.",
+                    threshold=1,
+                    evaluation_periods=1,
+                    comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                    treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+                )
+            )
         for alarm in self.alarms:
             alarm.add_alarm_action(action)

@@ -39,35 +39,67 @@ class EdgexStack(Stack):
         api = Api(self, "Api", config=config)
         ai = Ai(self, "Ai", config=config)
         edge = Edge(
-            self, "Edge", config=config, api=api.http_api, dashboard_bucket=dashboard.bucket,
-            log_bucket=storage.access_logs, login_origins=identity.browser_origins,
+            self,
+            "Edge",
+            config=config,
+            api=api.http_api,
+            dashboard_bucket=dashboard.bucket,
+            log_bucket=storage.access_logs,
+            login_origins=identity.browser_origins,
         )
         identity.add_dashboard_client(edge.public_url)
         endpoints = Endpoints(
-            self, "Endpoints", routes=routes, config=config, storage=storage, ai=ai,
-            public_url=edge.public_url, oidc_env=identity.function_env(),
+            self,
+            "Endpoints",
+            routes=routes,
+            config=config,
+            storage=storage,
+            ai=ai,
+            public_url=edge.public_url,
+            oidc_env=identity.function_env(),
         )
         api.add_routes(routes, endpoints.functions, jwt_issuer=identity.issuer, jwt_audience=identity.audience)
-        dashboard.publish(edge.distribution, {
-            "apiBase": "",
-            "region": self.region,
-            "oidc": identity.dashboard_settings(edge.public_url),
-        })
+        dashboard.publish(
+            edge.distribution,
+            {
+                "apiBase": "",
+                "region": self.region,
+                "oidc": identity.dashboard_settings(edge.public_url),
+            },
+        )
         Observability(
-            self, "Observability", config=config, http_api=api.http_api, functions=endpoints.functions,
-            log_groups=endpoints.log_groups, agent_functions=tuple(r.function_name for r in routes if r.is_agent),
+            self,
+            "Observability",
+            config=config,
+            http_api=api.http_api,
+            functions=endpoints.functions,
+            log_groups=endpoints.log_groups,
+            agent_functions=tuple(r.function_name for r in routes if r.is_agent),
         )
         CfnOutput(self, "PublicUrl", value=edge.public_url, description="Dashboard and API (agents use this URL)")
-        CfnOutput(self, "DistributionDomain", value=edge.distribution.distribution_domain_name,
-                  description="CNAME target for a custom domain")
+        CfnOutput(
+            self,
+            "DistributionDomain",
+            value=edge.distribution.distribution_domain_name,
+            description="CNAME target for a custom domain",
+        )
         CfnOutput(self, "OidcIssuer", value=identity.issuer)
         CfnOutput(self, "DashboardClientId", value=identity.client_id)
         if identity.user_pool is not None:
-            CfnOutput(self, "UserPoolId", value=identity.user_pool.user_pool_id,
-                      description="Create the first admin user in this pool (docs/DEPLOY.md)")
+            CfnOutput(
+                self,
+                "UserPoolId",
+                value=identity.user_pool.user_pool_id,
+                description="Create the first admin user in this pool (docs/DEPLOY.md)",
+            )
         CfnOutput(self, "ScriptsBucket", value=storage.buckets["scripts"].bucket_name)
         acknowledge_cdk_internals(self)
         # Kept for the infra tests, which map manifest entries to resources through them.
         self.storage, self.identity, self.api, self.ai, self.edge, self.endpoints = (
-            storage, identity, api, ai, edge, endpoints
+            storage,
+            identity,
+            api,
+            ai,
+            edge,
+            endpoints,
         )

@@ -19,7 +19,11 @@ from edgex import models, resources
 from infra.config import EdgexConfig
 from infra.nag import acknowledge
 
-_ATTRIBUTE_TYPES = {"S": dynamodb.AttributeType.STRING, "N": dynamodb.AttributeType.NUMBER, "B": dynamodb.AttributeType.BINARY}
+_ATTRIBUTE_TYPES = {
+    "S": dynamodb.AttributeType.STRING,
+    "N": dynamodb.AttributeType.NUMBER,
+    "B": dynamodb.AttributeType.BINARY,
+}
 _PROJECTIONS = {"ALL": dynamodb.ProjectionType.ALL, "KEYS_ONLY": dynamodb.ProjectionType.KEYS_ONLY}
 
 
@@ -71,7 +75,9 @@ def table_specs() -> tuple[TableSpec, ...]:
                 )
             if schema["local_secondary_indexes"]:
                 raise NotImplementedError(f"table {name}: local secondary indexes are not deployed by infra.storage")
-            ttl = ttl or next((a.attr_name for a in model.get_attributes().values() if isinstance(a, TTLAttribute)), None)
+            ttl = ttl or next(
+                (a.attr_name for a in model.get_attributes().values() if isinstance(a, TTLAttribute)), None
+            )
         assert keys is not None, f"table {name} has no model"
         specs.append(TableSpec(name, keys, tuple(indexes.values()), ttl))
     return tuple(specs)
@@ -98,9 +104,12 @@ class Storage(Construct):
             removal_policy=config.removal_policy,
             auto_delete_objects=config.destroy_on_removal,
         )
-        acknowledge(self.access_logs, {
-            "AwsSolutions-S1": "This is the access-log bucket itself; logging it into itself would loop.",
-        })
+        acknowledge(
+            self.access_logs,
+            {
+                "AwsSolutions-S1": "This is the access-log bucket itself; logging it into itself would loop.",
+            },
+        )
         self.specs: dict[str, TableSpec] = {spec.name: spec for spec in table_specs()}
         self.tables: dict[str, dynamodb.Table] = {name: self._table(spec, config) for name, spec in self.specs.items()}
         self.buckets: dict[str, s3.Bucket] = {

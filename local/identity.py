@@ -24,14 +24,18 @@ class LocalIdentity:
     def token_for(self, username: str) -> str:
         """A real access token from (moto) Cognito for one of the local users."""
         answer = _client(self.region).admin_initiate_auth(
-            UserPoolId=self.pool_id, ClientId=self.client_id, AuthFlow="ADMIN_USER_PASSWORD_AUTH",
+            UserPoolId=self.pool_id,
+            ClientId=self.client_id,
+            AuthFlow="ADMIN_USER_PASSWORD_AUTH",
             AuthParameters={"USERNAME": username, "PASSWORD": self.users[username]},
         )
         return str(answer["AuthenticationResult"]["AccessToken"])
 
     def id_token_for(self, username: str) -> str:
         answer = _client(self.region).admin_initiate_auth(
-            UserPoolId=self.pool_id, ClientId=self.client_id, AuthFlow="ADMIN_USER_PASSWORD_AUTH",
+            UserPoolId=self.pool_id,
+            ClientId=self.client_id,
+            AuthFlow="ADMIN_USER_PASSWORD_AUTH",
             AuthParameters={"USERNAME": username, "PASSWORD": self.users[username]},
         )
         return str(answer["AuthenticationResult"]["IdToken"])
@@ -55,18 +59,29 @@ def ensure(region: str) -> LocalIdentity:
     else:
         pool_id = cognito.create_user_pool(PoolName=POOL_NAME)["UserPool"]["Id"]
         client_id = cognito.create_user_pool_client(
-            UserPoolId=pool_id, ClientName=CLIENT_NAME, ExplicitAuthFlows=["ALLOW_ADMIN_USER_PASSWORD_AUTH"],
+            UserPoolId=pool_id,
+            ClientName=CLIENT_NAME,
+            ExplicitAuthFlows=["ALLOW_ADMIN_USER_PASSWORD_AUTH"],
         )["UserPoolClient"]["ClientId"]
         for role in ROLES:
             cognito.create_group(UserPoolId=pool_id, GroupName=role)
-            cognito.admin_create_user(UserPoolId=pool_id, Username=role, MessageAction="SUPPRESS",
-                                      UserAttributes=[{"Name": "email", "Value": f"{role}@edgex.local"}])
-            cognito.admin_set_user_password(UserPoolId=pool_id, Username=role, Password=password_for(role),
-                                            Permanent=True)
+            cognito.admin_create_user(
+                UserPoolId=pool_id,
+                Username=role,
+                MessageAction="SUPPRESS",
+                UserAttributes=[{"Name": "email", "Value": f"{role}@edgex.local"}],
+            )
+            cognito.admin_set_user_password(
+                UserPoolId=pool_id, Username=role, Password=password_for(role), Permanent=True
+            )
             cognito.admin_add_user_to_group(UserPoolId=pool_id, Username=role, GroupName=role)
-    return LocalIdentity(region=region, pool_id=pool_id, client_id=client_id,
-                         issuer=f"https://cognito-idp.{region}.amazonaws.com/{pool_id}",
-                         users={role: password_for(role) for role in ROLES})
+    return LocalIdentity(
+        region=region,
+        pool_id=pool_id,
+        client_id=client_id,
+        issuer=f"https://cognito-idp.{region}.amazonaws.com/{pool_id}",
+        users={role: password_for(role) for role in ROLES},
+    )
 
 
 def jwks() -> dict[str, Any]:

@@ -206,7 +206,7 @@ class LocalIdp:
 <body>
 <main>
 <h1>{html.escape(title)}</h1>
-<p{' class="error" role="alert"' if status >= 400 else ''}>{html.escape(message)}</p>
+<p{' class="error" role="alert"' if status >= 400 else ""}>{html.escape(message)}</p>
 {body}
 </main>
 </body>
@@ -261,8 +261,9 @@ class LocalIdp:
         now = self.clock()
         with self._lock:
             self._grants = {k: g for k, g in self._grants.items() if g.expires_at > now}
-            self._grants[code] = _Grant(username, self.identity.client_id, redirect_uri, challenge,
-                                        now + CODE_TTL_SECONDS)
+            self._grants[code] = _Grant(
+                username, self.identity.client_id, redirect_uri, challenge, now + CODE_TTL_SECONDS
+            )
         target = {"code": code}
         if state:
             target["state"] = state
@@ -295,13 +296,21 @@ class LocalIdp:
         access = self.identity.token_for(grant.username)
         id_token_for = getattr(self.identity, "id_token_for", None)
         id_token = id_token_for(grant.username) if callable(id_token_for) else access
-        return {"access_token": access, "id_token": id_token, "token_type": "Bearer",
-                "expires_in": _jwt_lifetime(access)}
+        return {
+            "access_token": access,
+            "id_token": id_token,
+            "token_type": "Bearer",
+            "expires_in": _jwt_lifetime(access),
+        }
 
     @staticmethod
     def _json(data: dict[str, Any], status: int = 200) -> Response:
-        return Response(json.dumps(data), status=status, content_type="application/json",
-                        headers={**SECURITY_HEADERS, "Pragma": "no-cache"})
+        return Response(
+            json.dumps(data),
+            status=status,
+            content_type="application/json",
+            headers={**SECURITY_HEADERS, "Pragma": "no-cache"},
+        )
 
     def logout(self, request: Request) -> Response:
         client_id = request.args.get("client_id", "")

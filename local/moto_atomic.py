@@ -27,8 +27,18 @@ import threading
 from typing import Any
 
 _OPERATIONS = (
-    "put_item", "get_item", "update_item", "delete_item", "query", "scan", "batch_get_item", "batch_write_item",
-    "transact_write_items", "transact_get_items", "execute_statement", "execute_transaction",
+    "put_item",
+    "get_item",
+    "update_item",
+    "delete_item",
+    "query",
+    "scan",
+    "batch_get_item",
+    "batch_write_item",
+    "transact_write_items",
+    "transact_get_items",
+    "execute_statement",
+    "execute_transaction",
 )
 _lock = threading.RLock()
 _installed = False
@@ -94,10 +104,13 @@ def _conditions_first(original: Any) -> Any:
                     key = {n: op["Item"][n] for n in names}
                 condition = op.get("ConditionExpression")
                 holds = condition is None or get_filter_expression(
-                    condition, op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues"),
+                    condition,
+                    op.get("ExpressionAttributeNames"),
+                    op.get("ExpressionAttributeValues"),
                 ).expr(self.get_item(op["TableName"], key))
-                reasons.append((None, None, None) if holds else
-                               ("ConditionalCheckFailed", "The conditional request failed", None))
+                reasons.append(
+                    (None, None, None) if holds else ("ConditionalCheckFailed", "The conditional request failed", None)
+                )
             if any(code for code, _, _ in reasons):
                 raise TransactionCanceledException(reasons)
             backend_module.copy = _NoTableCopies(copy)  # type: ignore[assignment]

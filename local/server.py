@@ -79,7 +79,8 @@ def create_resources() -> None:
         model_classes[0].create_table(billing_mode="PAY_PER_REQUEST", wait=False)
         if name == "logs":
             boto3.client("dynamodb").update_time_to_live(
-                TableName=physical_table(name), TimeToLiveSpecification={"Enabled": True, "AttributeName": "ttl"})
+                TableName=physical_table(name), TimeToLiveSpecification={"Enabled": True, "AttributeName": "ttl"}
+            )
     s3 = boto3.client("s3")
     bucket = os.environ[resources.bucket_env("scripts")]
     s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
@@ -106,9 +107,16 @@ def to_event(request: Request, route: Route, params: dict[str, str], body: bytes
         "queryStringParameters": query or None,
         "pathParameters": params or None,
         "requestContext": {
-            "http": {"method": request.method, "path": request.path, "protocol": "HTTP/1.1",
-                     "sourceIp": request.remote_addr or "127.0.0.1", "userAgent": request.user_agent.string},
-            "requestId": uuid.uuid4().hex, "routeKey": f"{route.method} {route.path}", "stage": "$default",
+            "http": {
+                "method": request.method,
+                "path": request.path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": request.remote_addr or "127.0.0.1",
+                "userAgent": request.user_agent.string,
+            },
+            "requestId": uuid.uuid4().hex,
+            "routeKey": f"{route.method} {route.path}",
+            "stage": "$default",
             "timeEpoch": int(time.time() * 1000),
         },
         "body": text if body else None,
@@ -119,8 +127,12 @@ def to_event(request: Request, route: Route, params: dict[str, str], body: bytes
 def _json_error(status: int, code: str, message: str) -> Response:
     from http_api.responses import SECURITY_HEADERS
 
-    return Response(json.dumps({"error": {"code": code, "message": message}}), status=status,
-                    content_type="application/json", headers=SECURITY_HEADERS)
+    return Response(
+        json.dumps({"error": {"code": code, "message": message}}),
+        status=status,
+        content_type="application/json",
+        headers=SECURITY_HEADERS,
+    )
 
 
 @dataclass
@@ -134,10 +146,19 @@ class LocalPlatform:
 
     def dashboard_config(self) -> dict[str, Any]:
         base = f"{self.public_url}/local-idp"
-        return {"apiBase": "", "region": REGION, "local": True,
-                "oidc": {"authorizeUrl": f"{base}/oauth2/authorize", "tokenUrl": f"{base}/oauth2/token",
-                         "logoutUrl": f"{base}/logout", "clientId": self.identity.client_id,
-                         "scopes": "openid email profile", "redirectUri": f"{self.public_url}/dashboard/"}}
+        return {
+            "apiBase": "",
+            "region": REGION,
+            "local": True,
+            "oidc": {
+                "authorizeUrl": f"{base}/oauth2/authorize",
+                "tokenUrl": f"{base}/oauth2/token",
+                "logoutUrl": f"{base}/logout",
+                "clientId": self.identity.client_id,
+                "scopes": "openid email profile",
+                "redirectUri": f"{self.public_url}/dashboard/",
+            },
+        }
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         request = Request(environ)
@@ -152,8 +173,11 @@ class LocalPlatform:
         if path.startswith("/local-idp/"):
             return self.idp(request)
         if path == "/dashboard/config.json":
-            return Response(json.dumps(self.dashboard_config()), content_type="application/json",
-                            headers={"Cache-Control": "no-store"})
+            return Response(
+                json.dumps(self.dashboard_config()),
+                content_type="application/json",
+                headers={"Cache-Control": "no-store"},
+            )
         if path == "/dashboard":
             return Response(status=308, headers={"Location": "/dashboard/"})  # relative asset paths need the slash
         if path.startswith("/dashboard/"):
@@ -185,7 +209,8 @@ class LocalPlatform:
         headers = {k: v for k, v in SECURITY_HEADERS.items() if k not in ("Content-Security-Policy", "Cache-Control")}
         headers["Content-Security-Policy"] = (
             "default-src 'self'; script-src 'self'; style-src 'self'; "
-            "img-src 'self' data: https:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'")
+            "img-src 'self' data: https:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'"
+        )
         # esbuild names assets by content hash: they never change under the same name.
         headers["Cache-Control"] = "public, max-age=31536000, immutable" if rel.startswith("assets/") else "no-cache"
         return Response(target.read_bytes(), content_type=ctype, headers=headers)
@@ -204,8 +229,12 @@ class LocalPlatform:
         if len(body) > GATEWAY_BODY_MAX:
             return _json_error(413, "PAYLOAD_TOO_LARGE", "Request body too large")
         event = to_event(request, route, found.groupdict(), body)
-        context = SimpleNamespace(function_name=route.handler, aws_request_id=event["requestContext"]["requestId"],
-                                  memory_limit_in_mb=256, invoked_function_arn=f"local:{route.handler}")
+        context = SimpleNamespace(
+            function_name=route.handler,
+            aws_request_id=event["requestContext"]["requestId"],
+            memory_limit_in_mb=256,
+            invoked_function_arn=f"local:{route.handler}",
+        )
         self.lock.acquire_shared()
         try:
             module = importlib.import_module(f"handlers.{route.handler}")

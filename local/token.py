@@ -19,15 +19,33 @@ def fetch(url: str, username: str) -> str:
     config = requests.get(f"{url}/dashboard/config.json", timeout=10).json()["oidc"]
     verifier = secrets.token_urlsafe(48)
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode().rstrip("=")
-    params = {"response_type": "code", "client_id": config["clientId"], "redirect_uri": config["redirectUri"],
-              "state": "cli", "code_challenge": challenge, "code_challenge_method": "S256"}
-    answer = requests.post(f"{config['authorizeUrl']}?{urllib.parse.urlencode(params)}",
-                           data={"username": username}, allow_redirects=False, timeout=10)
+    params = {
+        "response_type": "code",
+        "client_id": config["clientId"],
+        "redirect_uri": config["redirectUri"],
+        "state": "cli",
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+    }
+    answer = requests.post(
+        f"{config['authorizeUrl']}?{urllib.parse.urlencode(params)}",
+        data={"username": username},
+        allow_redirects=False,
+        timeout=10,
+    )
     location = urllib.parse.urlparse(answer.headers["Location"])
     code = urllib.parse.parse_qs(location.query)["code"][0]
-    tokens = requests.post(config["tokenUrl"], data={
-        "grant_type": "authorization_code", "code": code, "code_verifier": verifier,
-        "client_id": config["clientId"], "redirect_uri": config["redirectUri"]}, timeout=10).json()
+    tokens = requests.post(
+        config["tokenUrl"],
+        data={
+            "grant_type": "authorization_code",
+            "code": code,
+            "code_verifier": verifier,
+            "client_id": config["clientId"],
+            "redirect_uri": config["redirectUri"],
+        },
+        timeout=10,
+    ).json()
     return str(tokens["access_token"])
 
 

@@ -72,8 +72,9 @@ class ApiClient:
         return dict(answer.json())
 
     def enroll(self, master_token: str, machine_id: str, hostname: str) -> dict[str, Any]:
-        answer = self.agent("POST", "/v1/agent/enroll", master_token,
-                            json={"hostname": hostname, "machine_id": machine_id})
+        answer = self.agent(
+            "POST", "/v1/agent/enroll", master_token, json={"hostname": hostname, "machine_id": machine_id}
+        )
         assert answer.status_code in (200, 201), answer.text
         return dict(answer.json())
 
@@ -86,20 +87,34 @@ class LocalServer(ApiClient):
     state_dir: Path
     output: list[str] = field(default_factory=list)
 
-    def run_one_liner(self, one_liner: str, machine_id: str, hostname: str, geo: dict[str, str] | None = None,
-                      timeout: float = 120, extra_env: dict[str, str] | None = None
-                      ) -> subprocess.CompletedProcess[str]:
+    def run_one_liner(
+        self,
+        one_liner: str,
+        machine_id: str,
+        hostname: str,
+        geo: dict[str, str] | None = None,
+        timeout: float = 120,
+        extra_env: dict[str, str] | None = None,
+    ) -> subprocess.CompletedProcess[str]:
         """The real one-liner in a real bash, as one simulated machine. CloudFront's
         viewer headers are simulated the client-side way: a .curlrc in CURL_HOME."""
         home = self.state_dir / "machines" / machine_id.replace("/", "_")
         home.mkdir(parents=True, exist_ok=True)
         lines = [f'header = "CloudFront-Viewer-{k}: {v}"' for k, v in (geo or {}).items()]
         (home / ".curlrc").write_text("\n".join(lines) + "\n")
-        env = {"PATH": os.environ["PATH"], "HOME": str(home), "CURL_HOME": str(home), "EDGEX_MACHINE_ID": machine_id,
-               "EDGEX_HOSTNAME": hostname, "EDGEX_RETRY_BASE_DELAY": "0.2", "TMPDIR": str(home),
-               **(extra_env or {})}
-        return subprocess.run(["bash", "-c", one_liner], env=env, capture_output=True, text=True, timeout=timeout,
-                              cwd=home, check=False)
+        env = {
+            "PATH": os.environ["PATH"],
+            "HOME": str(home),
+            "CURL_HOME": str(home),
+            "EDGEX_MACHINE_ID": machine_id,
+            "EDGEX_HOSTNAME": hostname,
+            "EDGEX_RETRY_BASE_DELAY": "0.2",
+            "TMPDIR": str(home),
+            **(extra_env or {}),
+        }
+        return subprocess.run(
+            ["bash", "-c", one_liner], env=env, capture_output=True, text=True, timeout=timeout, cwd=home, check=False
+        )
 
     def log_text(self) -> str:
         return "".join(self.output)
@@ -111,8 +126,7 @@ def start_local_server(state_dir: Path, *, port: int = 0, public_url: str | None
     args = [sys.executable, "-m", "local.server", "--port", str(port), "--state-dir", str(state_dir)]
     if public_url:
         args += ["--public-url", public_url]
-    process = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                               bufsize=1)
+    process = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1)
     output: list[str] = []
     assert process.stdout is not None
     for line in process.stdout:

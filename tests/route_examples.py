@@ -24,8 +24,12 @@ def example(route: Route, ids: Ids) -> tuple[str, dict[str, Any] | None]:
     from edgex.wrappers import DEFAULT_WRAPPERS
 
     script_id = ids.free_script_id if route.handler == "scripts_delete" else ids.script_id
-    path = (route.path.replace("{id}", str(ids.deployment_id if "/deployments/" in route.path else script_id))
-            .replace("{tid}", ids.target_id).replace("{version}", "1.0.0").replace("{type}", "bash"))
+    path = (
+        route.path.replace("{id}", str(ids.deployment_id if "/deployments/" in route.path else script_id))
+        .replace("{tid}", ids.target_id)
+        .replace("{version}", "1.0.0")
+        .replace("{type}", "bash")
+    )
     bodies: dict[str, dict[str, Any]] = {
         "agent_enroll": {"hostname": "example-host", "machine_id": "example-machine"},
         "agent_feedback": {"status": "info", "message": "example"},

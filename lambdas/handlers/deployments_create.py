@@ -9,6 +9,12 @@ from http_api.request import Request
 @endpoint("deployments_create")
 def handler(req: Request, actor: Actor) -> Reply:
     created = deployments.create(req.json(), actor)
-    return Reply(created, audit_ids={"deployment_id": created["id"], "script_id": created["script_id"],
-                                     "script_version": created["script_version"],
-                                     "findings_acknowledged": created["findings_acknowledged"]})
+    return Reply(
+        created,
+        audit_ids={
+            "deployment_id": created["id"],
+            "script_id": created["script_id"],
+            "script_version": created["script_version"],
+            "findings_acknowledged": created["findings_acknowledged"],
+        },
+    )

@@ -74,7 +74,10 @@ def _log_fields(req: Request, principal: Any) -> dict[str, Any]:
     """Ids only: never a token, a body or a header value."""
     fields: dict[str, Any] = {"method": req.method, "path": req.path, "request_id": req.request_id}
     if hasattr(principal, "target"):
-        fields["deployment_id"], fields["target_id"] = int(principal.deployment.deployment_id), principal.target.target_id
+        fields["deployment_id"], fields["target_id"] = (
+            int(principal.deployment.deployment_id),
+            principal.target.target_id,
+        )
     elif hasattr(principal, "deployment_id"):
         fields["deployment_id"] = int(principal.deployment_id)
     elif hasattr(principal, "username"):
@@ -107,9 +110,15 @@ def endpoint(handler_name: str) -> Callable[[RouteFn], LambdaHandler]:
             except Exception:
                 logger.exception("unhandled error", extra=_log_fields(req, principal))
                 response = errors.internal()
-            logger.info("request", extra={**_log_fields(req, principal), "route": route.handler,
-                                          "status": response["statusCode"],
-                                          "ms": round((time.perf_counter() - started) * 1000, 1)})
+            logger.info(
+                "request",
+                extra={
+                    **_log_fields(req, principal),
+                    "route": route.handler,
+                    "status": response["statusCode"],
+                    "ms": round((time.perf_counter() - started) * 1000, 1),
+                },
+            )
             return response
 
         handler.__wrapped__ = fn  # type: ignore[attr-defined]
@@ -126,9 +135,15 @@ def _audit_done(route: Route, actor: Any, req: Request, ids: dict[str, Any]) -> 
     try:
         _audit(route, actor, req, "ok", ids)
     except Exception:
-        logger.exception("audit write failed", extra={
-            "route": route.handler, "audit_actor": getattr(actor, "username", None), "audit_outcome": "ok",
-            "audit_ids": {k: str(v) for k, v in {**req.path_params, **ids}.items() if v is not None}})
+        logger.exception(
+            "audit write failed",
+            extra={
+                "route": route.handler,
+                "audit_actor": getattr(actor, "username", None),
+                "audit_outcome": "ok",
+                "audit_ids": {k: str(v) for k, v in {**req.path_params, **ids}.items() if v is not None},
+            },
+        )
 
 
 def _audit_quietly(route: Route, actor: Any, req: Request, outcome: str) -> None:

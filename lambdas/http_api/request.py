@@ -67,14 +67,14 @@ class Request:
         if ctype != "application/json":
             raise ValidationFailed("Content-Type must be application/json", code="UNSUPPORTED_MEDIA_TYPE")
         try:
-            data = json.loads(self.body.decode("utf-8"), object_pairs_hook=_no_duplicates,
-                              parse_constant=_no_constants)
+            data = json.loads(self.body.decode("utf-8"), object_pairs_hook=_no_duplicates, parse_constant=_no_constants)
         except (UnicodeDecodeError, ValueError, RecursionError):
             # ValueError: JSONDecodeError, and integers past Python's digit limit (a JSON bomb)
             raise ValidationFailed("body is not valid JSON", code="INVALID_JSON") from None
         if _holds_lone_surrogate(data):
-            raise ValidationFailed("body is not valid JSON: a string holds a lone UTF-16 surrogate",
-                                   code="INVALID_JSON")
+            raise ValidationFailed(
+                "body is not valid JSON: a string holds a lone UTF-16 surrogate", code="INVALID_JSON"
+            )
         return data
 
     def int_param(self, name: str) -> int:

@@ -26,8 +26,9 @@ def respond(status: int, body: str, content_type: str, extra: dict[str, str] | N
 
 
 def json_response(status: int, payload: Any, extra: dict[str, str] | None = None) -> dict[str, Any]:
-    return respond(status, json.dumps(payload, separators=(",", ":"), ensure_ascii=False),
-                   "application/json; charset=utf-8", extra)
+    return respond(
+        status, json.dumps(payload, separators=(",", ":"), ensure_ascii=False), "application/json; charset=utf-8", extra
+    )
 
 
 def text_response(status: int, text: str, extra: dict[str, str] | None = None) -> dict[str, Any]:

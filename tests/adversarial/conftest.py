@@ -39,8 +39,9 @@ STORAGE_SERVICES = frozenset({"dynamodb", "s3"})
 # --- a small client, shared by the in-process stack and subprocess servers ---------------------------------
 
 
-def raw_request(url: str, method: str, path: str, headers: dict[str, str] | None = None, body: bytes = b"",
-                timeout: float = 60) -> tuple[int, dict[str, str], bytes]:
+def raw_request(
+    url: str, method: str, path: str, headers: dict[str, str] | None = None, body: bytes = b"", timeout: float = 60
+) -> tuple[int, dict[str, str], bytes]:
     """One request sent byte for byte (no URL normalisation, no header checks), for
     paths and headers that ``requests`` would refuse or rewrite."""
     import http.client
@@ -123,7 +124,8 @@ class Stack(ApiClient):
 
         tables = {
             name: sorted(json.dumps(item, sort_keys=True) for item in self.table_items(name))
-            for name in resources.TABLES if name not in SNAPSHOT_EXCLUDED_TABLES
+            for name in resources.TABLES
+            if name not in SNAPSHOT_EXCLUDED_TABLES
         }
         return {"tables": tables, "bucket": self.bucket_versions()}
 
@@ -193,8 +195,10 @@ class Fault:
 
         if self.code == "EndpointConnectionError":  # no HTTP answer at all: botocore gave up connecting
             return EndpointConnectionError(endpoint_url="https://storage.invalid")
-        response: dict[str, Any] = {"Error": {"Code": self.code, "Message": "injected by the adversarial suite"},
-                                    "ResponseMetadata": {"HTTPStatusCode": self.status, "HTTPHeaders": {}}}
+        response: dict[str, Any] = {
+            "Error": {"Code": self.code, "Message": "injected by the adversarial suite"},
+            "ResponseMetadata": {"HTTPStatusCode": self.status, "HTTPHeaders": {}},
+        }
         if self.cancellation:
             response["CancellationReasons"] = [{"Code": c} for c in self.cancellation]
         return ClientError(response, operation)

@@ -86,16 +86,18 @@ class _ProxyHandler(socketserver.StreamRequestHandler):
             return
         if action == "503":
             payload = b'{"error":{"code":"SERVICE_UNAVAILABLE","message":"proxy says no"}}'
-            self.wfile.write(b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
-                             b"Content-Length: " + str(len(payload)).encode() + b"\r\nConnection: close\r\n\r\n"
-                             + payload)
+            self.wfile.write(
+                b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+                b"Content-Length: " + str(len(payload)).encode() + b"\r\nConnection: close\r\n\r\n" + payload
+            )
             return
         if action == "delay":
             time.sleep(2.0)
         upstream = http.client.HTTPConnection("127.0.0.1", self.server.upstream, timeout=120)
         try:
-            upstream.request(method, path, body=body or None,
-                             headers={k: v for k, v in headers if k.lower() not in HOP_BY_HOP})
+            upstream.request(
+                method, path, body=body or None, headers={k: v for k, v in headers if k.lower() not in HOP_BY_HOP}
+            )
             answer = upstream.getresponse()
             data = answer.read()
             status, reason, answer_headers = answer.status, answer.reason, answer.getheaders()
@@ -151,11 +153,13 @@ def test_the_one_liner_finishes_through_a_flaky_network(proxied: tuple[LocalServ
     }
     proxy.arm(plans)
     # When the real one-liner runs in a real bash
-    run = server.run_one_liner(dep["one_liners"]["bash"], "flaky-machine", "flaky-host",
-                               extra_env={"EDGEX_RETRY_BASE_DELAY": "1"}, timeout=180)
+    run = server.run_one_liner(
+        dep["one_liners"]["bash"], "flaky-machine", "flaky-host", extra_env={"EDGEX_RETRY_BASE_DELAY": "1"}, timeout=180
+    )
     # Then every planned fault happened, and the machine retried past each of them ...
-    assert sorted(a for _, _, a in proxy.applied) == sorted(
-        a for plan in plans.values() for a in plan if a != "ok"), proxy.applied
+    assert sorted(a for _, _, a in proxy.applied) == sorted(a for plan in plans.values() for a in plan if a != "ok"), (
+        proxy.applied
+    )
     # ... the script ran exactly once and the one-liner exited with its status ...
     assert run.returncode == 0, run.stdout + run.stderr
     home = server.state_dir / "machines" / "flaky-machine"
@@ -165,8 +169,12 @@ def test_the_one_liner_finishes_through_a_flaky_network(proxied: tuple[LocalServ
     assert target["status"] == "completed" and target["run_count"] == 1 and target["exit_code"] == 0
     logs = server.admin("GET", f"/v1/admin/deployments/{dep['id']}/targets/{target['id']}/logs").json()["items"]
     delivered = Counter((e["step"], e["message"]) for e in logs)
-    for step, message in (("one", "step one"), ("two", "step two"), ("three", "step three"),
-                          ("complete", "Script completed successfully")):
+    for step, message in (
+        ("one", "step one"),
+        ("two", "step two"),
+        ("three", "step three"),
+        ("complete", "Script completed successfully"),
+    ):
         assert delivered[(step, message)] >= 1, delivered
     assert logs[-1]["step"] == "complete" and logs[-1]["status"] == "success"
     assert proxy.seen["POST /v1/agent/feedback"] >= len(plans["POST /v1/agent/feedback"])
@@ -179,8 +187,13 @@ def test_a_failing_script_still_reports_failure_through_faults(proxied: tuple[Lo
     dep = server.create_deployment(script["id"], machines=1)
     proxy.arm({"POST /v1/agent/feedback": ["ok", "ok", "drop", "503", "delay"]})
     # When the one-liner runs
-    run = server.run_one_liner(dep["one_liners"]["bash"], "failing-machine", "failing-host",
-                               extra_env={"EDGEX_RETRY_BASE_DELAY": "1"}, timeout=180)
+    run = server.run_one_liner(
+        dep["one_liners"]["bash"],
+        "failing-machine",
+        "failing-host",
+        extra_env={"EDGEX_RETRY_BASE_DELAY": "1"},
+        timeout=180,
+    )
     # Then the script's exit code comes back, and so does the failed status with that code
     assert run.returncode == 5, run.stderr
     assert len(proxy.applied) == 3

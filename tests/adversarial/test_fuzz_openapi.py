@@ -108,9 +108,13 @@ def _fuzz(fuzz_target: tuple[LocalServer, ApiClient, Credentials], mode: Generat
         strategy = operation.as_strategy(generation_mode=mode)
 
         send = _sender(operation_id, server.url, session, credentials, sent, failures, lock)
-        run = settings(max_examples=EXAMPLES[mode], deadline=None, database=None, derandomize=True,
-                       suppress_health_check=list(HealthCheck))(
-            given(case=strategy, who=st.sampled_from(sorted(credentials.by_name)))(send))
+        run = settings(
+            max_examples=EXAMPLES[mode],
+            deadline=None,
+            database=None,
+            derandomize=True,
+            suppress_health_check=list(HealthCheck),
+        )(given(case=strategy, who=st.sampled_from(sorted(credentials.by_name)))(send))
         run()
         # Operations with a tiny input space (no parameters, no body) exhaust quickly: send
         # them with real ids and every credential so each is hit at least MIN_PER_OPERATION times.
@@ -123,8 +127,15 @@ def _fuzz(fuzz_target: tuple[LocalServer, ApiClient, Credentials], mode: Generat
     return sent
 
 
-def _sender(operation_id: str, base_url: str, session: requests.Session, credentials: Credentials,
-            sent: Counter[str], failures: list[str], lock: threading.Lock) -> Any:
+def _sender(
+    operation_id: str,
+    base_url: str,
+    session: requests.Session,
+    credentials: Credentials,
+    sent: Counter[str],
+    failures: list[str],
+    lock: threading.Lock,
+) -> Any:
     """Send one case with one credential, count it and record what is wrong with the answer."""
 
     def send(case: Any, who: str) -> None:
@@ -134,8 +145,10 @@ def _sender(operation_id: str, base_url: str, session: requests.Session, credent
         with lock:
             sent[operation_id] += 1
             if problem:
-                failures.append(f"{operation_id} [{who}] {case.method} {case.formatted_path} -> "
-                                f"{response.status_code}: {problem}\n    {case.as_curl_command()}")
+                failures.append(
+                    f"{operation_id} [{who}] {case.method} {case.formatted_path} -> "
+                    f"{response.status_code}: {problem}\n    {case.as_curl_command()}"
+                )
 
     return send
 

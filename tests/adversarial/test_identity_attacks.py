@@ -39,8 +39,9 @@ class Fleet:
     b1: dict[str, Any]
 
 
-def send(server: LocalServer, route: str, token: str | None, headers: dict[str, str] | None = None
-         ) -> requests.Response:
+def send(
+    server: LocalServer, route: str, token: str | None, headers: dict[str, str] | None = None
+) -> requests.Response:
     method, path, body = AGENT_ROUTES[route]
     all_headers = {**({"Authorization": f"Bearer {token}"} if token is not None else {}), **(headers or {})}
     return requests.request(method, f"{server.url}{path}", json=body, headers=all_headers, timeout=60)
@@ -58,8 +59,12 @@ def new_fleet(server: LocalServer, tag: str) -> Fleet:
     b = server.create_deployment(script["id"], machines=5)
 
     def enroll(dep: dict[str, Any], name: str) -> dict[str, Any]:
-        answer = server.agent("POST", "/v1/agent/enroll", dep["master_token"],
-                              json={"hostname": f"{tag}-{name}", "machine_id": f"{tag}-{name}"})
+        answer = server.agent(
+            "POST",
+            "/v1/agent/enroll",
+            dep["master_token"],
+            json={"hostname": f"{tag}-{name}", "machine_id": f"{tag}-{name}"},
+        )
         assert answer.status_code == 201, answer.text
         return dict(answer.json())
 
@@ -92,8 +97,9 @@ def test_master_secret_of_a_on_deployment_b(route: str, local_server: LocalServe
 
 
 @pytest.mark.parametrize("route", AGENT_TOKEN_ROUTES)
-def test_agent_secret_moved_to_another_deployment_or_machine(route: str, local_server: LocalServer,
-                                                           fleet: Fleet) -> None:
+def test_agent_secret_moved_to_another_deployment_or_machine(
+    route: str, local_server: LocalServer, fleet: Fleet
+) -> None:
     token = fleet.a1["agent_token"]
     forgeries = {
         "other deployment, same target id": moved(token, fleet.b["id"]),
@@ -113,8 +119,12 @@ def test_agent_secret_moved_to_another_deployment_or_machine(route: str, local_s
 def test_tokens_of_the_wrong_kind(route: str, local_server: LocalServer, fleet: Fleet) -> None:
     # Given every credential that is valid somewhere, but not on this route
     valid_here = fleet.a["master_token"] if route in MASTER_ROUTES else fleet.a1["agent_token"]
-    wrong = {"admin JWT": local_server.token("admin"), "viewer JWT": local_server.token("viewer"),
-             "master token": fleet.a["master_token"], "agent token": fleet.a1["agent_token"]}
+    wrong = {
+        "admin JWT": local_server.token("admin"),
+        "viewer JWT": local_server.token("viewer"),
+        "master token": fleet.a["master_token"],
+        "agent token": fleet.a1["agent_token"],
+    }
     for name, token in wrong.items():
         if token == valid_here:
             continue
@@ -125,8 +135,7 @@ def test_tokens_of_the_wrong_kind(route: str, local_server: LocalServer, fleet: 
 def test_machine_tokens_never_open_admin_routes(local_server: LocalServer, fleet: Fleet) -> None:
     for token in (fleet.a["master_token"], fleet.a1["agent_token"]):
         for path in ("/v1/admin/me", "/v1/admin/scripts", f"/v1/admin/deployments/{fleet.a['id']}"):
-            answer = requests.get(f"{local_server.url}{path}", headers={"Authorization": f"Bearer {token}"},
-                                  timeout=60)
+            answer = requests.get(f"{local_server.url}{path}", headers={"Authorization": f"Bearer {token}"}, timeout=60)
             assert_refused(answer, 401, "UNAUTHORIZED")
 
 
@@ -134,8 +143,9 @@ def test_token_used_up_by_re_enrollment(local_server: LocalServer) -> None:
     # Given a machine that enrolled twice (the second enrollment rotates its token)
     fleet = new_fleet(local_server, "rot")
     old = fleet.a1["agent_token"]
-    again = local_server.agent("POST", "/v1/agent/enroll", fleet.a["master_token"],
-                               json={"hostname": "rot-a1", "machine_id": "rot-a1"})
+    again = local_server.agent(
+        "POST", "/v1/agent/enroll", fleet.a["master_token"], json={"hostname": "rot-a1", "machine_id": "rot-a1"}
+    )
     assert again.status_code == 200 and again.json()["target_id"] == fleet.a1["target_id"]
     # When the old token is used on every agent-token route, Then 401; the new one works
     for route in AGENT_TOKEN_ROUTES:
@@ -146,20 +156,23 @@ def test_token_used_up_by_re_enrollment(local_server: LocalServer) -> None:
 def test_cancelled_machine_and_cancelled_deployment(local_server: LocalServer) -> None:
     fleet = new_fleet(local_server, "cx")
     # Given machine a1 cancelled on its own
-    cancelled = local_server.admin("PUT", f"/v1/admin/deployments/{fleet.a['id']}/targets/{fleet.a1['target_id']}/cancel",
-                                   role="operator")
+    cancelled = local_server.admin(
+        "PUT", f"/v1/admin/deployments/{fleet.a['id']}/targets/{fleet.a1['target_id']}/cancel", role="operator"
+    )
     assert cancelled.status_code == 200 and cancelled.json()["status"] == "expired"
     # Then its token is refused with 410, and it cannot come back by re-enrolling
     for route in AGENT_TOKEN_ROUTES:
         assert_refused(send(local_server, route, fleet.a1["agent_token"]), 410, "TARGET_CANCELLED")
-    back = local_server.agent("POST", "/v1/agent/enroll", fleet.a["master_token"],
-                              json={"hostname": "cx-a1", "machine_id": "cx-a1"})
+    back = local_server.agent(
+        "POST", "/v1/agent/enroll", fleet.a["master_token"], json={"hostname": "cx-a1", "machine_id": "cx-a1"}
+    )
     assert_refused(back, 410, "TARGET_CANCELLED")
     # While machine a2 of the same deployment is untouched
     assert send(local_server, "download", fleet.a2["agent_token"]).status_code == 200
     # Given the whole deployment cancelled
-    assert local_server.admin("PUT", f"/v1/admin/deployments/{fleet.a['id']}/cancel", role="operator"
-                              ).status_code == 200
+    assert (
+        local_server.admin("PUT", f"/v1/admin/deployments/{fleet.a['id']}/cancel", role="operator").status_code == 200
+    )
     # Then its master token and every machine's token get 410 DEPLOYMENT_CANCELLED
     for route in MASTER_ROUTES:
         assert_refused(send(local_server, route, fleet.a["master_token"]), 410, "DEPLOYMENT_CANCELLED")
@@ -203,13 +216,13 @@ def test_mangled_authorization_headers(route: str, local_server: LocalServer, fl
     method, path, _ = AGENT_ROUTES[route]
     for name, headers in mangled_headers(token).items():
         # When a valid token arrives in a shape other than 'Bearer <token>'
-        status, _headers, body = raw_request(local_server.url, method, path, headers,
-                                             b'{"status": "info", "message": "x"}' if method == "POST" else b"")
+        status, _headers, body = raw_request(
+            local_server.url, method, path, headers, b'{"status": "info", "message": "x"}' if method == "POST" else b""
+        )
         # Then it is a 4xx (401 for every shape the API parses), never a pass and never a 5xx
         assert 400 <= status < 500, (name, status, body[:200])
         if name != "huge":
             assert status == 401, (name, status, body[:200])
     # And a query-string token is not a credential either
-    answer = requests.request(method, f"{local_server.url}{path}{'&' if '?' in path else '?'}token={token}",
-                              timeout=60)
+    answer = requests.request(method, f"{local_server.url}{path}{'&' if '?' in path else '?'}token={token}", timeout=60)
     assert answer.status_code == 401

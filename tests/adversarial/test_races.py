@@ -103,8 +103,9 @@ def race_script(local_server: LocalServer) -> dict[str, Any]:
 
 
 def enroll_job(server: LocalServer, master: str, machine_id: str, hostname: str) -> Callable[[], Answer]:
-    return lambda: call("POST", f"{server.url}/v1/agent/enroll", master,
-                        json={"hostname": hostname, "machine_id": machine_id})
+    return lambda: call(
+        "POST", f"{server.url}/v1/agent/enroll", master, json={"hostname": hostname, "machine_id": machine_id}
+    )
 
 
 def test_tofu_same_machine_64_at_once(local_server: LocalServer, race_script: dict[str, Any]) -> None:
@@ -112,7 +113,9 @@ def test_tofu_same_machine_64_at_once(local_server: LocalServer, race_script: di
         # Given a fresh deployment
         dep = local_server.create_deployment(race_script["id"], machines=THREADS)
         # When the same machine enrolls 64 times at once
-        answers = burst([enroll_job(local_server, dep["master_token"], f"same-{round_no}", f"same-{round_no}")] * THREADS)
+        answers = burst(
+            [enroll_job(local_server, dep["master_token"], f"same-{round_no}", f"same-{round_no}")] * THREADS
+        )
         # Then one enrollment created the target and the 63 others got that same target
         assert sorted(a.status for a in answers) == [200] * (THREADS - 1) + [201], Counter(a.status for a in answers)
         assert len({a.body["target_id"] for a in answers}) == 1
@@ -120,8 +123,17 @@ def test_tofu_same_machine_64_at_once(local_server: LocalServer, race_script: di
         assert deployment(local_server, dep["id"])["counts"]["enrolled"] == 1
         # And of the 64 tokens handed out exactly one still opens the machine: each
         # re-enrollment replaced the one before, whatever order they landed in
-        checks = burst([lambda a=a: call("POST", f"{local_server.url}/v1/agent/feedback", a.body["agent_token"],
-                                          json={"status": "info", "message": "who am i"}) for a in answers])
+        checks = burst(
+            [
+                lambda a=a: call(
+                    "POST",
+                    f"{local_server.url}/v1/agent/feedback",
+                    a.body["agent_token"],
+                    json={"status": "info", "message": "who am i"},
+                )
+                for a in answers
+            ]
+        )
         assert sorted(c.status for c in checks) == [200] + [401] * (THREADS - 1)
 
 
@@ -130,8 +142,10 @@ def test_tofu_one_hostname_64_machines_at_once(local_server: LocalServer, race_s
         dep = local_server.create_deployment(race_script["id"], machines=THREADS)
         # When 64 different machines claim one hostname at once (in any letter case)
         name = f"contested-{round_no}"
-        jobs = [enroll_job(local_server, dep["master_token"], f"claim-{round_no}-{n}",
-                           name.upper() if n % 2 else name) for n in range(THREADS)]
+        jobs = [
+            enroll_job(local_server, dep["master_token"], f"claim-{round_no}-{n}", name.upper() if n % 2 else name)
+            for n in range(THREADS)
+        ]
         answers = burst(jobs)
         # Then exactly one machine has it and the 63 others got 409 HOSTNAME_CONFLICT
         assert sorted(a.status for a in answers) == [201] + [409] * (THREADS - 1)
@@ -148,8 +162,12 @@ def test_enrollment_cap_64_machines_at_once(local_server: LocalServer, race_scri
         cap = 1 + (round_no * 7) % 20
         dep = local_server.create_deployment(race_script["id"], machines=cap)
         # When 64 distinct machines enroll at once
-        answers = burst([enroll_job(local_server, dep["master_token"], f"cap-{round_no}-{n}", f"cap-{round_no}-{n}")
-                         for n in range(THREADS)])
+        answers = burst(
+            [
+                enroll_job(local_server, dep["master_token"], f"cap-{round_no}-{n}", f"cap-{round_no}-{n}")
+                for n in range(THREADS)
+            ]
+        )
         # Then exactly `cap` got in, the others got 409 ENROLLMENT_CAP_REACHED, never one more
         statuses = Counter(a.status for a in answers)
         assert statuses == Counter({201: cap, 409: THREADS - cap}), statuses
@@ -165,11 +183,16 @@ def test_rerun_limit_64_downloads_at_once(local_server: LocalServer, race_script
         # Given one enrolled machine and the deployment's pinned re-run limit
         dep = local_server.create_deployment(race_script["id"], machines=1)
         limit = int(dep["max_runs"])
-        agent = local_server.agent("POST", "/v1/agent/enroll", dep["master_token"],
-                                   json={"hostname": f"rr-{round_no}", "machine_id": f"rr-{round_no}"}).json()
+        agent = local_server.agent(
+            "POST",
+            "/v1/agent/enroll",
+            dep["master_token"],
+            json={"hostname": f"rr-{round_no}", "machine_id": f"rr-{round_no}"},
+        ).json()
         # When it downloads 64 times at once
-        answers = burst([lambda t=agent["agent_token"]: call("GET", f"{local_server.url}/v1/agent/download", t)]
-                        * THREADS)
+        answers = burst(
+            [lambda t=agent["agent_token"]: call("GET", f"{local_server.url}/v1/agent/download", t)] * THREADS
+        )
         # Then exactly `limit` runs were served (the same bytes) and the rest got 429
         statuses = Counter(a.status for a in answers)
         assert statuses == Counter({200: limit, 429: THREADS - limit}), statuses
@@ -192,10 +215,16 @@ def _jittered(job: Callable[[], Answer], delay: float) -> Callable[[], Answer]:
 def _cancel_round(server: LocalServer, script: dict[str, Any], round_no: int, rng: random.Random) -> None:
     # Given a deployment with room for everyone
     dep = server.create_deployment(script["id"], machines=THREADS)
-    cancel = _jittered(lambda: call("PUT", f"{server.url}/v1/admin/deployments/{dep['id']}/cancel",
-                                    server.token("operator")), rng.uniform(0.0, 0.05))
-    jobs = [_jittered(enroll_job(server, dep["master_token"], f"cx-{round_no}-{n}", f"cx-{round_no}-{n}"),
-                      rng.uniform(0.0, 0.1)) for n in range(THREADS - 1)]
+    cancel = _jittered(
+        lambda: call("PUT", f"{server.url}/v1/admin/deployments/{dep['id']}/cancel", server.token("operator")),
+        rng.uniform(0.0, 0.05),
+    )
+    jobs = [
+        _jittered(
+            enroll_job(server, dep["master_token"], f"cx-{round_no}-{n}", f"cx-{round_no}-{n}"), rng.uniform(0.0, 0.1)
+        )
+        for n in range(THREADS - 1)
+    ]
     # When 63 machines enroll while an operator cancels, all at once
     answers = burst([cancel, *jobs])
     cancelled, enrolls = answers[0], answers[1:]
@@ -240,11 +269,18 @@ def _read_head_and_its_version(server: LocalServer, script_id: int, token: str) 
     head = call("GET", f"{server.url}/v1/admin/scripts/{script_id}", token)
     if head.status != 200:
         return head
-    content = requests.get(f"{server.url}/v1/admin/scripts/{script_id}/versions/{head.body['version']}",
-                           headers={"Authorization": f"Bearer {token}"}, timeout=120)
+    content = requests.get(
+        f"{server.url}/v1/admin/scripts/{script_id}/versions/{head.body['version']}",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=120,
+    )
     intact = content.status_code == 200 and hashlib.sha256(content.content).hexdigest() == head.body["checksum"]
-    return Answer(200 if intact else 599, {"version": head.body["version"], "content_status": content.status_code},
-                  head.sent_at, time.monotonic())
+    return Answer(
+        200 if intact else 599,
+        {"version": head.body["version"], "content_status": content.status_code},
+        head.sent_at,
+        time.monotonic(),
+    )
 
 
 def _update_during_create_round(server: LocalServer, round_no: int) -> None:
@@ -254,14 +290,15 @@ def _update_during_create_round(server: LocalServer, round_no: int) -> None:
     update_url, create_url = f"{server.url}/v1/admin/scripts/{script['id']}", f"{server.url}/v1/admin/deployments"
     jobs: list[Callable[[], Answer]] = [
         lambda n=n: call("PUT", update_url, operator, json={"content": f"echo round {round_no} v{n + 1}\n"})
-        for n in range(UPDATERS)]
+        for n in range(UPDATERS)
+    ]
     create_body = {"script_id": script["id"], "name": f"race {round_no}", "expected_machines": 1}
     jobs += [lambda: call("POST", create_url, operator, json=create_body)] * CREATORS
     jobs += [lambda: _read_head_and_its_version(server, script["id"], viewer)] * (THREADS - UPDATERS - CREATORS)
     # When 8 updates of it, 24 deployments of it and 32 reads of it run at once
     answers = burst(jobs)
-    updates, creates = answers[:UPDATERS], answers[UPDATERS:UPDATERS + CREATORS]
-    reads = answers[UPDATERS + CREATORS:]
+    updates, creates = answers[:UPDATERS], answers[UPDATERS : UPDATERS + CREATORS]
+    reads = answers[UPDATERS + CREATORS :]
     # Then each update made a version of its own or was told to retry (409 SCRIPT_CHANGED) ...
     assert {(a.status, a.code) for a in updates} <= {(200, None), (409, "SCRIPT_CHANGED")}, updates
     made = [a.body["version"] for a in updates if a.status == 200]
@@ -279,8 +316,9 @@ def _update_during_create_round(server: LocalServer, round_no: int) -> None:
     # bytes: no legitimate update ever trips the kill switch
     one_per_version = {c.body["script_version"]: c.body for c in creates}
     for pinned in one_per_version.values():
-        agent = call("POST", f"{server.url}/v1/agent/enroll", pinned["master_token"],
-                     json={"hostname": "h", "machine_id": "m"})
+        agent = call(
+            "POST", f"{server.url}/v1/agent/enroll", pinned["master_token"], json={"hostname": "h", "machine_id": "m"}
+        )
         payload = call("GET", f"{server.url}/v1/agent/download", agent.body["agent_token"])
         assert payload.status == 200, payload.body
         assert hashlib.sha256(_decoded_script(payload.body)).hexdigest() == pinned["script_checksum"]

@@ -38,7 +38,7 @@ def base64_forms(text: str) -> list[str]:
     forms = []
     for shift in range(3):
         encoded = base64.b64encode(b"\x00" * shift + data).decode()
-        forms.append(encoded[4: -4])
+        forms.append(encoded[4:-4])
     return forms
 
 
@@ -72,19 +72,28 @@ def test_no_secret_and_no_script_reaches_the_logs(tmp_path: Path) -> None:
         assert client.agent("GET", "/v1/agent/download", first_token).status_code == 401
         payload = client.agent("GET", "/v1/agent/download", second["agent_token"])
         assert payload.status_code == 200
-        for body in ({"status": "info", "message": message_marker, "step": "hand"},
-                     {"status": "info", "message": message_marker + "x" * 5000},  # 400: too long
-                     {"status": "bogus", "message": f"{message_marker} {dep['master_token']}"}):
+        for body in (
+            {"status": "info", "message": message_marker, "step": "hand"},
+            {"status": "info", "message": message_marker + "x" * 5000},  # 400: too long
+            {"status": "bogus", "message": f"{message_marker} {dep['master_token']}"},
+        ):
             client.agent("POST", "/v1/agent/feedback", second["agent_token"], json=body)
         # ... with tokens where they do not belong, and mangled ones
         for token in (dep["master_token"] + "x", second["agent_token"][:-1], f"{second['agent_token']} trailing"):
             client.agent("GET", "/v1/agent/download", token)
             client.agent("POST", "/v1/agent/enroll", token, json={"hostname": "x", "machine_id": "y"})
-        requests.post(f"{server.url}/v1/agent/enroll", data=f'{{"hostname": "{dep["master_token"]}"',
-                      headers={"Authorization": f"Bearer {dep['master_token']}", "Content-Type": "application/json"},
-                      timeout=30)
-        client.admin("POST", "/v1/admin/ai/process", role="operator",
-                     json={"mode": "explain", "type": "bash", "prompt": marker, "code": script_text})
+        requests.post(
+            f"{server.url}/v1/agent/enroll",
+            data=f'{{"hostname": "{dep["master_token"]}"',
+            headers={"Authorization": f"Bearer {dep['master_token']}", "Content-Type": "application/json"},
+            timeout=30,
+        )
+        client.admin(
+            "POST",
+            "/v1/admin/ai/process",
+            role="operator",
+            json={"mode": "explain", "type": "bash", "prompt": marker, "code": script_text},
+        )
         # And the admin side finishes the lifecycle
         target_id = enrolled["target_id"]
         assert client.admin("GET", f"/v1/admin/deployments/{dep['id']}/logs").status_code == 200

@@ -71,17 +71,25 @@ def deployment_state(stack: Stack, deployment_id: int) -> dict[str, Any]:
     from local.server import physical_table
 
     ddb = stack.boto("dynamodb")
-    dep = ddb.get_item(TableName=physical_table("deployments"), Key={"deployment_id": {"N": str(deployment_id)}},
-                       ConsistentRead=True)["Item"]
-    rows = ddb.query(TableName=physical_table("targets"), KeyConditionExpression="deployment_id = :d",
-                     ExpressionAttributeValues={":d": {"N": str(deployment_id)}}, ConsistentRead=True)["Items"]
+    dep = ddb.get_item(
+        TableName=physical_table("deployments"), Key={"deployment_id": {"N": str(deployment_id)}}, ConsistentRead=True
+    )["Item"]
+    rows = ddb.query(
+        TableName=physical_table("targets"),
+        KeyConditionExpression="deployment_id = :d",
+        ExpressionAttributeValues={":d": {"N": str(deployment_id)}},
+        ConsistentRead=True,
+    )["Items"]
     targets = {r["target_id"]["S"]: r for r in rows if r["sk"]["S"].startswith("t#")}
     claims = {r["sk"]["S"]: r["target_id"]["S"] for r in rows if r["sk"]["S"].startswith("h#")}
     logs = {}
     for target_id in targets:
-        logs[target_id] = ddb.query(TableName=physical_table("logs"), KeyConditionExpression="target_key = :k",
-                                    ExpressionAttributeValues={":k": {"S": f"{deployment_id}#{target_id}"}},
-                                    ConsistentRead=True)["Count"]
+        logs[target_id] = ddb.query(
+            TableName=physical_table("logs"),
+            KeyConditionExpression="target_key = :k",
+            ExpressionAttributeValues={":k": {"S": f"{deployment_id}#{target_id}"}},
+            ConsistentRead=True,
+        )["Count"]
     runs = dict.fromkeys(RUN_COUNTS, 0)  # the run counters live in shards (edgex.counters)
     for shard in stack.table_items("counters"):
         if shard["shard_key"]["S"].split("#")[0] == str(deployment_id):
@@ -149,8 +157,11 @@ def _id(item: tuple[int, str, Fault]) -> str:
 def test_enroll_fails_cleanly_at_every_step(stack: Stack, script_id: int) -> None:
     # Given the storage calls of one successful enrollment
     probe = new_deployment(stack, script_id)
-    calls = storage_calls(lambda: stack.agent("POST", "/v1/agent/enroll", probe["master_token"],
-                                              json={"hostname": "probe", "machine_id": "probe"}))
+    calls = storage_calls(
+        lambda: stack.agent(
+            "POST", "/v1/agent/enroll", probe["master_token"], json={"hostname": "probe", "machine_id": "probe"}
+        )
+    )
     assert "TransactWriteItems" in calls
     for step, operation, fault in plan(calls):
         dep = new_deployment(stack, script_id)
@@ -187,8 +198,10 @@ def test_re_enroll_fails_cleanly_at_every_step(stack: Stack, script_id: int) -> 
         # Then it is a retryable 503, the token in hand still works (it was not rotated)
         # and the deployment still has exactly the one target
         assert_retryable(answer)
-        assert stack.agent("POST", "/v1/agent/feedback", token, json={"status": "info", "message": "ok"}
-                           ).status_code == 200
+        assert (
+            stack.agent("POST", "/v1/agent/feedback", token, json={"status": "info", "message": "ok"}).status_code
+            == 200
+        )
         state = deployment_state(stack, dep["id"])
         assert list(state["targets"]) == [first["target_id"]]
         assert_consistent(state)
@@ -235,8 +248,12 @@ def test_download_fails_cleanly_at_every_step(stack: Stack, script_id: int) -> N
 def test_feedback_fails_cleanly_at_every_step(stack: Stack, script_id: int) -> None:
     # Given a running machine that reported 5 lines, and the storage calls of a final
     # report (measured on a probe machine: a final report can only be made once)
-    final = {"entries": [{"status": "info", "message": "last words"},
-                         {"status": "success", "message": "done", "step": "complete"}]}
+    final = {
+        "entries": [
+            {"status": "info", "message": "last words"},
+            {"status": "success", "message": "done", "step": "complete"},
+        ]
+    }
     probe = running_probe(stack, script_id)
     calls = storage_calls(lambda: stack.agent("POST", "/v1/agent/feedback", probe, json=final))
     dep = new_deployment(stack, script_id, machines=2)
@@ -271,8 +288,11 @@ def lost_race(calls: list[str], reasons: tuple[str, ...]) -> Callable[[int, str]
     return fail_once_at(step, Fault("TransactionCanceledException", cancellation=reasons))
 
 
-@pytest.mark.parametrize("reasons", [("ConditionalCheckFailed", "None"), ("None", "ConditionalCheckFailed")],
-                         ids=["target-moved", "deployment-moved"])
+@pytest.mark.parametrize(
+    "reasons",
+    [("ConditionalCheckFailed", "None"), ("None", "ConditionalCheckFailed")],
+    ids=["target-moved", "deployment-moved"],
+)
 def test_download_after_a_lost_race_counts_one_run(stack: Stack, script_id: int, reasons: tuple[str, ...]) -> None:
     # Given an enrolled machine
     dep = new_deployment(stack, script_id)
@@ -297,8 +317,7 @@ def test_feedback_after_a_lost_race_writes_once(stack: Stack, script_id: int) ->
     dep = new_deployment(stack, script_id)
     token = stack.enroll(dep["master_token"], "fr", "fr")["agent_token"]
     assert stack.agent("GET", "/v1/agent/download", token).status_code == 200
-    assert stack.agent("POST", "/v1/agent/feedback", token, json={"status": "info", "message": "hi"}
-                       ).status_code == 200
+    assert stack.agent("POST", "/v1/agent/feedback", token, json={"status": "info", "message": "hi"}).status_code == 200
     final = {"status": "error", "message": "exit code 3", "step": "complete"}
     probe = running_probe(stack, script_id)
     calls = storage_calls(lambda: stack.agent("POST", "/v1/agent/feedback", probe, json=final))
@@ -328,16 +347,21 @@ def test_fault_kinds_cover_every_retryable_code() -> None:
 def visible_state(stack: Stack) -> dict[str, Any]:
     """What admins and agents can see: scripts, versions, deployments, targets (not the
     id counters, not unreferenced S3 versions, not the audit trail)."""
-    return {name: sorted(json.dumps(item, sort_keys=True) for item in stack.table_items(name))
-            for name in ("scripts", "script_versions", "deployments", "targets", "logs")}
+    return {
+        name: sorted(json.dumps(item, sort_keys=True) for item in stack.table_items(name))
+        for name in ("scripts", "script_versions", "deployments", "targets", "logs")
+    }
 
 
 # Not idempotent: a retry after a 503 repeats the change, so a 503 must mean it did not happen.
 ADMIN_MUTATIONS: dict[str, tuple[str, str, dict[str, Any] | None]] = {
     "scripts_create": ("POST", "/v1/admin/scripts", {"name": "f", "type": "bash", "content": "echo f\n"}),
     "scripts_update": ("PUT", "/v1/admin/scripts/{script}", {"content": "echo changed\n"}),
-    "deployments_create": ("POST", "/v1/admin/deployments", {"script_id": "{script}", "name": "f",
-                                                             "expected_machines": 1}),
+    "deployments_create": (
+        "POST",
+        "/v1/admin/deployments",
+        {"script_id": "{script}", "name": "f", "expected_machines": 1},
+    ),
 }
 # Idempotent: a 503 may come after the change, as long as the retry converges.
 IDEMPOTENT_MUTATIONS: dict[str, tuple[str, str, dict[str, Any] | None]] = {

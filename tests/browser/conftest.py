@@ -35,8 +35,12 @@ def _png(width: int = 8, height: int = 8, rgb: tuple[int, int, int] = (14, 18, 3
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
 
     raw = b"".join(b"\x00" + bytes(rgb) * width for _ in range(height))
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(raw))
+        + chunk(b"IEND", b"")
+    )
 
 
 TILE_PNG = _png()
@@ -191,10 +195,15 @@ def open_dashboard(chromium: Any, local_server: Any, tile_template: str) -> Iter
     foreign hosts when the test ends."""
     opened: list[Dashboard] = []
 
-    def factory(viewport: dict[str, int] | None = None, block_tiles: bool = False,
-                allow_console: list[str] | None = None) -> Dashboard:
-        watch = Watch(own_host=urlsplit(local_server.url).netloc, tile_host=tile_host_pattern(tile_template),
-                      block_tiles=block_tiles, allow_console=[re.compile(p) for p in allow_console or []])
+    def factory(
+        viewport: dict[str, int] | None = None, block_tiles: bool = False, allow_console: list[str] | None = None
+    ) -> Dashboard:
+        watch = Watch(
+            own_host=urlsplit(local_server.url).netloc,
+            tile_host=tile_host_pattern(tile_template),
+            block_tiles=block_tiles,
+            allow_console=[re.compile(p) for p in allow_console or []],
+        )
         dash = Dashboard(chromium, local_server, watch, viewport or {"width": 1280, "height": 900})
         opened.append(dash)
         return dash

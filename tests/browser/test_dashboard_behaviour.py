@@ -33,14 +33,20 @@ def flat(catalogue: dict[str, Any], prefix: str = "") -> dict[str, str]:
     return out
 
 
-def deployment_with_machines(server: Any, machines: list[tuple[str, dict[str, str]]], expected: int = 3
-                             ) -> dict[str, Any]:
+def deployment_with_machines(
+    server: Any, machines: list[tuple[str, dict[str, str]]], expected: int = 3
+) -> dict[str, Any]:
     script = server.create_script('#!/usr/bin/env bash\necho "fixture"\n', name=f"fixture-{uuid.uuid4().hex[:6]}")
     deployment = server.create_deployment(script["id"], expected, expires_hours=24)
     for hostname, geo in machines:
         headers = {f"CloudFront-Viewer-{k}": v for k, v in geo.items()}
-        answer = server.agent("POST", "/v1/agent/enroll", deployment["master_token"], headers=headers,
-                              json={"hostname": hostname, "machine_id": f"id-{hostname}"})
+        answer = server.agent(
+            "POST",
+            "/v1/agent/enroll",
+            deployment["master_token"],
+            headers=headers,
+            json={"hostname": hostname, "machine_id": f"id-{hostname}"},
+        )
         assert answer.status_code in (200, 201), answer.text
     return {**deployment, "script": script}
 
@@ -55,9 +61,19 @@ def test_polish_leaves_no_english_label_on_any_view(open_dashboard: Any, local_s
     page = dash.page
     dash.sign_in("admin")
     page.locator("button[data-lang=pl]").click()
-    views = ["#/deployments", "#/deployments/new", f"#/deployments/{dep['id']}", "#/scripts",
-             f"#/scripts/{dep['script']['id']}", "#/scripts/new", "#/map", "#/wrapper/bash", "#/wrapper/ps1",
-             "#/settings", "#/audit"]
+    views = [
+        "#/deployments",
+        "#/deployments/new",
+        f"#/deployments/{dep['id']}",
+        "#/scripts",
+        f"#/scripts/{dep['script']['id']}",
+        "#/scripts/new",
+        "#/map",
+        "#/wrapper/bash",
+        "#/wrapper/ps1",
+        "#/settings",
+        "#/audit",
+    ]
     for view in views:
         dash.go(view)
         page.wait_for_timeout(400)
@@ -87,9 +103,11 @@ def test_polish_leaves_no_english_label_on_any_view(open_dashboard: Any, local_s
 
 
 def set_expiry(page: Any, ms_from_now: int) -> None:
-    page.evaluate("""ms => { const s = JSON.parse(sessionStorage.getItem('edgex.session'));
+    page.evaluate(
+        """ms => { const s = JSON.parse(sessionStorage.getItem('edgex.session'));
                              s.expiresAt = Date.now() + ms; sessionStorage.setItem('edgex.session', JSON.stringify(s)); }""",
-                  ms_from_now)
+        ms_from_now,
+    )
 
 
 def test_session_expiry_is_announced_and_sign_in_returns_to_the_route(open_dashboard: Any) -> None:
@@ -133,9 +151,14 @@ def test_draft_survives_a_rejected_token(open_dashboard: Any) -> None:
     draft = '#!/usr/bin/env bash\necho "keep me"\n'
     type_into_editor(page, draft)
     # The API rejects the token from now on (as after a key rotation or a revoked session).
-    page.route("**/v1/admin/**", lambda route: route.fulfill(
-        status=401, content_type="application/json",
-        body=json.dumps({"error": {"code": "UNAUTHORIZED", "message": "token rejected"}})))
+    page.route(
+        "**/v1/admin/**",
+        lambda route: route.fulfill(
+            status=401,
+            content_type="application/json",
+            body=json.dumps({"error": {"code": "UNAUTHORIZED", "message": "token rejected"}}),
+        ),
+    )
     page.get_by_test_id("save-script").click()
     page.get_by_test_id("session-expired").wait_for()
     page.unroute("**/v1/admin/**")
@@ -144,7 +167,9 @@ def test_draft_survives_a_rejected_token(open_dashboard: Any) -> None:
     page.wait_for_url(re.compile(r"#/scripts/new$"))
     page.get_by_text("Your unsaved changes from before signing in again were restored.").wait_for()
     assert page.get_by_test_id("script-name").input_value() == name
-    wait_until(page, "() => document.querySelector('[data-testid=script-editor] .cm-content')?.innerText.includes('keep me')")
+    wait_until(
+        page, "() => document.querySelector('[data-testid=script-editor] .cm-content')?.innerText.includes('keep me')"
+    )
 
 
 def test_errors_are_shown_in_words(open_dashboard: Any, local_server: Any) -> None:
@@ -175,7 +200,9 @@ def test_errors_are_shown_in_words(open_dashboard: Any, local_server: Any) -> No
     dash.go("#/deployments/new")
     page.get_by_test_id("deployment-form").wait_for()
     page.get_by_test_id("create-deployment").click()
-    assert "Choose a script to deploy." in page.get_by_test_id("deployment-form").get_by_test_id("error-box").inner_text()
+    assert (
+        "Choose a script to deploy." in page.get_by_test_id("deployment-form").get_by_test_id("error-box").inner_text()
+    )
 
 
 def test_cancel_a_target_then_the_deployment(open_dashboard: Any, local_server: Any) -> None:
@@ -188,9 +215,12 @@ def test_cancel_a_target_then_the_deployment(open_dashboard: Any, local_server: 
     row.wait_for()
     row.get_by_test_id("cancel-target").click()
     page.get_by_role("dialog").get_by_role("button", name="Cancel", exact=True).last.click()
-    wait_until(page, """() => { const r = [...document.querySelectorAll('[data-testid=target-row]')]
+    wait_until(
+        page,
+        """() => { const r = [...document.querySelectorAll('[data-testid=target-row]')]
                                  .find(r => r.textContent.includes('cancel-a'));
-                                 return r && r.dataset.status !== 'enrolled'; }""")
+                                 return r && r.dataset.status !== 'enrolled'; }""",
+    )
     status = row.get_attribute("data-status")
     assert status in ("expired", "cancelled")
     assert row.locator(".badge").inner_text() in ("Expired", "Cancelled")
@@ -198,8 +228,9 @@ def test_cancel_a_target_then_the_deployment(open_dashboard: Any, local_server: 
     page.get_by_role("dialog").get_by_role("button", name="Cancel deployment").click()
     page.locator(".page-header .badge", has_text="Cancelled").wait_for()
     assert page.get_by_test_id("cancel-deployment").is_hidden()
-    assert page.get_by_test_id("cancel-target").filter(has_text="Cancel").evaluate_all(
-        "els => els.every(e => e.hidden)")
+    assert (
+        page.get_by_test_id("cancel-target").filter(has_text="Cancel").evaluate_all("els => els.every(e => e.hidden)")
+    )
 
 
 def test_kill_reason_is_shown_prominently(open_dashboard: Any, local_server: Any) -> None:
@@ -227,11 +258,14 @@ def test_kill_reason_is_shown_prominently(open_dashboard: Any, local_server: Any
 
 
 def test_map_keeps_markers_when_tiles_cannot_load(open_dashboard: Any, local_server: Any) -> None:
-    dep = deployment_with_machines(local_server, [
-        ("tile-less-1", {"Country": "PL", "City": "Poznan", "Latitude": "52.41", "Longitude": "16.93"}),
-        ("tile-less-2", {"Country": "US", "City": "Ashburn", "Latitude": "39.04", "Longitude": "-77.49"}),
-        ("no-geo-host", {}),
-    ])
+    dep = deployment_with_machines(
+        local_server,
+        [
+            ("tile-less-1", {"Country": "PL", "City": "Poznan", "Latitude": "52.41", "Longitude": "16.93"}),
+            ("tile-less-2", {"Country": "US", "City": "Ashburn", "Latitude": "39.04", "Longitude": "-77.49"}),
+            ("no-geo-host", {}),
+        ],
+    )
     dash = open_dashboard(block_tiles=True, allow_console=[r"net::ERR_INTERNET_DISCONNECTED"])
     page = dash.page
     dash.sign_in("viewer")
@@ -290,14 +324,20 @@ def test_page_has_no_inline_script_and_a_strict_csp(local_server: Any) -> None:
 
 @pytest.mark.parametrize("width", [1280, 2560])
 def test_layout_fits_laptop_and_wide_screens(open_dashboard: Any, local_server: Any, width: int) -> None:
-    dep = deployment_with_machines(local_server, [("layout-host", {"Country": "DE", "City": "Frankfurt",
-                                                                   "Latitude": "50.11", "Longitude": "8.68"})])
+    dep = deployment_with_machines(
+        local_server,
+        [("layout-host", {"Country": "DE", "City": "Frankfurt", "Latitude": "50.11", "Longitude": "8.68"})],
+    )
     dash = open_dashboard(viewport={"width": width, "height": 900})
     page = dash.page
     dash.sign_in("admin")
-    for view, ready in [("#/deployments", "deployments-table"), (f"#/deployments/{dep['id']}", "targets-table"),
-                        (f"#/scripts/{dep['script']['id']}", "script-editor"), ("#/map", "map"),
-                        ("#/settings", "settings-form")]:
+    for view, ready in [
+        ("#/deployments", "deployments-table"),
+        (f"#/deployments/{dep['id']}", "targets-table"),
+        (f"#/scripts/{dep['script']['id']}", "script-editor"),
+        ("#/map", "map"),
+        ("#/settings", "settings-form"),
+    ]:
         dash.go(view)
         page.get_by_test_id(ready).wait_for()
         page.wait_for_timeout(300)

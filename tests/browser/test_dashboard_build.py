@@ -16,8 +16,9 @@ DIST = DASHBOARD / "dist"
 def test_i18n_catalogues_and_keys() -> None:
     node = shutil.which("node")
     assert node, "Node 20 is needed to build the dashboard"
-    run = subprocess.run([node, "--test", "test/"], cwd=DASHBOARD, capture_output=True, text=True, timeout=120,
-                         check=False)
+    run = subprocess.run(
+        [node, "--test", "test/"], cwd=DASHBOARD, capture_output=True, text=True, timeout=120, check=False
+    )
     assert run.returncode == 0, run.stdout + run.stderr
 
 
@@ -32,6 +33,6 @@ def test_built_files_load_nothing_from_other_hosts() -> None:
             assert not re.match(r"(?:https?:)?//", url), f"{css.name} loads {url}"
     for js in DIST.glob("assets/*.js"):
         text = js.read_text()
-        assert "import(\"http" not in text and "importScripts(" not in text, js.name
+        assert 'import("http' not in text and "importScripts(" not in text, js.name
     images = {p.suffix for p in Path(DIST / "assets").iterdir()}
     assert ".png" in images  # Leaflet's images are served by us too

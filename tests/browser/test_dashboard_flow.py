@@ -22,10 +22,16 @@ echo "second line of output"
 """
 
 MACHINES = [
-    ("browser-m1", "wro-host-1", {"Country": "PL", "City": "Wroclaw", "Latitude": "51.11", "Longitude": "17.03",
-                                  "Time-Zone": "Europe/Warsaw"}),
-    ("browser-m2", "lis-host-2", {"Country": "PT", "City": "Lisbon", "Latitude": "38.72", "Longitude": "-9.14",
-                                  "Time-Zone": "Europe/Lisbon"}),
+    (
+        "browser-m1",
+        "wro-host-1",
+        {"Country": "PL", "City": "Wroclaw", "Latitude": "51.11", "Longitude": "17.03", "Time-Zone": "Europe/Warsaw"},
+    ),
+    (
+        "browser-m2",
+        "lis-host-2",
+        {"Country": "PT", "City": "Lisbon", "Latitude": "38.72", "Longitude": "-9.14", "Time-Zone": "Europe/Lisbon"},
+    ),
 ]
 
 
@@ -205,7 +211,7 @@ def test_admin_writes_deploys_and_watches_two_machines(open_dashboard: Any, loca
     assert diff.locator(".diff-line--add", has_text='echo "added in v2"').count() == 1
     page.get_by_test_id("version-tab-view").click()
     page.get_by_test_id("code-viewer").locator(".cm-content").wait_for()
-    assert 'added in v2' in page.get_by_test_id("code-viewer").inner_text()
+    assert "added in v2" in page.get_by_test_id("code-viewer").inner_text()
     page.keyboard.press("Escape")
 
     # --- sign out ---
@@ -216,16 +222,22 @@ def test_admin_writes_deploys_and_watches_two_machines(open_dashboard: Any, loca
 def test_viewer_finds_no_create_edit_or_cancel_controls(open_dashboard: Any, local_server: Any) -> None:
     script = local_server.create_script('#!/usr/bin/env bash\necho "viewer fixture"\n', name="viewer-fixture")
     deployment = local_server.create_deployment(script["id"], 3, expires_hours=None)
-    enrolled = local_server.agent("POST", "/v1/agent/enroll", deployment["master_token"],
-                                  json={"hostname": "viewer-target", "machine_id": "viewer-target-id"})
+    enrolled = local_server.agent(
+        "POST",
+        "/v1/agent/enroll",
+        deployment["master_token"],
+        json={"hostname": "viewer-target", "machine_id": "viewer-target-id"},
+    )
     assert enrolled.status_code in (200, 201), enrolled.text
 
     dash = open_dashboard()
     page = dash.page
     dash.sign_in("viewer")
     assert "Viewer" in page.locator(".topbar").inner_text()
-    forbidden = re.compile(r"^(New deployment|New script|Save|Delete|Cancel|Cancel deployment|Reset to default|"
-                           r"Create deployment|Deploy…|Ask the assistant|Load into the editor)$")
+    forbidden = re.compile(
+        r"^(New deployment|New script|Save|Delete|Cancel|Cancel deployment|Reset to default|"
+        r"Create deployment|Deploy…|Ask the assistant|Load into the editor)$"
+    )
 
     def assert_no_controls() -> None:
         for control in page.locator("main button, main a.btn").all():

@@ -35,29 +35,40 @@ def test_nested_values_merge_over_their_defaults() -> None:
 
 
 def test_external_oidc_takes_its_urls_from_context() -> None:
-    config = _config({"identity": {
-        "type": "oidc", "issuer": "https://idp.example.com", "audience": "edgex",
-        "authorizeUrl": "https://idp.example.com/auth", "tokenUrl": "https://idp.example.com/token",
-    }})
+    config = _config(
+        {
+            "identity": {
+                "type": "oidc",
+                "issuer": "https://idp.example.com",
+                "audience": "edgex",
+                "authorizeUrl": "https://idp.example.com/auth",
+                "tokenUrl": "https://idp.example.com/token",
+            }
+        }
+    )
     assert config.identity.external and config.identity.client_id == "edgex"
 
 
-@pytest.mark.parametrize("context", [
-    {"domainName": "edgex.example.com"},  # no certificate
-    {"certificateArn": "arn:aws:acm:us-east-1:1:certificate/x"},  # no domain
-    {"hostedZoneId": "Z1", "hostedZoneName": "example.com"},  # zone without domain
-    {"logRetentionDays": 10},  # not a CloudWatch retention
-    {"removalPolicy": "sometimes"},
-    {"identity": {"type": "saml"}},
-    {"identity": {"mfa": "sms"}},
-    {"identity": {"type": "oidc", "issuer": "https://idp.example.com"}},  # no audience / urls
-    {"identity": {"issuer": "http://idp.example.com"}},  # not https
-    {"identity": {"unknownKey": 1}},
-    {"lambdaMemoryMb": 0},
-    {"agentThrottle": {"rateLimit": -1}},
-    {"corsOrigins": ["http://example.com"]},
-    {"bedrockModelId": ""},
-], ids=repr)
+@pytest.mark.parametrize(
+    "context",
+    [
+        {"domainName": "edgex.example.com"},  # no certificate
+        {"certificateArn": "arn:aws:acm:us-east-1:1:certificate/x"},  # no domain
+        {"hostedZoneId": "Z1", "hostedZoneName": "example.com"},  # zone without domain
+        {"logRetentionDays": 10},  # not a CloudWatch retention
+        {"removalPolicy": "sometimes"},
+        {"identity": {"type": "saml"}},
+        {"identity": {"mfa": "sms"}},
+        {"identity": {"type": "oidc", "issuer": "https://idp.example.com"}},  # no audience / urls
+        {"identity": {"issuer": "http://idp.example.com"}},  # not https
+        {"identity": {"unknownKey": 1}},
+        {"lambdaMemoryMb": 0},
+        {"agentThrottle": {"rateLimit": -1}},
+        {"corsOrigins": ["http://example.com"]},
+        {"bedrockModelId": ""},
+    ],
+    ids=repr,
+)
 def test_bad_context_stops_the_synth(context: dict[str, Any]) -> None:
     with pytest.raises(ConfigError):
         _config(context)

@@ -65,7 +65,12 @@ def _import_in_clean_interpreter(handler: str, paths: list[str]) -> subprocess.C
         "POWERTOOLS_METRICS_NAMESPACE": c.METRICS_NAMESPACE,
     }
     return subprocess.run(
-        [sys.executable, "-I", "-S", "-B", "-c", code], env=env, capture_output=True, text=True, timeout=120, check=False
+        [sys.executable, "-I", "-S", "-B", "-c", code],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
 
 
@@ -86,7 +91,9 @@ def handler_imports(synth: Any, built_assets: dict[str, Path]) -> dict[str, subp
     ]
     jobs = {r.handler: [str(_function_asset(synth, r)), *layer_paths] for r in ROUTES}
     with ThreadPoolExecutor(max_workers=min(8, os.cpu_count() or 2)) as pool:
-        futures = {handler: pool.submit(_import_in_clean_interpreter, handler, paths) for handler, paths in jobs.items()}
+        futures = {
+            handler: pool.submit(_import_in_clean_interpreter, handler, paths) for handler, paths in jobs.items()
+        }
         return {handler: future.result() for handler, future in futures.items()}
 
 
@@ -158,9 +165,7 @@ def test_deps_layer_holds_every_runtime_requirement_it_can(synth: Any) -> None:
 
     # Given the deployed deps layer and requirements/runtime.txt
     _, deps_layer = _layer_assets(synth)
-    installed = {
-        p.name.split("-")[0].lower().replace("_", "-") for p in (deps_layer / "python").glob("*.dist-info")
-    }
+    installed = {p.name.split("-")[0].lower().replace("_", "-") for p in (deps_layer / "python").glob("*.dist-info")}
     wanted = {build_assets._project(line) for line in c.REQUIREMENTS_RUNTIME.read_text().splitlines()} - {None}
     # Then only the projects without a Lambda-platform wheel are missing, and they are named
     assert wanted - installed == {n.lower() for n in c.NO_LAMBDA_WHEEL} & wanted

@@ -64,11 +64,14 @@ def test_one_function_per_route_on_arm64_python(synth: Any) -> None:
 
 
 def test_jwt_authorizer_uses_the_configured_issuer_and_client(synth: Any) -> None:
-    synth.template.has_resource_properties("AWS::ApiGatewayV2::Authorizer", {
-        "AuthorizerType": "JWT",
-        "IdentitySource": ["$request.header.Authorization"],
-        "JwtConfiguration": {"Audience": [{"Ref": Match.any_value()}], "Issuer": Match.any_value()},
-    })
+    synth.template.has_resource_properties(
+        "AWS::ApiGatewayV2::Authorizer",
+        {
+            "AuthorizerType": "JWT",
+            "IdentitySource": ["$request.header.Authorization"],
+            "JwtConfiguration": {"Audience": [{"Ref": Match.any_value()}], "Issuer": Match.any_value()},
+        },
+    )
 
 
 def test_agent_routes_are_throttled_and_access_is_logged(synth: Any) -> None:
@@ -112,12 +115,16 @@ def test_every_bucket_is_private_encrypted_and_denies_plain_http(synth: Any) -> 
     for logical_id, bucket in buckets.items():
         props = bucket["Properties"]
         assert props["PublicAccessBlockConfiguration"] == {
-            "BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True, "RestrictPublicBuckets": True,
+            "BlockPublicAcls": True,
+            "BlockPublicPolicy": True,
+            "IgnorePublicAcls": True,
+            "RestrictPublicBuckets": True,
         }
         assert props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
         statements = policies[json.dumps({"Ref": logical_id})]["Properties"]["PolicyDocument"]["Statement"]
         assert any(
-            s["Effect"] == "Deny" and s.get("Condition") == {"Bool": {"aws:SecureTransport": "false"}} for s in statements
+            s["Effect"] == "Deny" and s.get("Condition") == {"Bool": {"aws:SecureTransport": "false"}}
+            for s in statements
         ), f"{logical_id} accepts plain HTTP"
     scripts = buckets[synth.logical_id(synth.stack.storage.buckets["scripts"])]["Properties"]
     assert scripts["VersioningConfiguration"] == {"Status": "Enabled"}
@@ -142,8 +149,12 @@ def test_cloudfront_forwards_geo_headers_and_authorization_but_not_host(synth: A
     assert set(c.GEO_HEADERS) <= set(headers["Headers"])
     assert "host" not in {h.lower() for h in headers["Headers"]}
     assert set(c.GEO_HEADERS) == {
-        "CloudFront-Viewer-Country", "CloudFront-Viewer-City", "CloudFront-Viewer-Latitude",
-        "CloudFront-Viewer-Longitude", "CloudFront-Viewer-Country-Region", "CloudFront-Viewer-Time-Zone",
+        "CloudFront-Viewer-Country",
+        "CloudFront-Viewer-City",
+        "CloudFront-Viewer-Latitude",
+        "CloudFront-Viewer-Longitude",
+        "CloudFront-Viewer-Country-Region",
+        "CloudFront-Viewer-Time-Zone",
     }
     key = cache["ParametersInCacheKeyAndForwardedToOrigin"]
     assert key["HeadersConfig"] == {"HeaderBehavior": "whitelist", "Headers": ["Authorization"]}
@@ -283,7 +294,9 @@ def test_an_agent_function_cannot_write_the_config_table(synth: Any) -> None:
 def test_bedrock_grant_names_the_configured_model_only(synth: Any) -> None:
     for route in (r for r in ROUTES if r.bedrock):
         _, props = _function_by_handler(synth)[route.handler]
-        (statement,) = [s for s in _policy_statements(synth, props["Role"]["Fn::GetAtt"][0]) if "bedrock:InvokeModel" in _actions(s)]
+        (statement,) = [
+            s for s in _policy_statements(synth, props["Role"]["Fn::GetAtt"][0]) if "bedrock:InvokeModel" in _actions(s)
+        ]
         text = json.dumps(statement["Resource"])
         assert synth.stack.ai.model_id in text and "*" not in text.replace(":*:", "")
 
@@ -307,14 +320,24 @@ def test_each_function_gets_only_its_own_environment(synth: Any, route: Route) -
 
 def test_integrity_violations_become_a_metric_with_an_alarm(synth: Any) -> None:
     download_logs = synth.logical_id(synth.stack.endpoints.log_groups[c.INTEGRITY_HANDLER])
-    synth.template.has_resource_properties("AWS::Logs::MetricFilter", {
-        "LogGroupName": {"Ref": download_logs},
-        "FilterPattern": '{ $.kill_reason = "INTEGRITY_VIOLATION" }',
-        "MetricTransformations": [Match.object_like({"MetricNamespace": "Edgex", "MetricName": "IntegrityViolation"})],
-    })
-    synth.template.has_resource_properties("AWS::CloudWatch::Alarm", {
-        "MetricName": "IntegrityViolation", "Namespace": "Edgex", "Threshold": 1,
-    })
+    synth.template.has_resource_properties(
+        "AWS::Logs::MetricFilter",
+        {
+            "LogGroupName": {"Ref": download_logs},
+            "FilterPattern": '{ $.kill_reason = "INTEGRITY_VIOLATION" }',
+            "MetricTransformations": [
+                Match.object_like({"MetricNamespace": "Edgex", "MetricName": "IntegrityViolation"})
+            ],
+        },
+    )
+    synth.template.has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        {
+            "MetricName": "IntegrityViolation",
+            "Namespace": "Edgex",
+            "Threshold": 1,
+        },
+    )
 
 
 def test_alarms_cover_5xx_rate_and_agent_throttles(synth: Any) -> None:

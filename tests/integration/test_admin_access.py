@@ -31,8 +31,9 @@ def world(local_server: LocalServer) -> dict[str, Any]:
     """A script, a deployment with one enrolled machine: ids for every route's path."""
     script = local_server.create_script("echo access\n")
     dep = local_server.create_deployment(script["id"], machines=5)
-    enrolled = local_server.agent("POST", "/v1/agent/enroll", dep["master_token"],
-                                  json={"hostname": "acc-host", "machine_id": "acc-machine"}).json()
+    enrolled = local_server.agent(
+        "POST", "/v1/agent/enroll", dep["master_token"], json={"hostname": "acc-host", "machine_id": "acc-machine"}
+    ).json()
     return {"script": script, "dep": dep, "target": enrolled["target_id"], "local_server": local_server}
 
 
@@ -41,8 +42,12 @@ def fresh(world: dict[str, Any]) -> dict[str, Any]:
     server: LocalServer = world["local_server"]
     script = server.create_script("echo consumable\n")
     dep = server.create_deployment(script["id"], machines=1)
-    enrolled = server.agent("POST", "/v1/agent/enroll", dep["master_token"],
-                            json={"hostname": f"c-{dep['id']}", "machine_id": f"c-{dep['id']}"}).json()
+    enrolled = server.agent(
+        "POST",
+        "/v1/agent/enroll",
+        dep["master_token"],
+        json={"hostname": f"c-{dep['id']}", "machine_id": f"c-{dep['id']}"},
+    ).json()
     return {"script": script, "dep": dep, "target": enrolled["target_id"]}
 
 
@@ -50,8 +55,15 @@ def call_spec(route: Route, world: dict[str, Any], destructive_ok: bool) -> tupl
     """Path and request kwargs that make ``route`` succeed for the right role."""
     objs = fresh(world) if destructive_ok and route.method in ("DELETE", "PUT") else world
     free = world["local_server"].create_script("echo free\n") if route.handler == "scripts_delete" else objs["script"]
-    path, body = example(route, Ids(script_id=objs["script"]["id"], free_script_id=free["id"],
-                                    deployment_id=objs["dep"]["id"], target_id=objs["target"]))
+    path, body = example(
+        route,
+        Ids(
+            script_id=objs["script"]["id"],
+            free_script_id=free["id"],
+            deployment_id=objs["dep"]["id"],
+            target_id=objs["target"],
+        ),
+    )
     return path, ({"json": body} if body is not None else {})
 
 
@@ -79,7 +91,8 @@ def forgeries(real: str) -> dict[str, str]:
     private = moto_private_key()
     public_pem = jwk.construct({k: v for k, v in private.items() if k in ("kty", "n", "e")}, "RS256").to_pem()
     other = rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
 
     def signed(changes: dict[str, Any], key: Any = private, kid: str = header["kid"], alg: str = "RS256") -> str:
         return jwt.encode({**claims, **changes}, key, algorithm=alg, headers={"kid": kid})

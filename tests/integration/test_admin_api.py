@@ -35,8 +35,9 @@ def test_versions_bump_and_deployments_stay_pinned(local_server: LocalServer) ->
     assert local_server.admin("GET", f"/v1/admin/scripts/{script['id']}/content").text == "echo v3\n"
     # And the deployment made at 1.0.1 still serves 1.0.1
     assert dep["script_version"] == "1.0.1"
-    agent = local_server.agent("POST", "/v1/agent/enroll", dep["master_token"],
-                               json={"hostname": "pin-host", "machine_id": "pin-machine"}).json()["agent_token"]
+    agent = local_server.agent(
+        "POST", "/v1/agent/enroll", dep["master_token"], json={"hostname": "pin-host", "machine_id": "pin-machine"}
+    ).json()["agent_token"]
     payload = local_server.agent("GET", "/v1/agent/download", agent).text
     assert "echo v1" in run_decoder(payload)
 
@@ -61,8 +62,9 @@ def test_wrapper_edits_do_not_touch_existing_deployments(local_server: LocalServ
     after = local_server.create_deployment(script["id"], machines=1)
 
     def payload_of(dep: dict, machine: str) -> str:
-        agent = local_server.agent("POST", "/v1/agent/enroll", dep["master_token"],
-                                   json={"hostname": machine, "machine_id": machine}).json()["agent_token"]
+        agent = local_server.agent(
+            "POST", "/v1/agent/enroll", dep["master_token"], json={"hostname": machine, "machine_id": machine}
+        ).json()["agent_token"]
         return local_server.agent("GET", "/v1/agent/download", agent).text
 
     # Then the older deployment serves the old wrapper, the newer one the edited wrapper
@@ -89,8 +91,9 @@ def test_250_targets_in_pages_of_100_each_exactly_once(local_server: LocalServer
     session = requests.Session()
     session.headers["Authorization"] = f"Bearer {dep['master_token']}"
     for n in range(250):
-        answer = session.post(f"{local_server.url}/v1/agent/enroll", json={"hostname": f"p{n}", "machine_id": f"p{n}"},
-                              timeout=30)
+        answer = session.post(
+            f"{local_server.url}/v1/agent/enroll", json={"hostname": f"p{n}", "machine_id": f"p{n}"}, timeout=30
+        )
         assert answer.status_code == 201
     seen: list[str] = []
     cursor = None
@@ -118,19 +121,32 @@ def test_each_mutation_writes_exactly_one_audit_record(local_server: LocalServer
         return local_server.admin("GET", "/v1/admin/audit?limit=100").json()["items"]
 
     known = {entry["id"] for entry in newest()}
-    script = local_server.admin("POST", "/v1/admin/scripts", role="operator",
-                                json={"name": "audited", "type": "bash", "content": "true\n"}).json()
+    script = local_server.admin(
+        "POST", "/v1/admin/scripts", role="operator", json={"name": "audited", "type": "bash", "content": "true\n"}
+    ).json()
     local_server.admin("PUT", f"/v1/admin/scripts/{script['id']}", role="operator", json={"content": "echo 2\n"})
-    dep = local_server.admin("POST", "/v1/admin/deployments", role="operator",
-                             json={"script_id": script["id"], "name": "a", "expected_machines": 1}).json()
+    dep = local_server.admin(
+        "POST",
+        "/v1/admin/deployments",
+        role="operator",
+        json={"script_id": script["id"], "name": "a", "expected_machines": 1},
+    ).json()
     local_server.admin("PUT", f"/v1/admin/deployments/{dep['id']}/cancel", role="operator")
     local_server.admin("PUT", "/v1/admin/settings", json={"log_retention_days": 31})
     refused = local_server.admin("DELETE", f"/v1/admin/scripts/{script['id']}", role="operator")
     assert refused.status_code == 200  # the deployment was cancelled, so the script is free
     added = [entry for entry in newest() if entry["id"] not in known]
     actions = sorted(entry["action"] for entry in added)
-    assert actions == sorted(["scripts_create", "scripts_update", "deployments_create", "deployments_cancel",
-                              "settings_update", "scripts_delete"])
+    assert actions == sorted(
+        [
+            "scripts_create",
+            "scripts_update",
+            "deployments_create",
+            "deployments_cancel",
+            "settings_update",
+            "scripts_delete",
+        ]
+    )
     actors = {entry["action"]: (entry["actor"], entry["role"]) for entry in added}
     assert actors["settings_update"] == ("admin", "admin")
     assert actors["scripts_create"] == ("operator", "operator")
@@ -161,9 +177,11 @@ def test_openapi_document_validates_and_lists_every_route(local_server: LocalSer
 
 
 def test_security_headers_on_every_kind_of_response(local_server: LocalServer) -> None:
-    for answer in (requests.get(f"{local_server.url}/v1/openapi.json", timeout=10),
-                   local_server.admin("GET", "/v1/admin/me"),
-                   requests.get(f"{local_server.url}/v1/agent/download", timeout=10)):
+    for answer in (
+        requests.get(f"{local_server.url}/v1/openapi.json", timeout=10),
+        local_server.admin("GET", "/v1/admin/me"),
+        requests.get(f"{local_server.url}/v1/agent/download", timeout=10),
+    ):
         assert answer.headers["Strict-Transport-Security"] == "max-age=63072000; includeSubDomains"
         assert answer.headers["X-Frame-Options"] == "DENY"
         assert answer.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
@@ -194,8 +212,11 @@ def test_high_findings_need_an_acknowledged_deployment(local_server: LocalServer
     created = local_server.admin("POST", "/v1/admin/deployments", json={**body, "acknowledge_findings": True})
     assert created.status_code == 201 and created.json()["findings_acknowledged"] is True
     audit = local_server.admin("GET", "/v1/admin/audit?limit=20").json()["items"]
-    record = next(e for e in audit if e["action"] == "deployments_create"
-                  and e["ids"].get("deployment_id") == str(created.json()["id"]))
+    record = next(
+        e
+        for e in audit
+        if e["action"] == "deployments_create" and e["ids"].get("deployment_id") == str(created.json()["id"])
+    )
     assert record["ids"]["findings_acknowledged"] == "True" and record["outcome"] == "ok"
     assert any(e["action"] == "deployments_create" and e["outcome"] == "FINDINGS_NOT_ACKNOWLEDGED" for e in audit)
 

@@ -81,8 +81,9 @@ def test_token_isolation_over_http(local_server: LocalServer) -> None:
     script = local_server.create_script("true\n")
     a = local_server.create_deployment(script["id"], machines=2)
     b = local_server.create_deployment(script["id"], machines=2)
-    enrolled = local_server.agent("POST", "/v1/agent/enroll", a["master_token"],
-                                  json={"hostname": "iso-host", "machine_id": "iso-machine"})
+    enrolled = local_server.agent(
+        "POST", "/v1/agent/enroll", a["master_token"], json={"hostname": "iso-host", "machine_id": "iso-machine"}
+    )
     assert enrolled.status_code == 201
     agent_token = enrolled.json()["agent_token"]
     # master token: installs and enrolls only
@@ -101,10 +102,16 @@ def test_token_isolation_over_http(local_server: LocalServer) -> None:
         assert secret not in logs
 
 
-@pytest.mark.parametrize(("field", "value"), [
-    ("hostname", "h" * 254), ("hostname", "bad\r\nhost"), ("hostname", "nul\x00"),
-    ("machine_id", "m" * 301), ("machine_id", "line\nbreak"),
-])
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("hostname", "h" * 254),
+        ("hostname", "bad\r\nhost"),
+        ("hostname", "nul\x00"),
+        ("machine_id", "m" * 301),
+        ("machine_id", "line\nbreak"),
+    ],
+)
 def test_seed_validation_table_on_enroll(local_server: LocalServer, field: str, value: str) -> None:
     script = local_server.create_script("true\n")
     dep = local_server.create_deployment(script["id"], machines=1)
@@ -118,25 +125,34 @@ def test_seed_validation_table_on_enroll(local_server: LocalServer, field: str, 
 def test_seed_validation_table_on_feedback(local_server: LocalServer, field: str, size: int) -> None:
     script = local_server.create_script("true\n")
     dep = local_server.create_deployment(script["id"], machines=1)
-    agent = local_server.agent("POST", "/v1/agent/enroll", dep["master_token"],
-                               json={"hostname": f"fb-{field}", "machine_id": f"fb-{field}"}).json()["agent_token"]
+    agent = local_server.agent(
+        "POST", "/v1/agent/enroll", dep["master_token"], json={"hostname": f"fb-{field}", "machine_id": f"fb-{field}"}
+    ).json()["agent_token"]
     body = {"status": "info", "message": "m", "step": "s", field: "x" * size}
     answer = local_server.agent("POST", "/v1/agent/feedback", agent, json=body)
     assert answer.status_code == 400 and answer.json()["error"]["code"] == "VALIDATION_ERROR"
     target = local_server.admin("GET", f"/v1/admin/deployments/{dep['id']}/targets").json()["items"][0]
-    assert local_server.admin("GET", f"/v1/admin/deployments/{dep['id']}/targets/{target['id']}/logs"
-                              ).json()["items"] == []
+    assert (
+        local_server.admin("GET", f"/v1/admin/deployments/{dep['id']}/targets/{target['id']}/logs").json()["items"]
+        == []
+    )
 
 
 def test_oversize_script_is_refused(local_server: LocalServer) -> None:
-    answer = local_server.admin("POST", "/v1/admin/scripts",
-                                json={"name": "big", "type": "bash", "content": "x" * (1024 * 1024 + 1)})
+    answer = local_server.admin(
+        "POST", "/v1/admin/scripts", json={"name": "big", "type": "bash", "content": "x" * (1024 * 1024 + 1)}
+    )
     assert answer.status_code == 400 and answer.json()["error"]["code"] == "VALIDATION_ERROR"
 
 
 def test_every_error_is_json_with_a_code_and_headers(local_server: LocalServer) -> None:
-    for method, path in (("GET", "/v1/agent/download"), ("GET", "/v1/nope"), ("GET", "/v1/admin/scripts/0"),
-                         ("GET", "/v1/admin/scripts/abc"), ("POST", "/v1/agent/enroll")):
+    for method, path in (
+        ("GET", "/v1/agent/download"),
+        ("GET", "/v1/nope"),
+        ("GET", "/v1/admin/scripts/0"),
+        ("GET", "/v1/admin/scripts/abc"),
+        ("POST", "/v1/agent/enroll"),
+    ):
         answer = requests.request(method, f"{local_server.url}{path}", timeout=10)
         assert 400 <= answer.status_code < 500
         assert set(answer.json()["error"]) == {"code", "message"}
@@ -150,8 +166,9 @@ def test_tamper_kills_the_deployment_and_state_survives_restart(tmp_path: Path) 
     try:
         script = server.create_script("echo original\n")
         dep = server.create_deployment(script["id"], machines=2)
-        agent = server.agent("POST", "/v1/agent/enroll", dep["master_token"],
-                             json={"hostname": "t-host", "machine_id": "t-machine"}).json()["agent_token"]
+        agent = server.agent(
+            "POST", "/v1/agent/enroll", dep["master_token"], json={"hostname": "t-host", "machine_id": "t-machine"}
+        ).json()["agent_token"]
     finally:
         stop_local_server(server)
     # When one byte of the pinned S3 object version changes while the server is down

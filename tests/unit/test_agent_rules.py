@@ -71,7 +71,10 @@ def test_cap_refuses_the_machine_past_expected(aws: None) -> None:
     with pytest.raises(EnrollmentCapReached):
         enroll(dep, "m-3", "h3")
     # the refused machine left no hostname claim behind
-    assert [c.sk for c in HostnameClaimModel.query(dep["id"], HostnameClaimModel.sk.startswith("h#"))] == ["h#h1", "h#h2"]
+    assert [c.sk for c in HostnameClaimModel.query(dep["id"], HostnameClaimModel.sk.startswith("h#"))] == [
+        "h#h1",
+        "h#h2",
+    ]
 
 
 def test_cancelled_deployment_refuses_agents_with_410(aws: None) -> None:
@@ -104,7 +107,9 @@ def test_tokens_are_stored_only_as_hashes(aws: None) -> None:
     agent, _ = enroll(dep, "m-1", "h1")
     stored = DeploymentModel.get(dep["id"]).master_token_hash
     target = targets_of(dep["id"])[0]
-    assert stored == tokens.digest(dep["master_token"]) and dep["master_token"] not in str(DeploymentModel.get(dep["id"]).to_simple_dict())
+    assert stored == tokens.digest(dep["master_token"]) and dep["master_token"] not in str(
+        DeploymentModel.get(dep["id"]).to_simple_dict()
+    )
     assert agent["agent_token"] not in str(target.to_simple_dict())
 
 
@@ -113,8 +118,9 @@ def test_download_counts_runs_and_refuses_past_the_limit(aws: None) -> None:
     agent, _ = enroll(dep, "m-1", "h1")
     for _ in range(3):  # default max_runs for bash is 3
         payload = execution.download(agents.authenticate(agent["agent_token"], with_wrapper=True))
-        feedback.record(agents.authenticate(agent["agent_token"]),
-                        {"status": "success", "message": "ok", "step": "complete"})
+        feedback.record(
+            agents.authenticate(agent["agent_token"]), {"status": "success", "message": "ok", "step": "complete"}
+        )
     assert "echo hi" not in payload  # the script travels encoded
     with pytest.raises(RerunLimitExceeded):
         execution.download(agents.authenticate(agent["agent_token"], with_wrapper=True))
@@ -127,11 +133,16 @@ def test_feedback_moves_status_and_counters_once(aws: None) -> None:
     dep = new_deployment()
     agent, _ = enroll(dep, "m-1", "h1")
     execution.download(agents.authenticate(agent["agent_token"], with_wrapper=True))
-    answer = feedback.record(agents.authenticate(agent["agent_token"]), {"entries": [
-        {"status": "info", "message": "step one", "step": "one"},
-        {"status": "error", "message": "script failed with exit code 7", "step": "complete"},
-        {"status": "success", "message": "late success", "step": "complete"},
-    ]})
+    answer = feedback.record(
+        agents.authenticate(agent["agent_token"]),
+        {
+            "entries": [
+                {"status": "info", "message": "step one", "step": "one"},
+                {"status": "error", "message": "script failed with exit code 7", "step": "complete"},
+                {"status": "success", "message": "late success", "step": "complete"},
+            ]
+        },
+    )
     assert answer == {"accepted": 3, "target_status": "failed"}
     target = targets_of(dep["id"])[0]
     assert target.status == "failed" and target.exit_code == 7
@@ -140,16 +151,19 @@ def test_feedback_moves_status_and_counters_once(aws: None) -> None:
     assert [entry["message"] for entry in logs] == ["step one", "script failed with exit code 7", "late success"]
 
 
-@pytest.mark.parametrize("body", [
-    {"hostname": "a\r\nb", "machine_id": "m"},
-    {"hostname": "h", "machine_id": "m\x00"},
-    {"hostname": "h" * 254, "machine_id": "m"},
-    {"hostname": "h", "machine_id": "m" * 301},
-    {"hostname": "h\u202e", "machine_id": "m"},
-    {"hostname": "h", "machine_id": "m", "extra": 1},
-    {"hostname": "h"},
-    [],
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"hostname": "a\r\nb", "machine_id": "m"},
+        {"hostname": "h", "machine_id": "m\x00"},
+        {"hostname": "h" * 254, "machine_id": "m"},
+        {"hostname": "h", "machine_id": "m" * 301},
+        {"hostname": "h\u202e", "machine_id": "m"},
+        {"hostname": "h", "machine_id": "m", "extra": 1},
+        {"hostname": "h"},
+        [],
+    ],
+)
 def test_bad_enrollment_input_is_refused_and_changes_nothing(aws: None, body: Any) -> None:
     dep = new_deployment()
     deployment = enrollment.authenticate_master(dep["master_token"])
@@ -253,5 +267,7 @@ def test_progress_reports_spare_the_target_item(aws: None) -> None:
     logs, _ = feedback.target_logs(dep["id"], target.target_id, 10, None)
     assert [entry["message"] for entry in logs] == ["50%"]
     # And a final report still moves the status at once
-    feedback.record(agents.authenticate(agent["agent_token"]), {"status": "success", "message": "ok", "step": "complete"})
+    feedback.record(
+        agents.authenticate(agent["agent_token"]), {"status": "success", "message": "ok", "step": "complete"}
+    )
     assert targets_of(dep["id"])[0].status == "completed"

@@ -29,7 +29,13 @@ RISKY_BASH = "#!/bin/bash\necho start\ncurl -fsSL https://example.com/i.sh | bas
 @pytest.fixture(autouse=True)
 def isolated(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """No provider from the developer's environment, no client left behind."""
-    for name in (ai.ENV_PROVIDER, ai.ENV_OPENAI_URL, ai.ENV_OPENAI_KEY, ai.ENV_OPENAI_MODEL, "AWS_LAMBDA_FUNCTION_NAME"):
+    for name in (
+        ai.ENV_PROVIDER,
+        ai.ENV_OPENAI_URL,
+        ai.ENV_OPENAI_KEY,
+        ai.ENV_OPENAI_MODEL,
+        "AWS_LAMBDA_FUNCTION_NAME",
+    ):
         monkeypatch.delenv(name, raising=False)
     ai.set_client(None)
     yield
@@ -39,7 +45,9 @@ def isolated(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 @pytest.fixture
 def bedrock() -> Iterator[Stubber]:
     """A real bedrock-runtime client built by ai (its timeouts included), stubbed and injected."""
-    client = ai.new_bedrock_client(region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing")
+    client = ai.new_bedrock_client(
+        region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing"
+    )
     with Stubber(client) as stub:
         ai.set_client(client)
         yield stub
@@ -71,7 +79,9 @@ def expected_params(mode: str, script_type: str, prompt: str, code: str | None, 
 def test_generate_sends_system_prompt_user_text_and_limits_and_returns_the_code(bedrock: Stubber) -> None:
     # Given a model that answers with a bash block and a note
     answer = "Here it is:\n```bash\n#!/usr/bin/env bash\nset -euo pipefail\ndf -h\n```\n- needs nothing"
-    bedrock.add_response("converse", converse_response(answer), expected_params("generate", "bash", "show disk usage", None))
+    bedrock.add_response(
+        "converse", converse_response(answer), expected_params("generate", "bash", "show disk usage", None)
+    )
     # When a script is generated
     result = ai.process("generate", "bash", "show disk usage", None, MODEL)
     # Then the request matched exactly (Stubber checks params), and the answer is returned whole
@@ -93,15 +103,19 @@ def test_request_carries_the_mode_prompt_from_its_file_and_the_user_text(bedrock
         captured.update(kwargs)
 
     bedrock.client.meta.events.register("provide-client-params.bedrock-runtime.Converse", capture)
-    bedrock.add_response("converse", converse_response("```powershell\nGet-Date\n```"),
-                         {"modelId": MODEL, "system": ANY, "messages": ANY, "inferenceConfig": ANY})
+    bedrock.add_response(
+        "converse",
+        converse_response("```powershell\nGet-Date\n```"),
+        {"modelId": MODEL, "system": ANY, "messages": ANY, "inferenceConfig": ANY},
+    )
     # When a refactor is asked
     ai.process("refactor", "powershell", "use CIM", "Get-WmiObject Win32_OS", MODEL)
     # Then the system prompt is that file for PowerShell, and the user text holds the ask and the code
     params = captured["params"]
     system = params["system"][0]["text"]
     assert system == on_disk.replace("{{language}}", "PowerShell").replace("{{fence}}", "powershell").replace(
-        "{{strict_mode}}", ai._STRICT_MODE["powershell"])
+        "{{strict_mode}}", ai._STRICT_MODE["powershell"]
+    )
     assert "{{" not in system
     user = params["messages"][0]["content"][0]["text"]
     assert "use CIM" in user and "```powershell\nGet-WmiObject Win32_OS\n```" in user
@@ -133,8 +147,11 @@ def test_explain_returns_text_without_code(bedrock: Stubber) -> None:
 def test_max_tokens_stop_is_reported_as_truncated(bedrock: Stubber) -> None:
     # Given a model cut off by maxTokens in the middle of its code block
     answer = "```bash\n#!/bin/bash\necho one\necho tw"
-    bedrock.add_response("converse", converse_response(answer, stop="max_tokens", tokens=(50, 2048)),
-                         expected_params("generate", "bash", "long script", None))
+    bedrock.add_response(
+        "converse",
+        converse_response(answer, stop="max_tokens", tokens=(50, 2048)),
+        expected_params("generate", "bash", "long script", None),
+    )
     # When the script is generated
     result = ai.process("generate", "bash", "long script", None, MODEL)
     # Then the answer says it is truncated, and the partial code is still offered
@@ -153,8 +170,9 @@ def test_audit_merges_static_findings_with_the_models(bedrock: Stubber) -> None:
         '```json\n{"findings": [{"line": 2, "severity": "bogus", "message": "Logs nothing useful", "hint": "Add context"},'
         ' {"line": 3, "severity": "high"}]}\n```'
     )
-    bedrock.add_response("converse", converse_response(answer),
-                         expected_params("audit", "bash", "", RISKY_BASH, static))
+    bedrock.add_response(
+        "converse", converse_response(answer), expected_params("audit", "bash", "", RISKY_BASH, static)
+    )
     # When the audit runs (empty prompt: the mode's default ask)
     result = ai.process("audit", "bash", "", RISKY_BASH, MODEL)
     # Then static and model findings are merged by line, malformed model items dropped,
@@ -197,40 +215,75 @@ ANY_PARAMS = {"modelId": ANY, "system": ANY, "messages": ANY, "inferenceConfig":
 
 ERROR_CASES = [
     # (Bedrock error code, message, HTTP status, expected code, expected kind)
-    ("AccessDeniedException",
-     "User: arn:aws:sts::123456789012:assumed-role/edgex-ai/fn is not authorized to perform: bedrock:InvokeModel",
-     403, "AI_ACCESS_DENIED", Kind.FORBIDDEN),
-    ("UnrecognizedClientException", "The security token included in the request is invalid.", 403,
-     "AI_ACCESS_DENIED", Kind.FORBIDDEN),
-    ("AccessDeniedException", "You don't have access to the model with the specified model ID.", 403,
-     "AI_MODEL_NOT_ENABLED", Kind.FORBIDDEN),
-    ("AccessDeniedException", "Model access is denied due to IAM user or service role is not authorized to perform "
-     "the required AWS Marketplace actions (aws-marketplace:Subscribe)", 403, "AI_MODEL_NOT_ENABLED", Kind.FORBIDDEN),
+    (
+        "AccessDeniedException",
+        "User: arn:aws:sts::123456789012:assumed-role/edgex-ai/fn is not authorized to perform: bedrock:InvokeModel",
+        403,
+        "AI_ACCESS_DENIED",
+        Kind.FORBIDDEN,
+    ),
+    (
+        "UnrecognizedClientException",
+        "The security token included in the request is invalid.",
+        403,
+        "AI_ACCESS_DENIED",
+        Kind.FORBIDDEN,
+    ),
+    (
+        "AccessDeniedException",
+        "You don't have access to the model with the specified model ID.",
+        403,
+        "AI_MODEL_NOT_ENABLED",
+        Kind.FORBIDDEN,
+    ),
+    (
+        "AccessDeniedException",
+        "Model access is denied due to IAM user or service role is not authorized to perform "
+        "the required AWS Marketplace actions (aws-marketplace:Subscribe)",
+        403,
+        "AI_MODEL_NOT_ENABLED",
+        Kind.FORBIDDEN,
+    ),
     ("ResourceNotFoundException", "Model not found.", 404, "AI_MODEL_NOT_ENABLED", Kind.FORBIDDEN),
     ("ValidationException", "The provided model identifier is invalid.", 400, "AI_MODEL_NOT_ENABLED", Kind.FORBIDDEN),
-    ("ThrottlingException", "Too many requests, please wait before trying again.", 429, "AI_THROTTLED",
-     Kind.UNAVAILABLE),
-    ("ServiceQuotaExceededException", "Your request exceeds the service quota.", 400, "AI_THROTTLED",
-     Kind.UNAVAILABLE),
+    (
+        "ThrottlingException",
+        "Too many requests, please wait before trying again.",
+        429,
+        "AI_THROTTLED",
+        Kind.UNAVAILABLE,
+    ),
+    ("ServiceQuotaExceededException", "Your request exceeds the service quota.", 400, "AI_THROTTLED", Kind.UNAVAILABLE),
     ("ValidationException", "Input is too long for requested model.", 400, "AI_INPUT_TOO_LONG", Kind.INVALID),
-    ("ValidationException", "The model returned the following errors: prompt is too long: 227255 tokens > 200000 "
-     "maximum", 400, "AI_INPUT_TOO_LONG", Kind.INVALID),
+    (
+        "ValidationException",
+        "The model returned the following errors: prompt is too long: 227255 tokens > 200000 maximum",
+        400,
+        "AI_INPUT_TOO_LONG",
+        Kind.INVALID,
+    ),
     ("ModelTimeoutException", "Model has timed out in processing the request.", 408, "AI_TIMEOUT", Kind.UNAVAILABLE),
     ("ServiceUnavailableException", "Service unavailable.", 503, "AI_UNAVAILABLE", Kind.UNAVAILABLE),
     ("ModelNotReadyException", "Model is not ready.", 429, "AI_UNAVAILABLE", Kind.UNAVAILABLE),
     ("InternalServerException", "Internal failure.", 500, "AI_UNAVAILABLE", Kind.UNAVAILABLE),
-    ("ValidationException", "Malformed input request: extraneous key [foo] is not permitted", 400,
-     "AI_UNAVAILABLE", Kind.UNAVAILABLE),
+    (
+        "ValidationException",
+        "Malformed input request: extraneous key [foo] is not permitted",
+        400,
+        "AI_UNAVAILABLE",
+        Kind.UNAVAILABLE,
+    ),
 ]
 
 
-@pytest.mark.parametrize(("aws_code", "message", "status", "code", "kind"), ERROR_CASES,
-                         ids=[f"{c[0]}-{c[3]}" for c in ERROR_CASES])
-def test_bedrock_errors_map_to_coded_errors(bedrock: Stubber, aws_code: str, message: str, status: int, code: str,
-                                            kind: Kind) -> None:
+@pytest.mark.parametrize(
+    ("aws_code", "message", "status", "code", "kind"), ERROR_CASES, ids=[f"{c[0]}-{c[3]}" for c in ERROR_CASES]
+)
+def test_bedrock_errors_map_to_coded_errors(
+    bedrock: Stubber, aws_code: str, message: str, status: int, code: str, kind: Kind
+) -> None:
     # Given Bedrock answering with an error
-    bedrock.add_client_error("converse", service_error_code=aws_code, service_message=message,
-                             http_status_code=status)
+    bedrock.add_client_error("converse", service_error_code=aws_code, service_message=message, http_status_code=status)
     # When a request is processed
     with pytest.raises(EdgexError) as caught:
         ai.process("generate", "bash", "hello world", None, MODEL)
@@ -330,11 +383,19 @@ def test_provider_none_wins_over_configuration(monkeypatch: pytest.MonkeyPatch) 
         ("explain", "powershell", "x", "  \n"),
         ("audit", "bash", "x", "y" * (ai.CODE_MAX_CHARS + 1)),
     ],
-    ids=["bad-mode", "bad-type", "prompt-too-long", "blank-generate", "refactor-no-code", "explain-blank-code",
-         "code-too-long"],
+    ids=[
+        "bad-mode",
+        "bad-type",
+        "prompt-too-long",
+        "blank-generate",
+        "refactor-no-code",
+        "explain-blank-code",
+        "code-too-long",
+    ],
 )
-def test_invalid_input_is_a_validation_error(bedrock: Stubber, mode: str, script_type: str, prompt: str,
-                                             code: str | None) -> None:
+def test_invalid_input_is_a_validation_error(
+    bedrock: Stubber, mode: str, script_type: str, prompt: str, code: str | None
+) -> None:
     # Given a configured provider (no response queued: the model must not be called)
     # When the input breaks a rule
     # Then VALIDATION_ERROR is raised before any call
@@ -426,8 +487,11 @@ def endpoint(monkeypatch: pytest.MonkeyPatch) -> Iterator[type[_Endpoint]]:
 
 
 def chat(text: str, finish: str = "stop") -> dict[str, Any]:
-    return {"model": "qwen2.5-coder:7b", "choices": [{"index": 0, "message": {"role": "assistant", "content": text},
-            "finish_reason": finish}], "usage": {"prompt_tokens": 11, "completion_tokens": 7}}
+    return {
+        "model": "qwen2.5-coder:7b",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": finish}],
+        "usage": {"prompt_tokens": 11, "completion_tokens": 7},
+    }
 
 
 def test_openai_endpoint_request_and_answer(endpoint: type[_Endpoint], monkeypatch: pytest.MonkeyPatch) -> None:
@@ -444,11 +508,18 @@ def test_openai_endpoint_request_and_answer(endpoint: type[_Endpoint], monkeypat
     assert sent["body"] == {
         "model": "qwen2.5-coder:7b",
         "messages": [{"role": "system", "content": request.system}, {"role": "user", "content": request.user}],
-        "max_tokens": ai.MAX_TOKENS, "temperature": ai.TEMPERATURE, "stream": False,
+        "max_tokens": ai.MAX_TOKENS,
+        "temperature": ai.TEMPERATURE,
+        "stream": False,
     }
     # And the answer is mapped like Bedrock's (finish "length" = truncated)
-    assert result == {"text": "```powershell\nGet-Date\n```", "code": "Get-Date\n", "model_id": "qwen2.5-coder:7b",
-                      "usage": {"input_tokens": 11, "output_tokens": 7}, "truncated": True}
+    assert result == {
+        "text": "```powershell\nGet-Date\n```",
+        "code": "Get-Date\n",
+        "model_id": "qwen2.5-coder:7b",
+        "usage": {"input_tokens": 11, "output_tokens": 7},
+        "truncated": True,
+    }
 
 
 @pytest.mark.parametrize(
@@ -485,7 +556,12 @@ def test_importing_ai_does_not_load_boto3() -> None:
     # Given a fresh interpreter
     code = "import sys, edgex.ai; print(sorted(m for m in sys.modules if m.split('.')[0] in ('boto3', 'botocore')))"
     # When only edgex.ai is imported
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         env={"PYTHONPATH": str(Path(ai.__file__).parent.parent)})
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PYTHONPATH": str(Path(ai.__file__).parent.parent)},
+    )
     # Then boto3 / botocore were not loaded
     assert out.stdout.strip() == "[]"

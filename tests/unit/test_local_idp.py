@@ -56,15 +56,24 @@ def setup() -> tuple[Client, FakeIdentity, Clock]:
 
 
 def authorize_params(challenge: str, **over: str) -> dict[str, str]:
-    params = {"response_type": "code", "client_id": "client-123", "redirect_uri": REDIRECT, "state": "st-1",
-              "code_challenge": challenge, "code_challenge_method": "S256"}
+    params = {
+        "response_type": "code",
+        "client_id": "client-123",
+        "redirect_uri": REDIRECT,
+        "state": "st-1",
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+    }
     params.update(over)
     return params
 
 
 def get_code(client: Client, challenge: str, user: str = "admin", **over: str) -> str:
-    answer = client.post(f"/local-idp/oauth2/authorize?{urlencode(authorize_params(challenge, **over))}",
-                         data={"username": user}, base_url=ORIGIN)
+    answer = client.post(
+        f"/local-idp/oauth2/authorize?{urlencode(authorize_params(challenge, **over))}",
+        data={"username": user},
+        base_url=ORIGIN,
+    )
     assert answer.status_code == 302, answer.text
     location = urlsplit(answer.headers["Location"])
     assert f"{location.scheme}://{location.netloc}{location.path}" == REDIRECT
@@ -74,8 +83,13 @@ def get_code(client: Client, challenge: str, user: str = "admin", **over: str) -
 
 
 def exchange(client: Client, code: str, verifier: str, **over: str):  # type: ignore[no-untyped-def]
-    form = {"grant_type": "authorization_code", "code": code, "code_verifier": verifier, "client_id": "client-123",
-            "redirect_uri": REDIRECT}
+    form = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "code_verifier": verifier,
+        "client_id": "client-123",
+        "redirect_uri": REDIRECT,
+    }
     form.update(over)
     return client.post("/local-idp/oauth2/token", data=form, base_url=ORIGIN)
 
@@ -112,8 +126,9 @@ def test_full_flow_returns_the_identity_token(setup) -> None:  # type: ignore[no
 def test_params_may_come_from_the_form_too(setup) -> None:  # type: ignore[no-untyped-def]
     client, _, _ = setup
     verifier, challenge = pkce()
-    answer = client.post("/local-idp/oauth2/authorize", data={**authorize_params(challenge), "username": "viewer"},
-                         base_url=ORIGIN)
+    answer = client.post(
+        "/local-idp/oauth2/authorize", data={**authorize_params(challenge), "username": "viewer"}, base_url=ORIGIN
+    )
     assert answer.status_code == 302
     code = parse_qs(urlsplit(answer.headers["Location"]).query)["code"][0]
     assert exchange(client, code, verifier).get_json()["access_token"] == "access-token-for-viewer"
@@ -174,8 +189,13 @@ def test_token_request_must_match_the_code(setup, field_name: str, value: str, e
 
 @pytest.mark.parametrize(
     "redirect",
-    ["https://evil.example/dashboard/", "http://127.0.0.1:9999/dashboard/", "javascript:alert(1)", "/dashboard/",
-     f"{ORIGIN}/dashboard/#frag"],
+    [
+        "https://evil.example/dashboard/",
+        "http://127.0.0.1:9999/dashboard/",
+        "javascript:alert(1)",
+        "/dashboard/",
+        f"{ORIGIN}/dashboard/#frag",
+    ],
 )
 def test_redirect_must_stay_on_the_servers_origin(setup, redirect: str) -> None:  # type: ignore[no-untyped-def]
     client, _, _ = setup
@@ -192,8 +212,9 @@ def test_redirect_must_stay_on_the_servers_origin(setup, redirect: str) -> None:
 def test_unknown_client_is_refused_on_a_page(setup) -> None:  # type: ignore[no-untyped-def]
     client, _, _ = setup
     _, challenge = pkce()
-    answer = client.get(f"/local-idp/oauth2/authorize?{urlencode(authorize_params(challenge, client_id='x'))}",
-                        base_url=ORIGIN)
+    answer = client.get(
+        f"/local-idp/oauth2/authorize?{urlencode(authorize_params(challenge, client_id='x'))}", base_url=ORIGIN
+    )
     assert answer.status_code == 400
     assert "Location" not in answer.headers
 
@@ -204,8 +225,11 @@ def test_unknown_client_is_refused_on_a_page(setup) -> None:  # type: ignore[no-
 def test_pkce_s256_is_required(setup, over: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
     client, _, _ = setup
     _, challenge = pkce()
-    answer = client.post(f"/local-idp/oauth2/authorize?{urlencode(authorize_params(challenge, **over))}",
-                         data={"username": "admin"}, base_url=ORIGIN)
+    answer = client.post(
+        f"/local-idp/oauth2/authorize?{urlencode(authorize_params(challenge, **over))}",
+        data={"username": "admin"},
+        base_url=ORIGIN,
+    )
     assert answer.status_code == 302
     query = parse_qs(urlsplit(answer.headers["Location"]).query)
     assert "code" not in query
@@ -216,20 +240,26 @@ def test_pkce_s256_is_required(setup, over: dict[str, str]) -> None:  # type: ig
 def test_unknown_user_gets_no_code(setup) -> None:  # type: ignore[no-untyped-def]
     client, _, _ = setup
     _, challenge = pkce()
-    answer = client.post(f"/local-idp/oauth2/authorize?{urlencode(authorize_params(challenge))}",
-                         data={"username": "root"}, base_url=ORIGIN)
+    answer = client.post(
+        f"/local-idp/oauth2/authorize?{urlencode(authorize_params(challenge))}",
+        data={"username": "root"},
+        base_url=ORIGIN,
+    )
     assert answer.status_code == 400
     assert "Location" not in answer.headers
 
 
 def test_logout_redirects_only_to_the_servers_origin(setup) -> None:  # type: ignore[no-untyped-def]
     client, _, _ = setup
-    ok = client.get(f"/local-idp/logout?{urlencode({'client_id': 'client-123', 'logout_uri': REDIRECT})}",
-                    base_url=ORIGIN)
+    ok = client.get(
+        f"/local-idp/logout?{urlencode({'client_id': 'client-123', 'logout_uri': REDIRECT})}", base_url=ORIGIN
+    )
     assert ok.status_code == 302
     assert ok.headers["Location"] == REDIRECT
-    bad = client.get(f"/local-idp/logout?{urlencode({'client_id': 'client-123', 'logout_uri': 'https://evil.example/'})}",
-                     base_url=ORIGIN)
+    bad = client.get(
+        f"/local-idp/logout?{urlencode({'client_id': 'client-123', 'logout_uri': 'https://evil.example/'})}",
+        base_url=ORIGIN,
+    )
     assert bad.status_code == 400
     assert "Location" not in bad.headers
 

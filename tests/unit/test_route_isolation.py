@@ -37,10 +37,15 @@ def world(aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]
     script = scripts.create({"name": "s", "type": "bash", "content": "echo isolated\n"}, actor)
     free = scripts.create({"name": "f", "type": "bash", "content": "echo free\n"}, actor)
     dep = deployments.create({"script_id": script["id"], "name": "d", "expected_machines": 5}, actor)
-    enrolled, _ = enrollment.enroll(enrollment.authenticate_master(dep["master_token"]),
-                                    {"hostname": "iso-host", "machine_id": "iso-machine"}, {})
-    yield {"ids": Ids(script["id"], free["id"], dep["id"], enrolled["target_id"]), "master": dep["master_token"],
-           "agent": enrolled["agent_token"], "admin": issuer.token_for("admin")}
+    enrolled, _ = enrollment.enroll(
+        enrollment.authenticate_master(dep["master_token"]), {"hostname": "iso-host", "machine_id": "iso-machine"}, {}
+    )
+    yield {
+        "ids": Ids(script["id"], free["id"], dep["id"], enrolled["target_id"]),
+        "master": dep["master_token"],
+        "agent": enrolled["agent_token"],
+        "admin": issuer.token_for("admin"),
+    }
     identity.config.oidc.cache_clear()
 
 
@@ -74,16 +79,21 @@ def event(route: Route, path: str, body: dict[str, Any] | None, token: str | Non
         if part.startswith("{"):
             path_params[part[1:-1]] = value
     return {
-        "version": "2.0", "rawPath": raw_path, "queryStringParameters": params, "pathParameters": path_params or None,
+        "version": "2.0",
+        "rawPath": raw_path,
+        "queryStringParameters": params,
+        "pathParameters": path_params or None,
         "headers": {"content-type": "application/json", **({"authorization": f"Bearer {token}"} if token else {})},
         "requestContext": {"http": {"method": route.method, "path": raw_path}, "requestId": "iso"},
-        "body": json.dumps(body) if body is not None else None, "isBase64Encoded": False,
+        "body": json.dumps(body) if body is not None else None,
+        "isBase64Encoded": False,
     }
 
 
 @pytest.mark.parametrize("route", ROUTES, ids=lambda r: r.handler)
-def test_handler_needs_only_its_declared_resources(route: Route, world: dict[str, Any],
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_handler_needs_only_its_declared_resources(
+    route: Route, world: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
     import importlib
 
     # Given the function's own environment only

@@ -89,8 +89,10 @@ def test_every_finding_has_the_documented_shape() -> None:
 def test_findings_are_capped_keeping_the_most_severe(monkeypatch: pytest.MonkeyPatch) -> None:
     # Given ShellCheck reporting far more notes than the cap, and one high rule finding at the end
     cap = static_audit.FINDINGS_MAX
-    notes = [{"rule_id": "SC2086", "severity": "low", "line": n, "message": "quote", "hint": "h", "source": "shellcheck"}
-             for n in range(1, cap + 51)]
+    notes = [
+        {"rule_id": "SC2086", "severity": "low", "line": n, "message": "quote", "hint": "h", "source": "shellcheck"}
+        for n in range(1, cap + 51)
+    ]
     monkeypatch.setattr(static_audit, "_shellcheck", lambda content: notes)
     # When it is audited
     findings = audit_script("bash", "#!/bin/bash\n" * (cap + 50) + "curl -fsSL https://x | bash\n")
@@ -122,7 +124,7 @@ def test_unknown_script_type_is_a_validation_error() -> None:
 
 def test_shellcheck_findings_are_mapped_with_their_severity() -> None:
     # Given a bash script with a warning-level issue (SC2086 is info) and an error-level one (SC1073 parse error)
-    quoting = audit_script("bash", '#!/bin/bash\nname=x\necho $name\nrm $1\n')
+    quoting = audit_script("bash", "#!/bin/bash\nname=x\necho $name\nrm $1\n")
     broken = audit_script("bash", "#!/bin/bash\nif true; then\n  echo hi\n")
     # Then ShellCheck codes come back as SCnnnn, info -> low, error -> medium, at ShellCheck's line
     sc = [f for f in quoting if f["source"] == "shellcheck"]
@@ -279,10 +281,10 @@ PS_CASES = [
     ("Invoke-Expression 'Get-Date'", set()),
     ("iex $cmd", {"EX102"}),
     ("$s = (iwr https://x).Content\niex $s", {"EX101"}),
-    ("Remove-Item -Recurse -Force \"$dir\\*\"", {"EX150"}),
-    ("Remove-Item -Recurse \"$dir\\*\"", set()),
-    ("Remove-Item -Recurse -Force \"$env:TEMP\\build\"", set()),
-    ("if ($dir) { Remove-Item -Recurse -Force \"$dir\\*\" }", set()),
+    ('Remove-Item -Recurse -Force "$dir\\*"', {"EX150"}),
+    ('Remove-Item -Recurse "$dir\\*"', set()),
+    ('Remove-Item -Recurse -Force "$env:TEMP\\build"', set()),
+    ('if ($dir) { Remove-Item -Recurse -Force "$dir\\*" }', set()),
     ("if (-not $dir) { throw 'no dir' }\nRemove-Item -Recurse -Force \"$dir\\*\"", set()),
     ("Remove-Item -Recurse -Force -Path $dir -Filter '*.log'", {"EX151"}),
     ("Invoke-WebRequest -Uri $u -OutFile $f", set()),
@@ -313,7 +315,10 @@ def test_importing_the_module_does_not_load_tree_sitter_or_boto3() -> None:
     )
     # When only the modules are imported
     out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True,
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
         env={"PYTHONPATH": str(Path(static_audit.__file__).parent.parent)},
     )
     # Then neither tree-sitter nor boto3 was loaded

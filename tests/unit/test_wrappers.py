@@ -95,8 +95,9 @@ class StubApi:
                     # Taken while the client's curl is waiting for this answer.
                     ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True, check=True).stdout
                 with stub._lock:
-                    stub.requests.append(Seen(self.command, self.path, {k.lower(): v for k, v in self.headers.items()},
-                                              body, ps))
+                    stub.requests.append(
+                        Seen(self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, body, ps)
+                    )
                     queue = stub.replies.get((self.command, path)) or [error(404, "NOT_FOUND")]
                     reply = queue.pop(0) if len(queue) > 1 else queue[0]
                 data, ctype = reply.encoded()
@@ -156,22 +157,38 @@ def agent_env(sandbox: dict[str, Path], **extra: str) -> dict[str, str]:
 
 def run_payload(stub: StubApi, sandbox: dict[str, Path], script: str, **extra: str) -> subprocess.CompletedProcess:
     payload = wrappers.render_payload(wrappers.DEFAULT_WRAPPERS["bash"], "bash", script.encode())
-    env = agent_env(sandbox, EDGEX_API_URL=stub.url, EDGEX_AGENT_TOKEN=AGENT_TOKEN,
-                    EDGEX_MACHINE_ID="mid-1", EDGEX_HOSTNAME="host-1", **extra)
-    return subprocess.run(["bash", "-s"], input=payload.encode(), env=env, cwd=sandbox["cwd"],
-                          capture_output=True, timeout=30)
+    env = agent_env(
+        sandbox,
+        EDGEX_API_URL=stub.url,
+        EDGEX_AGENT_TOKEN=AGENT_TOKEN,
+        EDGEX_MACHINE_ID="mid-1",
+        EDGEX_HOSTNAME="host-1",
+        **extra,
+    )
+    return subprocess.run(
+        ["bash", "-s"], input=payload.encode(), env=env, cwd=sandbox["cwd"], capture_output=True, timeout=30
+    )
 
 
 def run_bootstrapper(stub: StubApi, sandbox: dict[str, Path], **extra: str) -> subprocess.CompletedProcess:
     # Fed on stdin, as `curl ... | bash` does.
     text = wrappers.render_bootstrapper("bash", stub.url, MASTER_TOKEN)
-    return subprocess.run(["bash"], input=text.encode(), env=agent_env(sandbox, **extra), cwd=sandbox["cwd"],
-                          capture_output=True, timeout=30)
+    return subprocess.run(
+        ["bash"],
+        input=text.encode(),
+        env=agent_env(sandbox, **extra),
+        cwd=sandbox["cwd"],
+        capture_output=True,
+        timeout=30,
+    )
 
 
 def enrolled(stub: StubApi, script: str) -> None:
-    stub.answer("POST", "/v1/agent/enroll", Reply(201, {"agent_token": AGENT_TOKEN, "target_id": "t1",
-                                                         "deployment_id": 7, "status": "enrolled"}))
+    stub.answer(
+        "POST",
+        "/v1/agent/enroll",
+        Reply(201, {"agent_token": AGENT_TOKEN, "target_id": "t1", "deployment_id": 7, "status": "enrolled"}),
+    )
     payload = wrappers.render_payload(wrappers.DEFAULT_WRAPPERS["bash"], "bash", script.encode())
     stub.answer("GET", "/v1/agent/download", Reply(200, payload))
 
@@ -182,16 +199,20 @@ def enrolled(stub: StubApi, script: str) -> None:
 def sample_bash_texts() -> dict[str, str]:
     return {
         "bootstrapper": wrappers.render_bootstrapper("bash", SAMPLE_URL, MASTER_TOKEN),
-        "payload": wrappers.render_payload(wrappers.DEFAULT_WRAPPERS["bash"], "bash",
-                                           b"#!/bin/bash\necho 'hello'\n" + os.urandom(3000)),
+        "payload": wrappers.render_payload(
+            wrappers.DEFAULT_WRAPPERS["bash"], "bash", b"#!/bin/bash\necho 'hello'\n" + os.urandom(3000)
+        ),
     }
 
 
 def sample_ps_texts() -> dict[str, str]:
     return {
         "bootstrapper": wrappers.render_bootstrapper("ps1", SAMPLE_URL, MASTER_TOKEN),
-        "payload": wrappers.render_payload(wrappers.DEFAULT_WRAPPERS["powershell"], "powershell",
-                                           "Write-Host 'zażółć'\n_Orc-Send -Status info -Message hi\n".encode()),
+        "payload": wrappers.render_payload(
+            wrappers.DEFAULT_WRAPPERS["powershell"],
+            "powershell",
+            "Write-Host 'zażółć'\n_Orc-Send -Status info -Message hi\n".encode(),
+        ),
         "one-liner": wrappers.one_liners(SAMPLE_URL, MASTER_TOKEN)["powershell"],
     }
 
@@ -251,8 +272,16 @@ def test_generated_powershell_parses_cleanly(name: str) -> None:
     assert problems == []
 
 
-FORBIDDEN_PS_COMMANDS = {"out-file", "set-content", "add-content", "new-item", "copy-item", "export-clixml",
-                         "start-bitstransfer", "tee-object"}
+FORBIDDEN_PS_COMMANDS = {
+    "out-file",
+    "set-content",
+    "add-content",
+    "new-item",
+    "copy-item",
+    "export-clixml",
+    "start-bitstransfer",
+    "tee-object",
+}
 
 
 def assert_writes_nothing_to_disk(text: str) -> None:
@@ -328,8 +357,9 @@ def test_payload_substitutes_exactly_at_the_placeholder() -> None:
     assert out == "before 'aGk=' after"
 
 
-@pytest.mark.parametrize("template", ["echo no placeholder", "a __EDGEX_SCRIPT_B64__ b __EDGEX_SCRIPT_B64__", "",
-                                      "x __EDGEX_SCRIPT_B64_ y"])
+@pytest.mark.parametrize(
+    "template", ["echo no placeholder", "a __EDGEX_SCRIPT_B64__ b __EDGEX_SCRIPT_B64__", "", "x __EDGEX_SCRIPT_B64_ y"]
+)
 def test_templates_without_exactly_one_placeholder_are_refused(template: str) -> None:
     # Given a template with zero or two placeholders / When validated or used / Then refused
     with pytest.raises(ValidationFailed) as caught:
@@ -422,8 +452,10 @@ def test_slots_are_filled_once_and_in_single_quotes() -> None:
 
 def test_one_liners_match_the_documented_shape() -> None:
     lines = wrappers.one_liners("https://api.example.com/", MASTER_TOKEN)
-    assert lines["bash"] == (f"curl -fsSL -H 'Authorization: Bearer {MASTER_TOKEN}' "
-                             "'https://api.example.com/v1/agent/installer?type=bash' | bash")
+    assert lines["bash"] == (
+        f"curl -fsSL -H 'Authorization: Bearer {MASTER_TOKEN}' "
+        "'https://api.example.com/v1/agent/installer?type=bash' | bash"
+    )
     assert f"iex (irm -UseBasicParsing -Headers @{{Authorization='Bearer {MASTER_TOKEN}'}}" in lines["powershell"]
     assert lines["powershell"].endswith("-Uri 'https://api.example.com/v1/agent/installer?type=ps1')")
 
@@ -439,8 +471,11 @@ def test_wrapper_reports_start_entries_and_success(stub: StubApi, sandbox: dict[
     assert done.returncode == 0, done.stderr
     assert b"from-script" in done.stdout
     entries = stub.feedback()
-    assert [(e["status"], e.get("step")) for e in entries] == [("info", "start"), ("info", "step1"),
-                                                               ("success", "complete")]
+    assert [(e["status"], e.get("step")) for e in entries] == [
+        ("info", "start"),
+        ("info", "step1"),
+        ("success", "complete"),
+    ]
     assert entries[1]["message"] == "hello"
     assert {r.bearer for r in stub.requests} == {AGENT_TOKEN}
     assert {r.headers["content-type"] for r in stub.requests} == {"application/json"}
@@ -458,8 +493,9 @@ def test_wrapper_reports_a_failing_exit_code_and_exits_with_it(stub: StubApi, sa
 
 
 @pytest.mark.parametrize(("tail", "code"), [("exit 0", 0), ("exit 5", 5)])
-def test_a_script_that_reports_completion_gets_no_second_report(stub: StubApi, sandbox: dict[str, Path],
-                                                                tail: str, code: int) -> None:
+def test_a_script_that_reports_completion_gets_no_second_report(
+    stub: StubApi, sandbox: dict[str, Path], tail: str, code: int
+) -> None:
     # Given a script that sends its own success/complete / When it runs
     done = run_payload(stub, sandbox, f"_orc_send success done complete\n{tail}\n")
     # Then exactly one complete entry exists (the script's) and its exit code is kept
@@ -470,8 +506,12 @@ def test_a_script_that_reports_completion_gets_no_second_report(stub: StubApi, s
 
 def test_orc_retry_reports_each_failure_and_returns_the_status(stub: StubApi, sandbox: dict[str, Path]) -> None:
     # Given a command that always fails, retried twice without delay
-    done = run_payload(stub, sandbox, "_orc_retry 'false' 2 0 stepx\necho \"retry-rc=$?\"\n"
-                                      "_orc_retry 'n=$((n+1)); [ $n -ge 2 ]' 3 0 stepy && echo \"stepy-ok n=$n\"\n")
+    done = run_payload(
+        stub,
+        sandbox,
+        "_orc_retry 'false' 2 0 stepx\necho \"retry-rc=$?\"\n"
+        "_orc_retry 'n=$((n+1)); [ $n -ge 2 ]' 3 0 stepy && echo \"stepy-ok n=$n\"\n",
+    )
     # Then a warning then an error were reported for stepx, and the helper returned 1
     stepx = [(e["status"], e["step"]) for e in stub.feedback() if e.get("step") == "stepx"]
     assert stepx == [("warning", "stepx"), ("error", "stepx")]
@@ -557,11 +597,10 @@ _orc_send warning "$(printf 'q"b\\n\tx\001 zażółć\r')" 'step "quoted"'
     assert entry == {"status": "warning", "message": 'q"b\\n\tx\x01 zażółć\r', "step": 'step "quoted"'}
 
 
-def test_a_background_process_left_running_does_not_hold_the_wrapper(stub: StubApi,
-                                                                      sandbox: dict[str, Path]) -> None:
+def test_a_background_process_left_running_does_not_hold_the_wrapper(stub: StubApi, sandbox: dict[str, Path]) -> None:
     # Given a script that leaves a long background process behind (stdio detached)
     started = time.monotonic()
-    done = run_payload(stub, sandbox, "sleep 20 >/dev/null 2>&1 &\necho \"bg=$!\"\n_orc_send success ok complete\n")
+    done = run_payload(stub, sandbox, 'sleep 20 >/dev/null 2>&1 &\necho "bg=$!"\n_orc_send success ok complete\n')
     elapsed = time.monotonic() - started
     pid = int(re.search(rb"bg=(\d+)", done.stdout).group(1))
     os.kill(pid, signal.SIGTERM)
@@ -575,16 +614,20 @@ def test_a_background_process_left_running_does_not_hold_the_wrapper(stub: StubA
 
 def test_one_liner_installs_enrolls_downloads_and_runs(stub: StubApi, sandbox: dict[str, Path]) -> None:
     # Given a deployment whose script is larger than one argv string may be (> 128 KiB; here > 1 MiB)
-    script = "# " + "x" * 1_100_000 + "\n_orc_send info \"$_ORC_MACHINE_ID|$_ORC_HOSTNAME\" facts\n"
+    script = "# " + "x" * 1_100_000 + '\n_orc_send info "$_ORC_MACHINE_ID|$_ORC_HOSTNAME" facts\n'
     enrolled(stub, script)
     stub.answer("GET", "/v1/agent/installer", Reply(200, wrappers.render_bootstrapper("bash", stub.url, MASTER_TOKEN)))
     # And CloudFront's viewer headers simulated through a .curlrc
     (sandbox["home"] / ".curlrc").write_text('header = "CloudFront-Viewer-Country: PL"\n')
     line = wrappers.one_liners(stub.url, MASTER_TOKEN)["bash"]
     # When the admin's one-liner runs with machine facts given by the environment
-    done = subprocess.run(["bash", "-c", line], env=agent_env(sandbox, EDGEX_MACHINE_ID="m-123",
-                                                               EDGEX_HOSTNAME="h-abc"),
-                          cwd=sandbox["cwd"], capture_output=True, timeout=30)
+    done = subprocess.run(
+        ["bash", "-c", line],
+        env=agent_env(sandbox, EDGEX_MACHINE_ID="m-123", EDGEX_HOSTNAME="h-abc"),
+        cwd=sandbox["cwd"],
+        capture_output=True,
+        timeout=30,
+    )
     # Then: installer and enroll with the master token, download and feedback with the agent token
     assert done.returncode == 0, done.stderr
     paths = [r.path.split("?")[0] for r in stub.requests]
@@ -637,23 +680,27 @@ def test_bootstrapper_detects_machine_id_and_hostname(stub: StubApi, sandbox: di
 def test_enroll_body_escapes_odd_machine_facts(stub: StubApi, sandbox: dict[str, Path]) -> None:
     # Given machine facts with quotes, backslashes, tabs and non-ASCII text
     enrolled(stub, "true\n")
-    host, machine = 'h"o\\st\'$(id)`x`', "id\twith\x01ctl-żółw"
+    host, machine = "h\"o\\st'$(id)`x`", "id\twith\x01ctl-żółw"
     # When the bootstrapper enrolls / Then the server reads back exactly those values
     done = run_bootstrapper(stub, sandbox, EDGEX_MACHINE_ID=machine, EDGEX_HOSTNAME=host)
     assert done.returncode == 0, done.stderr
     assert stub.requests[0].json == {"hostname": host, "machine_id": machine}
 
 
-@pytest.mark.parametrize(("path", "reply", "code", "exit_code"), [
-    ("/v1/agent/enroll", error(409, "HOSTNAME_CONFLICT", "Hostname already enrolled"), "HOSTNAME_CONFLICT", 92),
-    ("/v1/agent/enroll", error(401, "UNAUTHORIZED"), "UNAUTHORIZED", 92),
-    ("/v1/agent/enroll", error(500, "INTERNAL_ERROR"), "INTERNAL_ERROR", 92),
-    ("/v1/agent/download", error(410, "DEPLOYMENT_EXPIRED"), "DEPLOYMENT_EXPIRED", 92),
-    ("/v1/agent/download", error(429, "RERUN_LIMIT_EXCEEDED"), "RERUN_LIMIT_EXCEEDED", 92),
-    ("/v1/agent/enroll", Reply(201, {"status": "enrolled"}), "no agent_token", 93),
-])
-def test_bootstrapper_stops_on_a_final_error(stub: StubApi, sandbox: dict[str, Path], path: str, reply: Reply,
-                                             code: str, exit_code: int) -> None:
+@pytest.mark.parametrize(
+    ("path", "reply", "code", "exit_code"),
+    [
+        ("/v1/agent/enroll", error(409, "HOSTNAME_CONFLICT", "Hostname already enrolled"), "HOSTNAME_CONFLICT", 92),
+        ("/v1/agent/enroll", error(401, "UNAUTHORIZED"), "UNAUTHORIZED", 92),
+        ("/v1/agent/enroll", error(500, "INTERNAL_ERROR"), "INTERNAL_ERROR", 92),
+        ("/v1/agent/download", error(410, "DEPLOYMENT_EXPIRED"), "DEPLOYMENT_EXPIRED", 92),
+        ("/v1/agent/download", error(429, "RERUN_LIMIT_EXCEEDED"), "RERUN_LIMIT_EXCEEDED", 92),
+        ("/v1/agent/enroll", Reply(201, {"status": "enrolled"}), "no agent_token", 93),
+    ],
+)
+def test_bootstrapper_stops_on_a_final_error(
+    stub: StubApi, sandbox: dict[str, Path], path: str, reply: Reply, code: str, exit_code: int
+) -> None:
     # Given an API that refuses one step for good
     enrolled(stub, "echo must-not-run\n")
     stub.answer("POST" if path.endswith("enroll") else "GET", path, reply)
@@ -671,8 +718,14 @@ def test_bootstrapper_retries_502_503_504(stub: StubApi, sandbox: dict[str, Path
     # Given an enroll answered 502, 503, 504 before it succeeds
     enrolled(stub, "echo ran\n")
     ok = stub.replies[("POST", "/v1/agent/enroll")][0]
-    stub.answer("POST", "/v1/agent/enroll", error(502, "BAD_GATEWAY"), error(503, "STORAGE_UNAVAILABLE"),
-                error(504, "GATEWAY_TIMEOUT"), ok)
+    stub.answer(
+        "POST",
+        "/v1/agent/enroll",
+        error(502, "BAD_GATEWAY"),
+        error(503, "STORAGE_UNAVAILABLE"),
+        error(504, "GATEWAY_TIMEOUT"),
+        ok,
+    )
     # When the bootstrapper runs / Then it got through on the fourth attempt
     done = run_bootstrapper(stub, sandbox, EDGEX_MACHINE_ID="m-1", EDGEX_HOSTNAME="h-1")
     assert done.returncode == 0, done.stderr
@@ -706,4 +759,3 @@ def test_a_truncated_bootstrapper_runs_nothing(stub: StubApi, sandbox: dict[str,
     done = subprocess.run(["bash"], input=cut.encode(), env=agent_env(sandbox), capture_output=True, timeout=30)
     assert stub.requests == []
     assert done.returncode == 0
-

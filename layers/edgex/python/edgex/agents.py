@@ -22,7 +22,9 @@ class AgentSession:
 
 def _load(deployment_id: int, target_id: str, with_wrapper: bool) -> list[object | None]:
     keys: list[tuple[type[object], tuple[object, ...]]] = [
-        (TargetModel, (deployment_id, f"t#{target_id}")), (DeploymentModel, (deployment_id,))]
+        (TargetModel, (deployment_id, f"t#{target_id}")),
+        (DeploymentModel, (deployment_id,)),
+    ]
     if with_wrapper:
         keys.append((WrapperSnapshotModel, (deployment_id, deployments.SNAPSHOT_KEY)))
     return get_items(*keys)
@@ -39,8 +41,11 @@ def authenticate(token: str, with_wrapper: bool = False) -> AgentSession:
     410 when the deployment or target no longer runs."""
     claimed = tokens.parse_agent(token)
     target, dep, *snapshot = _load(claimed.deployment_id, claimed.target_id, with_wrapper)
-    if not isinstance(target, TargetModel) or not isinstance(dep, DeploymentModel) \
-            or not tokens.matches(token, target.token_hash):
+    if (
+        not isinstance(target, TargetModel)
+        or not isinstance(dep, DeploymentModel)
+        or not tokens.matches(token, target.token_hash)
+    ):
         raise Unauthenticated()
     _require_running_allowed(target, dep)
     wrapper = snapshot[0].content if snapshot and isinstance(snapshot[0], WrapperSnapshotModel) else None

@@ -90,7 +90,11 @@ class AiThrottled(AiUnavailable):
 
 
 class AiTimeout(AiUnavailable):
-    kind, code, message = Kind.UNAVAILABLE, "AI_TIMEOUT", "The AI model did not answer in time; retry or shorten the input"
+    kind, code, message = (
+        Kind.UNAVAILABLE,
+        "AI_TIMEOUT",
+        "The AI model did not answer in time; retry or shorten the input",
+    )
 
 
 class AiInputTooLong(EdgexError):
@@ -103,7 +107,13 @@ class AiContentFiltered(EdgexError):
 
 
 ERRORS: tuple[type[EdgexError], ...] = (
-    AiUnavailable, AiAccessDenied, AiModelNotEnabled, AiThrottled, AiTimeout, AiInputTooLong, AiContentFiltered,
+    AiUnavailable,
+    AiAccessDenied,
+    AiModelNotEnabled,
+    AiThrottled,
+    AiTimeout,
+    AiInputTooLong,
+    AiContentFiltered,
 )
 
 _TOO_LONG = re.compile(
@@ -116,8 +126,13 @@ _MODEL_ACCESS = re.compile(
     r"not authorized to access this model)"
 )
 _CREDENTIAL_ERRORS = {
-    "UnrecognizedClientException", "InvalidSignatureException", "ExpiredTokenException", "ExpiredToken",
-    "InvalidClientTokenId", "MissingAuthenticationToken", "SignatureDoesNotMatch",
+    "UnrecognizedClientException",
+    "InvalidSignatureException",
+    "ExpiredTokenException",
+    "ExpiredToken",
+    "InvalidClientTokenId",
+    "MissingAuthenticationToken",
+    "SignatureDoesNotMatch",
 }
 _THROTTLE_ERRORS = {"ThrottlingException", "ServiceQuotaExceededException", "TooManyRequestsException"}
 
@@ -246,8 +261,11 @@ def build_request(
     parts = [f"Language: {_LANGUAGE[script_type]}", "", "Request:", prompt or _DEFAULT_ASK[mode]]
     if code.strip() and mode in NUMBERED_MODES:
         numbered = "\n".join(f"{n:>4}| {line}" for n, line in enumerate(code.split("\n"), start=1))
-        parts += ["", "Script (line numbers added for reference, not part of the script):",
-                  _fenced(numbered, _FENCE_TAG[script_type])]
+        parts += [
+            "",
+            "Script (line numbers added for reference, not part of the script):",
+            _fenced(numbered, _FENCE_TAG[script_type]),
+        ]
     elif code.strip():
         parts += ["", "Script:", _fenced(code, _FENCE_TAG[script_type])]
     if mode == "audit":
@@ -373,8 +391,9 @@ def _bedrock_error(exc: Any, model_id: str) -> EdgexError:
         return AiTimeout()
     if code in ("ServiceUnavailableException", "ModelNotReadyException"):
         return AiUnavailable("The AI model is temporarily unavailable; retry")
-    if code == "ResourceNotFoundException" or (code in ("AccessDeniedException", "ValidationException")
-                                               and _MODEL_ACCESS.search(message)):
+    if code == "ResourceNotFoundException" or (
+        code in ("AccessDeniedException", "ValidationException") and _MODEL_ACCESS.search(message)
+    ):
         return AiModelNotEnabled(
             f"The AI model {model_id} is not enabled for this account and Region (or the id is wrong): "
             "enable model access in the Bedrock console or choose another model in Settings"
@@ -565,6 +584,4 @@ def merge_findings(static: list[dict[str, Any]], model: list[dict[str, Any]]) ->
     """Static findings first on equal lines and severities: they are the ones to trust."""
     rank = {"high": 0, "medium": 1, "low": 2}
     source = {"rules": 0, "shellcheck": 1, "model": 2}
-    return sorted(
-        [*static, *model], key=lambda f: (f["line"], rank.get(f["severity"], 3), source.get(f["source"], 3))
-    )
+    return sorted([*static, *model], key=lambda f: (f["line"], rank.get(f["severity"], 3), source.get(f["source"], 3)))

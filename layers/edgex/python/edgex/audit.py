@@ -29,16 +29,29 @@ def record(actor: Actor, action: str, outcome: str, ids: dict[str, Any], details
     now = clock.now_iso()
     with storage_errors():
         AuditModel(
-            stream_of(now), f"{now}#{os.urandom(6).hex()}",
-            actor=actor.username, actor_role=actor.role, action=action, outcome=outcome,
-            ids={k: str(v) for k, v in ids.items() if v is not None}, details=details, timestamp=now,
+            stream_of(now),
+            f"{now}#{os.urandom(6).hex()}",
+            actor=actor.username,
+            actor_role=actor.role,
+            action=action,
+            outcome=outcome,
+            ids={k: str(v) for k, v in ids.items() if v is not None},
+            details=details,
+            timestamp=now,
         ).save()
 
 
 def view(item: AuditModel) -> dict[str, Any]:
-    return {"id": item.seq, "timestamp": item.timestamp, "actor": item.actor, "role": item.actor_role,
-            "action": item.action, "outcome": item.outcome, "ids": dict(item.ids.as_dict() if hasattr(item.ids, "as_dict") else item.ids),
-            "details": item.details or {}}
+    return {
+        "id": item.seq,
+        "timestamp": item.timestamp,
+        "actor": item.actor,
+        "role": item.actor_role,
+        "action": item.action,
+        "outcome": item.outcome,
+        "ids": dict(item.ids.as_dict() if hasattr(item.ids, "as_dict") else item.ids),
+        "details": item.details or {},
+    }
 
 
 def list_page(limit: int, cursor: dict[str, Any] | None) -> tuple[list[dict[str, Any]], Any]:
@@ -49,8 +62,12 @@ def list_page(limit: int, cursor: dict[str, Any] | None) -> tuple[list[dict[str,
     last: Any = cursor
     with storage_errors():
         for _ in range(24):  # at most two years of empty months per page
-            page = AuditModel.query(stream, scan_index_forward=False, limit=limit - len(items),
-                                    last_evaluated_key=last if last and last["stream"]["S"] == stream else None)
+            page = AuditModel.query(
+                stream,
+                scan_index_forward=False,
+                limit=limit - len(items),
+                last_evaluated_key=last if last and last["stream"]["S"] == stream else None,
+            )
             items += [view(i) for i in page]
             if page.last_evaluated_key:
                 return items, page.last_evaluated_key

@@ -60,8 +60,9 @@ def get(key: str, version_id: str) -> bytes:
 
     try:
         with storage_errors():
-            answer = client().get_object(Bucket=config.bucket_name("scripts"), Key=key, VersionId=version_id,
-                                         ChecksumMode="ENABLED")
+            answer = client().get_object(
+                Bucket=config.bucket_name("scripts"), Key=key, VersionId=version_id, ChecksumMode="ENABLED"
+            )
             return bytes(answer["Body"].read())
     except StorageUnavailable as exc:
         if isinstance(exc.__cause__, FlexibleChecksumError):

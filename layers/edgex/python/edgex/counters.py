@@ -36,7 +36,7 @@ def totals(deployment_ids: Iterable[int]) -> dict[int, dict[str, int]]:
     result = {d: dict.fromkeys(RUN_COUNTS, 0) for d in ids}
     keys = [(CounterShardModel, (f"{d}#{k}",)) for d in ids for k in range(SHARDS)]
     for start in range(0, len(keys), 100):  # BatchGetItem takes 100 keys
-        for shard in get_items(*keys[start:start + 100]):
+        for shard in get_items(*keys[start : start + 100]):
             if shard is None:
                 continue
             deployment_id = int(shard.shard_key.split("#")[0])

@@ -67,23 +67,38 @@ def view(dep: DeploymentModel, runs: dict[str, int] | None = None) -> dict[str, 
     if runs is None:
         runs = counters.totals([int(dep.deployment_id)])[int(dep.deployment_id)]
     return {
-        "id": int(dep.deployment_id), "script_id": int(dep.script_id), "script_name": dep.script_name,
-        "script_type": dep.script_type, "name": dep.name, "description": dep.description,
-        "status": effective_status(dep), "kill_reason": dep.kill_reason, "expires_at": dep.expires_at,
-        "expected_machines": int(dep.expected_machines), "max_runs": int(dep.max_runs),
-        "script_version": dep.script_version, "script_checksum": dep.script_checksum,
-        "counts": counts(dep, runs), "created_by": dep.created_by, "created_at": dep.created_at,
+        "id": int(dep.deployment_id),
+        "script_id": int(dep.script_id),
+        "script_name": dep.script_name,
+        "script_type": dep.script_type,
+        "name": dep.name,
+        "description": dep.description,
+        "status": effective_status(dep),
+        "kill_reason": dep.kill_reason,
+        "expires_at": dep.expires_at,
+        "expected_machines": int(dep.expected_machines),
+        "max_runs": int(dep.max_runs),
+        "script_version": dep.script_version,
+        "script_checksum": dep.script_checksum,
+        "counts": counts(dep, runs),
+        "created_by": dep.created_by,
+        "created_at": dep.created_at,
         "updated_at": dep.updated_at,
     }
 
 
 def target_view(target: TargetModel, dep: DeploymentModel) -> dict[str, Any]:
     return {
-        "id": target.target_id, "hostname": target.hostname, "machine_id": target.machine_id,
-        "status": target_status(target, dep), "run_count": int(target.run_count),
+        "id": target.target_id,
+        "hostname": target.hostname,
+        "machine_id": target.machine_id,
+        "status": target_status(target, dep),
+        "run_count": int(target.run_count),
         "geo": target.geo.as_dict() if hasattr(target.geo, "as_dict") else dict(target.geo or {}),
-        "enrolled_at": target.enrolled_at, "started_at": target.started_at,
-        "completed_at": target.completed_at, "last_seen_at": target.last_seen_at,
+        "enrolled_at": target.enrolled_at,
+        "started_at": target.started_at,
+        "completed_at": target.completed_at,
+        "last_seen_at": target.last_seen_at,
         "exit_code": None if target.exit_code is None else int(target.exit_code),
     }
 
@@ -104,27 +119,40 @@ def create(body: Any, actor: Actor) -> dict[str, Any]:
     version_no = scripts.version_no_of(data["script_version"]) if "script_version" in data else int(head.version_no)
     version = scripts.get_version(head.script_id, version_no)
     if static_audit.has_high(version.findings or []) and not data.get("acknowledge_findings"):
-        raise Conflict("This script version has high-severity audit findings; set acknowledge_findings to deploy it",
-                       code="FINDINGS_NOT_ACKNOWLEDGED")
+        raise Conflict(
+            "This script version has high-severity audit findings; set acknowledge_findings to deploy it",
+            code="FINDINGS_NOT_ACKNOWLEDGED",
+        )
     settings, wrapper = platform_settings.settings_and_wrapper(head.type)
     deployment_id = next_id("deployment")
     master = tokens.new_master(deployment_id)
     hours = data.get("expires_hours")
     now = clock.now_iso()
     dep = DeploymentModel(
-        deployment_id, script_id=int(head.script_id), script_name=head.name, script_type=head.type,
-        name=data["name"], description=data.get("description", ""), master_token_hash=tokens.digest(master),
-        status=ACTIVE, expires_at=clock.in_hours(hours) if hours else None,
-        expected_machines=data["expected_machines"], max_runs=platform_settings.max_runs(settings, head.type),
-        log_retention_days=int(settings["log_retention_days"]), script_version=version.version,
-        script_checksum=version.checksum, s3_key=head.s3_key, s3_version_id=version.s3_version_id,
-        created_by=actor.username, created_at=now, updated_at=now,
+        deployment_id,
+        script_id=int(head.script_id),
+        script_name=head.name,
+        script_type=head.type,
+        name=data["name"],
+        description=data.get("description", ""),
+        master_token_hash=tokens.digest(master),
+        status=ACTIVE,
+        expires_at=clock.in_hours(hours) if hours else None,
+        expected_machines=data["expected_machines"],
+        max_runs=platform_settings.max_runs(settings, head.type),
+        log_retention_days=int(settings["log_retention_days"]),
+        script_version=version.version,
+        script_checksum=version.checksum,
+        s3_key=head.s3_key,
+        s3_version_id=version.s3_version_id,
+        created_by=actor.username,
+        created_at=now,
+        updated_at=now,
     )
     snapshot = WrapperSnapshotModel(deployment_id, SNAPSHOT_KEY, content=wrapper)
 
     def writes(tx: Any) -> None:
-        tx.update(head, actions=[ScriptModel.deployments_total.add(1)],
-                  condition=ScriptModel.deleted == False)  # noqa: E712 - a deleted script cannot be deployed
+        tx.update(head, actions=[ScriptModel.deployments_total.add(1)], condition=ScriptModel.deleted == False)  # noqa: E712 - a deleted script cannot be deployed
         tx.save(dep, condition=DeploymentModel.deployment_id.does_not_exist())
         tx.save(snapshot)
 
@@ -132,14 +160,19 @@ def create(body: Any, actor: Actor) -> dict[str, Any]:
         transact(writes)
     except ConditionFailed as exc:
         raise NotFound("Script not found", code=scripts.SCRIPT_NOT_FOUND) from exc
-    return {**view(dep, dict.fromkeys(counters.RUN_COUNTS, 0)), "master_token": master, "one_liners": wrappers.one_liners(config.public_url(), master),
-            "findings_acknowledged": bool(data.get("acknowledge_findings"))}
+    return {
+        **view(dep, dict.fromkeys(counters.RUN_COUNTS, 0)),
+        "master_token": master,
+        "one_liners": wrappers.one_liners(config.public_url(), master),
+        "findings_acknowledged": bool(data.get("acknowledge_findings")),
+    }
 
 
 def list_page(limit: int, cursor: dict[str, Any] | None) -> tuple[list[dict[str, Any]], Any]:
     with storage_errors():
-        page = DeploymentModel.by_kind.query("deployment", scan_index_forward=False, limit=limit,
-                                             last_evaluated_key=cursor)
+        page = DeploymentModel.by_kind.query(
+            "deployment", scan_index_forward=False, limit=limit, last_evaluated_key=cursor
+        )
         found = list(page)
     runs = counters.totals(int(d.deployment_id) for d in found)
     return [view(d, runs[int(d.deployment_id)]) for d in found], page.last_evaluated_key
@@ -147,8 +180,9 @@ def list_page(limit: int, cursor: dict[str, Any] | None) -> tuple[list[dict[str,
 
 def targets_page(dep: DeploymentModel, limit: int, cursor: dict[str, Any] | None) -> tuple[list[dict[str, Any]], Any]:
     with storage_errors():
-        page = TargetModel.query(dep.deployment_id, TargetModel.sk.startswith("t#"), limit=limit,
-                                 last_evaluated_key=cursor)
+        page = TargetModel.query(
+            dep.deployment_id, TargetModel.sk.startswith("t#"), limit=limit, last_evaluated_key=cursor
+        )
         items = [target_view(t, dep) for t in page]
     return items, page.last_evaluated_key
 
@@ -159,8 +193,11 @@ def one_liner_templates(deployment_id: int) -> dict[str, Any]:
     placeholder = "<MASTER_TOKEN>"
     stand_in = f"exm_{deployment_id}_" + "X" * 43  # a well-formed token, so the one-liners render
     lines = wrappers.one_liners(config.public_url(), stand_in)
-    return {"deployment_id": deployment_id, "token_placeholder": placeholder,
-            "one_liners": {k: v.replace(stand_in, placeholder) for k, v in lines.items()}}
+    return {
+        "deployment_id": deployment_id,
+        "token_placeholder": placeholder,
+        "one_liners": {k: v.replace(stand_in, placeholder) for k, v in lines.items()},
+    }
 
 
 def cancel(deployment_id: int) -> dict[str, Any]:
@@ -169,8 +206,10 @@ def cancel(deployment_id: int) -> dict[str, Any]:
         return view(dep)  # idempotent: cancelling twice is not an error
     try:
         with storage_errors():
-            dep.update(actions=[DeploymentModel.status.set(CANCELLED), DeploymentModel.updated_at.set(clock.now_iso())],
-                       condition=DeploymentModel.status == ACTIVE)
+            dep.update(
+                actions=[DeploymentModel.status.set(CANCELLED), DeploymentModel.updated_at.set(clock.now_iso())],
+                condition=DeploymentModel.status == ACTIVE,
+            )
     except ConditionFailed:
         dep = get(deployment_id)
     return view(dep)
@@ -194,9 +233,15 @@ def cancel_target(deployment_id: int, target_id: str) -> dict[str, Any]:
         now = clock.now_iso()
 
         def writes(tx: Any, target: TargetModel = target, seen: str = seen, now: str = now) -> None:
-            tx.update(target, actions=[TargetModel.status.set(EXPIRED), TargetModel.completed_at.set(now),
-                                       TargetModel.last_seen_at.set(now)],
-                      condition=TargetModel.status == seen)
+            tx.update(
+                target,
+                actions=[
+                    TargetModel.status.set(EXPIRED),
+                    TargetModel.completed_at.set(now),
+                    TargetModel.last_seen_at.set(now),
+                ],
+                condition=TargetModel.status == seen,
+            )
             shard = counters.shard_of(deployment_id, target_id)
             tx.update(shard, actions=counters.moves(shard, {"expired": 1, "running": -1 if seen == "running" else 0}))
 

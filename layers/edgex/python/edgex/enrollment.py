@@ -65,18 +65,29 @@ def enroll(dep: DeploymentModel, body: Any, geo: dict[str, Any]) -> tuple[dict[s
     agent_token = tokens.new_agent(int(dep.deployment_id), target_id)
     now = clock.now_iso()
     target = TargetModel(
-        dep.deployment_id, f"t#{target_id}", target_id=target_id, hostname=data["hostname"],
-        machine_id=data["machine_id"], token_hash=tokens.digest(agent_token), status="enrolled", run_count=0,
-        geo=clean_geo(geo), enrolled_at=now, last_seen_at=now,
+        dep.deployment_id,
+        f"t#{target_id}",
+        target_id=target_id,
+        hostname=data["hostname"],
+        machine_id=data["machine_id"],
+        token_hash=tokens.digest(agent_token),
+        status="enrolled",
+        run_count=0,
+        geo=clean_geo(geo),
+        enrolled_at=now,
+        last_seen_at=now,
     )
     claim = HostnameClaimModel(dep.deployment_id, f"h#{data['hostname'].lower()}", target_id=target_id)
 
     def writes(tx: Any) -> None:
         tx.save(target, condition=TargetModel.sk.does_not_exist())
         tx.save(claim, condition=HostnameClaimModel.sk.does_not_exist())
-        tx.update(dep, actions=[DeploymentModel.enrolled_count.add(1)],
-                  condition=(DeploymentModel.enrolled_count < DeploymentModel.expected_machines)
-                  & (DeploymentModel.status == deployments.ACTIVE))
+        tx.update(
+            dep,
+            actions=[DeploymentModel.enrolled_count.add(1)],
+            condition=(DeploymentModel.enrolled_count < DeploymentModel.expected_machines)
+            & (DeploymentModel.status == deployments.ACTIVE),
+        )
 
     try:
         transact(writes)
@@ -110,5 +121,9 @@ def _re_enroll(dep: DeploymentModel, target_id: str, geo: dict[str, Any]) -> dic
 
 
 def _answer(dep: DeploymentModel, target_id: str, agent_token: str, status: str) -> dict[str, Any]:
-    return {"agent_token": agent_token, "target_id": target_id, "deployment_id": int(dep.deployment_id),
-            "status": status}
+    return {
+        "agent_token": agent_token,
+        "target_id": target_id,
+        "deployment_id": int(dep.deployment_id),
+        "status": status,
+    }

@@ -21,11 +21,17 @@ def kill(dep: DeploymentModel) -> None:
 
     now = clock.now_iso()
     with storage_errors():
-        dep.update(actions=[DeploymentModel.status.set(EXPIRED), DeploymentModel.kill_reason.set(INTEGRITY_VIOLATION),
-                            DeploymentModel.updated_at.set(now)])
+        dep.update(
+            actions=[
+                DeploymentModel.status.set(EXPIRED),
+                DeploymentModel.kill_reason.set(INTEGRITY_VIOLATION),
+                DeploymentModel.updated_at.set(now),
+            ]
+        )
     # The alarm's metric filter matches this field (infra/observability).
-    Logger(service="edgex").error("kill switch", extra={"kill_reason": INTEGRITY_VIOLATION,
-                                                         "deployment_id": int(dep.deployment_id)})
+    Logger(service="edgex").error(
+        "kill switch", extra={"kill_reason": INTEGRITY_VIOLATION, "deployment_id": int(dep.deployment_id)}
+    )
 
 
 def verified_script(dep: DeploymentModel) -> bytes:
@@ -59,12 +65,21 @@ def start_run(target: TargetModel, dep: DeploymentModel) -> None:
     for _ in range(5):
         seen, now = target.status, clock.now_iso()
 
-        def writes(tx: Any, target: TargetModel = target, dep: DeploymentModel = dep, seen: str = seen,
-                   now: str = now) -> None:
-            tx.update(target, actions=[TargetModel.run_count.add(1), TargetModel.status.set("running"),
-                                       TargetModel.started_at.set(now), TargetModel.last_seen_at.set(now),
-                                       TargetModel.completed_at.remove(), TargetModel.exit_code.remove()],
-                      condition=(TargetModel.run_count < dep.max_runs) & (TargetModel.status == seen))
+        def writes(
+            tx: Any, target: TargetModel = target, dep: DeploymentModel = dep, seen: str = seen, now: str = now
+        ) -> None:
+            tx.update(
+                target,
+                actions=[
+                    TargetModel.run_count.add(1),
+                    TargetModel.status.set("running"),
+                    TargetModel.started_at.set(now),
+                    TargetModel.last_seen_at.set(now),
+                    TargetModel.completed_at.remove(),
+                    TargetModel.exit_code.remove(),
+                ],
+                condition=(TargetModel.run_count < dep.max_runs) & (TargetModel.status == seen),
+            )
             # Liveness was checked on the deployment read with the token; no condition on
             # the deployment item here, which would cost a write on the hottest item.
             shard = counters.shard_of(int(dep.deployment_id), target.target_id)

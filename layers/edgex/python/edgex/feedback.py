@@ -55,19 +55,33 @@ def record(session: agents.AgentSession, body: Any) -> dict[str, Any]:
     raise Conflict("Machine state keeps changing; retry", code="TARGET_CHANGED")
 
 
-def _writes(tx: Any, target: TargetModel, dep: DeploymentModel, entries: list[dict[str, Any]], status: str,
-            exit_code: int | None) -> None:
+def _writes(
+    tx: Any,
+    target: TargetModel,
+    dep: DeploymentModel,
+    entries: list[dict[str, Any]],
+    status: str,
+    exit_code: int | None,
+) -> None:
     now = clock.now()
     stamp = clock.iso(now)
     expires = now + timedelta(days=int(dep.log_retention_days))
     batch = os.urandom(3).hex()
     for n, entry in enumerate(entries):
-        tx.save(LogModel(
-            f"{dep.deployment_id}#{target.target_id}", f"{stamp}#{int(target.run_count):04d}#{batch}#{n:03d}",
-            deployment_id=dep.deployment_id, target_id=target.target_id, hostname=target.hostname,
-            status=entry["status"], message=entry["message"], step=entry.get("step") or None, timestamp=stamp,
-            ttl=expires,
-        ))
+        tx.save(
+            LogModel(
+                f"{dep.deployment_id}#{target.target_id}",
+                f"{stamp}#{int(target.run_count):04d}#{batch}#{n:03d}",
+                deployment_id=dep.deployment_id,
+                target_id=target.target_id,
+                hostname=target.hostname,
+                status=entry["status"],
+                message=entry["message"],
+                step=entry.get("step") or None,
+                timestamp=stamp,
+                ttl=expires,
+            )
+        )
     if status == target.status and not _stale(target.last_seen_at, now):
         return  # logs only: the target's partition is spared a write per report
     actions = [TargetModel.last_seen_at.set(stamp)]
@@ -89,8 +103,15 @@ def _stale(last_seen: str | None, now: datetime) -> bool:
 
 
 def log_view(item: LogModel) -> dict[str, Any]:
-    return {"id": item.seq, "target_id": item.target_id, "hostname": item.hostname, "status": item.status,
-            "message": item.message, "step": item.step, "timestamp": item.timestamp}
+    return {
+        "id": item.seq,
+        "target_id": item.target_id,
+        "hostname": item.hostname,
+        "status": item.status,
+        "message": item.message,
+        "step": item.step,
+        "timestamp": item.timestamp,
+    }
 
 
 def deployment_feed(deployment_id: int, limit: int, cursor: dict[str, Any] | None) -> tuple[list[dict[str, Any]], Any]:
@@ -98,14 +119,16 @@ def deployment_feed(deployment_id: int, limit: int, cursor: dict[str, Any] | Non
     from edgex.storage import storage_errors
 
     with storage_errors():
-        page = LogModel.by_deployment.query(deployment_id, scan_index_forward=False, limit=limit,
-                                            last_evaluated_key=cursor)
+        page = LogModel.by_deployment.query(
+            deployment_id, scan_index_forward=False, limit=limit, last_evaluated_key=cursor
+        )
         items = [log_view(i) for i in page]
     return items, page.last_evaluated_key
 
 
-def target_logs(deployment_id: int, target_id: str, limit: int, cursor: dict[str, Any] | None
-                ) -> tuple[list[dict[str, Any]], Any]:
+def target_logs(
+    deployment_id: int, target_id: str, limit: int, cursor: dict[str, Any] | None
+) -> tuple[list[dict[str, Any]], Any]:
     """One target's log entries, oldest first (the order a run happened in)."""
     from edgex.storage import storage_errors
 

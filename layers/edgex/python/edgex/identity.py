@@ -97,7 +97,10 @@ def verify(token: str) -> Actor:
     key = _key_for(header["kid"])
     try:
         claims = jwt.decode(
-            token, key, algorithms=ALLOWED_ALGORITHMS, issuer=settings.issuer,
+            token,
+            key,
+            algorithms=ALLOWED_ALGORITHMS,
+            issuer=settings.issuer,
             options={"verify_aud": False, "require_exp": True, "require_iat": False, "verify_at_hash": False},
         )
     except JOSEError:

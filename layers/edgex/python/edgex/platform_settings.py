@@ -22,13 +22,26 @@ DEFAULT_AI_MODEL = "qwen.qwen3-coder-30b-a3b-v1:0"
 # Region hubs for the map: CloudFront gives no edge id to the origin, so the hub is
 # the API's own AWS Region.
 REGION_COORDS: dict[str, tuple[float, float]] = {
-    "us-east-1": (38.9, -77.4), "us-east-2": (40.0, -83.0), "us-west-1": (37.4, -121.9),
-    "us-west-2": (45.8, -119.7), "ca-central-1": (45.5, -73.6), "sa-east-1": (-23.5, -46.6),
-    "eu-west-1": (53.3, -6.3), "eu-west-2": (51.5, -0.1), "eu-west-3": (48.9, 2.4),
-    "eu-central-1": (50.1, 8.7), "eu-central-2": (47.4, 8.5), "eu-north-1": (59.3, 18.1),
-    "eu-south-1": (45.5, 9.2), "ap-northeast-1": (35.7, 139.7), "ap-northeast-2": (37.6, 127.0),
-    "ap-southeast-1": (1.3, 103.8), "ap-southeast-2": (-33.9, 151.2), "ap-south-1": (19.1, 72.9),
-    "me-central-1": (25.2, 55.3), "af-south-1": (-33.9, 18.4),
+    "us-east-1": (38.9, -77.4),
+    "us-east-2": (40.0, -83.0),
+    "us-west-1": (37.4, -121.9),
+    "us-west-2": (45.8, -119.7),
+    "ca-central-1": (45.5, -73.6),
+    "sa-east-1": (-23.5, -46.6),
+    "eu-west-1": (53.3, -6.3),
+    "eu-west-2": (51.5, -0.1),
+    "eu-west-3": (48.9, 2.4),
+    "eu-central-1": (50.1, 8.7),
+    "eu-central-2": (47.4, 8.5),
+    "eu-north-1": (59.3, 18.1),
+    "eu-south-1": (45.5, 9.2),
+    "ap-northeast-1": (35.7, 139.7),
+    "ap-northeast-2": (37.6, 127.0),
+    "ap-southeast-1": (1.3, 103.8),
+    "ap-southeast-2": (-33.9, 151.2),
+    "ap-south-1": (19.1, 72.9),
+    "me-central-1": (25.2, 55.3),
+    "af-south-1": (-33.9, 18.4),
 }
 
 
@@ -109,10 +122,20 @@ def wrapper_view(script_type: str, item: ConfigModel | None) -> dict[str, Any]:
 
     path_type = "ps1" if script_type == "powershell" else "bash"
     if item is None or item.value is None:
-        return {"type": path_type, "content": wrappers.DEFAULT_WRAPPERS[script_type], "is_default": True,
-                "updated_at": None, "updated_by": None}
-    return {"type": path_type, "content": item.value["content"], "is_default": False,
-            "updated_at": item.updated_at, "updated_by": item.updated_by}
+        return {
+            "type": path_type,
+            "content": wrappers.DEFAULT_WRAPPERS[script_type],
+            "is_default": True,
+            "updated_at": None,
+            "updated_by": None,
+        }
+    return {
+        "type": path_type,
+        "content": item.value["content"],
+        "is_default": False,
+        "updated_at": item.updated_at,
+        "updated_by": item.updated_by,
+    }
 
 
 def wrapper(script_type: str) -> dict[str, Any]:
@@ -128,7 +151,9 @@ def settings_and_wrapper(script_type: str) -> tuple[dict[str, Any], str]:
     """Both in one BatchGetItem: what a new deployment pins."""
     with storage_errors():
         items = {(i.pk, i.sk): i for i in ConfigModel.batch_get([SETTINGS_KEY, _wrapper_key(script_type)])}
-    return from_item(items.get(SETTINGS_KEY)), wrapper_view(script_type, items.get(_wrapper_key(script_type)))["content"]
+    return from_item(items.get(SETTINGS_KEY)), wrapper_view(script_type, items.get(_wrapper_key(script_type)))[
+        "content"
+    ]
 
 
 def set_wrapper(script_type: str, content: str | None, actor: str) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -147,21 +172,25 @@ def set_wrapper(script_type: str, content: str | None, actor: str) -> tuple[dict
             ConfigModel(pk, sk, value={"content": content}, updated_at=now, updated_by=actor).save()
         after = wrapper(script_type)
         ConfigModel(
-            f"wrapperlog#{script_type}", f"{now}#{os.urandom(4).hex()}",
-            value={"action": "reset" if content is None else "update", "size_before": len(before["content"]),
-                   "size_after": len(after["content"])},
-            updated_at=now, updated_by=actor,
+            f"wrapperlog#{script_type}",
+            f"{now}#{os.urandom(4).hex()}",
+            value={
+                "action": "reset" if content is None else "update",
+                "size_before": len(before["content"]),
+                "size_after": len(after["content"]),
+            },
+            updated_at=now,
+            updated_by=actor,
         ).save()
     return before, after
 
 
 def wrapper_log(script_type: str, limit: int, cursor: dict[str, Any] | None) -> tuple[list[dict[str, Any]], Any]:
     with storage_errors():
-        page = ConfigModel.query(f"wrapperlog#{script_type}", scan_index_forward=False, limit=limit,
-                                 last_evaluated_key=cursor)
-        items = [
-            {"timestamp": i.updated_at, "actor": i.updated_by, **copy.deepcopy(i.value or {})} for i in page
-        ]
+        page = ConfigModel.query(
+            f"wrapperlog#{script_type}", scan_index_forward=False, limit=limit, last_evaluated_key=cursor
+        )
+        items = [{"timestamp": i.updated_at, "actor": i.updated_by, **copy.deepcopy(i.value or {})} for i in page]
     return items, page.last_evaluated_key
 
 

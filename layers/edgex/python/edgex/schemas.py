@@ -48,7 +48,14 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         "anyOf": [
             FEEDBACK_ENTRY,
             _obj(
-                {"entries": {"type": "array", "minItems": 1, "maxItems": limits.FEEDBACK_BATCH_MAX, "items": FEEDBACK_ENTRY}},
+                {
+                    "entries": {
+                        "type": "array",
+                        "minItems": 1,
+                        "maxItems": limits.FEEDBACK_BATCH_MAX,
+                        "items": FEEDBACK_ENTRY,
+                    }
+                },
                 ["entries"],
             ),
         ]
@@ -76,7 +83,9 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "name": _text(limits.NAME_MAX),
             "description": _text(limits.DESCRIPTION_MAX, min_len=0),
             "expected_machines": {"type": "integer", "minimum": 1, "maximum": limits.EXPECTED_MACHINES_MAX},
-            "expires_hours": {"anyOf": [{"type": "integer", "minimum": 0, "maximum": limits.EXPIRES_HOURS_MAX}, {"type": "null"}]},
+            "expires_hours": {
+                "anyOf": [{"type": "integer", "minimum": 0, "maximum": limits.EXPIRES_HOURS_MAX}, {"type": "null"}]
+            },
             "script_version": {"type": "string", "pattern": r"^\d{1,6}\.\d{1,6}\.\d{1,6}$"},
             "acknowledge_findings": {"type": "boolean"},
         },
@@ -88,9 +97,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
                 "max_runs": _obj({t: {"type": "integer", "minimum": 1, "maximum": 1000} for t in SCRIPT_TYPES}, []),
                 "log_retention_days": {"type": "integer", "minimum": 1, "maximum": 3650},
                 "ai_model_id": _text(200, pattern=r"^[A-Za-z0-9._:/-]+$"),
-                "map_tiles": _obj(
-                    {"url": _text(500, pattern=r"^https://[^\s\"'<>]+$"), "attribution": _text(500)}, []
-                ),
+                "map_tiles": _obj({"url": _text(500, pattern=r"^https://[^\s\"'<>]+$"), "attribution": _text(500)}, []),
             },
             [],
         ),
@@ -132,74 +139,205 @@ def validate(name: str, data: Any) -> dict[str, Any]:
 _STR = {"type": "string"}
 _NSTR = {"type": ["string", "null"]}
 _INT = {"type": "integer"}
-FINDING = {"type": "object", "required": ["rule_id", "severity", "line", "message"],
-           "properties": {"rule_id": _STR, "severity": {"enum": ["high", "medium", "low"]}, "line": _INT,
-                          "message": _STR, "hint": _NSTR, "source": _STR}}
+FINDING = {
+    "type": "object",
+    "required": ["rule_id", "severity", "line", "message"],
+    "properties": {
+        "rule_id": _STR,
+        "severity": {"enum": ["high", "medium", "low"]},
+        "line": _INT,
+        "message": _STR,
+        "hint": _NSTR,
+        "source": _STR,
+    },
+}
 
 
 def _page(item: dict[str, Any]) -> dict[str, Any]:
-    return {"type": "object", "required": ["items", "next_cursor"],
-            "properties": {"items": {"type": "array", "items": item}, "next_cursor": _NSTR}}
+    return {
+        "type": "object",
+        "required": ["items", "next_cursor"],
+        "properties": {"items": {"type": "array", "items": item}, "next_cursor": _NSTR},
+    }
 
 
-SCRIPT = {"type": "object", "required": ["id", "name", "type", "version", "checksum", "size"],
-          "properties": {"id": _INT, "name": _STR, "type": {"enum": SCRIPT_TYPES}, "description": _STR,
-                         "version": _STR, "version_no": _INT, "checksum": _STR, "size": _INT, "created_by": _STR,
-                         "created_at": _STR, "updated_at": _STR, "findings": {"type": "array", "items": FINDING}}}
-VERSION = {"type": "object", "required": ["version", "version_no", "checksum"],
-           "properties": {"version": _STR, "version_no": _INT, "checksum": _STR, "size": _INT, "created_by": _STR,
-                          "created_at": _STR, "findings": {"type": "array", "items": FINDING}}}
-COUNTS = {"type": "object", "required": ["enrolled", "running", "completed", "failed", "expired"],
-          "properties": {k: _INT for k in ("enrolled", "running", "completed", "failed", "expired")}}
-DEPLOYMENT = {"type": "object", "required": ["id", "script_id", "name", "status", "counts", "expected_machines"],
-              "properties": {"id": _INT, "script_id": _INT, "script_name": _STR, "script_type": _STR, "name": _STR,
-                             "description": _STR, "status": {"enum": ["active", "cancelled", "expired"]},
-                             "kill_reason": _NSTR, "expires_at": _NSTR, "expected_machines": _INT, "max_runs": _INT,
-                             "script_version": _STR, "script_checksum": _STR, "counts": COUNTS, "created_by": _STR,
-                             "created_at": _STR, "updated_at": _STR}}
-TARGET = {"type": "object", "required": ["id", "hostname", "status", "run_count"],
-          "properties": {"id": _STR, "hostname": _STR, "machine_id": _STR,
-                         "status": {"enum": ["enrolled", "running", "completed", "failed", "expired"]},
-                         "run_count": _INT, "geo": {"type": "object"}, "enrolled_at": _STR, "started_at": _NSTR,
-                         "completed_at": _NSTR, "last_seen_at": _STR, "exit_code": {"type": ["integer", "null"]}}}
-LOG = {"type": "object", "required": ["id", "status", "message", "timestamp"],
-       "properties": {"id": _STR, "target_id": _STR, "hostname": _STR, "status": {"enum": LOG_STATUSES},
-                      "message": _STR, "step": _NSTR, "timestamp": _STR}}
-WRAPPER = {"type": "object", "required": ["type", "content", "is_default"],
-           "properties": {"type": {"enum": ["bash", "ps1"]}, "content": _STR, "is_default": {"type": "boolean"},
-                          "updated_at": _NSTR, "updated_by": _NSTR}}
-AUDIT = {"type": "object", "required": ["timestamp", "actor", "action", "outcome"],
-         "properties": {"id": _STR, "timestamp": _STR, "actor": _STR, "role": _STR, "action": _STR, "outcome": _STR,
-                        "ids": {"type": "object"}, "details": {"type": "object"}}}
-ERROR = {"type": "object", "required": ["error"], "additionalProperties": False,
-         "properties": {"error": {"type": "object", "required": ["code", "message"], "additionalProperties": False,
-                                  "properties": {"code": _STR, "message": _STR}}}}
+SCRIPT = {
+    "type": "object",
+    "required": ["id", "name", "type", "version", "checksum", "size"],
+    "properties": {
+        "id": _INT,
+        "name": _STR,
+        "type": {"enum": SCRIPT_TYPES},
+        "description": _STR,
+        "version": _STR,
+        "version_no": _INT,
+        "checksum": _STR,
+        "size": _INT,
+        "created_by": _STR,
+        "created_at": _STR,
+        "updated_at": _STR,
+        "findings": {"type": "array", "items": FINDING},
+    },
+}
+VERSION = {
+    "type": "object",
+    "required": ["version", "version_no", "checksum"],
+    "properties": {
+        "version": _STR,
+        "version_no": _INT,
+        "checksum": _STR,
+        "size": _INT,
+        "created_by": _STR,
+        "created_at": _STR,
+        "findings": {"type": "array", "items": FINDING},
+    },
+}
+COUNTS = {
+    "type": "object",
+    "required": ["enrolled", "running", "completed", "failed", "expired"],
+    "properties": {k: _INT for k in ("enrolled", "running", "completed", "failed", "expired")},
+}
+DEPLOYMENT = {
+    "type": "object",
+    "required": ["id", "script_id", "name", "status", "counts", "expected_machines"],
+    "properties": {
+        "id": _INT,
+        "script_id": _INT,
+        "script_name": _STR,
+        "script_type": _STR,
+        "name": _STR,
+        "description": _STR,
+        "status": {"enum": ["active", "cancelled", "expired"]},
+        "kill_reason": _NSTR,
+        "expires_at": _NSTR,
+        "expected_machines": _INT,
+        "max_runs": _INT,
+        "script_version": _STR,
+        "script_checksum": _STR,
+        "counts": COUNTS,
+        "created_by": _STR,
+        "created_at": _STR,
+        "updated_at": _STR,
+    },
+}
+TARGET = {
+    "type": "object",
+    "required": ["id", "hostname", "status", "run_count"],
+    "properties": {
+        "id": _STR,
+        "hostname": _STR,
+        "machine_id": _STR,
+        "status": {"enum": ["enrolled", "running", "completed", "failed", "expired"]},
+        "run_count": _INT,
+        "geo": {"type": "object"},
+        "enrolled_at": _STR,
+        "started_at": _NSTR,
+        "completed_at": _NSTR,
+        "last_seen_at": _STR,
+        "exit_code": {"type": ["integer", "null"]},
+    },
+}
+LOG = {
+    "type": "object",
+    "required": ["id", "status", "message", "timestamp"],
+    "properties": {
+        "id": _STR,
+        "target_id": _STR,
+        "hostname": _STR,
+        "status": {"enum": LOG_STATUSES},
+        "message": _STR,
+        "step": _NSTR,
+        "timestamp": _STR,
+    },
+}
+WRAPPER = {
+    "type": "object",
+    "required": ["type", "content", "is_default"],
+    "properties": {
+        "type": {"enum": ["bash", "ps1"]},
+        "content": _STR,
+        "is_default": {"type": "boolean"},
+        "updated_at": _NSTR,
+        "updated_by": _NSTR,
+    },
+}
+AUDIT = {
+    "type": "object",
+    "required": ["timestamp", "actor", "action", "outcome"],
+    "properties": {
+        "id": _STR,
+        "timestamp": _STR,
+        "actor": _STR,
+        "role": _STR,
+        "action": _STR,
+        "outcome": _STR,
+        "ids": {"type": "object"},
+        "details": {"type": "object"},
+    },
+}
+ERROR = {
+    "type": "object",
+    "required": ["error"],
+    "additionalProperties": False,
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message"],
+            "additionalProperties": False,
+            "properties": {"code": _STR, "message": _STR},
+        }
+    },
+}
 
 RESPONSE_SCHEMAS: dict[str, dict[str, Any]] = {
     "Error": ERROR,
     "Text": {"type": "string"},
-    "Enrollment": {"type": "object", "required": ["agent_token", "target_id", "deployment_id", "status"],
-                   "properties": {"agent_token": _STR, "target_id": _STR, "deployment_id": _INT, "status": _STR}},
-    "FeedbackAccepted": {"type": "object", "required": ["accepted", "target_status"],
-                         "properties": {"accepted": _INT, "target_status": _STR}},
-    "Me": {"type": "object", "required": ["username", "role"],
-           "properties": {"username": _STR, "email": _NSTR, "role": {"enum": ["viewer", "operator", "admin"]},
-                          "groups": {"type": "array", "items": _STR}}},
+    "Enrollment": {
+        "type": "object",
+        "required": ["agent_token", "target_id", "deployment_id", "status"],
+        "properties": {"agent_token": _STR, "target_id": _STR, "deployment_id": _INT, "status": _STR},
+    },
+    "FeedbackAccepted": {
+        "type": "object",
+        "required": ["accepted", "target_status"],
+        "properties": {"accepted": _INT, "target_status": _STR},
+    },
+    "Me": {
+        "type": "object",
+        "required": ["username", "role"],
+        "properties": {
+            "username": _STR,
+            "email": _NSTR,
+            "role": {"enum": ["viewer", "operator", "admin"]},
+            "groups": {"type": "array", "items": _STR},
+        },
+    },
     "Script": SCRIPT,
     "ScriptPage": _page(SCRIPT),
     "VersionPage": _page(VERSION),
     "Deleted": {"type": "object", "required": ["deleted"], "properties": {"deleted": {"type": "boolean"}, "id": _INT}},
     "Deployment": DEPLOYMENT,
-    "DeploymentCreated": {**DEPLOYMENT, "required": [*DEPLOYMENT["required"], "master_token", "one_liners"],
-                          "properties": {**DEPLOYMENT["properties"], "master_token": _STR,
-                                         "one_liners": {"type": "object", "required": ["bash", "powershell"]},
-                                         "findings_acknowledged": {"type": "boolean"}}},
-    "DeploymentDetail": {**DEPLOYMENT, "required": [*DEPLOYMENT["required"], "targets", "next_cursor"],
-                         "properties": {**DEPLOYMENT["properties"], "targets": {"type": "array", "items": TARGET},
-                                        "next_cursor": _NSTR}},
+    "DeploymentCreated": {
+        **DEPLOYMENT,
+        "required": [*DEPLOYMENT["required"], "master_token", "one_liners"],
+        "properties": {
+            **DEPLOYMENT["properties"],
+            "master_token": _STR,
+            "one_liners": {"type": "object", "required": ["bash", "powershell"]},
+            "findings_acknowledged": {"type": "boolean"},
+        },
+    },
+    "DeploymentDetail": {
+        **DEPLOYMENT,
+        "required": [*DEPLOYMENT["required"], "targets", "next_cursor"],
+        "properties": {**DEPLOYMENT["properties"], "targets": {"type": "array", "items": TARGET}, "next_cursor": _NSTR},
+    },
     "DeploymentPage": _page(DEPLOYMENT),
-    "OneLiners": {"type": "object", "required": ["one_liners"],
-                  "properties": {"deployment_id": _INT, "token_placeholder": _STR, "one_liners": {"type": "object"}}},
+    "OneLiners": {
+        "type": "object",
+        "required": ["one_liners"],
+        "properties": {"deployment_id": _INT, "token_placeholder": _STR, "one_liners": {"type": "object"}},
+    },
     "Target": TARGET,
     "TargetPage": _page(TARGET),
     "LogPage": _page(LOG),
@@ -207,8 +345,17 @@ RESPONSE_SCHEMAS: dict[str, dict[str, Any]] = {
     "Wrapper": WRAPPER,
     "WrapperLogPage": _page({"type": "object", "required": ["timestamp", "actor", "action"]}),
     "AuditPage": _page(AUDIT),
-    "AiAnswer": {"type": "object", "required": ["text", "model_id"],
-                 "properties": {"text": _STR, "code": _NSTR, "model_id": _STR, "usage": {"type": "object"},
-                                "truncated": {"type": "boolean"}, "findings": {"type": "array", "items": FINDING}}},
+    "AiAnswer": {
+        "type": "object",
+        "required": ["text", "model_id"],
+        "properties": {
+            "text": _STR,
+            "code": _NSTR,
+            "model_id": _STR,
+            "usage": {"type": "object"},
+            "truncated": {"type": "boolean"},
+            "findings": {"type": "array", "items": FINDING},
+        },
+    },
     "OpenApi": {"type": "object", "required": ["openapi", "paths"]},
 }

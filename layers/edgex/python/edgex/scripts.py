@@ -43,9 +43,16 @@ def _findings(script_type: str, content: str) -> list[dict[str, Any]]:
 
 def view(item: ScriptModel, findings: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     result = {
-        "id": int(item.script_id), "name": item.name, "type": item.type, "description": item.description,
-        "version": item.version, "version_no": int(item.version_no), "checksum": item.checksum,
-        "size": int(item.size), "created_by": item.created_by, "created_at": item.created_at,
+        "id": int(item.script_id),
+        "name": item.name,
+        "type": item.type,
+        "description": item.description,
+        "version": item.version,
+        "version_no": int(item.version_no),
+        "checksum": item.checksum,
+        "size": int(item.size),
+        "created_by": item.created_by,
+        "created_at": item.created_at,
         "updated_at": item.updated_at,
     }
     if findings is not None:
@@ -54,9 +61,15 @@ def view(item: ScriptModel, findings: list[dict[str, Any]] | None = None) -> dic
 
 
 def version_view(item: ScriptVersionModel) -> dict[str, Any]:
-    return {"version": item.version, "version_no": int(item.version_no), "checksum": item.checksum,
-            "size": int(item.size), "created_by": item.created_by, "created_at": item.created_at,
-            "findings": item.findings or []}
+    return {
+        "version": item.version,
+        "version_no": int(item.version_no),
+        "checksum": item.checksum,
+        "size": int(item.size),
+        "created_by": item.created_by,
+        "created_at": item.created_at,
+        "findings": item.findings or [],
+    }
 
 
 def get(script_id: int) -> ScriptModel:
@@ -87,12 +100,32 @@ def create(body: Any, actor: Actor) -> dict[str, Any]:
     s3_version = blobs.put(key, content)
     now, checksum = clock.now_iso(), blobs.sha256(content)
     head = ScriptModel(
-        script_id, name=data["name"], type=data["type"], description=data.get("description", ""),
-        version=semver(1), version_no=1, checksum=checksum, size=len(content), s3_key=key,
-        s3_version_id=s3_version, created_by=actor.username, created_at=now, updated_at=now,
+        script_id,
+        name=data["name"],
+        type=data["type"],
+        description=data.get("description", ""),
+        version=semver(1),
+        version_no=1,
+        checksum=checksum,
+        size=len(content),
+        s3_key=key,
+        s3_version_id=s3_version,
+        created_by=actor.username,
+        created_at=now,
+        updated_at=now,
     )
-    first = ScriptVersionModel(script_id, 1, version=semver(1), checksum=checksum, size=len(content),
-                               s3_version_id=s3_version, created_by=actor.username, created_at=now, findings=findings)
+    first = ScriptVersionModel(
+        script_id,
+        1,
+        version=semver(1),
+        checksum=checksum,
+        size=len(content),
+        s3_version_id=s3_version,
+        created_by=actor.username,
+        created_at=now,
+        findings=findings,
+    )
+
     def writes(tx: Any) -> None:
         tx.save(head, condition=ScriptModel.script_id.does_not_exist())
         tx.save(first, condition=ScriptVersionModel.script_id.does_not_exist())
@@ -110,19 +143,31 @@ def update(script_id: int, body: Any, actor: Actor) -> dict[str, Any]:
     now, checksum = clock.now_iso(), blobs.sha256(content)
     seen_no = int(head.version_no)
     new_no = seen_no + 1
-    version = ScriptVersionModel(script_id, new_no, version=semver(new_no), checksum=checksum, size=len(content),
-                                 s3_version_id=s3_version, created_by=actor.username, created_at=now,
-                                 findings=findings)
+    version = ScriptVersionModel(
+        script_id,
+        new_no,
+        version=semver(new_no),
+        checksum=checksum,
+        size=len(content),
+        s3_version_id=s3_version,
+        created_by=actor.username,
+        created_at=now,
+        findings=findings,
+    )
+
     # Optimistic: the head must still be at the version we read, so two concurrent
     # updates cannot both become 1.0.n; the loser gets 409 and retries.
     def writes(tx: Any) -> None:
         tx.update(
-                head,
-                actions=[
-                ScriptModel.version.set(semver(new_no)), ScriptModel.version_no.set(new_no),
-                    ScriptModel.checksum.set(checksum), ScriptModel.size.set(len(content)),
-                    ScriptModel.s3_version_id.set(s3_version), ScriptModel.updated_at.set(now),
-                    *([ScriptModel.name.set(data["name"])] if "name" in data else []),
+            head,
+            actions=[
+                ScriptModel.version.set(semver(new_no)),
+                ScriptModel.version_no.set(new_no),
+                ScriptModel.checksum.set(checksum),
+                ScriptModel.size.set(len(content)),
+                ScriptModel.s3_version_id.set(s3_version),
+                ScriptModel.updated_at.set(now),
+                *([ScriptModel.name.set(data["name"])] if "name" in data else []),
                 *([ScriptModel.description.set(data["description"])] if "description" in data else []),
             ],
             condition=(ScriptModel.version_no == seen_no) & (ScriptModel.deleted == False),  # noqa: E712
@@ -160,8 +205,13 @@ def latest_findings(script_id: int, version_no: int) -> list[dict[str, Any]]:
 
 def list_page(limit: int, cursor: dict[str, Any] | None) -> tuple[list[dict[str, Any]], Any]:
     with storage_errors():
-        page = ScriptModel.by_kind.query("script", scan_index_forward=False, limit=limit, last_evaluated_key=cursor,
-                                         filter_condition=ScriptModel.deleted == False)  # noqa: E712
+        page = ScriptModel.by_kind.query(
+            "script",
+            scan_index_forward=False,
+            limit=limit,
+            last_evaluated_key=cursor,
+            filter_condition=ScriptModel.deleted == False,  # noqa: E712
+        )
         items = [view(i) for i in page]
     return items, page.last_evaluated_key
 

