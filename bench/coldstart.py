@@ -85,15 +85,12 @@ def handler_body(handler: str, auth: str, tables: list[str], writes: bool, clien
     if lazy:
         parts.append(_phase("first-request imports", lazy))
     if tables:
-        parts.append(_phase("bind tables", ["from edgex import models", f"models.bind(*{tables!r})"]))
+        parts.append(_phase("bind tables", ["from edgex.store import tables", f"tables.bind(*{tables!r})"]))
     for client in clients:
-        if client.startswith("model:"):
-            model = client.split(":", 1)[1]
-            lines = [f"from edgex.models import {model}", f"{model}._get_connection().connection.client"]
-        elif client == "storage":
-            lines = ["from edgex import storage", "storage.connection().client"]
+        if client == "dynamodb":
+            lines = ["from edgex.store import base", "base.connection().client"]
         elif client == "s3":
-            lines = ["from edgex import blobs", "blobs.client()"]
+            lines = ["from edgex.store import base", "base.s3()"]
         else:
             raise ValueError(f"unknown client {client!r}")
         parts.append(_phase(f"client {client}", lines))
@@ -169,7 +166,7 @@ def subjects(plans: dict[str, list[str]], region: str) -> list[Subject]:
         if route.handler in plans:
             clients, estimated = plans[route.handler], False
         else:
-            clients = (["storage"] if tables else []) + (["s3"] if route.buckets else [])
+            clients = (["dynamodb"] if tables else []) + (["s3"] if route.buckets else [])
             estimated = True
         body = handler_body(route.handler, route.auth.value, tables, writes, clients)
         found.append(

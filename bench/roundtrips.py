@@ -142,37 +142,18 @@ def _forget_clients() -> None:
     """What a fresh Lambda environment has: no botocore session, client or binding."""
     import boto3
 
-    from edgex import blobs, models, storage
+    from edgex.store import base
 
-    storage._connection = None
-    blobs.reset_client()
+    base.reset()
     boto3.DEFAULT_SESSION = None
-    for model_classes in models.TABLE_MODELS.values():
-        for model in model_classes:
-            model._connection = None
-    models.unbind_all()
 
 
 def _clients_built() -> list[str]:
-    """Which lazily created clients exist now, one name per distinct client (models may
-    share the storage connection), in names the cold-start bench understands."""
-    from edgex import blobs, models, storage
+    """Which lazily created clients exist now (every model shares the store's one
+    DynamoDB connection), in names the cold-start bench understands."""
+    from edgex.store import base
 
-    built: list[str] = []
-    seen: set[int] = set()
-    shared = storage._connection
-    if shared is not None and getattr(shared, "_client", None) is not None:
-        built.append("storage")
-        seen.add(id(shared))
-    for model_classes in models.TABLE_MODELS.values():
-        for model in model_classes:
-            conn = model._connection.connection if model._connection is not None else None
-            if conn is not None and id(conn) not in seen and getattr(conn, "_client", None) is not None:
-                built.append(f"model:{model.__name__}")
-                seen.add(id(conn))
-    if blobs._client is not None:
-        built.append("s3")
-    return built
+    return base.built_clients()
 
 
 class Machine:
@@ -345,7 +326,13 @@ def _item_sizes(deployment_id: int) -> dict[str, int]:
         "deployment": item_size(dep),
         f"largest attribute of the deployment ({name})": len(name) + value_size(value),
     }
-    kinds = {"t#": "target", "h#": "hostname claim", "w#": "wrapper snapshot item"}
+    from edgex.store import keys
+
+    kinds = {
+        keys.TARGET_PREFIX: "target",
+        keys.CLAIM_PREFIX: "hostname claim",
+        keys.WRAPPER_SNAPSHOT: "wrapper snapshot item",
+    }
     for prefix, label in kinds.items():
         found = [r for r in rows if r["sk"]["S"].startswith(prefix)]
         if found:
@@ -359,8 +346,9 @@ def measure(machines: int = 12) -> Result:
     """Run ``machines`` lifecycles (the first one cold) and a few extra requests on moto."""
     from moto import mock_aws
 
-    from edgex import deployments, identity, models, scripts
+    from edgex import deployments, identity, scripts
     from edgex.audit import Actor
+    from edgex.store import tables
     from local import server
 
     server.configure_environment("https://edgex.example.com")
@@ -368,7 +356,7 @@ def measure(machines: int = 12) -> Result:
         _forget_clients()
         identity.reset_cache()
         server.create_resources()
-        models.bind()
+        tables.bind()
         admin = Actor(username="bench", role="admin")
         script = scripts.create({"name": "bench", "type": "bash", "content": SCRIPT}, admin)
         dep = deployments.create({"script_id": script["id"], "name": "bench", "expected_machines": machines + 5}, admin)
@@ -458,7 +446,8 @@ def moto_copy_cost(machines: int = 500) -> dict[str, float]:
     from moto.core import DEFAULT_ACCOUNT_ID
     from moto.dynamodb.models import dynamodb_backends
 
-    from edgex.models import LogModel, TargetModel
+    from edgex.store import keys
+    from edgex.store.tables import LogModel, TargetModel
     from local.server import REGION, physical_table
 
     with LogModel.batch_write() as logs, TargetModel.batch_write() as targets:
@@ -467,7 +456,7 @@ def moto_copy_cost(machines: int = 500) -> dict[str, float]:
             targets.save(
                 TargetModel(
                     999_999,
-                    f"t#{target_id}",
+                    keys.target_sk(target_id),
                     target_id=target_id,
                     hostname=f"copy-{n}",
                     machine_id=f"copy-machine-{n}",
@@ -517,8 +506,8 @@ def _cold_notes(plan: dict[str, tuple[list[str], list[str], int]]) -> list[str]:
         if dynamo > 1:
             notes.append(
                 f"{endpoint}: the first request creates {dynamo} DynamoDB clients in {sessions} botocore "
-                f"sessions ({', '.join(built)}): each pynamodb model connection and edgex.storage own a "
-                "session; one shared client would do"
+                f"sessions ({', '.join(built)}): the store should share one "
+                "connection"
             )
     return notes
 

@@ -17,10 +17,10 @@ from aws_cdk import aws_cognito as cognito
 from constructs import Construct
 
 from edgex import resources
+from edgex.vocabulary import ROLE_ORDER
 from infra import constants as c
 from infra.config import EdgexConfig
 from infra.nag import acknowledge
-from manifest import ROLES
 
 _MFA = {"required": cognito.Mfa.REQUIRED, "optional": cognito.Mfa.OPTIONAL, "off": cognito.Mfa.OFF}
 _SCOPES = ("openid", "email", "profile")
@@ -44,14 +44,14 @@ class Identity(Construct):
             self._audience: str | None = self._config.audience
             return
         self.user_pool = self._user_pool(config)
-        for precedence, role in enumerate(reversed(ROLES)):
+        for precedence, role in enumerate(reversed(ROLE_ORDER)):
             cognito.UserPoolGroup(
                 self,
                 f"Group-{role}",
                 user_pool=self.user_pool,
                 group_name=role,
                 precedence=precedence,
-                description=f"Edgex role '{role}' (see lambdas/manifest.py ROLES)",
+                description=f"Edgex role '{role}' (see edgex.vocabulary.Role)",
             )
         domain = self.user_pool.add_domain(
             "HostedUi",

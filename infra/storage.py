@@ -1,7 +1,7 @@
 """Storage: the DynamoDB tables, the scripts bucket and the access-log bucket.
 
 Table keys, GSIs and the TTL attribute are read from the pynamodb models
-(``edgex.models``), the same classes the handlers use, so a key or index added
+(``edgex.store.tables``), the same classes the handlers use, so a key or index added
 to a model reaches the deployed table without a second hand-written copy.
 """
 
@@ -13,9 +13,9 @@ from aws_cdk import Duration
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
-from pynamodb.attributes import TTLAttribute
 
-from edgex import models, resources
+from edgex import resources
+from edgex.store import tables
 from infra.config import EdgexConfig
 from infra.nag import acknowledge
 
@@ -57,15 +57,12 @@ def _keys(key_schema: list[dict[str, str]], types: dict[str, str]) -> KeySpec:
 
 
 def table_specs() -> tuple[TableSpec, ...]:
-    """One spec per logical table of ``edgex.resources.TABLES``, from ``edgex.models``."""
+    """One spec per logical table of ``edgex.resources.TABLES``, from ``edgex.store.tables``."""
     specs = []
     for name in resources.TABLES:
         indexes: dict[str, IndexSpec] = {}
-        ttl: str | None = None
         keys: KeySpec | None = None
-        for model in models.TABLE_MODELS[name]:
-            # pynamodb's own create_table schema: the authoritative key definition.
-            schema = model._get_schema()
+        for schema in tables.schema(name):  # pynamodb's own create-table schema: the authoritative keys
             types = {d["AttributeName"]: d["AttributeType"] for d in schema["attribute_definitions"]}
             keys = keys or _keys(schema["key_schema"], types)
             for gsi in schema["global_secondary_indexes"]:
@@ -75,9 +72,7 @@ def table_specs() -> tuple[TableSpec, ...]:
                 )
             if schema["local_secondary_indexes"]:
                 raise NotImplementedError(f"table {name}: local secondary indexes are not deployed by infra.storage")
-            ttl = ttl or next(
-                (a.attr_name for a in model.get_attributes().values() if isinstance(a, TTLAttribute)), None
-            )
+        ttl = tables.ttl_attribute(name)
         assert keys is not None, f"table {name} has no model"
         specs.append(TableSpec(name, keys, tuple(indexes.values()), ttl))
     return tuple(specs)

@@ -12,6 +12,30 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Literal
 
+from edgex.errors import (
+    AiAccessDenied,
+    AiContentFiltered,
+    AiInputTooLong,
+    AiModelNotEnabled,
+    AiThrottled,
+    AiTimeout,
+    AiUnavailable,
+    DeploymentCancelled,
+    DeploymentExpired,
+    DeploymentNotFound,
+    EdgexError,
+    EnrollmentCapReached,
+    FindingsNotAcknowledged,
+    HostnameConflict,
+    RerunLimitExceeded,
+    ScriptInUse,
+    ScriptNotFound,
+    TargetCancelled,
+    TargetNotFound,
+    VersionNotFound,
+)
+from edgex.vocabulary import Role
+
 Access = Literal["r", "rw"]
 
 
@@ -22,9 +46,6 @@ class Auth(Enum):
     ADMIN = "admin"  # Bearer OIDC JWT, with a minimum role
 
 
-ROLES = ("viewer", "operator", "admin")  # each includes the ones before it
-
-
 @dataclass(frozen=True)
 class Route:
     method: str
@@ -32,7 +53,7 @@ class Route:
     handler: str  # module in lambdas/handlers, exporting `handler(event, context)`
     auth: Auth
     summary: str
-    role: str | None = None  # minimum role for Auth.ADMIN
+    role: Role | None = None  # minimum role for Auth.ADMIN
     tables: dict[str, Access] = field(default_factory=dict)
     buckets: dict[str, Access] = field(default_factory=dict)
     bedrock: bool = False
@@ -40,8 +61,9 @@ class Route:
     response: str = "Text"  # schema name in edgex.schemas.RESPONSE_SCHEMAS
     ok_status: int = 200
     content_type: str = "application/json"
-    errors: tuple[str, ...] = ()  # error codes this route may answer besides the common ones
+    errors: tuple[type[EdgexError], ...] = ()  # errors this route may answer besides the common ones
     reads_wrapper: bool = False  # agent routes: load the pinned wrapper with the token check
+    query: tuple[str, ...] = ()  # declared query parameters (http_api.params.QUERY) beside paging
 
     @property
     def is_agent(self) -> bool:
@@ -52,7 +74,7 @@ class Route:
         return self.handler
 
 
-def _admin(method: str, path: str, handler: str, role: str, summary: str, **kw: object) -> Route:
+def _admin(method: str, path: str, handler: str, role: Role, summary: str, **kw: object) -> Route:
     return Route(method, path, handler, Auth.ADMIN, summary, role=role, **kw)  # type: ignore[arg-type]
 
 
@@ -68,7 +90,8 @@ ROUTES: tuple[Route, ...] = (
         "Bootstrapper script (bash or ps1)",
         tables={"deployments": "r"},
         content_type="text/plain",
-        errors=("DEPLOYMENT_EXPIRED", "DEPLOYMENT_CANCELLED"),
+        errors=(DeploymentExpired, DeploymentCancelled),
+        query=("type",),
     ),
     Route(
         "POST",
@@ -78,7 +101,7 @@ ROUTES: tuple[Route, ...] = (
         "Trust-on-first-use enrollment",
         tables={"deployments": "rw", "targets": "rw"},
         request="EnrollRequest",
-        errors=("HOSTNAME_CONFLICT", "ENROLLMENT_CAP_REACHED", "DEPLOYMENT_EXPIRED", "DEPLOYMENT_CANCELLED"),
+        errors=(HostnameConflict, EnrollmentCapReached, DeploymentExpired, DeploymentCancelled),
         response="Enrollment",
     ),
     Route(
@@ -91,7 +114,7 @@ ROUTES: tuple[Route, ...] = (
         buckets={"scripts": "r"},
         content_type="text/plain",
         reads_wrapper=True,
-        errors=("RERUN_LIMIT_EXCEEDED", "DEPLOYMENT_EXPIRED", "DEPLOYMENT_CANCELLED", "TARGET_CANCELLED"),
+        errors=(RerunLimitExceeded, DeploymentExpired, DeploymentCancelled, TargetCancelled),
     ),
     Route(
         "POST",
@@ -101,16 +124,16 @@ ROUTES: tuple[Route, ...] = (
         "Execution log entries and status",
         tables={"deployments": "rw", "targets": "rw", "logs": "rw", "counters": "rw"},
         request="FeedbackRequest",
-        errors=("DEPLOYMENT_EXPIRED", "DEPLOYMENT_CANCELLED", "TARGET_CANCELLED"),
+        errors=(DeploymentExpired, DeploymentCancelled, TargetCancelled),
         response="FeedbackAccepted",
     ),
     # --- admin API ---
-    _admin("GET", "/v1/admin/me", "admin_me", "viewer", "The signed-in user and role", response="Me"),
+    _admin("GET", "/v1/admin/me", "admin_me", Role.VIEWER, "The signed-in user and role", response="Me"),
     _admin(
         "GET",
         "/v1/admin/scripts",
         "scripts_list",
-        "viewer",
+        Role.VIEWER,
         "List scripts",
         tables={"scripts": "r"},
         response="ScriptPage",
@@ -119,7 +142,7 @@ ROUTES: tuple[Route, ...] = (
         "POST",
         "/v1/admin/scripts",
         "scripts_create",
-        "operator",
+        Role.OPERATOR,
         "Create a script",
         ok_status=201,
         tables={"scripts": "rw", "script_versions": "rw", "config": "rw", **_AUDIT},
@@ -131,71 +154,71 @@ ROUTES: tuple[Route, ...] = (
         "GET",
         "/v1/admin/scripts/{id}",
         "scripts_get",
-        "viewer",
+        Role.VIEWER,
         "Script metadata",
         tables={"scripts": "r"},
-        errors=("SCRIPT_NOT_FOUND",),
+        errors=(ScriptNotFound,),
         response="Script",
     ),
     _admin(
         "GET",
         "/v1/admin/scripts/{id}/content",
         "scripts_content",
-        "viewer",
+        Role.VIEWER,
         "Latest script content",
         tables={"scripts": "r"},
         buckets={"scripts": "r"},
         content_type="text/plain",
-        errors=("SCRIPT_NOT_FOUND",),
+        errors=(ScriptNotFound,),
     ),
     _admin(
         "PUT",
         "/v1/admin/scripts/{id}",
         "scripts_update",
-        "operator",
+        Role.OPERATOR,
         "Update a script (bumps the patch version)",
         tables={"scripts": "rw", "script_versions": "rw", **_AUDIT},
         buckets={"scripts": "rw"},
         request="ScriptUpdateRequest",
-        errors=("SCRIPT_NOT_FOUND",),
+        errors=(ScriptNotFound,),
         response="Script",
     ),
     _admin(
         "DELETE",
         "/v1/admin/scripts/{id}",
         "scripts_delete",
-        "operator",
+        Role.OPERATOR,
         "Delete a script",
         tables={"scripts": "rw", "deployments": "r", **_AUDIT},
-        errors=("SCRIPT_NOT_FOUND", "SCRIPT_IN_USE"),
+        errors=(ScriptNotFound, ScriptInUse),
         response="Deleted",
     ),
     _admin(
         "GET",
         "/v1/admin/scripts/{id}/versions",
         "scripts_versions",
-        "viewer",
+        Role.VIEWER,
         "Version history",
         tables={"scripts": "r", "script_versions": "r"},
-        errors=("SCRIPT_NOT_FOUND",),
+        errors=(ScriptNotFound,),
         response="VersionPage",
     ),
     _admin(
         "GET",
         "/v1/admin/scripts/{id}/versions/{version}",
         "scripts_version_content",
-        "viewer",
+        Role.VIEWER,
         "Content of one past version",
         tables={"scripts": "r", "script_versions": "r"},
         buckets={"scripts": "r"},
         content_type="text/plain",
-        errors=("SCRIPT_NOT_FOUND", "VERSION_NOT_FOUND"),
+        errors=(ScriptNotFound, VersionNotFound),
     ),
     _admin(
         "GET",
         "/v1/admin/deployments",
         "deployments_list",
-        "viewer",
+        Role.VIEWER,
         "List deployments with live counts",
         tables={"deployments": "r", "counters": "r"},
         response="DeploymentPage",
@@ -204,7 +227,7 @@ ROUTES: tuple[Route, ...] = (
         "POST",
         "/v1/admin/deployments",
         "deployments_create",
-        "operator",
+        Role.OPERATOR,
         "Create a deployment",
         ok_status=201,
         tables={
@@ -216,94 +239,94 @@ ROUTES: tuple[Route, ...] = (
             **_AUDIT,
         },
         request="DeploymentCreateRequest",
-        errors=("SCRIPT_NOT_FOUND", "VERSION_NOT_FOUND", "FINDINGS_NOT_ACKNOWLEDGED"),
+        errors=(ScriptNotFound, VersionNotFound, FindingsNotAcknowledged),
         response="DeploymentCreated",
     ),
     _admin(
         "GET",
         "/v1/admin/deployments/{id}",
         "deployments_get",
-        "viewer",
+        Role.VIEWER,
         "Deployment detail with its first targets",
         tables={"deployments": "r", "targets": "r", "counters": "r"},
-        errors=("DEPLOYMENT_NOT_FOUND",),
+        errors=(DeploymentNotFound,),
         response="DeploymentDetail",
     ),
     _admin(
         "GET",
         "/v1/admin/deployments/{id}/installer",
         "deployments_installer",
-        "viewer",
+        Role.VIEWER,
         "One-liners (the master token is shown once, at creation)",
         tables={"deployments": "r"},
-        errors=("DEPLOYMENT_NOT_FOUND",),
+        errors=(DeploymentNotFound,),
         response="OneLiners",
     ),
     _admin(
         "PUT",
         "/v1/admin/deployments/{id}/cancel",
         "deployments_cancel",
-        "operator",
+        Role.OPERATOR,
         "Cancel a deployment and its running targets",
         tables={"deployments": "rw", "targets": "rw", "counters": "r", **_AUDIT},
-        errors=("DEPLOYMENT_NOT_FOUND",),
+        errors=(DeploymentNotFound,),
         response="Deployment",
     ),
     _admin(
         "DELETE",
         "/v1/admin/deployments/{id}",
         "deployments_delete",
-        "operator",
+        Role.OPERATOR,
         "Hard-delete a deployment",
         tables={"deployments": "rw", "targets": "rw", "logs": "rw", "scripts": "rw", "counters": "rw", **_AUDIT},
-        errors=("DEPLOYMENT_NOT_FOUND",),
+        errors=(DeploymentNotFound,),
         response="Deleted",
     ),
     _admin(
         "GET",
         "/v1/admin/deployments/{id}/targets",
         "targets_list",
-        "viewer",
+        Role.VIEWER,
         "Targets of a deployment",
         tables={"deployments": "r", "targets": "r"},
-        errors=("DEPLOYMENT_NOT_FOUND",),
+        errors=(DeploymentNotFound,),
         response="TargetPage",
     ),
     _admin(
         "GET",
         "/v1/admin/deployments/{id}/logs",
         "deployments_logs",
-        "viewer",
+        Role.VIEWER,
         "Recent log feed of a deployment",
         tables={"deployments": "r", "logs": "r"},
-        errors=("DEPLOYMENT_NOT_FOUND",),
+        errors=(DeploymentNotFound,),
         response="LogPage",
     ),
     _admin(
         "GET",
         "/v1/admin/deployments/{id}/targets/{tid}/logs",
         "target_logs",
-        "viewer",
+        Role.VIEWER,
         "Logs of one target",
         tables={"targets": "r", "logs": "r"},
-        errors=("TARGET_NOT_FOUND",),
+        errors=(TargetNotFound,),
         response="LogPage",
     ),
     _admin(
         "PUT",
         "/v1/admin/deployments/{id}/targets/{tid}/cancel",
         "target_cancel",
-        "operator",
+        Role.OPERATOR,
         "Cancel one target",
         tables={"deployments": "rw", "targets": "rw", "counters": "rw", **_AUDIT},
-        errors=("TARGET_NOT_FOUND",),
+        errors=(TargetNotFound,),
         response="Target",
     ),
     _admin(
         "GET",
         "/v1/admin/settings",
         "settings_get",
-        "viewer",
+        Role.VIEWER,
         "Platform settings",
         tables={"config": "r"},
         response="Settings",
@@ -312,7 +335,7 @@ ROUTES: tuple[Route, ...] = (
         "PUT",
         "/v1/admin/settings",
         "settings_update",
-        "admin",
+        Role.ADMIN,
         "Update platform settings",
         tables={"config": "rw", **_AUDIT},
         request="SettingsUpdateRequest",
@@ -322,19 +345,19 @@ ROUTES: tuple[Route, ...] = (
         "POST",
         "/v1/admin/ai/process",
         "ai_process",
-        "operator",
+        Role.OPERATOR,
         "AI generate / refactor / audit / explain",
         tables={"config": "r", **_AUDIT},
         bedrock=True,
         request="AiProcessRequest",
         errors=(
-            "AI_UNAVAILABLE",
-            "AI_ACCESS_DENIED",
-            "AI_MODEL_NOT_ENABLED",
-            "AI_THROTTLED",
-            "AI_TIMEOUT",
-            "AI_INPUT_TOO_LONG",
-            "AI_CONTENT_FILTERED",
+            AiUnavailable,
+            AiAccessDenied,
+            AiModelNotEnabled,
+            AiThrottled,
+            AiTimeout,
+            AiInputTooLong,
+            AiContentFiltered,
         ),
         response="AiAnswer",
     ),
@@ -342,7 +365,7 @@ ROUTES: tuple[Route, ...] = (
         "GET",
         "/v1/admin/wrapper/{type}",
         "wrapper_get",
-        "viewer",
+        Role.VIEWER,
         "Current wrapper template",
         tables={"config": "r"},
         response="Wrapper",
@@ -351,7 +374,7 @@ ROUTES: tuple[Route, ...] = (
         "PUT",
         "/v1/admin/wrapper/{type}",
         "wrapper_update",
-        "admin",
+        Role.ADMIN,
         "Replace a wrapper template",
         tables={"config": "rw", **_AUDIT},
         request="WrapperUpdateRequest",
@@ -361,7 +384,7 @@ ROUTES: tuple[Route, ...] = (
         "DELETE",
         "/v1/admin/wrapper/{type}",
         "wrapper_reset",
-        "admin",
+        Role.ADMIN,
         "Reset a wrapper template to default",
         tables={"config": "rw", **_AUDIT},
         response="Wrapper",
@@ -370,7 +393,7 @@ ROUTES: tuple[Route, ...] = (
         "GET",
         "/v1/admin/wrapper/{type}/logs",
         "wrapper_logs",
-        "viewer",
+        Role.VIEWER,
         "Wrapper change log",
         tables={"config": "r"},
         response="WrapperLogPage",
@@ -379,7 +402,7 @@ ROUTES: tuple[Route, ...] = (
         "GET",
         "/v1/admin/audit",
         "audit_list",
-        "admin",
+        Role.ADMIN,
         "Audit trail, newest first",
         tables={"audit": "r"},
         response="AuditPage",

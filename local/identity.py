@@ -8,7 +8,9 @@ from typing import Any
 
 import boto3
 
-ROLES = ("admin", "operator", "viewer")
+from edgex.vocabulary import ROLE_ORDER
+
+ROLES = tuple(role.value for role in reversed(ROLE_ORDER))
 POOL_NAME = "edgex-local"
 CLIENT_NAME = "edgex-dashboard"
 

@@ -17,7 +17,6 @@ import mimetypes
 import os
 import re
 import signal
-import sys
 import threading
 import time
 import traceback
@@ -30,13 +29,12 @@ from typing import Any
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT / "lambdas"), str(ROOT / "layers" / "edgex" / "python")]
+from edgex import resources
+from local import identity as local_identity
+from local import moto_atomic, state
+from manifest import ROUTES, Route
 
-from edgex import resources  # noqa: E402
-from local import identity as local_identity  # noqa: E402
-from local import moto_atomic, state  # noqa: E402
-from manifest import ROUTES, Route  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 REGION = "eu-central-1"
 GATEWAY_BODY_MAX = 10 * 1024 * 1024  # API Gateway HTTP API payload limit
@@ -72,15 +70,9 @@ def create_resources() -> None:
     """Tables from the pynamodb models (keys, indexes), TTL on logs, a versioned bucket."""
     import boto3
 
-    from edgex import models
+    from edgex.store import tables
 
-    models.bind(*models.TABLE_MODELS)
-    for name, model_classes in models.TABLE_MODELS.items():
-        model_classes[0].create_table(billing_mode="PAY_PER_REQUEST", wait=False)
-        if name == "logs":
-            boto3.client("dynamodb").update_time_to_live(
-                TableName=physical_table(name), TimeToLiveSpecification={"Enabled": True, "AttributeName": "ttl"}
-            )
+    tables.create_all()
     s3 = boto3.client("s3")
     bucket = os.environ[resources.bucket_env("scripts")]
     s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})

@@ -23,19 +23,18 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """moto with every table and the bucket created, environment as CDK would set it."""
     from moto import mock_aws
 
-    from edgex import blobs, identity, models, storage
+    from edgex import identity
+    from edgex.store import base
     from local import moto_atomic, server
 
     server.configure_environment("http://127.0.0.1:9")
     moto_atomic.install()
     with mock_aws():
-        models.unbind_all()
-        blobs.reset_client()
-        storage._connection = None
+        base.reset()
         identity.reset_cache()
         server.create_resources()
         yield
-    models.unbind_all()
+    base.reset()
 
 
 @dataclass

@@ -2,11 +2,11 @@
 
 from edgex import audit
 from edgex.audit import Actor
-from http_api.endpoint import Reply, endpoint, page, page_args
+from http_api.endpoint import Reply, endpoint, page
 from http_api.request import Request
 
 
 @endpoint("audit_list")
 def handler(req: Request, actor: Actor) -> Reply:
-    limit, cursor = page_args(req, frozenset({"stream", "seq"}))
+    limit, cursor = req.page()
     return Reply(page(*audit.list_page(limit, cursor)))

@@ -8,7 +8,7 @@ from http_api.request import Request
 
 @endpoint("deployments_create")
 def handler(req: Request, actor: Actor) -> Reply:
-    created = deployments.create(req.json(), actor)
+    created = deployments.create(req.data, actor)
     return Reply(
         created,
         audit_ids={

@@ -8,4 +8,4 @@ from http_api.request import Request
 
 @endpoint("deployments_delete")
 def handler(req: Request, actor: Actor) -> Reply:
-    return Reply(deployments.delete(req.int_param("id")))
+    return Reply(deployments.delete(req.params["id"]))

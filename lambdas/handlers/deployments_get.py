@@ -2,15 +2,12 @@
 
 from edgex import deployments
 from edgex.audit import Actor
-from http_api.endpoint import Reply, endpoint, page_args
+from http_api.endpoint import Reply, endpoint
 from http_api.request import Request
 
 
 @endpoint("deployments_get")
 def handler(req: Request, actor: Actor) -> Reply:
-    dep = deployments.get(req.int_param("id"))
-    limit, cursor = page_args(req, frozenset({"deployment_id", "sk"}))
-    targets, last = deployments.targets_page(dep, limit, cursor)
-    from edgex import pagination
-
-    return Reply({**deployments.view(dep), "targets": targets, "next_cursor": pagination.encode(last)})
+    dep = deployments.get(req.params["id"])
+    targets, next_cursor = deployments.targets_page(dep, *req.page())
+    return Reply({**deployments.view(dep), "targets": targets, "next_cursor": next_cursor})

@@ -8,4 +8,4 @@ from http_api.request import Request
 
 @endpoint("deployments_installer")
 def handler(req: Request, actor: Actor) -> Reply:
-    return Reply(deployments.one_liner_templates(req.int_param("id")))
+    return Reply(deployments.one_liner_templates(req.params["id"]))

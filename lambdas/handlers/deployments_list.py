@@ -2,11 +2,11 @@
 
 from edgex import deployments
 from edgex.audit import Actor
-from http_api.endpoint import Reply, endpoint, page, page_args
+from http_api.endpoint import Reply, endpoint, page
 from http_api.request import Request
 
 
 @endpoint("deployments_list")
 def handler(req: Request, actor: Actor) -> Reply:
-    limit, cursor = page_args(req, frozenset({"kind", "deployment_id"}))
+    limit, cursor = req.page()
     return Reply(page(*deployments.list_page(limit, cursor)))

@@ -2,13 +2,13 @@
 
 from edgex import deployments, feedback
 from edgex.audit import Actor
-from http_api.endpoint import Reply, endpoint, page, page_args
+from http_api.endpoint import Reply, endpoint, page
 from http_api.request import Request
 
 
 @endpoint("deployments_logs")
 def handler(req: Request, actor: Actor) -> Reply:
-    deployment_id = req.int_param("id")
+    deployment_id = req.params["id"]
     deployments.get(deployment_id)
-    limit, cursor = page_args(req, frozenset({"target_key", "seq", "deployment_id"}))
+    limit, cursor = req.page()
     return Reply(page(*feedback.deployment_feed(deployment_id, limit, cursor)))

@@ -8,4 +8,4 @@ from http_api.request import Request
 
 @endpoint("scripts_content")
 def handler(req: Request, actor: Actor) -> Reply:
-    return Reply(scripts.content(req.int_param("id")))
+    return Reply(scripts.content(req.params["id"]))

@@ -8,5 +8,5 @@ from http_api.request import Request
 
 @endpoint("scripts_create")
 def handler(req: Request, actor: Actor) -> Reply:
-    script = scripts.create(req.json(), actor)
+    script = scripts.create(req.data, actor)
     return Reply(script, audit_ids={"script_id": script["id"], "version": script["version"]})

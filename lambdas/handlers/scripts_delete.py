@@ -8,4 +8,4 @@ from http_api.request import Request
 
 @endpoint("scripts_delete")
 def handler(req: Request, actor: Actor) -> Reply:
-    return Reply(scripts.delete(req.int_param("id")))
+    return Reply(scripts.delete(req.params["id"]))

@@ -8,5 +8,5 @@ from http_api.request import Request
 
 @endpoint("scripts_get")
 def handler(req: Request, actor: Actor) -> Reply:
-    head = scripts.get(req.int_param("id"))
+    head = scripts.get(req.params["id"])
     return Reply(scripts.view(head))

@@ -8,5 +8,5 @@ from http_api.request import Request
 
 @endpoint("scripts_update")
 def handler(req: Request, actor: Actor) -> Reply:
-    script = scripts.update(req.int_param("id"), req.json(), actor)
+    script = scripts.update(req.params["id"], req.data, actor)
     return Reply(script, audit_ids={"version": script["version"]})

@@ -2,11 +2,11 @@
 
 from edgex import scripts
 from edgex.audit import Actor
-from http_api.endpoint import Reply, endpoint, page, page_args
+from http_api.endpoint import Reply, endpoint, page
 from http_api.request import Request
 
 
 @endpoint("scripts_versions")
 def handler(req: Request, actor: Actor) -> Reply:
-    limit, cursor = page_args(req, frozenset({"script_id", "version_no"}))
-    return Reply(page(*scripts.versions_page(req.int_param("id"), limit, cursor)))
+    limit, cursor = req.page()
+    return Reply(page(*scripts.versions_page(req.params["id"], limit, cursor)))

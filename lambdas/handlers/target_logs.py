@@ -2,13 +2,13 @@
 
 from edgex import deployments, feedback
 from edgex.audit import Actor
-from http_api.endpoint import Reply, endpoint, page, page_args
+from http_api.endpoint import Reply, endpoint, page
 from http_api.request import Request
 
 
 @endpoint("target_logs")
 def handler(req: Request, actor: Actor) -> Reply:
-    deployment_id, target_id = req.int_param("id"), req.hex_param("tid")
+    deployment_id, target_id = req.params["id"], req.params["tid"]
     deployments.get_target(deployment_id, target_id)
-    limit, cursor = page_args(req, frozenset({"target_key", "seq"}))
+    limit, cursor = req.page()
     return Reply(page(*feedback.target_logs(deployment_id, target_id, limit, cursor)))

@@ -8,4 +8,4 @@ from http_api.request import Request
 
 @endpoint("wrapper_get")
 def handler(req: Request, actor: Actor) -> Reply:
-    return Reply(platform_settings.wrapper(platform_settings.script_type_of(req.path_params.get("type", ""))))
+    return Reply(platform_settings.wrapper(req.params["type"]))

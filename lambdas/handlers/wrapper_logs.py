@@ -2,12 +2,12 @@
 
 from edgex import platform_settings
 from edgex.audit import Actor
-from http_api.endpoint import Reply, endpoint, page, page_args
+from http_api.endpoint import Reply, endpoint, page
 from http_api.request import Request
 
 
 @endpoint("wrapper_logs")
 def handler(req: Request, actor: Actor) -> Reply:
-    script_type = platform_settings.script_type_of(req.path_params.get("type", ""))
-    limit, cursor = page_args(req, frozenset({"pk", "sk"}))
+    script_type = req.params["type"]
+    limit, cursor = req.page()
     return Reply(page(*platform_settings.wrapper_log(script_type, limit, cursor)))

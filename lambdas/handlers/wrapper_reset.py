@@ -8,6 +8,6 @@ from http_api.request import Request
 
 @endpoint("wrapper_reset")
 def handler(req: Request, actor: Actor) -> Reply:
-    script_type = platform_settings.script_type_of(req.path_params.get("type", ""))
+    script_type = req.params["type"]
     _, after = platform_settings.set_wrapper(script_type, None, actor.username)
     return Reply(after)

@@ -1,12 +1,17 @@
 """The one wrapper every handler uses: bind tables, authenticate as the manifest
-says, call the route function, map errors, audit admin mutations, log one line.
+says, parse the route's parameters and validate its body (once, at the edge, from
+the manifest), call the route function, map errors, audit admin mutations, log one
+line.
 
-A route function takes the request and the authenticated principal and returns a
-:class:`Reply`; it never builds a response or catches a domain error.
+A route function takes the request (typed ``params``, validated ``data``) and the
+authenticated principal and returns a :class:`Reply`; it never validates input,
+builds a response or catches a domain error.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -14,9 +19,10 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from edgex import models
 from edgex.errors import EdgexError, Forbidden, Unauthenticated
-from http_api import errors
+from edgex.store import tables
+from edgex.vocabulary import Role
+from http_api import errors, params
 from http_api.request import Request
 from http_api.responses import json_response, text_response
 from manifest import BY_HANDLER, Auth, Route
@@ -55,9 +61,28 @@ def authenticate(route: Route, req: Request) -> Any:
     from edgex import identity
 
     actor = identity.verify(token)
-    if not identity.allows(actor, route.role or "admin"):
+    if not identity.allows(actor, route.role or Role.ADMIN):
         raise Forbidden(f"This action needs the {route.role} role")
     return actor
+
+
+_PATH_NAMES = re.compile(r"\{(\w+)\}")
+
+
+def bind_input(route: Route, req: Request) -> Request:
+    """The request with its path and declared query parameters parsed and its body
+    validated against the route's schema: every input check of a route, in one place."""
+    parsed: dict[str, Any] = {}
+    for name in _PATH_NAMES.findall(route.path):
+        parsed[name] = params.PATH[name].parse(name, req.path_params.get(name, ""))
+    for name in route.query:
+        parsed[name] = params.QUERY[name].parse(name, req.query.get(name, params.QUERY_DEFAULTS[name]))
+    data = None
+    if route.request is not None:
+        from edgex import schemas
+
+        data = schemas.validate(route.request, req.json())
+    return dataclasses.replace(req, params=parsed, data=data)
 
 
 def _is_audited(route: Route) -> bool:
@@ -95,8 +120,9 @@ def endpoint(handler_name: str) -> Callable[[RouteFn], LambdaHandler]:
             req = Request("?", "?", {}, {}, {}, b"")
             try:
                 req = Request.from_event(event)
-                models.bind(*route.tables)
+                tables.bind(*route.tables)
                 principal = authenticate(route, req)
+                req = bind_input(route, req)
                 reply = fn(req, principal)
                 response = _to_response(route, reply)
                 if _is_audited(route):
@@ -160,14 +186,6 @@ def _to_response(route: Route, reply: Reply) -> dict[str, Any]:
     return json_response(status, reply.body, reply.headers)
 
 
-def page(items: list[dict[str, Any]], last_key: Any) -> dict[str, Any]:
-    from edgex import pagination
-
-    return {"items": items, "next_cursor": pagination.encode(last_key)}
-
-
-def page_args(req: Request, key_names: frozenset[str]) -> tuple[int, dict[str, Any] | None]:
-    """``limit`` and ``cursor`` query parameters of a list route."""
-    from edgex import pagination
-
-    return pagination.page_size(req.query.get("limit")), pagination.decode(req.query.get("cursor"), key_names)
+def page(items: list[dict[str, Any]], next_cursor: str | None) -> dict[str, Any]:
+    """A list route's answer: its items and the opaque cursor of the next page."""
+    return {"items": items, "next_cursor": next_cursor}

@@ -9,67 +9,50 @@ import re
 from typing import Any
 
 from edgex import limits, schemas
+from edgex.errors import (
+    EdgexError,
+    Forbidden,
+    InvalidCursor,
+    InvalidJson,
+    NoRole,
+    PayloadTooLarge,
+    StorageUnavailable,
+    Unauthenticated,
+    UnsupportedMediaType,
+    ValidationFailed,
+    registry,
+)
+from http_api import params
+from http_api.errors import STATUS
 from manifest import ROUTES, Auth, Route
 
-COMMON_CODES: dict[Auth, tuple[str, ...]] = {
+COMMON: dict[Auth, tuple[type[EdgexError], ...]] = {
     Auth.NONE: (),
-    Auth.MASTER: ("UNAUTHORIZED",),
-    Auth.AGENT: ("UNAUTHORIZED",),
-    Auth.ADMIN: ("UNAUTHORIZED", "FORBIDDEN", "NO_ROLE"),
+    Auth.MASTER: (Unauthenticated,),
+    Auth.AGENT: (Unauthenticated,),
+    Auth.ADMIN: (Unauthenticated, Forbidden, NoRole),
 }
-ALWAYS = ("INTERNAL_ERROR", "STORAGE_UNAVAILABLE")
-CODE_STATUS: dict[str, int] = {
-    "VALIDATION_ERROR": 400,
-    "INVALID_JSON": 400,
-    "UNSUPPORTED_MEDIA_TYPE": 400,
-    "INVALID_ID": 400,
-    "INVALID_CURSOR": 400,
-    "INVALID_VERSION": 400,
-    "UNAUTHORIZED": 401,
-    "FORBIDDEN": 403,
-    "NO_ROLE": 403,
-    "SCRIPT_NOT_FOUND": 404,
-    "VERSION_NOT_FOUND": 404,
-    "DEPLOYMENT_NOT_FOUND": 404,
-    "TARGET_NOT_FOUND": 404,
-    "HOSTNAME_CONFLICT": 409,
-    "ENROLLMENT_CAP_REACHED": 409,
-    "SCRIPT_IN_USE": 409,
-    "SCRIPT_CHANGED": 409,
-    "TARGET_CHANGED": 409,
-    "FINDINGS_NOT_ACKNOWLEDGED": 409,
-    "DEPLOYMENT_EXPIRED": 410,
-    "DEPLOYMENT_CANCELLED": 410,
-    "TARGET_CANCELLED": 410,
-    "PAYLOAD_TOO_LARGE": 413,
-    "RERUN_LIMIT_EXCEEDED": 429,
-    "INTERNAL_ERROR": 500,
-    "STORAGE_UNAVAILABLE": 503,
-    "AI_UNAVAILABLE": 503,
-    "AI_THROTTLED": 503,
-    "AI_TIMEOUT": 503,
-    "AI_ACCESS_DENIED": 403,
-    "AI_MODEL_NOT_ENABLED": 403,
-    "AI_INPUT_TOO_LONG": 400,
-    "AI_CONTENT_FILTERED": 400,
-    "OBJECT_NOT_FOUND": 404,
-    "CONTENT_INTEGRITY": 404,
-}
+ALWAYS: tuple[type[EdgexError], ...] = (EdgexError, StorageUnavailable)
+WITH_BODY: tuple[type[EdgexError], ...] = (ValidationFailed, InvalidJson, UnsupportedMediaType, PayloadTooLarge)
 SECURITY = {Auth.MASTER: "masterToken", Auth.AGENT: "agentToken", Auth.ADMIN: "adminJwt"}
 
 
+def code_status() -> dict[str, int]:
+    """Every declared error code and its status, from the error classes themselves."""
+    return {code: STATUS[cls.kind] for code, cls in registry().items()}
+
+
+def _paged(route: Route) -> bool:
+    return route.response.endswith("Page") or route.response == "DeploymentDetail"
+
+
 def _parameters(route: Route) -> list[dict[str, Any]]:
-    params: list[dict[str, Any]] = []
-    for name in re.findall(r"\{(\w+)\}", route.path):
-        schema: dict[str, Any] = {
-            "id": {"type": "integer", "minimum": 1, "maximum": limits.ID_MAX},
-            "tid": {"type": "string", "pattern": "^[0-9a-f]{16}$"},
-            "version": {"type": "string", "pattern": r"^\d{1,6}\.\d{1,6}\.\d{1,6}$"},
-            "type": {"enum": ["bash", "ps1"]},
-        }[name]
-        params.append({"name": name, "in": "path", "required": True, "schema": schema})
-    if route.response.endswith("Page") or route.response == "DeploymentDetail":
-        params += [
+    found: list[dict[str, Any]] = [
+        {"name": name, "in": "path", "required": True, "schema": params.PATH[name].schema}
+        for name in re.findall(r"\{(\w+)\}", route.path)
+    ]
+    if _paged(route):
+        found += [
             {
                 "name": "limit",
                 "in": "query",
@@ -84,31 +67,24 @@ def _parameters(route: Route) -> list[dict[str, Any]]:
                 "description": "next_cursor of the previous page",
             },
         ]
-    if route.handler == "agent_installer":
-        params.append({"name": "type", "in": "query", "required": False, "schema": {"enum": ["bash", "ps1"]}})
-    return params
+    found += [
+        {"name": name, "in": "query", "required": False, "schema": params.QUERY[name].schema} for name in route.query
+    ]
+    return found
 
 
 def _error_responses(route: Route) -> dict[str, Any]:
-    codes = set(COMMON_CODES[route.auth]) | set(ALWAYS) | set(route.errors)
-    names = {p["name"] for p in _parameters(route)}
-    if names or route.request:
-        codes.add("VALIDATION_ERROR")
-    codes |= {
-        code
-        for name, code in (
-            ("id", "INVALID_ID"),
-            ("tid", "INVALID_ID"),
-            ("cursor", "INVALID_CURSOR"),
-            ("version", "INVALID_VERSION"),
-        )
-        if name in names
-    }
+    classes = set(COMMON[route.auth]) | set(ALWAYS) | set(route.errors)
+    names = re.findall(r"\{(\w+)\}", route.path)
+    classes |= {params.PATH[name].error for name in names} | {params.QUERY[name].error for name in route.query}
+    if _paged(route):
+        classes |= {ValidationFailed, InvalidCursor}
     if route.request:
-        codes |= {"INVALID_JSON", "UNSUPPORTED_MEDIA_TYPE", "PAYLOAD_TOO_LARGE"}
+        classes |= set(WITH_BODY)
+    statuses = code_status()
     by_status: dict[int, list[str]] = {}
-    for code in sorted(codes):
-        by_status.setdefault(CODE_STATUS[code], []).append(code)
+    for code in sorted({cls.code for cls in classes}):
+        by_status.setdefault(statuses[code], []).append(code)
     return {
         str(status): {
             "description": "Error codes: " + ", ".join(found),

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from edgex import limits
-from edgex.errors import PayloadTooLarge, ValidationFailed
+from edgex.errors import InvalidJson, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
 
 GEO_HEADERS = {
     "cloudfront-viewer-country": "country",
@@ -31,7 +31,8 @@ class Request:
     path_params: dict[str, str]
     body: bytes
     request_id: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)  # typed path and query parameters
+    data: Any = None  # the body, validated against the route's request schema
 
     @classmethod
     def from_event(cls, event: dict[str, Any]) -> Request:
@@ -65,30 +66,21 @@ class Request:
             raise PayloadTooLarge()
         ctype = self.headers.get("content-type", "").split(";")[0].strip().lower()
         if ctype != "application/json":
-            raise ValidationFailed("Content-Type must be application/json", code="UNSUPPORTED_MEDIA_TYPE")
+            raise UnsupportedMediaType()
         try:
             data = json.loads(self.body.decode("utf-8"), object_pairs_hook=_no_duplicates, parse_constant=_no_constants)
         except (UnicodeDecodeError, ValueError, RecursionError):
             # ValueError: JSONDecodeError, and integers past Python's digit limit (a JSON bomb)
-            raise ValidationFailed("body is not valid JSON", code="INVALID_JSON") from None
+            raise InvalidJson() from None
         if _holds_lone_surrogate(data):
-            raise ValidationFailed(
-                "body is not valid JSON: a string holds a lone UTF-16 surrogate", code="INVALID_JSON"
-            )
+            raise InvalidJson("body is not valid JSON: a string holds a lone UTF-16 surrogate")
         return data
 
-    def int_param(self, name: str) -> int:
-        """A positive integer path id; anything else (NaN, 0, -1, 1.5, huge) is 400."""
-        raw = self.path_params.get(name, "")
-        if not raw.isascii() or not raw.isdigit() or len(raw) > 16 or int(raw) < 1 or int(raw) > limits.ID_MAX:
-            raise ValidationFailed(f"{name} must be a positive integer", code="INVALID_ID")
-        return int(raw)
+    def page(self) -> tuple[int, str | None]:
+        """``limit`` and the opaque ``cursor`` of a list route (the store checks the cursor)."""
+        from edgex.store.cursors import page_size
 
-    def hex_param(self, name: str) -> str:
-        raw = self.path_params.get(name, "")
-        if len(raw) != 16 or any(c not in "0123456789abcdef" for c in raw):
-            raise ValidationFailed(f"{name} must be a target id", code="INVALID_ID")
-        return raw
+        return page_size(self.query.get("limit")), self.query.get("cursor")
 
     def geo(self) -> dict[str, str]:
         return {field_: self.headers[h] for h, field_ in GEO_HEADERS.items() if h in self.headers}
@@ -119,10 +111,10 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for key, value in pairs:
         if key in result:
-            raise ValidationFailed(f"duplicate key {key!r}", code="INVALID_JSON")
+            raise InvalidJson(f"duplicate key {key!r}")
         result[key] = value
     return result
 
 
 def _no_constants(name: str) -> Any:
-    raise ValidationFailed(f"{name} is not valid JSON", code="INVALID_JSON")
+    raise InvalidJson(f"{name} is not valid JSON")

@@ -131,11 +131,10 @@ class Stack(ApiClient):
 
 
 def _reset_domain_caches() -> None:
-    from edgex import blobs, config, identity, models, storage
+    from edgex import config, identity
+    from edgex.store import base
 
-    models.unbind_all()
-    blobs.reset_client()
-    storage._connection = None
+    base.reset()
     identity.reset_cache()
     config.oidc.cache_clear()
 

@@ -335,10 +335,10 @@ def test_feedback_after_a_lost_race_writes_once(stack: Stack, script_id: int) ->
 
 def test_fault_kinds_cover_every_retryable_code() -> None:
     """Each AWS code the storage boundary calls retryable is injected somewhere above."""
-    from edgex import storage
+    from edgex.store import base
 
     injected = {f.code for f in itertools.chain(DYNAMO_FAULTS, TRANSACTION_FAULTS, S3_FAULTS)}
-    assert storage._RETRYABLE <= injected
+    assert base._RETRYABLE <= injected
 
 
 # --- admin mutations: a 503 must mean "nothing happened, retry" -------------------------------------------

@@ -19,7 +19,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jose import jwk, jwt
 
-from manifest import ROLES, ROUTES, Auth, Route
+from edgex.vocabulary import ROLE_ORDER, Role
+from manifest import ROUTES, Auth, Route
 from tests.conftest import LocalServer
 from tests.route_examples import Ids, example
 
@@ -129,8 +130,8 @@ def test_admin_route_identity(route: Route, world: dict[str, Any]) -> None:
         answer = send(forged)
         assert answer.status_code == 401, (name, answer.status_code, answer.text)
     # a role below the route's -> 403
-    needed = ROLES.index(route.role or "admin")
-    for role in ROLES[:needed]:
+    needed = ROLE_ORDER.index(route.role or Role.ADMIN)
+    for role in ROLE_ORDER[:needed]:
         answer = send(server.token(role))
         assert answer.status_code == 403, (role, answer.text)
         assert answer.json()["error"]["code"] == "FORBIDDEN"

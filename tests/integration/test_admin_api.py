@@ -172,8 +172,8 @@ def test_openapi_document_validates_and_lists_every_route(local_server: LocalSer
     for route in ROUTES:
         operation = document["paths"][route.path][route.method.lower()]
         assert operation["operationId"] == route.handler
-        for code in route.errors:
-            assert any(code in str(r.get("description", "")) for r in operation["responses"].values()), code
+        for error in route.errors:
+            assert any(error.code in str(r.get("description", "")) for r in operation["responses"].values()), error
 
 
 def test_security_headers_on_every_kind_of_response(local_server: LocalServer) -> None:

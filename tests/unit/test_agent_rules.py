@@ -16,9 +16,9 @@ from edgex.errors import (
     IntegrityViolation,
     RerunLimitExceeded,
     Unauthenticated,
-    ValidationFailed,
 )
-from edgex.models import DeploymentModel, HostnameClaimModel, TargetModel
+from edgex.store import keys
+from edgex.store.tables import DeploymentModel, HostnameClaimModel, TargetModel
 
 ADMIN = Actor(username="admin", role="admin")
 THREADS = 32
@@ -35,7 +35,7 @@ def enroll(dep: dict[str, Any], machine_id: str, hostname: str) -> tuple[dict[st
 
 
 def targets_of(deployment_id: int) -> list[TargetModel]:
-    return list(TargetModel.query(deployment_id, TargetModel.sk.startswith("t#")))
+    return list(TargetModel.query(deployment_id, TargetModel.sk.startswith(keys.TARGET_PREFIX)))
 
 
 def test_same_machine_gets_same_target_and_a_fresh_token(aws: None) -> None:
@@ -71,9 +71,9 @@ def test_cap_refuses_the_machine_past_expected(aws: None) -> None:
     with pytest.raises(EnrollmentCapReached):
         enroll(dep, "m-3", "h3")
     # the refused machine left no hostname claim behind
-    assert [c.sk for c in HostnameClaimModel.query(dep["id"], HostnameClaimModel.sk.startswith("h#"))] == [
-        "h#h1",
-        "h#h2",
+    assert [c.sk for c in HostnameClaimModel.query(dep["id"], HostnameClaimModel.sk.startswith(keys.CLAIM_PREFIX))] == [
+        keys.claim_sk("h1"),
+        keys.claim_sk("h2"),
     ]
 
 
@@ -165,10 +165,24 @@ def test_feedback_moves_status_and_counters_once(aws: None) -> None:
     ],
 )
 def test_bad_enrollment_input_is_refused_and_changes_nothing(aws: None, body: Any) -> None:
+    import json
+
+    from handlers.agent_enroll import handler
+
+    # Given a deployment
     dep = new_deployment()
-    deployment = enrollment.authenticate_master(dep["master_token"])
-    with pytest.raises(ValidationFailed):
-        enrollment.enroll(deployment, body, {})
+    # When the enroll handler gets a body its schema refuses
+    event = {
+        "version": "2.0",
+        "rawPath": "/v1/agent/enroll",
+        "headers": {"content-type": "application/json", "authorization": f"Bearer {dep['master_token']}"},
+        "requestContext": {"http": {"method": "POST", "path": "/v1/agent/enroll"}, "requestId": "bad-input"},
+        "body": json.dumps(body),
+        "isBase64Encoded": False,
+    }
+    answer = handler(event, None)
+    # Then it is a coded 400 naming the rule, and nothing was written
+    assert answer["statusCode"] == 400 and json.loads(answer["body"])["error"]["code"] == "VALIDATION_ERROR"
     assert targets_of(dep["id"]) == [] and DeploymentModel.get(dep["id"]).enrolled_count == 0
 
 

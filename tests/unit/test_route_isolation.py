@@ -51,7 +51,7 @@ def world(aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]
 
 def only_route_resources(route: Route, monkeypatch: pytest.MonkeyPatch) -> None:
     """The function's environment: its own tables and buckets, nothing else bound."""
-    from edgex import blobs, models, storage
+    from edgex.store import base
 
     for name in resources.TABLES:
         if name not in route.tables:
@@ -59,13 +59,7 @@ def only_route_resources(route: Route, monkeypatch: pytest.MonkeyPatch) -> None:
     for name in resources.BUCKETS:
         if name not in route.buckets:
             monkeypatch.delenv(resources.bucket_env(name))
-    models.unbind_all()
-    for classes in models.TABLE_MODELS.values():
-        for model in classes:
-            model.Meta.table_name = "not-declared-by-this-route"
-            model._connection = None
-    blobs.reset_client()
-    storage._connection = None
+    base.reset()  # every model unbound: only what the route binds can be reached
 
 
 def event(route: Route, path: str, body: dict[str, Any] | None, token: str | None) -> dict[str, Any]:

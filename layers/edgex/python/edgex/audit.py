@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from edgex import clock
-from edgex.models import AuditModel
-from edgex.storage import storage_errors
+from edgex.store import cursors, tables
+from edgex.store.base import storage_errors
+from edgex.store.tables import AuditModel
 
 
 @dataclass(frozen=True)
@@ -49,14 +50,24 @@ def view(item: AuditModel) -> dict[str, Any]:
         "role": item.actor_role,
         "action": item.action,
         "outcome": item.outcome,
-        "ids": dict(item.ids.as_dict() if hasattr(item.ids, "as_dict") else item.ids),
+        "ids": tables.plain(item.ids),
         "details": item.details or {},
     }
 
 
-def list_page(limit: int, cursor: dict[str, Any] | None) -> tuple[list[dict[str, Any]], Any]:
+_CURSOR = cursors.Shape(
+    {"stream": cursors.text(r"audit#[0-9]{4}-(0[1-9]|1[0-2])"), "seq": cursors.text(r"[0-9T:.Z-]{24}#[0-9a-f]{12}")}
+)
+
+
+def list_page(limit: int, cursor_text: str | None) -> tuple[list[dict[str, Any]], str | None]:
     """Newest first across monthly streams: the cursor names the stream it stopped in;
     an exhausted month continues with the month before, back to the first record."""
+    items, last = _list_page(limit, cursors.decode(cursor_text, _CURSOR))
+    return items, cursors.encode(last)
+
+
+def _list_page(limit: int, cursor: dict[str, Any] | None) -> tuple[list[dict[str, Any]], Any]:
     stream = cursor["stream"]["S"] if cursor else stream_of(clock.now_iso())
     items: list[dict[str, Any]] = []
     last: Any = cursor

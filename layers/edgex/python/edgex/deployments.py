@@ -1,5 +1,5 @@
 """Deployments: a script version pinned (checksum, S3 version id, wrapper snapshot),
-a master token shown once, and live counters kept on the item by atomic updates.
+a master token shown once, and live counters kept by atomic updates.
 
 Cancelling or expiring a deployment is one write: targets that were still enrolled
 or running are shown as ``expired`` from then on (and agents are refused with 410),
@@ -10,62 +10,36 @@ from __future__ import annotations
 
 from typing import Any
 
-from edgex import clock, config, counters, platform_settings, schemas, scripts, tokens, wrappers
+from edgex import clock, config, platform_settings, scripts, tokens, wrappers
 from edgex.audit import Actor
-from edgex.errors import Conflict, Gone, NotFound
-from edgex.models import (
-    DeploymentModel,
-    HostnameClaimModel,
-    LogModel,
-    ScriptModel,
-    TargetModel,
-    WrapperSnapshotModel,
-)
-from edgex.platform_settings import next_id
-from edgex.storage import ConditionFailed, storage_errors, transact
+from edgex.errors import FindingsNotAcknowledged, TargetChanged, TargetNotFound
+from edgex.liveness import effective_status, is_live, require_live, target_status
+from edgex.store import config as config_store
+from edgex.store import counters, tables
+from edgex.store import deployments as store
+from edgex.store import targets as target_store
+from edgex.store.base import optimistic
+from edgex.store.cursors import Page
+from edgex.store.tables import DeploymentModel, TargetModel
+from edgex.vocabulary import LIVE_TARGET_STATUSES, DeploymentStatus, TargetStatus
 
-ACTIVE, CANCELLED, EXPIRED = "active", "cancelled", "expired"
-INTEGRITY_VIOLATION = "INTEGRITY_VIOLATION"
-LIVE_TARGET = ("enrolled", "running")
+__all__ = ["effective_status", "is_live", "require_live", "target_status"]  # agents use edgex.liveness
 COUNTS = ("enrolled", "running", "completed", "failed", "expired")
-SNAPSHOT_KEY = "w#wrapper"
-
-
-def is_live(dep: DeploymentModel) -> bool:
-    return dep.status == ACTIVE and not clock.is_past(dep.expires_at)
-
-
-def effective_status(dep: DeploymentModel) -> str:
-    return EXPIRED if dep.status == ACTIVE and clock.is_past(dep.expires_at) else dep.status
-
-
-def require_live(dep: DeploymentModel) -> None:
-    """410 with a code when agents may no longer use this deployment."""
-    status = effective_status(dep)
-    if status == CANCELLED:
-        raise Gone("Deployment was cancelled", code="DEPLOYMENT_CANCELLED")
-    if status != ACTIVE:
-        raise Gone("Deployment has expired", code="DEPLOYMENT_EXPIRED")
-
-
-def target_status(target: TargetModel, dep: DeploymentModel) -> str:
-    if target.status in LIVE_TARGET and effective_status(dep) != ACTIVE:
-        return EXPIRED
-    return target.status
+TARGET_CHANGE_ATTEMPTS = 5
 
 
 def counts(dep: DeploymentModel, runs: dict[str, int]) -> dict[str, int]:
     result = {"enrolled": int(dep.enrolled_count or 0), **runs}
-    if effective_status(dep) != ACTIVE:
+    if effective_status(dep) != DeploymentStatus.ACTIVE:
         result["expired"] += result["running"]
         result["running"] = 0
     return result
 
 
 def view(dep: DeploymentModel, runs: dict[str, int] | None = None) -> dict[str, Any]:
-    """The API's deployment; ``runs`` (from :func:`counters.totals`) is read when not given."""
+    """The API's deployment; ``runs`` (from the run counters) is read when not given."""
     if runs is None:
-        runs = counters.totals([int(dep.deployment_id)])[int(dep.deployment_id)]
+        runs = store.run_counts([int(dep.deployment_id)])[int(dep.deployment_id)]
     return {
         "id": int(dep.deployment_id),
         "script_id": int(dep.script_id),
@@ -94,7 +68,7 @@ def target_view(target: TargetModel, dep: DeploymentModel) -> dict[str, Any]:
         "machine_id": target.machine_id,
         "status": target_status(target, dep),
         "run_count": int(target.run_count),
-        "geo": target.geo.as_dict() if hasattr(target.geo, "as_dict") else dict(target.geo or {}),
+        "geo": tables.plain(target.geo),
         "enrolled_at": target.enrolled_at,
         "started_at": target.started_at,
         "completed_at": target.completed_at,
@@ -103,63 +77,47 @@ def target_view(target: TargetModel, dep: DeploymentModel) -> dict[str, Any]:
     }
 
 
-def get(deployment_id: int) -> DeploymentModel:
-    with storage_errors():
-        try:
-            return DeploymentModel.get(deployment_id, consistent_read=True)
-        except DeploymentModel.DoesNotExist:
-            raise NotFound("Deployment not found", code="DEPLOYMENT_NOT_FOUND") from None
+get = store.get
 
 
-def create(body: Any, actor: Actor) -> dict[str, Any]:
+def create(data: dict[str, Any], actor: Actor) -> dict[str, Any]:
+    """``data`` is a validated DeploymentCreateRequest."""
     from edgex import static_audit
 
-    data = schemas.validate("DeploymentCreateRequest", body)
     head = scripts.get(data["script_id"])
     version_no = scripts.version_no_of(data["script_version"]) if "script_version" in data else int(head.version_no)
-    version = scripts.get_version(head.script_id, version_no)
+    version = scripts.get_version(int(head.script_id), version_no)
     if static_audit.has_high(version.findings or []) and not data.get("acknowledge_findings"):
-        raise Conflict(
-            "This script version has high-severity audit findings; set acknowledge_findings to deploy it",
-            code="FINDINGS_NOT_ACKNOWLEDGED",
-        )
+        raise FindingsNotAcknowledged()
     settings, wrapper = platform_settings.settings_and_wrapper(head.type)
-    deployment_id = next_id("deployment")
+    deployment_id = config_store.next_id("deployment")
     master = tokens.new_master(deployment_id)
     hours = data.get("expires_hours")
     now = clock.now_iso()
-    dep = DeploymentModel(
-        deployment_id,
+    pin = store.Pin(
         script_id=int(head.script_id),
         script_name=head.name,
         script_type=head.type,
+        version=version.version,
+        checksum=version.checksum,
+        s3_key=head.s3_key,
+        s3_version_id=version.s3_version_id,
+    )
+    dep = store.create(
+        deployment_id,
+        pin,
+        wrapper,
         name=data["name"],
         description=data.get("description", ""),
         master_token_hash=tokens.digest(master),
-        status=ACTIVE,
         expires_at=clock.in_hours(hours) if hours else None,
         expected_machines=data["expected_machines"],
         max_runs=platform_settings.max_runs(settings, head.type),
         log_retention_days=int(settings["log_retention_days"]),
-        script_version=version.version,
-        script_checksum=version.checksum,
-        s3_key=head.s3_key,
-        s3_version_id=version.s3_version_id,
         created_by=actor.username,
         created_at=now,
         updated_at=now,
     )
-    snapshot = WrapperSnapshotModel(deployment_id, SNAPSHOT_KEY, content=wrapper)
-
-    def writes(tx: Any) -> None:
-        tx.update(head, actions=[ScriptModel.deployments_total.add(1)], condition=ScriptModel.deleted == False)  # noqa: E712 - a deleted script cannot be deployed
-        tx.save(dep, condition=DeploymentModel.deployment_id.does_not_exist())
-        tx.save(snapshot)
-
-    try:
-        transact(writes)
-    except ConditionFailed as exc:
-        raise NotFound("Script not found", code=scripts.SCRIPT_NOT_FOUND) from exc
     return {
         **view(dep, dict.fromkeys(counters.RUN_COUNTS, 0)),
         "master_token": master,
@@ -168,28 +126,20 @@ def create(body: Any, actor: Actor) -> dict[str, Any]:
     }
 
 
-def list_page(limit: int, cursor: dict[str, Any] | None) -> tuple[list[dict[str, Any]], Any]:
-    with storage_errors():
-        page = DeploymentModel.by_kind.query(
-            "deployment", scan_index_forward=False, limit=limit, last_evaluated_key=cursor
-        )
-        found = list(page)
-    runs = counters.totals(int(d.deployment_id) for d in found)
-    return [view(d, runs[int(d.deployment_id)]) for d in found], page.last_evaluated_key
+def list_page(limit: int, cursor: str | None) -> Page:
+    found, next_cursor = store.page(limit, cursor)
+    runs = store.run_counts([int(d.deployment_id) for d in found])
+    return [view(d, runs[int(d.deployment_id)]) for d in found], next_cursor
 
 
-def targets_page(dep: DeploymentModel, limit: int, cursor: dict[str, Any] | None) -> tuple[list[dict[str, Any]], Any]:
-    with storage_errors():
-        page = TargetModel.query(
-            dep.deployment_id, TargetModel.sk.startswith("t#"), limit=limit, last_evaluated_key=cursor
-        )
-        items = [target_view(t, dep) for t in page]
-    return items, page.last_evaluated_key
+def targets_page(dep: DeploymentModel, limit: int, cursor: str | None) -> Page:
+    found, next_cursor = target_store.page(int(dep.deployment_id), limit, cursor)
+    return [target_view(t, dep) for t in found], next_cursor
 
 
 def one_liner_templates(deployment_id: int) -> dict[str, Any]:
     """The one-liners with a placeholder: the master token is only ever shown once."""
-    get(deployment_id)
+    store.get(deployment_id)
     placeholder = "<MASTER_TOKEN>"
     stand_in = f"exm_{deployment_id}_" + "X" * 43  # a well-formed token, so the one-liners render
     lines = wrappers.one_liners(config.public_url(), stand_in)
@@ -201,71 +151,36 @@ def one_liner_templates(deployment_id: int) -> dict[str, Any]:
 
 
 def cancel(deployment_id: int) -> dict[str, Any]:
-    dep = get(deployment_id)
-    if dep.status != ACTIVE:
+    dep = store.get(deployment_id)
+    if dep.status != DeploymentStatus.ACTIVE:
         return view(dep)  # idempotent: cancelling twice is not an error
-    try:
-        with storage_errors():
-            dep.update(
-                actions=[DeploymentModel.status.set(CANCELLED), DeploymentModel.updated_at.set(clock.now_iso())],
-                condition=DeploymentModel.status == ACTIVE,
-            )
-    except ConditionFailed:
-        dep = get(deployment_id)
-    return view(dep)
+    if not store.set_status(dep, DeploymentStatus.CANCELLED, clock.now_iso(), only_from=DeploymentStatus.ACTIVE):
+        return view(store.get(deployment_id))
+    return view(dep)  # the conditional update read back what it wrote
 
 
 def get_target(deployment_id: int, target_id: str) -> TargetModel:
-    with storage_errors():
-        try:
-            return TargetModel.get(deployment_id, f"t#{target_id}", consistent_read=True)
-        except TargetModel.DoesNotExist:
-            raise NotFound("Target not found", code="TARGET_NOT_FOUND") from None
+    target = target_store.get(deployment_id, target_id)
+    if target is None:
+        raise TargetNotFound()
+    return target
 
 
 def cancel_target(deployment_id: int, target_id: str) -> dict[str, Any]:
-    dep = get(deployment_id)
-    for _ in range(5):
+    dep = store.get(deployment_id)
+
+    def attempt() -> dict[str, Any] | None:
         target = get_target(deployment_id, target_id)
-        if target_status(target, dep) not in LIVE_TARGET:
+        if target_status(target, dep) not in LIVE_TARGET_STATUSES:
             return target_view(target, dep)
-        seen = target.status
-        now = clock.now_iso()
+        if not target_store.finish(target, TargetStatus.EXPIRED, clock.now_iso()):
+            return None  # the machine changed state meanwhile: look again
+        return target_view(get_target(deployment_id, target_id), store.get(deployment_id))
 
-        def writes(tx: Any, target: TargetModel = target, seen: str = seen, now: str = now) -> None:
-            tx.update(
-                target,
-                actions=[
-                    TargetModel.status.set(EXPIRED),
-                    TargetModel.completed_at.set(now),
-                    TargetModel.last_seen_at.set(now),
-                ],
-                condition=TargetModel.status == seen,
-            )
-            shard = counters.shard_of(deployment_id, target_id)
-            tx.update(shard, actions=counters.moves(shard, {"expired": 1, "running": -1 if seen == "running" else 0}))
-
-        try:
-            transact(writes)
-        except ConditionFailed:
-            continue  # the machine changed state meanwhile: look again
-        return target_view(get_target(deployment_id, target_id), get(deployment_id))
-    raise Conflict("Target keeps changing; retry", code="TARGET_CHANGED")
+    return optimistic(attempt, TARGET_CHANGE_ATTEMPTS, TargetChanged)
 
 
 def delete(deployment_id: int) -> dict[str, Any]:
     """Hard delete: the deployment, its targets, hostname claims and logs."""
-    dep = get(deployment_id)
-    with storage_errors():
-        with TargetModel.batch_write() as targets, LogModel.batch_write() as logs:
-            for target in TargetModel.query(deployment_id, TargetModel.sk.startswith("t#")):
-                for log in LogModel.query(f"{deployment_id}#{target.target_id}"):
-                    logs.delete(log)
-                targets.delete(target)
-        with HostnameClaimModel.batch_write() as claims:
-            for claim in HostnameClaimModel.query(deployment_id, HostnameClaimModel.sk.startswith("h#")):
-                claims.delete(claim)
-        WrapperSnapshotModel(deployment_id, SNAPSHOT_KEY).delete()
-        dep.delete()
-    counters.delete_all(deployment_id)
+    store.delete(store.get(deployment_id))
     return {"deleted": True, "id": deployment_id}

@@ -1,11 +1,15 @@
-"""Domain errors. Each carries a stable ``code`` and a ``kind``; the HTTP layer maps
-kinds to statuses in one table (``lambdas/http_api/errors.py``), so no handler and no
-domain function ever chooses a status code.
+"""Domain errors, each declared once as a class with a stable ``code`` and a ``kind``.
+
+The HTTP layer maps kinds to statuses in one table (``lambdas/http_api/errors.py``);
+the OpenAPI document and the manifest's per-route errors are derived from these
+classes (:func:`registry`), so a code is spelled here and nowhere else. Raise sites
+pass at most a message: never a code, never a status.
 """
 
 from __future__ import annotations
 
 from enum import Enum
+from typing import ClassVar
 
 
 class Kind(Enum):
@@ -22,25 +26,50 @@ class Kind(Enum):
 
 
 class EdgexError(Exception):
-    """Base of every error the domain raises on purpose."""
+    """Base of every error the domain raises on purpose.
 
-    kind: Kind = Kind.INTERNAL
-    code: str = "INTERNAL_ERROR"
+    ``field`` names the request field a validation error is about (dotted path), so
+    a client can mark it; it is None for everything else.
+    """
+
+    kind: ClassVar[Kind] = Kind.INTERNAL
+    code: ClassVar[str] = "INTERNAL_ERROR"
     message: str = "Internal error"
 
-    def __init__(self, message: str | None = None, *, code: str | None = None) -> None:
-        self.message = message or self.message
-        if code:
-            self.code = code
+    def __init__(self, message: str | None = None, *, field: str | None = None) -> None:
+        self.message = message or type(self).message
+        self.field = field
         super().__init__(self.message)
+
+
+# --- 400 ---------------------------------------------------------------------------
 
 
 class ValidationFailed(EdgexError):
     kind, code, message = Kind.INVALID, "VALIDATION_ERROR", "Invalid request"
 
 
-class PayloadTooLarge(EdgexError):
-    kind, code, message = Kind.TOO_LARGE, "PAYLOAD_TOO_LARGE", "Request body too large"
+class InvalidJson(ValidationFailed):
+    code, message = "INVALID_JSON", "body is not valid JSON"
+
+
+class UnsupportedMediaType(ValidationFailed):
+    code, message = "UNSUPPORTED_MEDIA_TYPE", "Content-Type must be application/json"
+
+
+class InvalidId(ValidationFailed):
+    code, message = "INVALID_ID", "id is not valid"
+
+
+class InvalidCursor(ValidationFailed):
+    code, message = "INVALID_CURSOR", "cursor is not valid"
+
+
+class InvalidVersion(ValidationFailed):
+    code, message = "INVALID_VERSION", "version must look like 1.0.2"
+
+
+# --- 401 / 403 ---------------------------------------------------------------------
 
 
 class Unauthenticated(EdgexError):
@@ -51,8 +80,42 @@ class Forbidden(EdgexError):
     kind, code, message = Kind.FORBIDDEN, "FORBIDDEN", "Not allowed"
 
 
+class NoRole(Forbidden):
+    code, message = "NO_ROLE", "Your account has no Edgex role"
+
+
+# --- 404 ---------------------------------------------------------------------------
+
+
 class NotFound(EdgexError):
     kind, code, message = Kind.NOT_FOUND, "NOT_FOUND", "Not found"
+
+
+class ScriptNotFound(NotFound):
+    code, message = "SCRIPT_NOT_FOUND", "Script not found"
+
+
+class VersionNotFound(NotFound):
+    code, message = "VERSION_NOT_FOUND", "No such version"
+
+
+class DeploymentNotFound(NotFound):
+    code, message = "DEPLOYMENT_NOT_FOUND", "Deployment not found"
+
+
+class TargetNotFound(NotFound):
+    code, message = "TARGET_NOT_FOUND", "Target not found"
+
+
+class ObjectNotFound(NotFound):
+    code, message = "OBJECT_NOT_FOUND", "Stored object not found"
+
+
+class ContentIntegrity(NotFound):
+    code, message = "CONTENT_INTEGRITY", "Stored content does not match its checksum"
+
+
+# --- 409 ---------------------------------------------------------------------------
 
 
 class Conflict(EdgexError):
@@ -67,12 +130,56 @@ class EnrollmentCapReached(Conflict):
     code, message = "ENROLLMENT_CAP_REACHED", "Deployment already has its expected number of machines"
 
 
+class ScriptInUse(Conflict):
+    code, message = "SCRIPT_IN_USE", "Script is pinned by a live deployment"
+
+
+class ScriptChanged(Conflict):
+    code, message = "SCRIPT_CHANGED", "Script changed meanwhile; retry"
+
+
+class TargetChanged(Conflict):
+    code, message = "TARGET_CHANGED", "Machine state keeps changing; retry"
+
+
+class FindingsNotAcknowledged(Conflict):
+    code, message = (
+        "FINDINGS_NOT_ACKNOWLEDGED",
+        "This script version has high-severity audit findings; set acknowledge_findings to deploy it",
+    )
+
+
+# --- 410 ---------------------------------------------------------------------------
+
+
 class Gone(EdgexError):
     kind, code, message = Kind.GONE, "GONE", "No longer available"
 
 
+class DeploymentExpired(Gone):
+    code, message = "DEPLOYMENT_EXPIRED", "Deployment has expired"
+
+
+class DeploymentCancelled(Gone):
+    code, message = "DEPLOYMENT_CANCELLED", "Deployment was cancelled"
+
+
+class TargetCancelled(Gone):
+    code, message = "TARGET_CANCELLED", "This machine was cancelled for this deployment"
+
+
+# --- 413 / 429 ---------------------------------------------------------------------
+
+
+class PayloadTooLarge(EdgexError):
+    kind, code, message = Kind.TOO_LARGE, "PAYLOAD_TOO_LARGE", "Request body too large"
+
+
 class RerunLimitExceeded(EdgexError):
     kind, code, message = Kind.LIMIT, "RERUN_LIMIT_EXCEEDED", "Re-run limit reached for this machine"
+
+
+# --- 500 / 503 ---------------------------------------------------------------------
 
 
 class IntegrityViolation(EdgexError):
@@ -80,6 +187,10 @@ class IntegrityViolation(EdgexError):
     learns nothing about hashes; the reason is recorded on the deployment."""
 
     kind, code, message = Kind.INTERNAL, "INTERNAL_ERROR", "Internal error"
+
+
+class ConfigurationError(EdgexError):
+    """A deployment wiring mistake (missing environment variable). Internal on purpose."""
 
 
 class StorageUnavailable(EdgexError):
@@ -90,5 +201,42 @@ class AiUnavailable(EdgexError):
     kind, code, message = Kind.UNAVAILABLE, "AI_UNAVAILABLE", "AI assistant is not available"
 
 
-class ConfigurationError(EdgexError):
-    """A deployment wiring mistake (missing environment variable). Internal on purpose."""
+class AiThrottled(AiUnavailable):
+    code, message = "AI_THROTTLED", "The AI model is busy (throttled); retry in a moment"
+
+
+class AiTimeout(AiUnavailable):
+    code, message = "AI_TIMEOUT", "The AI model did not answer in time; retry or shorten the input"
+
+
+class AiAccessDenied(EdgexError):
+    """The platform's own identity may not call the model (IAM), not the admin's role."""
+
+    kind, code = Kind.FORBIDDEN, "AI_ACCESS_DENIED"
+    message = "The platform is not allowed to invoke the AI model; check its IAM permissions (bedrock:InvokeModel)"
+
+
+class AiModelNotEnabled(EdgexError):
+    kind, code = Kind.FORBIDDEN, "AI_MODEL_NOT_ENABLED"
+    message = "The AI model is not enabled for this account and Region; enable model access or choose another model"
+
+
+class AiInputTooLong(EdgexError):
+    kind, code = Kind.INVALID, "AI_INPUT_TOO_LONG"
+    message = "The prompt and code are too long for the AI model; shorten them"
+
+
+class AiContentFiltered(EdgexError):
+    kind, code, message = Kind.INVALID, "AI_CONTENT_FILTERED", "The AI model's content filter blocked this request"
+
+
+def registry() -> dict[str, type[EdgexError]]:
+    """Every declared code and the class that declares it (first declaration wins:
+    subclasses that only change the message share their parent's code)."""
+    found: dict[str, type[EdgexError]] = {}
+    pending: list[type[EdgexError]] = [EdgexError]
+    while pending:
+        cls = pending.pop(0)
+        found.setdefault(cls.code, cls)
+        pending += cls.__subclasses__()
+    return found

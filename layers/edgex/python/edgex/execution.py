@@ -6,31 +6,26 @@ script never costs a machine a run and never leaves this module.
 
 from __future__ import annotations
 
-from typing import Any
+from edgex import agents, clock, wrappers
+from edgex.errors import IntegrityViolation, NotFound, RerunLimitExceeded, TargetChanged
+from edgex.store import blobs
+from edgex.store import deployments as deployment_store
+from edgex.store import targets as store
+from edgex.store.base import optimistic
+from edgex.store.tables import DeploymentModel
+from edgex.vocabulary import KILL_REASON_INTEGRITY
 
-from edgex import agents, blobs, clock, counters, wrappers
-from edgex.deployments import EXPIRED, INTEGRITY_VIOLATION
-from edgex.errors import Conflict, IntegrityViolation, NotFound, RerunLimitExceeded
-from edgex.models import DeploymentModel, TargetModel
-from edgex.storage import ConditionFailed, storage_errors, transact
+START_ATTEMPTS = 5
 
 
 def kill(dep: DeploymentModel) -> None:
     """Expire the deployment for good and record why."""
     from aws_lambda_powertools import Logger
 
-    now = clock.now_iso()
-    with storage_errors():
-        dep.update(
-            actions=[
-                DeploymentModel.status.set(EXPIRED),
-                DeploymentModel.kill_reason.set(INTEGRITY_VIOLATION),
-                DeploymentModel.updated_at.set(now),
-            ]
-        )
+    deployment_store.kill(dep, KILL_REASON_INTEGRITY, clock.now_iso())
     # The alarm's metric filter matches this field (infra/observability).
     Logger(service="edgex").error(
-        "kill switch", extra={"kill_reason": INTEGRITY_VIOLATION, "deployment_id": int(dep.deployment_id)}
+        "kill switch", extra={"kill_reason": KILL_REASON_INTEGRITY, "deployment_id": int(dep.deployment_id)}
     )
 
 
@@ -55,46 +50,23 @@ def download(session: agents.AgentSession) -> str:
     if session.wrapper is None:
         raise IntegrityViolation()  # a deployment always has its snapshot: missing is tampering
     payload = wrappers.render_payload(session.wrapper, dep.script_type, verified_script(dep))
-    start_run(target, dep)
+    start_run(session)
     return payload
 
 
-def start_run(target: TargetModel, dep: DeploymentModel) -> None:
-    """One transaction: the target's run count (conditional on the limit and on the
-    status we saw, so counters move exactly once) and the deployment's counters."""
-    for _ in range(5):
-        seen, now = target.status, clock.now_iso()
+def start_run(session: agents.AgentSession) -> None:
+    """Count the run; a lost race reads both items again and decides anew: past the
+    limit is 429, a status that keeps moving is a retryable 409."""
+    target, dep = session.target, session.deployment
 
-        def writes(
-            tx: Any, target: TargetModel = target, dep: DeploymentModel = dep, seen: str = seen, now: str = now
-        ) -> None:
-            tx.update(
-                target,
-                actions=[
-                    TargetModel.run_count.add(1),
-                    TargetModel.status.set("running"),
-                    TargetModel.started_at.set(now),
-                    TargetModel.last_seen_at.set(now),
-                    TargetModel.completed_at.remove(),
-                    TargetModel.exit_code.remove(),
-                ],
-                condition=(TargetModel.run_count < dep.max_runs) & (TargetModel.status == seen),
-            )
-            # Liveness was checked on the deployment read with the token; no condition on
-            # the deployment item here, which would cost a write on the hottest item.
-            shard = counters.shard_of(int(dep.deployment_id), target.target_id)
-            changes = {"running": 0 if seen == "running" else 1}
-            if seen in ("completed", "failed"):
-                changes[seen] = -1
-            actions = counters.moves(shard, changes)
-            if actions:  # a re-download while running moves nothing
-                tx.update(shard, actions=actions)
+    def attempt() -> bool | None:
+        nonlocal target, dep
+        failed = store.start_run(target, dep, clock.now_iso())
+        if failed is None:
+            return True
+        target, dep = agents.refresh(target, dep)
+        if store.run_limit_hit(failed) and int(target.run_count) >= int(dep.max_runs):
+            raise RerunLimitExceeded()
+        return None
 
-        try:
-            transact(writes)
-            return
-        except ConditionFailed as failed:
-            target, dep = agents.refresh(target, dep)
-            if failed.reasons and failed.reasons[0] is not None and int(target.run_count) >= int(dep.max_runs):
-                raise RerunLimitExceeded() from None
-    raise Conflict("Machine state keeps changing; retry", code="TARGET_CHANGED")
+    optimistic(attempt, START_ATTEMPTS, TargetChanged)

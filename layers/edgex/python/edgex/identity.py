@@ -18,10 +18,11 @@ from typing import Any
 
 from edgex import config
 from edgex.audit import Actor
-from edgex.errors import Forbidden, Unauthenticated
+from edgex.errors import NoRole, Unauthenticated
+from edgex.vocabulary import ROLE_ORDER
 
 ALLOWED_ALGORITHMS = ["RS256"]
-ROLES = ("viewer", "operator", "admin")
+ROLES = tuple(role.value for role in ROLE_ORDER)
 ENV_ROLE_GROUPS = "EDGEX_OIDC_ROLE_GROUPS"  # optional JSON: {"admin": "edgex-admins", ...}
 _REFRESH_EVERY = 30.0
 
@@ -114,7 +115,7 @@ def verify(token: str) -> Actor:
     groups = parse_groups(claims.get(settings.groups_claim))
     role = role_of(groups)
     if role is None:
-        raise Forbidden("Your account has no Edgex role", code="NO_ROLE")
+        raise NoRole()
     username = claims.get("username") or claims.get("cognito:username") or claims.get("email") or claims.get("sub")
     return Actor(username=str(username), role=role, email=claims.get("email"), groups=groups)
 

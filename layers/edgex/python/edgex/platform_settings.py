@@ -12,12 +12,12 @@ import os
 from typing import Any
 
 from edgex import clock, config, resources
-from edgex.errors import NotFound, ValidationFailed
-from edgex.models import ConfigModel
-from edgex.storage import storage_errors
+from edgex.store import config as store
+from edgex.store.cursors import Page
+from edgex.store.tables import ConfigModel
+from edgex.vocabulary import DEFAULT_AI_MODEL_ID, ScriptType
 
-SETTINGS_KEY = ("settings", "platform")
-DEFAULT_AI_MODEL = "qwen.qwen3-coder-30b-a3b-v1:0"
+DEFAULT_AI_MODEL = DEFAULT_AI_MODEL_ID
 
 # Region hubs for the map: CloudFront gives no edge id to the origin, so the hub is
 # the API's own AWS Region.
@@ -49,7 +49,7 @@ def defaults() -> dict[str, Any]:
     region = config.region()
     lat, lon = REGION_COORDS.get(region, (0.0, 0.0))
     return {
-        "max_runs": {"bash": 3, "powershell": 3},
+        "max_runs": dict.fromkeys(ScriptType, 3),
         "log_retention_days": 30,
         "ai_model_id": os.environ.get(resources.ENV_AI_MODEL_ID) or DEFAULT_AI_MODEL,
         "map_tiles": {
@@ -70,17 +70,8 @@ def merged(stored: dict[str, Any] | None) -> dict[str, Any]:
     return result
 
 
-def from_item(item: ConfigModel | None) -> dict[str, Any]:
-    return merged(item.value if item is not None else None)
-
-
 def get() -> dict[str, Any]:
-    with storage_errors():
-        try:
-            item = ConfigModel.get(*SETTINGS_KEY, consistent_read=True)
-        except ConfigModel.DoesNotExist:
-            item = None
-    return from_item(item)
+    return merged(store.settings())
 
 
 def update(changes: dict[str, Any], actor: str) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -92,8 +83,7 @@ def update(changes: dict[str, Any], actor: str) -> tuple[dict[str, Any], dict[st
             stored[key] = {**stored[key], **value}
         else:
             stored[key] = value
-    with storage_errors():
-        ConfigModel(*SETTINGS_KEY, value=stored, updated_at=clock.now_iso(), updated_by=actor).save()
+    store.save_settings(stored, actor, clock.now_iso())
     return before, merged(stored)
 
 
@@ -103,24 +93,12 @@ def max_runs(settings: dict[str, Any], script_type: str) -> int:
 
 # --- wrapper templates -------------------------------------------------------------
 
-WRAPPER_TYPES = {"bash": "bash", "ps1": "powershell"}  # path name -> script type
-
-
-def script_type_of(path_type: str) -> str:
-    try:
-        return WRAPPER_TYPES[path_type]
-    except KeyError:
-        raise ValidationFailed("wrapper type must be bash or ps1") from None
-
-
-def _wrapper_key(script_type: str) -> tuple[str, str]:
-    return (f"wrapper#{script_type}", "current")
-
 
 def wrapper_view(script_type: str, item: ConfigModel | None) -> dict[str, Any]:
     from edgex import wrappers
+    from edgex.vocabulary import BOOTSTRAPPER_FOR
 
-    path_type = "ps1" if script_type == "powershell" else "bash"
+    path_type = BOOTSTRAPPER_FOR[ScriptType(script_type)].value
     if item is None or item.value is None:
         return {
             "type": path_type,
@@ -139,21 +117,13 @@ def wrapper_view(script_type: str, item: ConfigModel | None) -> dict[str, Any]:
 
 
 def wrapper(script_type: str) -> dict[str, Any]:
-    with storage_errors():
-        try:
-            item = ConfigModel.get(*_wrapper_key(script_type), consistent_read=True)
-        except ConfigModel.DoesNotExist:
-            item = None
-    return wrapper_view(script_type, item)
+    return wrapper_view(script_type, store.wrapper(script_type))
 
 
 def settings_and_wrapper(script_type: str) -> tuple[dict[str, Any], str]:
     """Both in one BatchGetItem: what a new deployment pins."""
-    with storage_errors():
-        items = {(i.pk, i.sk): i for i in ConfigModel.batch_get([SETTINGS_KEY, _wrapper_key(script_type)])}
-    return from_item(items.get(SETTINGS_KEY)), wrapper_view(script_type, items.get(_wrapper_key(script_type)))[
-        "content"
-    ]
+    stored, item = store.settings_and_wrapper(script_type)
+    return merged(stored), wrapper_view(script_type, item)["content"]
 
 
 def set_wrapper(script_type: str, content: str | None, actor: str) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -164,41 +134,23 @@ def set_wrapper(script_type: str, content: str | None, actor: str) -> tuple[dict
         wrappers.validate_template(script_type, content)
     before = wrapper(script_type)
     now = clock.now_iso()
-    pk, sk = _wrapper_key(script_type)
-    with storage_errors():
-        if content is None:
-            ConfigModel(pk, sk).delete()
-        else:
-            ConfigModel(pk, sk, value={"content": content}, updated_at=now, updated_by=actor).save()
-        after = wrapper(script_type)
-        ConfigModel(
-            f"wrapperlog#{script_type}",
-            f"{now}#{os.urandom(4).hex()}",
-            value={
-                "action": "reset" if content is None else "update",
-                "size_before": len(before["content"]),
-                "size_after": len(after["content"]),
-            },
-            updated_at=now,
-            updated_by=actor,
-        ).save()
+    store.set_wrapper(script_type, content, actor, now)
+    after = wrapper(script_type)
+    store.log_wrapper_change(
+        script_type,
+        {
+            "action": "reset" if content is None else "update",
+            "size_before": len(before["content"]),
+            "size_after": len(after["content"]),
+        },
+        actor,
+        now,
+    )
     return before, after
 
 
-def wrapper_log(script_type: str, limit: int, cursor: dict[str, Any] | None) -> tuple[list[dict[str, Any]], Any]:
-    with storage_errors():
-        page = ConfigModel.query(
-            f"wrapperlog#{script_type}", scan_index_forward=False, limit=limit, last_evaluated_key=cursor
-        )
-        items = [{"timestamp": i.updated_at, "actor": i.updated_by, **copy.deepcopy(i.value or {})} for i in page]
-    return items, page.last_evaluated_key
-
-
-def next_id(kind: str) -> int:
-    """A new integer id for ``kind`` (script, deployment): one atomic counter update."""
-    with storage_errors():
-        item = ConfigModel("counter", kind)
-        item.update(actions=[ConfigModel.counter.add(1)])
-    if item.counter is None:
-        raise NotFound("counter missing")
-    return int(item.counter)
+def wrapper_log(script_type: str, limit: int, cursor: str | None) -> Page:
+    items, next_cursor = store.wrapper_log_page(script_type, limit, cursor)
+    return [
+        {"timestamp": i.updated_at, "actor": i.updated_by, **copy.deepcopy(i.value or {})} for i in items
+    ], next_cursor

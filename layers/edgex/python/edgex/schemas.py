@@ -9,13 +9,14 @@ from typing import Any
 
 from edgex import limits
 from edgex.errors import ValidationFailed
+from edgex.vocabulary import SEMVER_PATTERN, LogLevel, Role, ScriptType, TargetStatus
 
 NO_CONTROL = r"^[^\x00-\x1f\x7f]*$"
 # Hostnames: DNS/NetBIOS characters only, so look-alike letters and RTL marks never
 # reach the hostname claim (the seed only forbids CR/LF/NUL; we are stricter).
 HOSTNAME = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
-SCRIPT_TYPES = ["bash", "powershell"]
-LOG_STATUSES = ["info", "success", "warning", "error"]
+SCRIPT_TYPES = [t.value for t in ScriptType]
+LOG_STATUSES = [level.value for level in LogLevel]
 
 
 def _text(max_len: int, *, pattern: str = NO_CONTROL, min_len: int = 1) -> dict[str, Any]:
@@ -86,7 +87,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "expires_hours": {
                 "anyOf": [{"type": "integer", "minimum": 0, "maximum": limits.EXPIRES_HOURS_MAX}, {"type": "null"}]
             },
-            "script_version": {"type": "string", "pattern": r"^\d{1,6}\.\d{1,6}\.\d{1,6}$"},
+            "script_version": {"type": "string", "pattern": SEMVER_PATTERN},
             "acknowledge_findings": {"type": "boolean"},
         },
         ["script_id", "name", "expected_machines"],
@@ -130,8 +131,11 @@ def validate(name: str, data: Any) -> dict[str, Any]:
     try:
         _validator(name)(data)
     except JsonSchemaValueException as exc:
-        raise ValidationFailed(exc.message.replace("data.", "", 1).replace("data ", "body ", 1)) from None
-    return data
+        path = [str(p) for p in (exc.path or [])[1:]]
+        raise ValidationFailed(
+            exc.message.replace("data.", "", 1).replace("data ", "body ", 1), field=".".join(path) or None
+        ) from None
+    return dict(data)  # every request schema is an object
 
 
 # --- response bodies (documented in the OpenAPI document; checked by the fuzz suite) ---
@@ -197,7 +201,7 @@ COUNTS = {
     "required": ["enrolled", "running", "completed", "failed", "expired"],
     "properties": {k: _INT for k in ("enrolled", "running", "completed", "failed", "expired")},
 }
-DEPLOYMENT = {
+DEPLOYMENT: dict[str, Any] = {
     "type": "object",
     "required": ["id", "script_id", "name", "status", "counts", "expected_machines"],
     "properties": {
@@ -227,7 +231,7 @@ TARGET = {
         "id": _STR,
         "hostname": _STR,
         "machine_id": _STR,
-        "status": {"enum": ["enrolled", "running", "completed", "failed", "expired"]},
+        "status": {"enum": [s.value for s in TargetStatus]},
         "run_count": _INT,
         "geo": {"type": "object"},
         "enrolled_at": _STR,
@@ -248,6 +252,7 @@ LOG = {
         "message": _STR,
         "step": _NSTR,
         "timestamp": _STR,
+        "run": _INT,
     },
 }
 WRAPPER = {
@@ -284,7 +289,7 @@ ERROR = {
             "type": "object",
             "required": ["code", "message"],
             "additionalProperties": False,
-            "properties": {"code": _STR, "message": _STR},
+            "properties": {"code": _STR, "message": _STR, "field": _STR},
         }
     },
 }
@@ -308,7 +313,7 @@ RESPONSE_SCHEMAS: dict[str, dict[str, Any]] = {
         "properties": {
             "username": _STR,
             "email": _NSTR,
-            "role": {"enum": ["viewer", "operator", "admin"]},
+            "role": {"enum": [r.value for r in Role]},
             "groups": {"type": "array", "items": _STR},
         },
     },

@@ -13,8 +13,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from edgex.models import CounterShardModel
-from edgex.storage import get_items, storage_errors
+from edgex.store.base import get_items, storage_errors
+from edgex.store.keys import counter_shard, deployment_of_shard
+from edgex.store.tables import CounterShardModel
 
 SHARDS = 8
 RUN_COUNTS = ("running", "completed", "failed", "expired")
@@ -22,7 +23,7 @@ RUN_COUNTS = ("running", "completed", "failed", "expired")
 
 def shard_of(deployment_id: int, target_id: str) -> CounterShardModel:
     """The shard a target's moves go to (fixed per target, spread across targets)."""
-    return CounterShardModel(f"{deployment_id}#{int(target_id[:4], 16) % SHARDS}")
+    return CounterShardModel(counter_shard(deployment_id, int(target_id[:4], 16) % SHARDS))
 
 
 def moves(shard: CounterShardModel, changes: dict[str, int]) -> list[Any]:
@@ -34,12 +35,12 @@ def totals(deployment_ids: Iterable[int]) -> dict[int, dict[str, int]]:
     """Summed run counters of each deployment, in as few BatchGetItem calls as fit."""
     ids = list(dict.fromkeys(deployment_ids))
     result = {d: dict.fromkeys(RUN_COUNTS, 0) for d in ids}
-    keys = [(CounterShardModel, (f"{d}#{k}",)) for d in ids for k in range(SHARDS)]
+    keys = [(CounterShardModel, (counter_shard(d, k),)) for d in ids for k in range(SHARDS)]
     for start in range(0, len(keys), 100):  # BatchGetItem takes 100 keys
         for shard in get_items(*keys[start : start + 100]):
             if shard is None:
                 continue
-            deployment_id = int(shard.shard_key.split("#")[0])
+            deployment_id = deployment_of_shard(shard.shard_key)
             for name in RUN_COUNTS:
                 result[deployment_id][name] += int(getattr(shard, name) or 0)
     return result
@@ -48,4 +49,4 @@ def totals(deployment_ids: Iterable[int]) -> dict[int, dict[str, int]]:
 def delete_all(deployment_id: int) -> None:
     with storage_errors(), CounterShardModel.batch_write() as batch:
         for k in range(SHARDS):
-            batch.delete(CounterShardModel(f"{deployment_id}#{k}"))
+            batch.delete(CounterShardModel(counter_shard(deployment_id, k)))

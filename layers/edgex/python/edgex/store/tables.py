@@ -1,7 +1,8 @@
-"""pynamodb models: the tables of ARCHITECTURE.md section 4.
+"""The tables (pynamodb models) of ARCHITECTURE.md section 4: only store modules use them.
 
 Table names come from the environment (see :mod:`edgex.resources`) and are bound
-on first use by :func:`bind`, never at import time.
+on first use by :func:`bind`, never at import time. Key formats live in
+:mod:`edgex.store.keys`.
 
 Key design, so that what is read together is keyed together:
 - ``targets``: hash ``deployment_id``, range ``sk``. A target is ``t#<target_id>``;
@@ -154,7 +155,7 @@ class TargetModel(Model):
     token_hash = UnicodeAttribute()
     status = UnicodeAttribute()  # enrolled | running | completed | failed | expired
     run_count = NumberAttribute(default=0)
-    geo = MapAttribute(default=dict)  # country, city, region, latitude, longitude, time_zone
+    geo: MapAttribute[str, Any] = MapAttribute(default=dict)  # country, city, region, latitude, longitude, time_zone
     enrolled_at = UnicodeAttribute()
     started_at = UnicodeAttribute(null=True)
     completed_at = UnicodeAttribute(null=True)
@@ -250,7 +251,7 @@ class AuditModel(Model):
     actor_role = UnicodeAttribute()
     action = UnicodeAttribute()
     outcome = UnicodeAttribute()
-    ids = MapAttribute(default=dict)  # before/after ids involved
+    ids: MapAttribute[str, Any] = MapAttribute(default=dict)  # before/after ids involved
     details = JSONAttribute(null=True)
     timestamp = UnicodeAttribute()
 
@@ -278,7 +279,7 @@ def bind(*logical: str) -> None:
     """
     from pynamodb.exceptions import TableError
 
-    from edgex.storage import connection
+    from edgex.store.base import connection
 
     shared = connection()
     for name in logical:
@@ -302,10 +303,55 @@ def bind(*logical: str) -> None:
 
 
 def unbind_all() -> None:
-    """Forget bindings (tests that switch environments)."""
+    """Forget bindings and connections: every model unbound, as in a fresh process."""
     _bound.clear()
+    for models in TABLE_MODELS.values():
+        for model in models:
+            model.Meta.table_name = _Meta.table_name
+            model._connection = None
 
 
-def attrs(item: Model) -> dict[str, Any]:
-    """A model's attributes as plain JSON-ready values."""
-    return item.to_simple_dict()
+def plain(value: MapAttribute[str, Any] | dict[str, Any] | None) -> dict[str, Any]:
+    """A map attribute as a plain dict (pynamodb gives a MapAttribute or a dict)."""
+    if isinstance(value, MapAttribute):
+        return dict(value.as_dict())
+    return dict(value or {})
+
+
+def serialize_key(model: type[Model], key: tuple[Any, ...]) -> dict[str, Any]:
+    """A key in DynamoDB's JSON form (for BatchGetItem and cursors)."""
+    names = [name for name in (model._hash_keyname, model._range_keyname) if name]
+    attributes = model.get_attributes()
+    return {n: {attributes[n].attr_type: attributes[n].serialize(v)} for n, v in zip(names, key, strict=True)}
+
+
+def create_all() -> None:
+    """Create every table (on demand, with its TTL) where none exists yet: local mode
+    and tests, against moto. The CDK stack builds the same tables from :func:`schema`."""
+    from edgex.store.base import connection, storage_errors
+
+    bind(*TABLE_MODELS)
+    with storage_errors():
+        for name, models in TABLE_MODELS.items():
+            models[0].create_table(billing_mode="PAY_PER_REQUEST", wait=False)
+            ttl = ttl_attribute(name)
+            if ttl:
+                connection().client.update_time_to_live(
+                    TableName=models[0].Meta.table_name,
+                    TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl},
+                )
+
+
+def schema(logical: str) -> list[dict[str, Any]]:
+    """pynamodb's create-table schema of each model of a logical table: keys, indexes
+    and their projections, for the CDK stack and the local server to create the very
+    tables the handlers use."""
+    return [dict(model._get_schema()) for model in TABLE_MODELS[logical]]
+
+
+def ttl_attribute(logical: str) -> str | None:
+    for model in TABLE_MODELS[logical]:
+        for attribute in model.get_attributes().values():
+            if isinstance(attribute, TTLAttribute):
+                return str(attribute.attr_name)
+    return None

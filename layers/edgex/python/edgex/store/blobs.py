@@ -4,30 +4,11 @@ deployments pin the version id they run."""
 from __future__ import annotations
 
 import hashlib
-from typing import Any
 
 from edgex import config
 from edgex.errors import EdgexError, StorageUnavailable
-from edgex.storage import storage_errors
-
-_client: Any = None
-
-
-def client() -> Any:
-    """The S3 client, created on first use and reused across invocations."""
-    global _client
-    if _client is None:
-        from edgex.storage import connection
-
-        # The botocore session pynamodb already has: one credential chain and one
-        # loader cache for the whole function, instead of a boto3 session of its own.
-        _client = connection().session.create_client("s3", region_name=config.region())
-    return _client
-
-
-def reset_client() -> None:
-    global _client
-    _client = None
+from edgex.store.base import s3, storage_errors
+from edgex.store.keys import script_object
 
 
 def sha256(data: bytes) -> str:
@@ -35,13 +16,13 @@ def sha256(data: bytes) -> str:
 
 
 def script_key(script_id: int) -> str:
-    return f"scripts/{script_id}"
+    return script_object(script_id)
 
 
 def put(key: str, data: bytes) -> str:
     """Store ``data`` at ``key``; returns the new S3 version id."""
     with storage_errors():
-        answer = client().put_object(
+        answer = s3().put_object(
             Bucket=config.bucket_name("scripts"),
             Key=key,
             Body=data,
@@ -60,7 +41,7 @@ def get(key: str, version_id: str) -> bytes:
 
     try:
         with storage_errors():
-            answer = client().get_object(
+            answer = s3().get_object(
                 Bucket=config.bucket_name("scripts"), Key=key, VersionId=version_id, ChecksumMode="ENABLED"
             )
             return bytes(answer["Body"].read())

@@ -1,0 +1,70 @@
+"""Path and query parameters, declared once: how each is parsed (and which coded error
+a bad value gets) and how the OpenAPI document describes it. The endpoint wrapper
+parses every parameter a route's path names before the route function runs, so a
+route function receives typed values and never validates by hand."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from edgex import limits
+from edgex.errors import EdgexError, InvalidId, InvalidVersion, ValidationFailed
+from edgex.vocabulary import SEMVER, SEMVER_PATTERN, BootstrapperKind, ScriptType
+
+
+@dataclass(frozen=True)
+class Param:
+    schema: dict[str, Any]
+    parse: Callable[[str, str], Any]  # (name, raw) -> value, or raises `error`
+    error: type[EdgexError]
+
+
+def _positive_id(name: str, raw: str) -> int:
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 16 or not 1 <= int(raw) <= limits.ID_MAX:
+        raise InvalidId(f"{name} must be a positive integer", field=name)
+    return int(raw)
+
+
+def _target_id(name: str, raw: str) -> str:
+    if len(raw) != 16 or any(c not in "0123456789abcdef" for c in raw):
+        raise InvalidId(f"{name} must be a target id", field=name)
+    return raw
+
+
+def _semver(name: str, raw: str) -> str:
+    if not SEMVER.match(raw):
+        raise InvalidVersion(field=name)
+    return raw
+
+
+_WRAPPER_TYPES = {"bash": ScriptType.BASH, "ps1": ScriptType.POWERSHELL}
+
+
+def _wrapper_type(name: str, raw: str) -> ScriptType:
+    """The seed's path names (bash, ps1) as the script type they stand for."""
+    try:
+        return _WRAPPER_TYPES[raw]
+    except KeyError:
+        raise ValidationFailed(f"{name} must be bash or ps1", field=name) from None
+
+
+def _bootstrapper(name: str, raw: str) -> BootstrapperKind:
+    try:
+        return BootstrapperKind(raw)
+    except ValueError:
+        raise ValidationFailed(f"{name} must be bash or ps1", field=name) from None
+
+
+PATH: dict[str, Param] = {
+    "id": Param({"type": "integer", "minimum": 1, "maximum": limits.ID_MAX}, _positive_id, InvalidId),
+    "tid": Param({"type": "string", "pattern": "^[0-9a-f]{16}$"}, _target_id, InvalidId),
+    "version": Param({"type": "string", "pattern": SEMVER_PATTERN}, _semver, InvalidVersion),
+    "type": Param({"enum": list(_WRAPPER_TYPES)}, _wrapper_type, ValidationFailed),
+}
+# Query parameters a route declares (``Route.query``) beside paging's limit and cursor.
+QUERY: dict[str, Param] = {
+    "type": Param({"enum": [k.value for k in BootstrapperKind]}, _bootstrapper, ValidationFailed),
+}
+QUERY_DEFAULTS: dict[str, str] = {"type": BootstrapperKind.BASH.value}

@@ -1,0 +1,35 @@
+"""Whether a deployment and a target may still run: the checks every agent request
+makes. Kept apart from :mod:`edgex.deployments` so the agent handlers import only
+this and none of the admin rules (scripts, settings, wrappers)."""
+
+from __future__ import annotations
+
+from edgex import clock
+from edgex.errors import DeploymentCancelled, DeploymentExpired
+from edgex.store.tables import DeploymentModel, TargetModel
+from edgex.vocabulary import LIVE_TARGET_STATUSES, DeploymentStatus, TargetStatus
+
+
+def is_live(dep: DeploymentModel) -> bool:
+    return dep.status == DeploymentStatus.ACTIVE and not clock.is_past(dep.expires_at)
+
+
+def effective_status(dep: DeploymentModel) -> str:
+    if dep.status == DeploymentStatus.ACTIVE and clock.is_past(dep.expires_at):
+        return DeploymentStatus.EXPIRED.value
+    return str(dep.status)
+
+
+def require_live(dep: DeploymentModel) -> None:
+    """410 with a code when agents may no longer use this deployment."""
+    status = effective_status(dep)
+    if status == DeploymentStatus.CANCELLED:
+        raise DeploymentCancelled()
+    if status != DeploymentStatus.ACTIVE:
+        raise DeploymentExpired()
+
+
+def target_status(target: TargetModel, dep: DeploymentModel) -> str:
+    if target.status in LIVE_TARGET_STATUSES and effective_status(dep) != DeploymentStatus.ACTIVE:
+        return TargetStatus.EXPIRED.value
+    return str(target.status)

@@ -1,0 +1,164 @@
+"""Deployments: the deployment row (with the enrollment counter the cap checks), its
+pinned wrapper beside its targets, and its sharded run counters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from edgex.errors import DeploymentNotFound, ScriptNotFound, StorageUnavailable
+from edgex.store import counters, cursors, keys
+from edgex.store.base import ConditionFailed, get_items, storage_errors, transact
+from edgex.store.tables import (
+    DeploymentModel,
+    HostnameClaimModel,
+    LogModel,
+    ScriptModel,
+    TargetModel,
+    WrapperSnapshotModel,
+)
+from edgex.vocabulary import DeploymentStatus
+
+_LIST_SHAPE = cursors.Shape({"kind": cursors.text(r"deployment"), "deployment_id": cursors.number()})
+CREATE_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class Pin:
+    """What a deployment pins of its script at creation."""
+
+    script_id: int
+    script_name: str
+    script_type: str
+    version: str
+    checksum: str
+    s3_key: str
+    s3_version_id: str
+
+
+def get(deployment_id: int) -> DeploymentModel:
+    with storage_errors():
+        try:
+            return DeploymentModel.get(deployment_id, consistent_read=True)
+        except DeploymentModel.DoesNotExist:
+            raise DeploymentNotFound() from None
+
+
+def find(deployment_id: int) -> DeploymentModel | None:
+    """The deployment, or None (a token naming a deployment that does not exist)."""
+    with storage_errors():
+        try:
+            return DeploymentModel.get(deployment_id, consistent_read=True)
+        except DeploymentModel.DoesNotExist:
+            return None
+
+
+def create(deployment_id: int, pin: Pin, wrapper: str, **fields: Any) -> DeploymentModel:
+    """The deployment and its wrapper snapshot, and one more on the script's count of
+    deployments (which a delete of the script checks), in one transaction: a deleted
+    script cannot be deployed. A transaction that lost only to a concurrent update of
+    the script is tried again; a missing or deleted script is 404."""
+    dep = DeploymentModel(
+        deployment_id,
+        script_id=pin.script_id,
+        script_name=pin.script_name,
+        script_type=pin.script_type,
+        script_version=pin.version,
+        script_checksum=pin.checksum,
+        s3_key=pin.s3_key,
+        s3_version_id=pin.s3_version_id,
+        status=DeploymentStatus.ACTIVE.value,
+        **fields,
+    )
+    snapshot = WrapperSnapshotModel(deployment_id, keys.WRAPPER_SNAPSHOT, content=wrapper)
+    script = ScriptModel(pin.script_id)
+
+    def writes(tx: Any) -> None:
+        tx.update(
+            script,
+            actions=[ScriptModel.deployments_total.add(1)],
+            condition=ScriptModel.deleted == False,  # noqa: E712 - a deleted script cannot be deployed
+        )
+        tx.save(dep, condition=DeploymentModel.deployment_id.does_not_exist())
+        tx.save(snapshot)
+
+    for _ in range(CREATE_ATTEMPTS):
+        try:
+            transact(writes)
+            return dep
+        except ConditionFailed as failed:
+            if failed.failed(0) and _script_gone(pin.script_id):
+                raise ScriptNotFound() from None
+    raise StorageUnavailable()
+
+
+def _script_gone(script_id: int) -> bool:
+    with storage_errors():
+        try:
+            return bool(ScriptModel.get(script_id, consistent_read=True).deleted)
+        except ScriptModel.DoesNotExist:
+            return True
+
+
+def page(limit: int, cursor: str | None) -> tuple[list[DeploymentModel], str | None]:
+    with storage_errors():
+        found = DeploymentModel.by_kind.query(
+            keys.DEPLOYMENT_KIND,
+            scan_index_forward=False,
+            limit=limit,
+            last_evaluated_key=cursors.decode(cursor, _LIST_SHAPE),
+        )
+        items = list(found)
+    return items, cursors.encode(found.last_evaluated_key)
+
+
+def set_status(dep: DeploymentModel, status: DeploymentStatus, now: str, *, only_from: DeploymentStatus) -> bool:
+    """Move the deployment from ``only_from`` to ``status``; False when it was no
+    longer in ``only_from`` (someone else moved it first)."""
+    try:
+        with storage_errors():
+            dep.update(
+                actions=[DeploymentModel.status.set(status.value), DeploymentModel.updated_at.set(now)],
+                condition=DeploymentModel.status == only_from.value,
+            )
+    except ConditionFailed:
+        return False
+    return True
+
+
+def kill(dep: DeploymentModel, reason: str, now: str) -> None:
+    """Expire the deployment for good, whatever its state, and record why."""
+    with storage_errors():
+        dep.update(
+            actions=[
+                DeploymentModel.status.set(DeploymentStatus.EXPIRED.value),
+                DeploymentModel.kill_reason.set(reason),
+                DeploymentModel.updated_at.set(now),
+            ]
+        )
+
+
+def wrapper_snapshot(deployment_id: int) -> str | None:
+    (snapshot,) = get_items((WrapperSnapshotModel, (deployment_id, keys.WRAPPER_SNAPSHOT)))
+    return snapshot.content if snapshot is not None else None
+
+
+def run_counts(deployment_ids: list[int]) -> dict[int, dict[str, int]]:
+    return counters.totals(deployment_ids)
+
+
+def delete(dep: DeploymentModel) -> None:
+    """Hard delete: the deployment, its targets, hostname claims, logs, snapshot and counters."""
+    deployment_id = int(dep.deployment_id)
+    with storage_errors():
+        with TargetModel.batch_write() as targets, LogModel.batch_write() as logs:
+            for target in TargetModel.query(deployment_id, TargetModel.sk.startswith(keys.TARGET_PREFIX)):
+                for log in LogModel.query(keys.log_partition(deployment_id, target.target_id)):
+                    logs.delete(log)
+                targets.delete(target)
+        with HostnameClaimModel.batch_write() as claims:
+            for claim in HostnameClaimModel.query(deployment_id, HostnameClaimModel.sk.startswith(keys.CLAIM_PREFIX)):
+                claims.delete(claim)
+        WrapperSnapshotModel(deployment_id, keys.WRAPPER_SNAPSHOT).delete()
+        dep.delete()
+    counters.delete_all(deployment_id)
