@@ -12,10 +12,11 @@ export PYTHONDONTWRITEBYTECODE := 1
 
 setup: $(STAMPS)/venv $(STAMPS)/apt $(STAMPS)/dashboard
 
-$(STAMPS)/venv: requirements/runtime.txt requirements/dev.txt
+$(STAMPS)/venv: requirements/runtime.txt requirements/dev.txt pyproject.toml
 	@mkdir -p $(STAMPS)
 	test -x $(PY) || python3 -m venv .venv
 	$(PIP) install -q --disable-pip-version-check -r requirements/dev.txt
+	$(PIP) install -q --disable-pip-version-check --no-deps -e .
 	@touch $@
 
 # Debian packages the tests drive for real: Chromium for the dashboard.
@@ -32,8 +33,11 @@ $(STAMPS)/dashboard: $(shell find dashboard_static -path '*/node_modules' -prune
 dev: setup
 	$(PY) -m local.server
 
+# ruff (lint + formatter) on the whole tree; mypy strict on the domain and the HTTP layer.
 lint: $(STAMPS)/venv
 	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+	.venv/bin/mypy
 
 # One target per suite; `make test` runs them all (two workers, suites grouped).
 unit: $(STAMPS)/venv
