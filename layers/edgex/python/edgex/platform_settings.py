@@ -15,9 +15,9 @@ from edgex import clock, config, resources
 from edgex.errors import NotFound, ValidationFailed
 from edgex.models import ConfigModel
 from edgex.storage import storage_errors
+from edgex.vocabulary import DEFAULT_AI_MODEL_ID
 
 SETTINGS_KEY = ("settings", "platform")
-DEFAULT_AI_MODEL = "qwen.qwen3-coder-30b-a3b-v1:0"
 
 # Region hubs for the map: CloudFront gives no edge id to the origin, so the hub is
 # the API's own AWS Region.
@@ -51,7 +51,7 @@ def defaults() -> dict[str, Any]:
     return {
         "max_runs": {"bash": 3, "powershell": 3},
         "log_retention_days": 30,
-        "ai_model_id": os.environ.get(resources.ENV_AI_MODEL_ID) or DEFAULT_AI_MODEL,
+        "ai_model_id": os.environ.get(resources.ENV_AI_MODEL_ID) or DEFAULT_AI_MODEL_ID,
         "map_tiles": {
             "url": "https://{s}.basemaps.cartocdn.com/dark_all/{z}/{x}/{y}{r}.png",
             "attribution": "© OpenStreetMap contributors © CARTO",

@@ -9,12 +9,16 @@ from typing import Any
 
 from edgex import limits
 from edgex.errors import ValidationFailed
+from edgex.vocabulary import ScriptType
 
 NO_CONTROL = r"^[^\x00-\x1f\x7f]*$"
 # Hostnames: DNS/NetBIOS characters only, so look-alike letters and RTL marks never
 # reach the hostname claim (the seed only forbids CR/LF/NUL; we are stricter).
 HOSTNAME = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
 SCRIPT_TYPES = ["bash", "powershell"]
+NOT_BLANK = r"\S"
+AI_MODES = ["generate", "refactor", "audit", "explain"]  # edgex.ai.prompts.Mode (not imported: it is admin-only)
+AI_CODE_MAX_CHARS = 100_000  # what the assistant sends to a model; the editor allows more (limits.SCRIPT_MAX_BYTES)
 LOG_STATUSES = ["info", "success", "warning", "error"]
 
 
@@ -104,15 +108,29 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         "minProperties": 1,
     },
     "WrapperUpdateRequest": _obj({"content": {"type": "string", "minLength": 1, "maxLength": 256 * 1024}}, ["content"]),
-    "AiProcessRequest": _obj(
-        {
-            "mode": {"enum": ["generate", "refactor", "audit", "explain"]},
-            "type": {"enum": SCRIPT_TYPES},
-            "prompt": {"type": "string", "maxLength": limits.PROMPT_MAX},  # may be empty for audit/explain
-            "code": {"type": "string", "maxLength": limits.SCRIPT_MAX_BYTES},
-        },
-        ["mode", "type", "prompt"],
-    ),
+    # Every rule of an assistant request (edgex.ai validates with this schema, nowhere else):
+    # generate needs a prompt that is not blank; the other modes need code that is not blank.
+    "AiProcessRequest": {
+        **_obj(
+            {
+                "mode": {"enum": AI_MODES},
+                "type": {"enum": [t.value for t in ScriptType]},
+                "prompt": {"type": "string", "maxLength": limits.PROMPT_MAX},  # may be empty for audit/explain
+                "code": {"type": "string", "maxLength": AI_CODE_MAX_CHARS},
+            },
+            ["mode", "type", "prompt"],
+        ),
+        "allOf": [
+            {
+                "if": {"properties": {"mode": {"const": "generate"}}},
+                "then": {"properties": {"prompt": {"pattern": NOT_BLANK}}},
+            },
+            {
+                "if": {"properties": {"mode": {"enum": AI_MODES[1:]}}},
+                "then": {"required": ["code"], "properties": {"code": {"pattern": NOT_BLANK}}},
+            },
+        ],
+    },
 }
 
 
