@@ -89,7 +89,8 @@ def test_every_rule_gives_the_recorded_findings() -> None:
 
 
 def main() -> None:
-    """Regenerate the golden file (only after a deliberate change of a rule)."""
+    """Regenerate the golden file, only after a deliberate change of a rule:
+    ``PYTHONPATH=layers/edgex/python .venv/bin/python tests/unit/test_static_audit_golden.py``."""
     from edgex.static_audit import shellcheck
 
     shellcheck.run = lambda content: []  # type: ignore[assignment]
