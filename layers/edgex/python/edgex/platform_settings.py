@@ -17,8 +17,6 @@ from edgex.store.cursors import Page
 from edgex.store.tables import ConfigModel
 from edgex.vocabulary import DEFAULT_AI_MODEL_ID, ScriptType
 
-DEFAULT_AI_MODEL = DEFAULT_AI_MODEL_ID
-
 # Region hubs for the map: CloudFront gives no edge id to the origin, so the hub is
 # the API's own AWS Region.
 REGION_COORDS: dict[str, tuple[float, float]] = {
@@ -51,7 +49,7 @@ def defaults() -> dict[str, Any]:
     return {
         "max_runs": dict.fromkeys(ScriptType, 3),
         "log_retention_days": 30,
-        "ai_model_id": os.environ.get(resources.ENV_AI_MODEL_ID) or DEFAULT_AI_MODEL,
+        "ai_model_id": os.environ.get(resources.ENV_AI_MODEL_ID) or DEFAULT_AI_MODEL_ID,
         "map_tiles": {
             "url": "https://{s}.basemaps.cartocdn.com/dark_all/{z}/{x}/{y}{r}.png",
             "attribution": "© OpenStreetMap contributors © CARTO",

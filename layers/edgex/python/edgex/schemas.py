@@ -9,7 +9,7 @@ from typing import Any
 
 from edgex import limits
 from edgex.errors import ValidationFailed
-from edgex.vocabulary import SEMVER_PATTERN, LogLevel, Role, ScriptType, TargetStatus
+from edgex.vocabulary import SEMVER_PATTERN, AiMode, LogLevel, Role, ScriptType, TargetStatus
 
 NO_CONTROL = r"^[^\x00-\x1f\x7f]*$"
 # Hostnames: DNS/NetBIOS characters only, so look-alike letters and RTL marks never
@@ -17,6 +17,9 @@ NO_CONTROL = r"^[^\x00-\x1f\x7f]*$"
 HOSTNAME = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
 SCRIPT_TYPES = [t.value for t in ScriptType]
 LOG_STATUSES = [level.value for level in LogLevel]
+NOT_BLANK = r"\S"
+AI_MODES = [mode.value for mode in AiMode]
+AI_CODE_MAX_CHARS = 100_000  # what the assistant sends to a model; the editor allows more (limits.SCRIPT_MAX_BYTES)
 
 
 def _text(max_len: int, *, pattern: str = NO_CONTROL, min_len: int = 1) -> dict[str, Any]:
@@ -105,15 +108,29 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         "minProperties": 1,
     },
     "WrapperUpdateRequest": _obj({"content": {"type": "string", "minLength": 1, "maxLength": 256 * 1024}}, ["content"]),
-    "AiProcessRequest": _obj(
-        {
-            "mode": {"enum": ["generate", "refactor", "audit", "explain"]},
-            "type": {"enum": SCRIPT_TYPES},
-            "prompt": {"type": "string", "maxLength": limits.PROMPT_MAX},  # may be empty for audit/explain
-            "code": {"type": "string", "maxLength": limits.SCRIPT_MAX_BYTES},
-        },
-        ["mode", "type", "prompt"],
-    ),
+    # Every rule of an assistant request (edgex.ai validates with this schema, nowhere else):
+    # generate needs a prompt that is not blank; the other modes need code that is not blank.
+    "AiProcessRequest": {
+        **_obj(
+            {
+                "mode": {"enum": AI_MODES},
+                "type": {"enum": [t.value for t in ScriptType]},
+                "prompt": {"type": "string", "maxLength": limits.PROMPT_MAX},  # may be empty for audit/explain
+                "code": {"type": "string", "maxLength": AI_CODE_MAX_CHARS},
+            },
+            ["mode", "type", "prompt"],
+        ),
+        "allOf": [
+            {
+                "if": {"properties": {"mode": {"const": "generate"}}},
+                "then": {"properties": {"prompt": {"pattern": NOT_BLANK}}},
+            },
+            {
+                "if": {"properties": {"mode": {"enum": AI_MODES[1:]}}},
+                "then": {"required": ["code"], "properties": {"code": {"pattern": NOT_BLANK}}},
+            },
+        ],
+    },
 }
 
 

@@ -3,6 +3,7 @@ history in DynamoDB. Every update bumps the patch version (1.0.0 -> 1.0.1)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from edgex import clock, limits
@@ -36,13 +37,13 @@ def _content_bytes(content: str) -> bytes:
     return data
 
 
-def _findings(script_type: str, content: str) -> list[dict[str, Any]]:
+def _findings(script_type: str, content: str) -> Sequence[Mapping[str, Any]]:
     from edgex import static_audit
 
     return static_audit.audit_script(script_type, content)
 
 
-def view(item: ScriptModel, findings: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def view(item: ScriptModel, findings: Sequence[Mapping[str, Any]] | None = None) -> dict[str, Any]:
     result = {
         "id": int(item.script_id),
         "name": item.name,

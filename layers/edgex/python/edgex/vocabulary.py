@@ -95,6 +95,15 @@ class LogLevel(StrEnum):
     ERROR = "error"
 
 
+class AiMode(StrEnum):
+    """What the AI assistant is asked to do."""
+
+    GENERATE = "generate"
+    REFACTOR = "refactor"
+    AUDIT = "audit"
+    EXPLAIN = "explain"
+
+
 KILL_REASON_INTEGRITY = "INTEGRITY_VIOLATION"
 SEMVER_PATTERN = r"^[0-9]{1,6}\.[0-9]{1,6}\.[0-9]{1,6}$"
 SEMVER = re.compile(SEMVER_PATTERN)

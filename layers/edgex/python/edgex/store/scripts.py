@@ -3,6 +3,7 @@ and one row per version; content lives in S3 (:mod:`edgex.store.blobs`)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,7 +56,7 @@ def create(
     content: Content,
     actor: str,
     now: str,
-    findings: list[dict[str, Any]],
+    findings: Sequence[Mapping[str, Any]],
 ) -> ScriptModel:
     """The head and its first version, together."""
     head = ScriptModel(
@@ -84,7 +85,7 @@ def create(
 
 
 def _version_row(
-    script_id: int, version_no: int, content: Content, actor: str, now: str, findings: list[dict[str, Any]]
+    script_id: int, version_no: int, content: Content, actor: str, now: str, findings: Sequence[Mapping[str, Any]]
 ) -> ScriptVersionModel:
     return ScriptVersionModel(
         script_id,
@@ -105,7 +106,7 @@ def add_version(
     *,
     actor: str,
     now: str,
-    findings: list[dict[str, Any]],
+    findings: Sequence[Mapping[str, Any]],
     name: str | None,
     description: str | None,
 ) -> ScriptModel:
