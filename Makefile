@@ -10,7 +10,7 @@ STAMPS := .stamps
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: dev test lint unit integration adversarial infra browser synth deploy bootstrap smoke bench setup clean
+.PHONY: dev test lint unit integration adversarial infra browser synth deploy bootstrap import smoke bench setup clean
 
 # The pinned CDK CLI (infra/cli/package-lock.json) and extra arguments for it,
 # e.g. make deploy CDK_ARGS='-c stackName=Edgex-Staging -c alarmEmail=ops@example.com'
@@ -79,6 +79,10 @@ bootstrap: setup $(STAMPS)/cdk-cli
 
 deploy: setup $(STAMPS)/cdk-cli
 	$(CDK) deploy --require-approval broadening --outputs-file cdk.out/outputs.json $(CDK_ARGS)
+
+# Reattach the tables, buckets and user pool a `destroy` retained (docs/DEPLOY.md); then `make deploy`.
+import: setup $(STAMPS)/cdk-cli
+	$(CDK) import $(CDK_ARGS)
 
 # End-to-end check of a running installation: make smoke URL=https://dxxxx.cloudfront.net
 # (admin token: EDGEX_ADMIN_TOKEN or SMOKE_ARGS='--token-command "..."'; none needed locally).

@@ -182,7 +182,8 @@ class Edge(Construct):
             },
             domain_names=[config.domain_name] if config.domain_name else None,
             certificate=certificate,
-            minimum_protocol_version=cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021,
+            # Only a custom certificate can raise the viewer TLS floor (CFR4 is acknowledged without one).
+            minimum_protocol_version=cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021 if certificate else None,
             http_version=cloudfront.HttpVersion.HTTP2_AND_3,
             price_class=cloudfront.PriceClass.PRICE_CLASS_ALL,  # agents are anywhere
             enable_logging=True,
