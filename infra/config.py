@@ -208,8 +208,8 @@ def _text(key: str, value: Any, *, pattern: str = r".+") -> str:
     return value
 
 
-def _optional_text(key: str, value: Any) -> str | None:
-    return None if value is None or value == "" else _text(key, value)
+def _optional_text(key: str, value: Any, *, pattern: str = r".+") -> str | None:
+    return None if value is None or value == "" else _text(key, value, pattern=pattern)
 
 
 def _throttle(key: str, value: dict[str, Any]) -> Throttle:
@@ -239,8 +239,7 @@ def _identity(raw: dict[str, Any]) -> IdentityConfig:
         raise ConfigError(f"identity.mfa must be one of {_MFA}")
     identity = IdentityConfig(
         type=raw["type"],
-        domain_prefix=_optional_text("identity.domainPrefix", raw["domainPrefix"])
-        and _text("identity.domainPrefix", raw["domainPrefix"], pattern=_DOMAIN_PREFIX),
+        domain_prefix=_optional_text("identity.domainPrefix", raw["domainPrefix"], pattern=_DOMAIN_PREFIX),
         callback_urls=_strings("identity.callbackUrls", raw["callbackUrls"]) or None,
         mfa=raw["mfa"],
         issuer=_https("identity.issuer", raw["issuer"]),
@@ -283,8 +282,7 @@ def load_config(node: Node) -> EdgexConfig:
         raise ConfigError("bedrockModelId must be a model id")
     return EdgexConfig(
         stack_name=stack_name,
-        account=_optional_text("account", _value(node, "account"))
-        and _text("account", _value(node, "account"), pattern=r"\d{12}"),
+        account=_optional_text("account", _value(node, "account"), pattern=r"\d{12}"),
         region=_text("region", _value(node, "region"), pattern=_REGION),
         domain_name=domain_name,
         certificate_arn=certificate_arn,
