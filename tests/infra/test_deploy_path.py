@@ -87,35 +87,33 @@ def _physical_names(template: dict[str, Any], region: str) -> dict[str, str]:
     return names
 
 
-def test_two_installations_and_two_regions_share_no_physical_name(
-    built_assets: dict[str, Path], tmp_path: Path
-) -> None:
+def test_two_installations_and_two_regions_share_no_physical_name(synth: Any, tmp_path: Path) -> None:
     from aws_cdk import App, Environment
 
-    from infra.config import load_config, read_cdk_json_context
+    from infra.config import read_cdk_json_context
     from infra.stack import EdgexStack
     from manifest import ROUTES
 
-    # Given two installations in one account and region, and the first one again in another region
+    # Given the default installation (the session's synth), a second one in the same
+    # account and region, and the default one again in another region
+    default = synth.stack.config
     app = App(context=read_cdk_json_context(), outdir=str(tmp_path))
-    base = load_config(app.node)
-    installations = [("EdgexA", "us-west-2"), ("EdgexB", "us-west-2"), ("EdgexA", "eu-central-1")]
-    templates = []
-    for stack_name, region in installations:
-        config = dataclasses.replace(base, stack_name=stack_name, region=region)
+    others = []
+    for stack_name, region in ((f"{default.stack_name}-Second", default.region), (default.stack_name, "eu-central-1")):
+        assert (stack_name, region) != (default.stack_name, default.region)
         stack = EdgexStack(
             app,
             f"{stack_name}-{region}",
             stack_name=stack_name,
-            config=config,
+            config=dataclasses.replace(default, stack_name=stack_name, region=region),
             routes=ROUTES,
-            env=Environment(account="123456789012", region=region),
+            env=Environment(region=region),
         )
-        templates.append((stack, region))
+        others.append((stack, region))
     assembly = app.synth()
     # When their explicitly given physical names are collected
-    named = [
-        _physical_names(assembly.get_stack_artifact(stack.artifact_id).template, region) for stack, region in templates
+    named = [_physical_names(synth.template_json, default.region)] + [
+        _physical_names(assembly.get_stack_artifact(stack.artifact_id).template, region) for stack, region in others
     ]
     # Then some names are given (the test checks something) and no two installations share one
     assert all(len(n) >= 6 for n in named), named
