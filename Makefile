@@ -1,5 +1,7 @@
-# Edgex on AWS. `make dev` runs the platform locally; `make test` passes every test.
-# Both set up what they need (venv, pip, npm, Debian packages) on a fresh machine.
+# Edgex on AWS. `make dev` runs the platform locally; `make test` passes every test;
+# `make deploy` deploys it (docs/DEPLOY.md). Each sets up what it needs on a fresh
+# machine: venv, pip and npm for all of them; Chromium (Debian packages, root) only
+# for the targets that drive a browser (browser, test, bench).
 
 SHELL := /bin/bash
 PY := .venv/bin/python
@@ -8,9 +10,14 @@ STAMPS := .stamps
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: dev test lint unit integration adversarial infra browser synth bench setup clean
+.PHONY: dev test lint unit integration adversarial infra browser synth deploy bootstrap import smoke bench setup clean
 
-setup: $(STAMPS)/venv $(STAMPS)/apt $(STAMPS)/dashboard
+# The pinned CDK CLI (infra/cli/package-lock.json) and extra arguments for it,
+# e.g. make deploy CDK_ARGS='-c stackName=Edgex-Staging -c alarmEmail=ops@example.com'
+CDK := infra/cli/node_modules/.bin/cdk
+CDK_ARGS ?=
+
+setup: $(STAMPS)/venv $(STAMPS)/dashboard
 
 $(STAMPS)/venv: requirements/runtime.txt requirements/dev.txt pyproject.toml
 	@mkdir -p $(STAMPS)
@@ -19,15 +26,22 @@ $(STAMPS)/venv: requirements/runtime.txt requirements/dev.txt pyproject.toml
 	$(PIP) install -q --disable-pip-version-check --no-deps -e .
 	@touch $@
 
-# Debian packages the tests drive for real: Chromium for the dashboard.
+# Debian packages the browser tests and the bench drive for real: Chromium. Test-only:
+# neither `make dev` nor `make deploy` needs it (nor root).
 $(STAMPS)/apt:
 	@mkdir -p $(STAMPS)
 	command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 	@touch $@
 
-$(STAMPS)/dashboard: $(shell find dashboard_static -path '*/node_modules' -prune -o -path '*/dist' -prune -o -type f -print 2>/dev/null)
+# The dashboard build (dashboard_static/dist) the stack publishes: npm ci + npm run build.
+$(STAMPS)/dashboard: $(STAMPS)/venv $(shell find dashboard_static -path '*/node_modules' -prune -o -path '*/dist' -prune -o -type f -print 2>/dev/null)
 	@mkdir -p $(STAMPS)
-	if [ -f dashboard_static/package.json ]; then cd dashboard_static && npm ci --no-audit --no-fund --silent && npm run --silent build; fi
+	$(PY) -m infra.build_assets --dashboard
+	@touch $@
+
+$(STAMPS)/cdk-cli: infra/cli/package.json infra/cli/package-lock.json
+	@mkdir -p $(STAMPS)
+	cd infra/cli && npm ci --no-audit --no-fund --silent
 	@touch $@
 
 dev: setup
@@ -52,18 +66,36 @@ adversarial: $(STAMPS)/venv
 infra: $(STAMPS)/venv
 	$(PY) -m pytest tests/infra -q
 
-browser: setup
+browser: setup $(STAMPS)/apt
 	$(PY) -m pytest tests/browser -q
 
-test: setup lint
+test: setup $(STAMPS)/apt lint
 	$(PY) -m pytest -q -n 2 --dist loadgroup
 
-synth: $(STAMPS)/venv
-	$(PY) -m infra.build_assets
-	JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION=1 JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20 $(PY) app.py
+# What the stack ships is built first: the deps layer (app.py, when its requirements
+# changed) and the dashboard (its stamp); then the pinned CLI synthesizes or deploys.
+synth: setup $(STAMPS)/cdk-cli
+	$(CDK) synth --quiet $(CDK_ARGS)
 
-bench: setup
+# Once per account and region, before the first deploy.
+bootstrap: setup $(STAMPS)/cdk-cli
+	$(CDK) bootstrap $(CDK_ARGS)
+
+deploy: setup $(STAMPS)/cdk-cli
+	$(CDK) deploy --require-approval broadening --outputs-file cdk.out/outputs.json $(CDK_ARGS)
+
+# Reattach the tables, buckets and user pool a `destroy` retained (docs/DEPLOY.md); then `make deploy`.
+import: setup $(STAMPS)/cdk-cli
+	$(CDK) import $(CDK_ARGS)
+
+# End-to-end check of a running installation: make smoke URL=https://dxxxx.cloudfront.net
+# (admin token: EDGEX_ADMIN_TOKEN or SMOKE_ARGS='--token-command "..."'; none needed locally).
+smoke: $(STAMPS)/venv
+	@test -n "$(URL)" || { echo "usage: make smoke URL=<PublicUrl or http://127.0.0.1:8787>"; exit 2; }
+	$(PY) -m tools.smoke --url "$(URL)" $(SMOKE_ARGS)
+
+bench: setup $(STAMPS)/apt
 	$(PY) -m bench.run
 
 clean:
-	rm -rf .venv $(STAMPS) cdk.out build .local-state dashboard_static/node_modules dashboard_static/dist
+	rm -rf .venv $(STAMPS) cdk.out build .local-state dashboard_static/node_modules dashboard_static/dist infra/cli/node_modules

@@ -177,11 +177,32 @@ def build(layer: LayerBuild, *, force: bool = False) -> Path:
     return layer.out_dir
 
 
+def build_dashboard(*, force: bool = False) -> Path:
+    """``npm ci`` (when node_modules is missing) and ``npm run build`` in dashboard_static.
+
+    The stack publishes ``dashboard_static/dist`` and refuses to synthesize without it
+    (infra.dashboard); this is the one place that builds it, for make and the tests.
+    """
+    npm = shutil.which("npm")
+    if npm is None:
+        raise SystemExit("npm not found: install Node.js (docs/DEPLOY.md, Prerequisites)")
+    if (c.DASHBOARD_DIST_DIR / c.DASHBOARD_INDEX).is_file() and not force:
+        return c.DASHBOARD_DIST_DIR
+    if force or not (c.DASHBOARD_DIR / "node_modules").is_dir():
+        subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--silent"], cwd=c.DASHBOARD_DIR, check=True)  # noqa: S603
+    subprocess.run([npm, "run", "--silent", "build"], cwd=c.DASHBOARD_DIR, check=True)  # noqa: S603
+    return c.DASHBOARD_DIST_DIR
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", action="store_true", help="also build the host-platform folders the infra tests use")
     parser.add_argument("--force", action="store_true", help="rebuild even when the stamp is current")
+    parser.add_argument("--dashboard", action="store_true", help="also build the dashboard (dashboard_static/dist)")
     args = parser.parse_args(argv)
+    if args.dashboard:
+        print("dashboard: building (dashboard_static/dist)", file=sys.stderr)
+        build_dashboard(force=True)
     layers = [lambda_deps_layer()]
     if args.host:
         layers += [host_deps_layer(), host_runtime_layer()]

@@ -9,6 +9,7 @@ synth with a clear message instead of deploying something half-configured.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,7 +30,9 @@ DEFAULTS: dict[str, Any] = {
     "hostedZoneName": None,
     "identity": {
         "type": "cognito",  # or "oidc" (external issuer)
-        "domainPrefix": "edgex",  # Cognito hosted UI domain prefix; the account id is appended
+        # Cognito hosted UI domain prefix; None: the stack name. Region and account id are
+        # appended, so every installation gets its own login domain.
+        "domainPrefix": None,
         "callbackUrls": None,  # None: the public URL + "/"
         "mfa": "required",  # required | optional | off
         "issuer": None,  # oidc only
@@ -45,14 +48,23 @@ DEFAULTS: dict[str, Any] = {
     "removalPolicy": "retain",  # retain | destroy
     "deletionProtection": True,  # DynamoDB tables
     "lambdaMemoryMb": 512,
+    # Reserved concurrency of EACH agent function (0: none). It caps agent traffic so a
+    # fleet cannot take the account's whole concurrency and starve the admin API; the
+    # account must keep 100 unreserved (docs/DEPLOY.md, "Prerequisites").
+    "agentConcurrency": 25,
     "agentThrottle": {"rateLimit": 50, "burstLimit": 100},  # per agent route, requests/s
     "apiThrottle": {"rateLimit": 100, "burstLimit": 200},  # every other route
-    "corsOrigins": None,  # extra dashboard origins allowed by CORS (the dashboard itself is same-origin)
+    "corsOrigins": [],  # extra dashboard origins allowed by CORS (the dashboard itself is same-origin)
     "mapTileHosts": ["https://*.basemaps.cartocdn.com"],
     "alarmEmail": None,
 }
 
 _MFA = ("required", "optional", "off")
+# CloudFormation's rule for stack names, kept short enough to prefix physical names.
+_STACK_NAME = r"[A-Za-z][A-Za-z0-9-]{0,63}"
+_REGION = r"[a-z]{2}(-[a-z]+)+-\d"
+# Cognito: lowercase letters, digits and inner hyphens, without "aws", "amazon" or "cognito".
+_DOMAIN_PREFIX = r"(?!.*(aws|amazon|cognito))[a-z0-9](-?[a-z0-9]){0,23}"
 _IDENTITY_TYPES = ("cognito", "oidc")
 _REMOVAL = {"retain": RemovalPolicy.RETAIN, "destroy": RemovalPolicy.DESTROY}
 # CloudWatch Logs accepts only these retention periods.
@@ -95,7 +107,7 @@ class Throttle:
 @dataclass(frozen=True)
 class IdentityConfig:
     type: str
-    domain_prefix: str
+    domain_prefix: str | None
     callback_urls: tuple[str, ...] | None
     mfa: str
     issuer: str | None
@@ -128,6 +140,7 @@ class EdgexConfig:
     destroy_on_removal: bool
     deletion_protection: bool
     lambda_memory_mb: int
+    agent_concurrency: int | None
     agent_throttle: Throttle
     api_throttle: Throttle
     cors_origins: tuple[str, ...]
@@ -148,24 +161,60 @@ def _value(node: Node, key: str) -> Any:
     if raw is None:
         return default
     if isinstance(default, dict):
+        if isinstance(raw, str):  # `-c identity='{"mfa": "optional"}'` arrives as text
+            raw = _json(key, raw)
         if not isinstance(raw, dict):
             raise ConfigError(f"context {key!r} must be an object")
         unknown = set(raw) - set(default)
         if unknown:
             raise ConfigError(f"context {key!r} has unknown keys {sorted(unknown)}")
         return {**default, **raw}
+    if isinstance(default, list) and isinstance(raw, str):
+        return _json(key, raw)
     return raw
 
 
-def _positive_int(key: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ConfigError(f"context {key!r} must be a positive integer, got {value!r}")
+def _json(key: str, text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        raise ConfigError(f"context {key!r} must be JSON here, got {text!r}") from None
+
+
+# `cdk -c key=value` hands every value over as a string; cdk.json gives JSON types.
+# Both spellings are accepted, anything else stops the synth with the key named.
+_BOOLEANS = {"true": True, "false": False}
+
+
+def _boolean(key: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in _BOOLEANS:
+        return _BOOLEANS[value.strip().lower()]
+    raise ConfigError(f"context {key!r} must be true or false, got {value!r}")
+
+
+def _integer(key: str, value: Any, *, minimum: int = 1) -> int:
+    if isinstance(value, str) and re.fullmatch(r"\s*-?\d+\s*", value):
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ConfigError(f"context {key!r} must be an integer >= {minimum}, got {value!r}")
     return value
+
+
+def _text(key: str, value: Any, *, pattern: str = r".+") -> str:
+    if not isinstance(value, str) or not re.fullmatch(pattern, value):
+        raise ConfigError(f"context {key!r} must be a string matching {pattern}, got {value!r}")
+    return value
+
+
+def _optional_text(key: str, value: Any, *, pattern: str = r".+") -> str | None:
+    return None if value is None or value == "" else _text(key, value, pattern=pattern)
 
 
 def _throttle(key: str, value: dict[str, Any]) -> Throttle:
     return Throttle(
-        _positive_int(f"{key}.rateLimit", value["rateLimit"]), _positive_int(f"{key}.burstLimit", value["burstLimit"])
+        _integer(f"{key}.rateLimit", value["rateLimit"]), _integer(f"{key}.burstLimit", value["burstLimit"])
     )
 
 
@@ -190,7 +239,7 @@ def _identity(raw: dict[str, Any]) -> IdentityConfig:
         raise ConfigError(f"identity.mfa must be one of {_MFA}")
     identity = IdentityConfig(
         type=raw["type"],
-        domain_prefix=raw["domainPrefix"],
+        domain_prefix=_optional_text("identity.domainPrefix", raw["domainPrefix"], pattern=_DOMAIN_PREFIX),
         callback_urls=_strings("identity.callbackUrls", raw["callbackUrls"]) or None,
         mfa=raw["mfa"],
         issuer=_https("identity.issuer", raw["issuer"]),
@@ -210,14 +259,19 @@ def _identity(raw: dict[str, Any]) -> IdentityConfig:
 
 def load_config(node: Node) -> EdgexConfig:
     """Read and validate every setting of a deployment from ``node``'s context."""
-    domain_name = _value(node, "domainName")
-    certificate_arn = _value(node, "certificateArn")
+    stack_name = _text("stackName", _value(node, "stackName"), pattern=_STACK_NAME)
+    identity = _identity(_value(node, "identity"))
+    if not identity.external and not identity.domain_prefix and re.search(r"aws|amazon|cognito", stack_name.lower()):
+        raise ConfigError(f"stackName {stack_name!r} cannot name a Cognito domain: set identity.domainPrefix")
+    domain_name = _optional_text("domainName", _value(node, "domainName"))
+    certificate_arn = _optional_text("certificateArn", _value(node, "certificateArn"))
     if bool(domain_name) != bool(certificate_arn):
         raise ConfigError("domainName and certificateArn go together (an ACM certificate in us-east-1)")
-    zone_id, zone_name = _value(node, "hostedZoneId"), _value(node, "hostedZoneName")
+    zone_id = _optional_text("hostedZoneId", _value(node, "hostedZoneId"))
+    zone_name = _optional_text("hostedZoneName", _value(node, "hostedZoneName"))
     if bool(zone_id) != bool(zone_name) or (zone_id and not domain_name):
         raise ConfigError("hostedZoneId and hostedZoneName go together, and only with domainName")
-    retention = _value(node, "logRetentionDays")
+    retention = _integer("logRetentionDays", _value(node, "logRetentionDays"))
     if retention not in _RETENTION:
         raise ConfigError(f"logRetentionDays must be one of {tuple(_RETENTION)}")
     removal = _value(node, "removalPolicy")
@@ -227,26 +281,27 @@ def load_config(node: Node) -> EdgexConfig:
     if not isinstance(model_id, str) or not model_id:
         raise ConfigError("bedrockModelId must be a model id")
     return EdgexConfig(
-        stack_name=_value(node, "stackName"),
-        account=_value(node, "account"),
-        region=_value(node, "region"),
+        stack_name=stack_name,
+        account=_optional_text("account", _value(node, "account"), pattern=r"\d{12}"),
+        region=_text("region", _value(node, "region"), pattern=_REGION),
         domain_name=domain_name,
         certificate_arn=certificate_arn,
         hosted_zone_id=zone_id,
         hosted_zone_name=zone_name,
-        identity=_identity(_value(node, "identity")),
+        identity=identity,
         bedrock_model_id=model_id,
         log_retention_days=retention,
         log_retention=_RETENTION[retention],
         removal_policy=_REMOVAL[removal],
         destroy_on_removal=removal == "destroy",
-        deletion_protection=bool(_value(node, "deletionProtection")),
-        lambda_memory_mb=_positive_int("lambdaMemoryMb", _value(node, "lambdaMemoryMb")),
+        deletion_protection=_boolean("deletionProtection", _value(node, "deletionProtection")),
+        lambda_memory_mb=_integer("lambdaMemoryMb", _value(node, "lambdaMemoryMb")),
+        agent_concurrency=_integer("agentConcurrency", _value(node, "agentConcurrency"), minimum=0) or None,
         agent_throttle=_throttle("agentThrottle", _value(node, "agentThrottle")),
         api_throttle=_throttle("apiThrottle", _value(node, "apiThrottle")),
         cors_origins=tuple(
             _https("corsOrigins", o) or "" for o in _strings("corsOrigins", _value(node, "corsOrigins"))
         ),
         map_tile_hosts=_strings("mapTileHosts", _value(node, "mapTileHosts")),
-        alarm_email=_value(node, "alarmEmail"),
+        alarm_email=_optional_text("alarmEmail", _value(node, "alarmEmail")),
     )

@@ -31,14 +31,7 @@ CDK_OUT = REPO_ROOT / "cdk.out"
 
 # Files that never belong in a Lambda asset.
 ASSET_EXCLUDES: tuple[str, ...] = ("__pycache__", "*.pyc", "tests", ".pytest_cache", ".ruff_cache")
-DASHBOARD_EXCLUDES: tuple[str, ...] = (
-    "node_modules",
-    "src",
-    "package.json",
-    "package-lock.json",
-    "*.config.*",
-    "tests",
-)
+DASHBOARD_EXCLUDES: tuple[str, ...] = ("*.map",)
 
 # --- Lambda platform: one Python version for the runtime AND the deps layer build ---
 # The deps layer holds compiled wheels (cffi) whose ABI is tied to this version.
@@ -63,6 +56,11 @@ INTEGRITY_METRIC = "IntegrityViolation"
 INTEGRITY_LOG_FIELD = "kill_reason"
 INTEGRITY_LOG_VALUE = "INTEGRITY_VIOLATION"
 INTEGRITY_HANDLER = "agent_download"  # the function whose logs carry the kill switch
+# lambdas/http_api/endpoint.py ends every request with one JSON log line
+# {"message": "request", "route": <handler>, "status": <HTTP status>, "ms": <duration>}.
+REQUEST_LOG_MESSAGE = "request"
+AGENT_OK_METRIC = "AgentRequestsOk"  # dimension Route: enrollments, downloads, feedback posts
+AGENT_FAILED_METRIC = "AgentRequestsFailed"  # dimension Route: status >= 400
 
 # --- edge ---
 API_PATH_PATTERN = "/v1/*"

@@ -11,8 +11,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from aws_cdk import DefaultStackSynthesizer, Stack
+from aws_cdk import DefaultStackSynthesizer, RemovalPolicy, Stack
 from aws_cdk import aws_cloudfront as cloudfront
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_deployment as s3deploy
 from constructs import Construct
@@ -20,17 +21,24 @@ from constructs import Construct
 from infra import constants as c
 from infra.config import EdgexConfig
 from infra.nag import acknowledge, arn_ref
+from infra.storage import ABORT_UPLOADS_AFTER
 
 BOOTSTRAP_QUALIFIER_CONTEXT = "@aws-cdk/core:bootstrapQualifier"
 
 
-def dashboard_source_dir() -> Path:
-    """The built dashboard (``dist``) if there is one, else the static folder itself."""
-    return c.DASHBOARD_DIST_DIR if c.DASHBOARD_DIST_DIR.is_dir() else c.DASHBOARD_DIR
+class DashboardNotBuilt(RuntimeError):
+    """Synth without the dashboard build would publish a site that answers AccessDenied."""
 
 
-def _has_files(folder: Path) -> bool:
-    return folder.is_dir() and any(p.is_file() and "node_modules" not in p.parts for p in folder.rglob("*"))
+def dashboard_build_dir() -> Path:
+    """The built dashboard (``dashboard_static/dist``); stops the synth when it is missing."""
+    dist = c.DASHBOARD_DIST_DIR
+    if not (dist / c.DASHBOARD_INDEX).is_file():
+        raise DashboardNotBuilt(
+            f"{dist} has no {c.DASHBOARD_INDEX}: build the dashboard first "
+            "(`make synth` / `make deploy` do, or `cd dashboard_static && npm ci && npm run build`)"
+        )
+    return dist
 
 
 class DashboardHosting(Construct):
@@ -47,16 +55,20 @@ class DashboardHosting(Construct):
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             server_access_logs_bucket=access_logs,
             server_access_logs_prefix="s3/dashboard/",
+            lifecycle_rules=[s3.LifecycleRule(abort_incomplete_multipart_upload_after=ABORT_UPLOADS_AFTER)],
             removal_policy=config.removal_policy,
             auto_delete_objects=config.destroy_on_removal,
         )
 
-    def publish(self, distribution: cloudfront.IDistribution, settings: dict[str, Any]) -> s3deploy.BucketDeployment:
+    def publish(
+        self, distribution: cloudfront.IDistribution, settings: dict[str, Any], *, log_retention: logs.RetentionDays
+    ) -> s3deploy.BucketDeployment:
         """Upload the dashboard and its ``config.json``, then invalidate the distribution."""
-        source_dir = dashboard_source_dir()
-        sources = [s3deploy.Source.json_data(c.DASHBOARD_CONFIG_FILE, settings)]
-        if _has_files(source_dir):
-            sources.insert(0, s3deploy.Source.asset(str(source_dir), exclude=list(c.DASHBOARD_EXCLUDES)))
+        sources = [
+            # Source maps stay on the build machine: they would publish the unminified source.
+            s3deploy.Source.asset(str(dashboard_build_dir()), exclude=list(c.DASHBOARD_EXCLUDES)),
+            s3deploy.Source.json_data(c.DASHBOARD_CONFIG_FILE, settings),
+        ]
         deployment = s3deploy.BucketDeployment(
             self,
             "Deploy",
@@ -66,6 +78,7 @@ class DashboardHosting(Construct):
             distribution_paths=["/*"],
             prune=True,
             memory_limit=256,
+            log_group=logs.LogGroup(self, "DeployLogs", retention=log_retention, removal_policy=RemovalPolicy.DESTROY),
         )
         stack = Stack.of(self)
         qualifier = self.node.try_get_context(BOOTSTRAP_QUALIFIER_CONTEXT) or DefaultStackSynthesizer.DEFAULT_QUALIFIER

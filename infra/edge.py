@@ -38,6 +38,12 @@ from infra.config import EdgexConfig
 from infra.nag import acknowledge
 
 
+def policy_name(config: EdgexConfig, purpose: str) -> str:
+    """``<stack>-<region>-<purpose>``: CloudFront policy names are global to the account,
+    so the same stack name deployed in two regions needs the region in them."""
+    return f"{config.stack_name}-{config.region}-{purpose}"
+
+
 def dashboard_csp(connect_origins: Sequence[str], image_hosts: Sequence[str]) -> str:
     """The dashboard's Content-Security-Policy: its own files, the login domain, map tiles."""
     directives = {
@@ -104,6 +110,7 @@ class Edge(Construct):
         self.dashboard_headers = cloudfront.ResponseHeadersPolicy(
             self,
             "DashboardHeaders",
+            response_headers_policy_name=policy_name(config, "DashboardHeaders"),
             comment="Edgex dashboard: seed security headers + strict CSP",
             security_headers_behavior=_security_headers(
                 dashboard_csp(login_origins, config.map_tile_hosts), override=True
@@ -114,6 +121,7 @@ class Edge(Construct):
         self.api_headers = cloudfront.ResponseHeadersPolicy(
             self,
             "ApiHeaders",
+            response_headers_policy_name=policy_name(config, "ApiHeaders"),
             comment="Edgex API: seed security headers where the API set none",
             security_headers_behavior=_security_headers(None, override=False),
             custom_headers_behavior=_permissions_policy(override=False),
@@ -121,6 +129,7 @@ class Edge(Construct):
         self.api_origin_request = cloudfront.OriginRequestPolicy(
             self,
             "ApiOriginRequest",
+            origin_request_policy_name=policy_name(config, "ApiOriginRequest"),
             comment="Edgex API: viewer location headers + what the API reads; never Host",
             header_behavior=cloudfront.OriginRequestHeaderBehavior.allow_list(*c.GEO_HEADERS, *c.API_VIEWER_HEADERS),
             query_string_behavior=cloudfront.OriginRequestQueryStringBehavior.all(),
@@ -129,6 +138,7 @@ class Edge(Construct):
         self.api_cache = cloudfront.CachePolicy(
             self,
             "ApiNoCache",
+            cache_policy_name=policy_name(config, "ApiNoCache"),
             comment="Edgex API: forwards Authorization; default TTL 0 and no-store responses: nothing is cached",
             header_behavior=cloudfront.CacheHeaderBehavior.allow_list(*c.API_CACHE_KEY_HEADERS),
             query_string_behavior=cloudfront.CacheQueryStringBehavior.all(),
@@ -172,7 +182,8 @@ class Edge(Construct):
             },
             domain_names=[config.domain_name] if config.domain_name else None,
             certificate=certificate,
-            minimum_protocol_version=cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021,
+            # Only a custom certificate can raise the viewer TLS floor (CFR4 is acknowledged without one).
+            minimum_protocol_version=cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021 if certificate else None,
             http_version=cloudfront.HttpVersion.HTTP2_AND_3,
             price_class=cloudfront.PriceClass.PRICE_CLASS_ALL,  # agents are anywhere
             enable_logging=True,

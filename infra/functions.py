@@ -46,18 +46,15 @@ _BUCKET_WRITE_FINDINGS = {
 
 
 def powertools_env() -> dict[str, str]:
-    """Powertools logging, metrics and tracing settings shared by every function.
+    """Powertools logging and metrics settings shared by every function.
 
-    Events and responses carry bearer tokens: they are never logged nor attached
-    to traces.
+    Events carry bearer tokens: they are never logged.
     """
     return {
         "POWERTOOLS_SERVICE_NAME": c.SERVICE_NAME,
         "POWERTOOLS_METRICS_NAMESPACE": c.METRICS_NAMESPACE,
         "POWERTOOLS_LOG_LEVEL": "INFO",
         "POWERTOOLS_LOGGER_LOG_EVENT": "false",
-        "POWERTOOLS_TRACER_CAPTURE_RESPONSE": "false",
-        "POWERTOOLS_TRACER_CAPTURE_ERROR": "false",
     }
 
 
@@ -154,7 +151,13 @@ class Endpoints(Construct):
             timeout=BEDROCK_TIMEOUT if route.bedrock else TIMEOUT,
             role=role,
             log_group=log_group,
-            tracing=lambda_.Tracing.ACTIVE,
+            # No active tracing: no handler uses a tracer (a bare service segment says nothing
+            # the API's latency metrics do not), and the Powertools tracer would add its
+            # aws-xray-sdk import to every agent cold start, whose budget is tight.
+            tracing=lambda_.Tracing.DISABLED,
+            # Agent functions get a reserved share (agentConcurrency) that also caps them:
+            # a fleet of machines cannot take the concurrency the admin API needs.
+            reserved_concurrent_executions=self._config.agent_concurrency if route.is_agent else None,
             description=f"{route.method} {route.path}: {route.summary}",
             environment={
                 **powertools_env(),
@@ -170,8 +173,6 @@ class Endpoints(Construct):
         )
         log_group.grant_write(role)
         findings = {
-            "AwsSolutions-IAM5[Resource::*]": "X-Ray PutTraceSegments/PutTelemetryRecords (active tracing) support no "
-            "resource-level permissions.",
             "AwsSolutions-L1": f"Pinned to Python {c.LAMBDA_PYTHON_VERSION}: the deps layer's compiled wheels (cffi) are "
             "built for that ABI; raise infra.constants.LAMBDA_PYTHON_VERSION to move both together.",
         }

@@ -26,6 +26,18 @@ _MFA = {"required": cognito.Mfa.REQUIRED, "optional": cognito.Mfa.OPTIONAL, "off
 _SCOPES = ("openid", "email", "profile")
 
 
+def login_domain_prefix(config: EdgexConfig) -> str:
+    """``<prefix or stack name>-<region>-<account id>``: one login domain per installation.
+
+    Cognito domain prefixes are unique across all accounts of a region; the stack
+    name tells two installations of one account apart, the region and account make
+    the name one nobody else holds. At most 24 + 1 + 14 + 1 + 12 characters (Cognito
+    allows 63).
+    """
+    base = config.identity.domain_prefix or config.stack_name.lower()
+    return f"{base[:24].strip('-')}-{config.region}-{Aws.ACCOUNT_ID}"
+
+
 class Identity(Construct):
     """The OIDC issuer for the admin API and the dashboard's login settings."""
 
@@ -54,8 +66,7 @@ class Identity(Construct):
                 description=f"Edgex role '{role}' (see edgex.vocabulary.Role)",
             )
         domain = self.user_pool.add_domain(
-            "HostedUi",
-            cognito_domain=cognito.CognitoDomainOptions(domain_prefix=f"{self._config.domain_prefix}-{Aws.ACCOUNT_ID}"),
+            "HostedUi", cognito_domain=cognito.CognitoDomainOptions(domain_prefix=login_domain_prefix(config))
         )
         base = domain.base_url()
         self.login_origin = base

@@ -66,8 +66,9 @@ class EdgexStack(Stack):
                 "region": self.region,
                 "oidc": identity.dashboard_settings(edge.public_url),
             },
+            log_retention=config.log_retention,
         )
-        Observability(
+        observability = Observability(
             self,
             "Observability",
             config=config,
@@ -75,6 +76,7 @@ class EdgexStack(Stack):
             functions=endpoints.functions,
             log_groups=endpoints.log_groups,
             agent_functions=tuple(r.function_name for r in routes if r.is_agent),
+            tables=storage.tables,
         )
         CfnOutput(self, "PublicUrl", value=edge.public_url, description="Dashboard and API (agents use this URL)")
         CfnOutput(
@@ -95,11 +97,5 @@ class EdgexStack(Stack):
         CfnOutput(self, "ScriptsBucket", value=storage.buckets["scripts"].bucket_name)
         acknowledge_cdk_internals(self)
         # Kept for the infra tests, which map manifest entries to resources through them.
-        self.storage, self.identity, self.api, self.ai, self.edge, self.endpoints = (
-            storage,
-            identity,
-            api,
-            ai,
-            edge,
-            endpoints,
-        )
+        self.config, self.storage, self.identity, self.api, self.ai = config, storage, identity, api, ai
+        self.edge, self.endpoints, self.observability = edge, endpoints, observability

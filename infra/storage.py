@@ -82,6 +82,10 @@ def _attribute(key: tuple[str, str]) -> dynamodb.Attribute:
     return dynamodb.Attribute(name=key[0], type=_ATTRIBUTE_TYPES[key[1]])
 
 
+# Parts of an upload nobody finished are billed until aborted; a week covers any retry.
+ABORT_UPLOADS_AFTER = Duration.days(7)
+
+
 class Storage(Construct):
     """Tables (on demand, PITR, TTL, deletion protection) and private, TLS-only buckets."""
 
@@ -95,7 +99,12 @@ class Storage(Construct):
             enforce_ssl=True,
             # CloudFront standard logging writes with ACLs: the bucket must accept them.
             object_ownership=s3.ObjectOwnership.OBJECT_WRITER,
-            lifecycle_rules=[s3.LifecycleRule(expiration=Duration.days(config.log_retention_days))],
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    expiration=Duration.days(config.log_retention_days),
+                    abort_incomplete_multipart_upload_after=ABORT_UPLOADS_AFTER,
+                )
+            ],
             removal_policy=config.removal_policy,
             auto_delete_objects=config.destroy_on_removal,
         )
@@ -112,6 +121,8 @@ class Storage(Construct):
                 self,
                 "ScriptsBucket",
                 versioned=True,  # deployments pin the object's version id
+                # Only unfinished uploads expire: noncurrent versions are pinned by deployments.
+                lifecycle_rules=[s3.LifecycleRule(abort_incomplete_multipart_upload_after=ABORT_UPLOADS_AFTER)],
                 encryption=s3.BucketEncryption.S3_MANAGED,
                 block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
                 enforce_ssl=True,

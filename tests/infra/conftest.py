@@ -46,10 +46,11 @@ class Synth:
 
 @pytest.fixture(scope="session")
 def built_assets() -> dict[str, Path]:
-    """The arm64 deps layer (what synth packages) and the host folders for import tests."""
+    """The arm64 deps layer and the dashboard (what synth packages), and the host folders for import tests."""
     from infra import build_assets
 
     return {
+        "dashboard": build_assets.build_dashboard(),
         "deps": build_assets.build(build_assets.lambda_deps_layer()),
         "deps_host": build_assets.build(build_assets.host_deps_layer()),
         "runtime_host": build_assets.build(build_assets.host_runtime_layer()),

@@ -66,9 +66,92 @@ def test_external_oidc_takes_its_urls_from_context() -> None:
         {"agentThrottle": {"rateLimit": -1}},
         {"corsOrigins": ["http://example.com"]},
         {"bedrockModelId": ""},
+        # `cdk -c key=value` strings that are not what the key takes
+        {"lambdaMemoryMb": "lots"},
+        {"lambdaMemoryMb": "1.5"},
+        {"logRetentionDays": "a month"},
+        {"agentConcurrency": "-1"},
+        {"deletionProtection": "maybe"},
+        {"deletionProtection": "no"},
+        {"deletionProtection": 0},
+        {"agentThrottle": "fast"},
+        {"agentThrottle": '{"rateLimit": "5 per second"}'},
+        {"corsOrigins": "https://a.example.com"},  # a list is JSON: '["https://a.example.com"]'
+        {"stackName": "1-edgex"},
+        {"stackName": 42},
+        {"region": "mars"},
+        {"account": "12345"},
+        {"alarmEmail": 1},
+        {"identity": {"domainPrefix": "Edgex_Prod"}},
+        {"identity": {"domainPrefix": "edgex-aws"}},  # Cognito refuses aws/amazon/cognito
+        {"stackName": "EdgexAws"},  # would name the login domain "edgexaws-..."
     ],
     ids=repr,
 )
 def test_bad_context_stops_the_synth(context: dict[str, Any]) -> None:
     with pytest.raises(ConfigError):
         _config(context)
+
+
+@pytest.mark.parametrize(
+    ("context", "attribute", "expected"),
+    [
+        ({"lambdaMemoryMb": "1024"}, "lambda_memory_mb", 1024),
+        ({"lambdaMemoryMb": 1024}, "lambda_memory_mb", 1024),
+        ({"logRetentionDays": "90"}, "log_retention_days", 90),
+        ({"agentConcurrency": "10"}, "agent_concurrency", 10),
+        ({"agentConcurrency": "0"}, "agent_concurrency", None),  # 0: no reservation
+        ({"deletionProtection": "false"}, "deletion_protection", False),
+        ({"deletionProtection": "False"}, "deletion_protection", False),
+        ({"deletionProtection": "true"}, "deletion_protection", True),
+        ({"deletionProtection": False}, "deletion_protection", False),
+        ({"stackName": "Edgex-Prod"}, "stack_name", "Edgex-Prod"),
+        ({"region": "eu-central-1"}, "region", "eu-central-1"),
+        ({"account": "123456789012"}, "account", "123456789012"),
+        ({"alarmEmail": "ops@example.com"}, "alarm_email", "ops@example.com"),
+        ({"alarmEmail": ""}, "alarm_email", None),
+        ({"corsOrigins": '["https://a.example.com"]'}, "cors_origins", ("https://a.example.com",)),
+        ({"mapTileHosts": '["https://tiles.example.com"]'}, "map_tile_hosts", ("https://tiles.example.com",)),
+    ],
+    ids=repr,
+)
+def test_context_from_the_command_line_is_read_in_its_string_form(
+    context: dict[str, Any], attribute: str, expected: Any
+) -> None:
+    # Given a value as `cdk -c key=value` hands it over (a string) or as cdk.json does
+    # When the configuration is loaded
+    config = _config(context)
+    # Then the typed value is the one meant
+    assert getattr(config, attribute) == expected
+
+
+def test_objects_from_the_command_line_are_json() -> None:
+    # Given `-c agentThrottle='{"rateLimit": "5"}'` and `-c identity='{"mfa": "optional"}'`
+    config = _config({"agentThrottle": '{"rateLimit": "5"}', "identity": '{"mfa": "optional"}'})
+    # Then they merge over the defaults with their numbers read
+    assert config.agent_throttle.rate_limit == 5
+    assert config.agent_throttle.burst_limit == DEFAULTS["agentThrottle"]["burstLimit"]
+    assert config.identity.mfa == "optional"
+
+
+def test_a_refusal_names_the_key() -> None:
+    with pytest.raises(ConfigError, match="lambdaMemoryMb"):
+        _config({"lambdaMemoryMb": "1GB"})
+    with pytest.raises(ConfigError, match="deletionProtection"):
+        _config({"deletionProtection": "off"})
+
+
+def test_every_installation_gets_its_own_login_domain_and_policy_names() -> None:
+    from infra.edge import policy_name
+    from infra.identity import login_domain_prefix
+
+    # Given the default installation, a second one, and the first in another region
+    first = _config({})
+    second = _config({"stackName": "Edgex-Staging"})
+    elsewhere = _config({"region": "eu-central-1"})
+    # Then login domains and CloudFront policy names differ between each pair
+    domains = {login_domain_prefix(cfg) for cfg in (first, second, elsewhere)}
+    policies = {policy_name(cfg, "ApiNoCache") for cfg in (first, second, elsewhere)}
+    assert len(domains) == 3 and len(policies) == 3
+    # And an explicit domainPrefix replaces the stack name in the login domain
+    assert login_domain_prefix(_config({"identity": {"domainPrefix": "acme"}})).startswith("acme-us-west-2-")
