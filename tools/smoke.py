@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import os
 import subprocess
-import sys
 import tempfile
 import time
 import urllib.parse
@@ -28,12 +27,10 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import requests
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "layers" / "edgex" / "python"))
 from edgex.vocabulary import LogLevel, ScriptType, TargetStatus
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CLEANUP = 0, 1, 2, 3
