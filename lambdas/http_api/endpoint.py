@@ -17,8 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from aws_lambda_powertools import Logger
-
+from edgex import log
 from edgex.errors import EdgexError, Forbidden, Unauthenticated
 from edgex.store import tables
 from edgex.vocabulary import Role
@@ -26,8 +25,6 @@ from http_api import errors, params
 from http_api.request import Request
 from http_api.responses import json_response, text_response
 from manifest import BY_HANDLER, Auth, Route
-
-logger = Logger(service="edgex")
 
 
 @dataclass
@@ -112,6 +109,7 @@ def _log_fields(req: Request, principal: Any) -> dict[str, Any]:
 
 def endpoint(handler_name: str) -> Callable[[RouteFn], LambdaHandler]:
     route = BY_HANDLER[handler_name]
+    logger = log.logger(agent=route.is_agent)
 
     def wrap(fn: RouteFn) -> LambdaHandler:
         def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -161,7 +159,7 @@ def _audit_done(route: Route, actor: Any, req: Request, ids: dict[str, Any]) -> 
     try:
         _audit(route, actor, req, "ok", ids)
     except Exception:
-        logger.exception(
+        log.logger(agent=False).exception(
             "audit write failed",
             extra={
                 "route": route.handler,
@@ -176,7 +174,7 @@ def _audit_quietly(route: Route, actor: Any, req: Request, outcome: str) -> None
     try:
         _audit(route, actor, req, outcome, {})
     except Exception:  # a refused request must still get its own error, not an audit failure
-        logger.exception("audit write failed", extra={"route": route.handler})
+        log.logger(agent=False).exception("audit write failed", extra={"route": route.handler})
 
 
 def _to_response(route: Route, reply: Reply) -> dict[str, Any]:

@@ -6,7 +6,7 @@ script never costs a machine a run and never leaves this module.
 
 from __future__ import annotations
 
-from edgex import agents, clock, wrappers
+from edgex import agents, clock, log, wrappers
 from edgex.errors import IntegrityViolation, NotFound, RerunLimitExceeded, TargetChanged
 from edgex.store import blobs
 from edgex.store import deployments as deployment_store
@@ -20,11 +20,9 @@ START_ATTEMPTS = 5
 
 def kill(dep: DeploymentModel) -> None:
     """Expire the deployment for good and record why."""
-    from aws_lambda_powertools import Logger
-
     deployment_store.kill(dep, KILL_REASON_INTEGRITY, clock.now_iso())
     # The alarm's metric filter matches this field (infra/observability).
-    Logger(service="edgex").error(
+    log.logger(agent=True).error(
         "kill switch", extra={"kill_reason": KILL_REASON_INTEGRITY, "deployment_id": int(dep.deployment_id)}
     )
 
