@@ -314,27 +314,20 @@ def _item_sizes(deployment_id: int) -> dict[str, int]:
     dep = client.get_item(
         TableName=physical_table("deployments"), Key={"deployment_id": {"N": str(deployment_id)}}, ConsistentRead=True
     )["Item"]
-    rows = client.query(
-        TableName=physical_table("targets"),
-        KeyConditionExpression="deployment_id = :d",
-        ExpressionAttributeValues={":d": {"N": str(deployment_id)}},
-        Limit=50,
-    )["Items"]
+    rows = client.scan(TableName=physical_table("targets"), Limit=200)["Items"]
     logs = client.scan(TableName=physical_table("logs"), Limit=20)["Items"]
     name, value = max(dep.items(), key=lambda kv: len(kv[0]) + value_size(kv[1]))
     sizes = {
         "deployment": item_size(dep),
         f"largest attribute of the deployment ({name})": len(name) + value_size(value),
     }
-    from edgex.store import keys
-
     kinds = {
-        keys.TARGET_PREFIX: "target",
-        keys.CLAIM_PREFIX: "hostname claim",
-        keys.WRAPPER_SNAPSHOT: "wrapper snapshot item",
+        "t#": "target",
+        "h#": "hostname claim",
+        "w#": "wrapper snapshot item",
     }
     for prefix, label in kinds.items():
-        found = [r for r in rows if r["sk"]["S"].startswith(prefix)]
+        found = [r for r in rows if r["pk"]["S"].startswith(prefix)]
         if found:
             sizes[label] = max(item_size(r) for r in found)
     if logs:
@@ -455,8 +448,10 @@ def moto_copy_cost(machines: int = 500) -> dict[str, float]:
             target_id = f"{n:016x}"
             targets.save(
                 TargetModel(
-                    999_999,
-                    keys.target_sk(target_id),
+                    keys.target_pk(999_999, target_id),
+                    list_shard=keys.list_shard(999_999, keys.shard_of(target_id)),
+                    member=keys.target_member(target_id),
+                    deployment_id=999_999,
                     target_id=target_id,
                     hostname=f"copy-{n}",
                     machine_id=f"copy-machine-{n}",
@@ -470,14 +465,15 @@ def moto_copy_cost(machines: int = 500) -> dict[str, float]:
             for i, body in enumerate(feedback_bodies(f"copy-{n}")):
                 logs.save(
                     LogModel(
-                        f"999999#{target_id}",
-                        f"2026-01-01T00:00:00.000Z#0001#000000#{i:03d}",
+                        keys.log_partition(999_999, target_id),
+                        keys.log_seq(1, f"{i:09d}"),
+                        feed_shard=keys.list_shard(999_999, keys.shard_of(target_id)),
+                        at=keys.feed_at("2026-01-01T00:00:00.000Z", target_id, keys.log_seq(1, f"{i:09d}")),
                         deployment_id=999_999,
                         target_id=target_id,
                         hostname=f"copy-{n}",
-                        status=body["status"],
-                        message=body["message"],
-                        step=body.get("step"),
+                        run=1,
+                        entries=[{"status": body["status"], "message": body["message"], "step": body.get("step")}],
                         timestamp="2026-01-01T00:00:00.000Z",
                     )
                 )

@@ -27,11 +27,16 @@ from edgex.errors import (
     EnrollmentCapReached,
     FindingsNotAcknowledged,
     HostnameConflict,
+    HostnameMismatch,
+    LogQuotaExceeded,
     RerunLimitExceeded,
     ScriptInUse,
     ScriptNotFound,
+    StaleRun,
+    TargetBusy,
     TargetCancelled,
     TargetNotFound,
+    TargetNotRunning,
     VersionNotFound,
 )
 from edgex.vocabulary import Role
@@ -64,6 +69,8 @@ class Route:
     errors: tuple[type[EdgexError], ...] = ()  # errors this route may answer besides the common ones
     reads_wrapper: bool = False  # agent routes: load the pinned wrapper with the token check
     query: tuple[str, ...] = ()  # declared query parameters (http_api.params.QUERY) beside paging
+    headers: tuple[str, ...] = ()  # declared optional headers (http_api.params.HEADERS)
+    reports: bool = False  # agent routes: a run may report within its grace after its deployment stopped
 
     @property
     def is_agent(self) -> bool:
@@ -101,7 +108,15 @@ ROUTES: tuple[Route, ...] = (
         "Trust-on-first-use enrollment",
         tables={"deployments": "rw", "targets": "rw"},
         request="EnrollRequest",
-        errors=(HostnameConflict, EnrollmentCapReached, DeploymentExpired, DeploymentCancelled),
+        errors=(
+            HostnameConflict,
+            EnrollmentCapReached,
+            DeploymentExpired,
+            DeploymentCancelled,
+            TargetCancelled,
+            TargetBusy,
+            HostnameMismatch,
+        ),
         response="Enrollment",
     ),
     Route(
@@ -114,6 +129,7 @@ ROUTES: tuple[Route, ...] = (
         buckets={"scripts": "r"},
         content_type="text/plain",
         reads_wrapper=True,
+        headers=("x-edgex-run",),
         errors=(RerunLimitExceeded, DeploymentExpired, DeploymentCancelled, TargetCancelled),
     ),
     Route(
@@ -124,7 +140,16 @@ ROUTES: tuple[Route, ...] = (
         "Execution log entries and status",
         tables={"deployments": "rw", "targets": "rw", "logs": "rw", "counters": "rw"},
         request="FeedbackRequest",
-        errors=(DeploymentExpired, DeploymentCancelled, TargetCancelled),
+        headers=("x-edgex-run", "x-edgex-request"),
+        reports=True,
+        errors=(
+            DeploymentExpired,
+            DeploymentCancelled,
+            TargetCancelled,
+            TargetNotRunning,
+            StaleRun,
+            LogQuotaExceeded,
+        ),
         response="FeedbackAccepted",
     ),
     # --- admin API ---

@@ -8,4 +8,4 @@ from http_api.request import Request
 
 @endpoint("agent_download")
 def handler(req: Request, session: AgentSession) -> Reply:
-    return Reply(execution.download(session))
+    return Reply(execution.download(session, req.params["run"]))

@@ -8,4 +8,4 @@ from http_api.request import Request
 
 @endpoint("agent_feedback")
 def handler(req: Request, session: AgentSession) -> Reply:
-    return Reply(feedback.record(session, req.data))
+    return Reply(feedback.record(session, req.data, req.params["run"], req.params["request"]))

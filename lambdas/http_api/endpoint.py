@@ -54,7 +54,7 @@ def authenticate(route: Route, req: Request) -> Any:
     if route.auth is Auth.AGENT:
         from edgex import agents
 
-        return agents.authenticate(token, with_wrapper=route.reads_wrapper)
+        return agents.authenticate(token, with_wrapper=route.reads_wrapper, reporting=route.reports)
     from edgex import identity
 
     actor = identity.verify(token)
@@ -74,6 +74,10 @@ def bind_input(route: Route, req: Request) -> Request:
         parsed[name] = params.PATH[name].parse(name, req.path_params.get(name, ""))
     for name in route.query:
         parsed[name] = params.QUERY[name].parse(name, req.query.get(name, params.QUERY_DEFAULTS[name]))
+    for header in route.headers:
+        key, param = params.HEADERS[header]
+        raw = req.headers.get(header)
+        parsed[key] = None if raw is None else param.parse(header, raw)
     data = None
     if route.request is not None:
         from edgex import schemas

@@ -70,6 +70,10 @@ def _parameters(route: Route) -> list[dict[str, Any]]:
     found += [
         {"name": name, "in": "query", "required": False, "schema": params.QUERY[name].schema} for name in route.query
     ]
+    found += [
+        {"name": name, "in": "header", "required": False, "schema": params.HEADERS[name][1].schema}
+        for name in route.headers
+    ]
     return found
 
 
@@ -77,6 +81,7 @@ def _error_responses(route: Route) -> dict[str, Any]:
     classes = set(COMMON[route.auth]) | set(ALWAYS) | set(route.errors)
     names = re.findall(r"\{(\w+)\}", route.path)
     classes |= {params.PATH[name].error for name in names} | {params.QUERY[name].error for name in route.query}
+    classes |= {params.HEADERS[name][1].error for name in route.headers}
     if _paged(route):
         classes |= {ValidationFailed, InvalidCursor}
     if route.request:

@@ -5,6 +5,7 @@ route function receives typed values and never validates by hand."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -68,3 +69,32 @@ QUERY: dict[str, Param] = {
     "type": Param({"enum": [k.value for k in BootstrapperKind]}, _bootstrapper, ValidationFailed),
 }
 QUERY_DEFAULTS: dict[str, str] = {"type": BootstrapperKind.BASH.value}
+
+
+def _matching(pattern: str) -> Callable[[str, str], str]:
+    compiled = re.compile(pattern)
+
+    def parse(name: str, raw: str) -> str:
+        if not compiled.match(raw):
+            raise ValidationFailed(f"header {name} must match {pattern}", field=name)
+        return raw
+
+    return parse
+
+
+# Headers a route declares (``Route.headers``): optional; absent ones are None. The
+# agent's run id and request key make a retried request recognisable.
+HEADERS: dict[str, tuple[str, Param]] = {
+    "x-edgex-run": (
+        "run",
+        Param({"type": "string", "pattern": limits.RUN_ID_PATTERN}, _matching(limits.RUN_ID_PATTERN), ValidationFailed),
+    ),
+    "x-edgex-request": (
+        "request",
+        Param(
+            {"type": "string", "pattern": limits.REQUEST_KEY_PATTERN},
+            _matching(limits.REQUEST_KEY_PATTERN),
+            ValidationFailed,
+        ),
+    ),
+}

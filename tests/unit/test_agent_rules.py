@@ -18,7 +18,7 @@ from edgex.errors import (
     Unauthenticated,
 )
 from edgex.store import keys
-from edgex.store.tables import DeploymentModel, HostnameClaimModel, TargetModel
+from edgex.store.tables import DeploymentModel, TargetModel
 
 ADMIN = Actor(username="admin", role="admin")
 THREADS = 32
@@ -35,7 +35,9 @@ def enroll(dep: dict[str, Any], machine_id: str, hostname: str) -> tuple[dict[st
 
 
 def targets_of(deployment_id: int) -> list[TargetModel]:
-    return list(TargetModel.query(deployment_id, TargetModel.sk.startswith(keys.TARGET_PREFIX)))
+    from edgex.store import targets
+
+    return [t for t in targets.page(deployment_id, 100, None)[0]]
 
 
 def test_same_machine_gets_same_target_and_a_fresh_token(aws: None) -> None:
@@ -71,9 +73,11 @@ def test_cap_refuses_the_machine_past_expected(aws: None) -> None:
     with pytest.raises(EnrollmentCapReached):
         enroll(dep, "m-3", "h3")
     # the refused machine left no hostname claim behind
-    assert [c.sk for c in HostnameClaimModel.query(dep["id"], HostnameClaimModel.sk.startswith(keys.CLAIM_PREFIX))] == [
-        keys.claim_sk("h1"),
-        keys.claim_sk("h2"),
+    from edgex.store import targets
+
+    assert sorted(m for m, _ in targets.members(dep["id"]) if m.startswith(keys.CLAIM_MEMBER)) == [
+        keys.claim_member("h1"),
+        keys.claim_member("h2"),
     ]
 
 
@@ -267,17 +271,17 @@ def test_race_rerun_limit_is_never_exceeded(aws: None) -> None:
     assert deployments.view(DeploymentModel.get(dep["id"]))["counts"]["running"] == 1
 
 
-def test_progress_reports_spare_the_target_item(aws: None) -> None:
+def test_progress_reports_count_against_the_runs_log_quota(aws: None) -> None:
     # Given a machine that just started its run
     dep = new_deployment()
     agent, _ = enroll(dep, "m-1", "h1")
     execution.download(agents.authenticate(agent["agent_token"], with_wrapper=True))
-    seen = targets_of(dep["id"])[0].last_seen_at
     # When it reports progress that changes no status
     feedback.record(agents.authenticate(agent["agent_token"]), {"status": "info", "message": "50%", "step": "copy"})
-    # Then the log is stored but the target item was not rewritten (its partition is the hot one)
+    # Then the log is stored and counted against the run's quota on the target (in the
+    # target's own partition: no deployment-wide partition takes a write per report)
     target = targets_of(dep["id"])[0]
-    assert target.last_seen_at == seen and target.status == "running"
+    assert target.status == "running" and (target.log_entries, target.log_bytes) == (1, len("50%") + len("copy"))
     logs, _ = feedback.target_logs(dep["id"], target.target_id, 10, None)
     assert [entry["message"] for entry in logs] == ["50%"]
     # And a final report still moves the status at once

@@ -27,7 +27,7 @@ PAGED = [r for r in ROUTES if r.response.endswith("Page") or r.response == "Depl
 @pytest.fixture
 def paged_world(aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
     """Two of everything a paged route lists."""
-    from edgex import audit, deployments, enrollment, feedback, identity, platform_settings, scripts
+    from edgex import audit, deployments, enrollment, execution, feedback, identity, platform_settings, scripts
     from edgex.agents import authenticate
     from edgex.audit import Actor
     from edgex.wrappers import DEFAULT_WRAPPERS
@@ -51,6 +51,7 @@ def paged_world(aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str
             enrollment.authenticate_master(dep["master_token"]), {"hostname": f"h{n}", "machine_id": f"m{n}"}, {}
         )
         machines.append(enrolled)
+        execution.download(authenticate(enrolled["agent_token"], with_wrapper=True))
         for k in range(2):
             feedback.record(authenticate(enrolled["agent_token"]), {"status": "info", "message": f"entry {k}"})
     for _ in range(2):

@@ -23,7 +23,7 @@ REGION = "eu-central-1"
 @pytest.fixture
 def world(aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
     """moto with a script, a deployment, an enrolled machine and a real local issuer."""
-    from edgex import deployments, enrollment, identity, scripts
+    from edgex import agents, deployments, enrollment, execution, identity, scripts
     from edgex.audit import Actor
     from local import identity as local_identity
 
@@ -40,6 +40,7 @@ def world(aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]
     enrolled, _ = enrollment.enroll(
         enrollment.authenticate_master(dep["master_token"]), {"hostname": "iso-host", "machine_id": "iso-machine"}, {}
     )
+    execution.download(agents.authenticate(enrolled["agent_token"], with_wrapper=True))  # a run on: it may report
     yield {
         "ids": Ids(script["id"], free["id"], dep["id"], enrolled["target_id"]),
         "master": dep["master_token"],

@@ -27,21 +27,25 @@ def _require_running_allowed(target: TargetModel, dep: DeploymentModel) -> None:
         raise TargetCancelled()
 
 
-def authenticate(token: str, with_wrapper: bool = False) -> AgentSession:
+def authenticate(token: str, with_wrapper: bool = False, reporting: bool = False) -> AgentSession:
     """The machine an agent token belongs to: 401 unless the token's hash matches,
-    410 when the deployment or target no longer runs."""
+    410 when the deployment or target no longer runs. ``reporting``: a run in
+    progress may still report within its deployment's grace after a stop, and what a
+    target in any state may report is the feedback rules' to decide."""
     claimed = tokens.parse_agent(token)
     found = store.load(claimed.deployment_id, claimed.target_id, with_wrapper)
     if found.target is None or found.deployment is None or not tokens.matches(token, found.target.token_hash):
         raise Unauthenticated()
-    _require_running_allowed(found.target, found.deployment)
+    if not (reporting and liveness.may_report(found.target, found.deployment)):
+        _require_running_allowed(found.target, found.deployment)
     return AgentSession(found.target, found.deployment, found.wrapper)
 
 
-def refresh(target: TargetModel, dep: DeploymentModel) -> tuple[TargetModel, DeploymentModel]:
+def refresh(target: TargetModel, dep: DeploymentModel, reporting: bool = False) -> tuple[TargetModel, DeploymentModel]:
     """Read both again after a lost race, with the same liveness checks."""
     found = store.load(int(dep.deployment_id), target.target_id, with_wrapper=False)
     if found.target is None or found.deployment is None:
         raise Unauthenticated()
-    _require_running_allowed(found.target, found.deployment)
+    if not (reporting and liveness.may_report(found.target, found.deployment)):
+        _require_running_allowed(found.target, found.deployment)
     return found.target, found.deployment

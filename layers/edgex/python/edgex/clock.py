@@ -17,6 +17,16 @@ def now_iso() -> str:
     return iso(now())
 
 
+def parse(stamp: str) -> datetime:
+    """A stamp written by :func:`iso` as an aware datetime."""
+    return datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+
+
+def seconds_since(stamp: str | None) -> float:
+    """How long ago ``stamp`` was (infinite for None)."""
+    return float("inf") if stamp is None else (now() - parse(stamp)).total_seconds()
+
+
 def in_hours(hours: int) -> str:
     return iso(now() + timedelta(hours=hours))
 

@@ -13,14 +13,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from edgex import clock, liveness, tokens
-from edgex.errors import EnrollmentCapReached, HostnameConflict, TargetCancelled, Unauthenticated
+from edgex import clock, limits, liveness, tokens
+from edgex.errors import (
+    EnrollmentCapReached,
+    HostnameConflict,
+    HostnameMismatch,
+    TargetBusy,
+    TargetCancelled,
+    TargetChanged,
+    Unauthenticated,
+)
 from edgex.store import deployments as deployment_store
 from edgex.store import keys
 from edgex.store import targets as store
+from edgex.store.base import optimistic
 from edgex.store.tables import DeploymentModel
 from edgex.vocabulary import TargetStatus
 
+ROTATE_ATTEMPTS = 3
 GEO_FIELDS = ("country", "city", "region", "latitude", "longitude", "time_zone")
 
 
@@ -69,23 +79,40 @@ def enroll(dep: DeploymentModel, data: dict[str, Any], geo: dict[str, Any]) -> t
     if refused is None:
         return _answer(dep, target_id, agent_token, TargetStatus.ENROLLED), True
     if refused.already_enrolled:
-        return _re_enroll(dep, target_id, geo), False
+        return _re_enroll(dep, target_id, data["hostname"], geo), False
     if refused.hostname_taken:
         raise HostnameConflict()
     liveness.require_live(deployment_store.get(int(dep.deployment_id)))
     raise EnrollmentCapReached()
 
 
-def _re_enroll(dep: DeploymentModel, target_id: str, geo: dict[str, Any]) -> dict[str, Any]:
+def _re_enroll(dep: DeploymentModel, target_id: str, hostname: str, geo: dict[str, Any]) -> dict[str, Any]:
     """The same machine again: same target, a fresh token (only hashes are stored,
-    so the old token cannot be handed out again; the new one replaces it)."""
+    so the old token cannot be handed out again; the new one replaces it).
+
+    Whoever knows the master token and a machine id could otherwise take that
+    machine's run over (its token rotated mid-run, its reports refused, a forged
+    result posted), so a rotation must name the enrolled hostname, and a running
+    target is not rotated until its run has been silent for TAKEOVER_AFTER_SECONDS
+    (a machine whose agent died can enroll again then)."""
     agent_token = tokens.new_agent(int(dep.deployment_id), target_id)
-    target = store.get(int(dep.deployment_id), target_id)
-    if target is None or target.status == TargetStatus.EXPIRED:
-        raise TargetCancelled()
-    if not store.rotate_token(target, tokens.digest(agent_token), clean_geo(geo), clock.now_iso()):
-        raise TargetCancelled()
-    return _answer(dep, target_id, agent_token, target.status)
+
+    def attempt() -> dict[str, Any] | None:
+        target = store.get(int(dep.deployment_id), target_id)
+        if target is None or target.status in (TargetStatus.EXPIRED, TargetStatus.CANCELLED):
+            raise TargetCancelled()
+        if target.hostname.lower() != hostname.lower():
+            raise HostnameMismatch()
+        if (
+            target.status == TargetStatus.RUNNING
+            and clock.seconds_since(target.last_seen_at) < limits.TAKEOVER_AFTER_SECONDS
+        ):
+            raise TargetBusy()
+        if not store.rotate_token(target, tokens.digest(agent_token), clean_geo(geo), clock.now_iso()):
+            return None  # it changed meanwhile: look again
+        return _answer(dep, target_id, agent_token, target.status)
+
+    return optimistic(attempt, ROTATE_ATTEMPTS, TargetChanged)
 
 
 def _answer(dep: DeploymentModel, target_id: str, agent_token: str, status: str) -> dict[str, Any]:

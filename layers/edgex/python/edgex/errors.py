@@ -142,6 +142,22 @@ class TargetChanged(Conflict):
     code, message = "TARGET_CHANGED", "Machine state keeps changing; retry"
 
 
+class TargetNotRunning(Conflict):
+    code, message = "TARGET_NOT_RUNNING", "This machine has no run in progress: download the script first"
+
+
+class StaleRun(Conflict):
+    code, message = "STALE_RUN", "This report belongs to a run that is no longer the machine's current run"
+
+
+class TargetBusy(Conflict):
+    code, message = "TARGET_BUSY", "This machine has a run in progress; it cannot be enrolled again until it ends"
+
+
+class HostnameMismatch(Conflict):
+    code, message = "HOSTNAME_MISMATCH", "This machine id is enrolled under another hostname"
+
+
 class FindingsNotAcknowledged(Conflict):
     code, message = (
         "FINDINGS_NOT_ACKNOWLEDGED",
@@ -177,6 +193,14 @@ class PayloadTooLarge(EdgexError):
 
 class RerunLimitExceeded(EdgexError):
     kind, code, message = Kind.LIMIT, "RERUN_LIMIT_EXCEEDED", "Re-run limit reached for this machine"
+
+
+class LogQuotaExceeded(EdgexError):
+    kind, code, message = (
+        Kind.LIMIT,
+        "LOG_QUOTA_EXCEEDED",
+        "This run's log is full; only its final report is still taken",
+    )
 
 
 # --- 500 / 503 ---------------------------------------------------------------------

@@ -13,7 +13,7 @@ from edgex.store import deployments as deployment_store
 from edgex.store import targets as store
 from edgex.store.base import optimistic
 from edgex.store.tables import DeploymentModel
-from edgex.vocabulary import KILL_REASON_INTEGRITY
+from edgex.vocabulary import KILL_REASON_INTEGRITY, TargetStatus
 
 START_ATTEMPTS = 5
 
@@ -40,26 +40,33 @@ def verified_script(dep: DeploymentModel) -> bytes:
     return data
 
 
-def download(session: agents.AgentSession) -> str:
-    """The payload for this machine, after counting the run (429 past the limit)."""
+def download(session: agents.AgentSession, run_id: str | None = None) -> str:
+    """The payload for this machine, after counting the run (429 past the limit).
+
+    ``run_id`` is the agent's id for this run: a download retried after a lost reply
+    carries the same one and is served again without counting another run."""
     target, dep = session.target, session.deployment
-    if int(target.run_count) >= int(dep.max_runs):
+    replay = run_id is not None and target.status == TargetStatus.RUNNING and target.run_id == run_id
+    if not replay and int(target.run_count) >= int(dep.max_runs):
         raise RerunLimitExceeded()
     if session.wrapper is None:
         raise IntegrityViolation()  # a deployment always has its snapshot: missing is tampering
     payload = wrappers.render_payload(session.wrapper, dep.script_type, verified_script(dep))
-    start_run(session)
+    if not replay:
+        start_run(session, run_id)
     return payload
 
 
-def start_run(session: agents.AgentSession) -> None:
+def start_run(session: agents.AgentSession, run_id: str | None) -> None:
     """Count the run; a lost race reads both items again and decides anew: past the
     limit is 429, a status that keeps moving is a retryable 409."""
     target, dep = session.target, session.deployment
 
     def attempt() -> bool | None:
         nonlocal target, dep
-        failed = store.start_run(target, dep, clock.now_iso())
+        if run_id is not None and target.status == TargetStatus.RUNNING and target.run_id == run_id:
+            return True  # a concurrent retry of this very download counted it
+        failed = store.start_run(target, dep, run_id, clock.now_iso())
         if failed is None:
             return True
         target, dep = agents.refresh(target, dep)

@@ -7,21 +7,21 @@ makes the target ``failed``; a ``success`` entry with step ``complete`` makes it
 
 from __future__ import annotations
 
+import os
 import re
-from datetime import timedelta
 from typing import Any
 
-from edgex import agents, clock
-from edgex.errors import TargetChanged
-from edgex.store import keys
+from edgex import agents, clock, limits
+from edgex.errors import LogQuotaExceeded, StaleRun, TargetChanged, TargetNotRunning
 from edgex.store import targets as store
 from edgex.store.base import optimistic
 from edgex.store.cursors import Page
-from edgex.store.tables import LogModel
-from edgex.vocabulary import LogLevel, TargetStatus
+from edgex.store.tables import DeploymentModel, LogModel, TargetModel
+from edgex.vocabulary import FINAL_TARGET_STATUSES, LogLevel, TargetStatus
 
-LAST_SEEN_RESOLUTION = timedelta(seconds=30)
 REPORT_ATTEMPTS = 5
+FINAL_STEP = "complete"  # the step of the wrapper's final report
+TRUNCATED_STEP = "log-truncated"
 _EXIT_CODE = re.compile(r"exit code (-?\d{1,5})", re.IGNORECASE)
 
 
@@ -40,57 +40,116 @@ def next_status(current: str, entries: list[dict[str, Any]]) -> tuple[str, int |
             status = TargetStatus.FAILED.value
             found = _EXIT_CODE.search(entry["message"])
             exit_code = int(found.group(1)) if found else None
-        elif entry["status"] == LogLevel.SUCCESS and entry.get("step") == "complete":
+        elif entry["status"] == LogLevel.SUCCESS and entry.get("step") == FINAL_STEP:
             status, exit_code = TargetStatus.COMPLETED.value, 0
     return status, exit_code
 
 
-def record(session: agents.AgentSession, data: dict[str, Any]) -> dict[str, Any]:
-    """``data`` is a validated FeedbackRequest."""
+def _request_key(request: str | None) -> str:
+    """Where a report goes in its run's log: the agent's request key (a sequence
+    number, zero-padded so it sorts), or for agents that send none a fresh key that
+    sorts after every numbered one (such a report is never recognised as a retry)."""
+    if request is not None:
+        return f"{int(request):09d}"
+    return f"~{clock.now_iso()}{os.urandom(3).hex()}".replace(":", "").replace("-", "")
+
+
+def _accepts(target: TargetModel, run_id: str | None) -> None:
+    """A target takes reports while its run is on, and for a short grace after its
+    final report (the wrapper's last lines, a retried batch); nothing else."""
+    if run_id is not None and target.run_id is not None and run_id != target.run_id:
+        raise StaleRun()
+    if target.status == TargetStatus.RUNNING:
+        return
+    if target.status in FINAL_TARGET_STATUSES or target.status == TargetStatus.EXPIRED:
+        if clock.seconds_since(target.completed_at) <= limits.FINAL_REPORT_GRACE_SECONDS:
+            return
+    raise TargetNotRunning()
+
+
+def _quota(dep: DeploymentModel) -> tuple[int, int]:
+    entries = dep.run_log_entries if dep.run_log_entries is not None else limits.RUN_LOG_ENTRIES_DEFAULT
+    size = dep.run_log_bytes if dep.run_log_bytes is not None else limits.RUN_LOG_BYTES_DEFAULT
+    return int(entries), int(size)
+
+
+def _size(entries: list[dict[str, Any]]) -> int:
+    return sum(len(e["message"].encode()) + len((e.get("step") or "").encode()) for e in entries)
+
+
+def _report(target: TargetModel, dep: DeploymentModel, entries: list[dict[str, Any]], request: str) -> store.Report:
+    """The report as stored; past the run's quota only what decides the run is kept,
+    behind an entry that says how much was cut."""
+    status, exit_code = next_status(target.status, entries)
+    max_entries, max_bytes = _quota(dep)
+    size = _size(entries)
+    if int(target.log_entries) + len(entries) <= max_entries and int(target.log_bytes) + size <= max_bytes:
+        return store.Report(entries, request, size, status, exit_code)
+    final = [e for e in entries if e.get("step") == FINAL_STEP]
+    dropped = [e for e in entries if e.get("step") != FINAL_STEP]
+    marker = {
+        "status": LogLevel.WARNING.value,
+        "message": f"log truncated: this run's log is full ({max_entries} entries / {max_bytes} bytes); "
+        f"{len(dropped)} entries ({_size(dropped)} bytes) of this report were dropped",
+        "step": TRUNCATED_STEP,
+    }
+    return store.Report([marker, *final], request, _size(final), status, exit_code, truncated=True)
+
+
+def record(
+    session: agents.AgentSession, data: dict[str, Any], run_id: str | None = None, request: str | None = None
+) -> dict[str, Any]:
+    """``data`` is a validated FeedbackRequest; ``run_id`` and ``request`` are the
+    agent's run id and request key (a retried request stores nothing twice)."""
     entries = entries_of(data)
-    rows = [store.Entry(e["status"], e["message"], e.get("step")) for e in entries]
+    key = _request_key(request)
     target, dep = session.target, session.deployment
 
     def attempt() -> dict[str, Any] | None:
         nonlocal target, dep
-        status, exit_code = next_status(target.status, entries)
-        written = store.report(
-            target,
-            dep,
-            rows,
-            status=status,
-            exit_code=exit_code,
-            now=clock.now(),
-            refresh_seen_after=LAST_SEEN_RESOLUTION,
-        )
-        if written:
-            return {"accepted": len(entries), "target_status": status}
-        target, dep = agents.refresh(target, dep)  # the status moved meanwhile: decide again
-        return None
+        _accepts(target, run_id)
+        item = _report(target, dep, entries, key)
+        if item.truncated and target.log_truncated and not any(e.get("step") == FINAL_STEP for e in entries):
+            raise LogQuotaExceeded()  # the marker is already in the log: refuse, write nothing
+        outcome = store.report(target, dep, item, now=clock.now(), quota=None if item.truncated else _quota(dep))
+        if outcome == store.ReportOutcome.RACED:
+            target, dep = agents.refresh(target, dep, reporting=True)  # moved meanwhile: decide again
+            return None
+        if item.truncated and item.status == target.status:
+            raise LogQuotaExceeded()  # marked once; the caller learns its entries were dropped
+        status = item.status if outcome == store.ReportOutcome.STORED else target.status
+        answer: dict[str, Any] = {"accepted": len(entries), "target_status": status}
+        return answer | ({"duplicate": True} if outcome == store.ReportOutcome.DUPLICATE else {})
 
     return optimistic(attempt, REPORT_ATTEMPTS, TargetChanged)
 
 
-def log_view(item: LogModel) -> dict[str, Any]:
-    return {
-        "id": item.seq,
-        "target_id": item.target_id,
-        "hostname": item.hostname,
-        "status": item.status,
-        "message": item.message,
-        "step": item.step,
-        "timestamp": item.timestamp,
-        "run": keys.run_of_seq(item.seq),
-    }
+def log_views(item: LogModel, newest_first: bool) -> list[dict[str, Any]]:
+    """The entries of one stored report, each as the API shows it."""
+    views = [
+        {
+            "id": f"{item.seq}#{n:03d}",
+            "target_id": item.target_id,
+            "hostname": item.hostname,
+            "status": entry["status"],
+            "message": entry["message"],
+            "step": entry.get("step") or None,
+            "timestamp": item.timestamp,
+            "run": int(item.run),
+        }
+        for n, entry in enumerate(item.entries or [])
+    ]
+    return views[::-1] if newest_first else views
 
 
 def deployment_feed(deployment_id: int, limit: int, cursor: str | None) -> Page:
-    """A deployment's recent log entries, newest first."""
+    """A deployment's recent log entries, newest first (a page holds up to ``limit``
+    reports, each with all its entries)."""
     items, next_cursor = store.feed_page(deployment_id, limit, cursor)
-    return [log_view(i) for i in items], next_cursor
+    return [view for item in items for view in log_views(item, newest_first=True)], next_cursor
 
 
 def target_logs(deployment_id: int, target_id: str, limit: int, cursor: str | None) -> Page:
-    """One target's log entries, oldest first (the order a run happened in)."""
+    """One target's log entries, oldest first (the order its runs happened in)."""
     items, next_cursor = store.log_page(deployment_id, target_id, limit, cursor)
-    return [log_view(i) for i in items], next_cursor
+    return [view for item in items for view in log_views(item, newest_first=False)], next_cursor

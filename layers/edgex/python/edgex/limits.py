@@ -17,3 +17,19 @@ PAGE_DEFAULT = 50
 PAGE_MAX = 100
 ID_MAX = 2**53 - 1  # ids are JSON-safe integers
 BODY_MAX_BYTES = SCRIPT_MAX_BYTES * 2  # JSON-escaped script content fits; beyond: 413
+
+# One run's log (settings; pinned on the deployment at creation): entries and bytes of
+# messages. Past either the run's reports are refused (429 LOG_QUOTA_EXCEEDED) and a
+# "log truncated" entry marks the cut; the final report is still taken.
+RUN_LOG_ENTRIES_DEFAULT = 1000
+RUN_LOG_BYTES_DEFAULT = 1024 * 1024
+# After its final report a target still takes late reports (a retried batch, the
+# wrapper's last lines) for this long; a run in progress when its deployment is
+# cancelled or expires may report for REPORT_GRACE_MINUTES_DEFAULT (a setting).
+FINAL_REPORT_GRACE_SECONDS = 300
+REPORT_GRACE_MINUTES_DEFAULT = 60
+# A machine id whose target is running is not enrolled again (its token rotated) by
+# another caller until the run has been silent this long.
+TAKEOVER_AFTER_SECONDS = 900
+RUN_ID_PATTERN = r"^[A-Za-z0-9_-]{8,64}$"
+REQUEST_KEY_PATTERN = r"^[0-9]{1,9}$"

@@ -4,8 +4,11 @@ this and none of the admin rules (scripts, settings, wrappers)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from edgex import clock
 from edgex.errors import DeploymentCancelled, DeploymentExpired
+from edgex.limits import REPORT_GRACE_MINUTES_DEFAULT
 from edgex.store.tables import DeploymentModel, TargetModel
 from edgex.vocabulary import LIVE_TARGET_STATUSES, DeploymentStatus, TargetStatus
 
@@ -33,3 +36,22 @@ def target_status(target: TargetModel, dep: DeploymentModel) -> str:
     if target.status in LIVE_TARGET_STATUSES and effective_status(dep) != DeploymentStatus.ACTIVE:
         return TargetStatus.EXPIRED.value
     return str(target.status)
+
+
+def stopped_at(dep: DeploymentModel) -> str | None:
+    """When agents were last allowed in: None while the deployment is live."""
+    if dep.status != DeploymentStatus.ACTIVE:
+        return str(dep.updated_at)
+    return dep.expires_at if clock.is_past(dep.expires_at) else None
+
+
+def may_report(target: TargetModel, dep: DeploymentModel) -> bool:
+    """A run that started before its deployment stopped (cancelled, expired) may still
+    report, its final result included, for the deployment's report grace."""
+    stopped = stopped_at(dep)
+    if stopped is None:
+        return True
+    if target.status != TargetStatus.RUNNING or (target.started_at or "") > stopped:
+        return False
+    minutes = dep.report_grace_minutes if dep.report_grace_minutes is not None else REPORT_GRACE_MINUTES_DEFAULT
+    return not clock.is_past(clock.iso(clock.parse(stopped) + timedelta(minutes=int(minutes))))

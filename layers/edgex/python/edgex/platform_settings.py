@@ -11,7 +11,7 @@ import copy
 import os
 from typing import Any
 
-from edgex import clock, config, resources
+from edgex import clock, config, limits, resources
 from edgex.store import config as store
 from edgex.store.cursors import Page
 from edgex.store.tables import ConfigModel
@@ -49,6 +49,9 @@ def defaults() -> dict[str, Any]:
     return {
         "max_runs": dict.fromkeys(ScriptType, 3),
         "log_retention_days": 30,
+        "run_log_entries": limits.RUN_LOG_ENTRIES_DEFAULT,
+        "run_log_bytes": limits.RUN_LOG_BYTES_DEFAULT,
+        "report_grace_minutes": limits.REPORT_GRACE_MINUTES_DEFAULT,
         "ai_model_id": os.environ.get(resources.ENV_AI_MODEL_ID) or DEFAULT_AI_MODEL_ID,
         "map_tiles": {
             "url": "https://{s}.basemaps.cartocdn.com/dark_all/{z}/{x}/{y}{r}.png",

@@ -99,6 +99,9 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             {
                 "max_runs": _obj({t: {"type": "integer", "minimum": 1, "maximum": 1000} for t in SCRIPT_TYPES}, []),
                 "log_retention_days": {"type": "integer", "minimum": 1, "maximum": 3650},
+                "run_log_entries": {"type": "integer", "minimum": 10, "maximum": 100_000},
+                "run_log_bytes": {"type": "integer", "minimum": 10_240, "maximum": 100 * 1024 * 1024},
+                "report_grace_minutes": {"type": "integer", "minimum": 0, "maximum": 7 * 24 * 60},
                 "ai_model_id": _text(200, pattern=r"^[A-Za-z0-9._:/-]+$"),
                 "map_tiles": _obj({"url": _text(500, pattern=r"^https://[^\s\"'<>]+$"), "attribution": _text(500)}, []),
             },
@@ -335,7 +338,7 @@ RESPONSE_SCHEMAS: dict[str, dict[str, Any]] = {
     "FeedbackAccepted": {
         "type": "object",
         "required": ["accepted", "target_status"],
-        "properties": {"accepted": _INT, "target_status": _STR},
+        "properties": {"accepted": _INT, "target_status": _STR, "duplicate": {"type": "boolean"}},
     },
     "Me": {
         "type": "object",

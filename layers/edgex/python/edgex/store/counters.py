@@ -13,17 +13,18 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from edgex.store import keys
 from edgex.store.base import get_items, storage_errors
 from edgex.store.keys import counter_shard, deployment_of_shard
 from edgex.store.tables import CounterShardModel
 
-SHARDS = 8
+SHARDS = keys.LIST_SHARDS
 RUN_COUNTS = ("running", "completed", "failed", "expired")
 
 
 def shard_of(deployment_id: int, target_id: str) -> CounterShardModel:
     """The shard a target's moves go to (fixed per target, spread across targets)."""
-    return CounterShardModel(counter_shard(deployment_id, int(target_id[:4], 16) % SHARDS))
+    return CounterShardModel(counter_shard(deployment_id, keys.shard_of(target_id, SHARDS)))
 
 
 def moves(shard: CounterShardModel, changes: dict[str, int]) -> list[Any]:
@@ -35,9 +36,9 @@ def totals(deployment_ids: Iterable[int]) -> dict[int, dict[str, int]]:
     """Summed run counters of each deployment, in as few BatchGetItem calls as fit."""
     ids = list(dict.fromkeys(deployment_ids))
     result = {d: dict.fromkeys(RUN_COUNTS, 0) for d in ids}
-    keys = [(CounterShardModel, (counter_shard(d, k),)) for d in ids for k in range(SHARDS)]
-    for start in range(0, len(keys), 100):  # BatchGetItem takes 100 keys
-        for shard in get_items(*keys[start : start + 100]):
+    wanted = [(CounterShardModel, (counter_shard(d, k),)) for d in ids for k in range(SHARDS)]
+    for start in range(0, len(wanted), 100):  # BatchGetItem takes 100 keys
+        for shard in get_items(*wanted[start : start + 100]):
             if shard is None:
                 continue
             deployment_id = deployment_of_shard(shard.shard_key)

@@ -9,14 +9,7 @@ from typing import Any
 from edgex.errors import DeploymentNotFound, ScriptNotFound, StorageUnavailable
 from edgex.store import counters, cursors, keys
 from edgex.store.base import ConditionFailed, get_items, storage_errors, transact
-from edgex.store.tables import (
-    DeploymentModel,
-    HostnameClaimModel,
-    LogModel,
-    ScriptModel,
-    TargetModel,
-    WrapperSnapshotModel,
-)
+from edgex.store.tables import DeploymentModel, ScriptModel, WrapperSnapshotModel
 from edgex.vocabulary import DeploymentStatus
 
 _LIST_SHAPE = cursors.Shape({"kind": cursors.text(r"deployment"), "deployment_id": cursors.number()})
@@ -70,7 +63,7 @@ def create(deployment_id: int, pin: Pin, wrapper: str, **fields: Any) -> Deploym
         status=DeploymentStatus.ACTIVE.value,
         **fields,
     )
-    snapshot = WrapperSnapshotModel(deployment_id, keys.WRAPPER_SNAPSHOT, content=wrapper)
+    snapshot = WrapperSnapshotModel(keys.snapshot_pk(deployment_id), content=wrapper)
     script = ScriptModel(pin.script_id)
 
     def writes(tx: Any) -> None:
@@ -101,6 +94,7 @@ def _script_gone(script_id: int) -> bool:
 
 
 def page(limit: int, cursor: str | None) -> tuple[list[DeploymentModel], str | None]:
+    """Deployments newest first: keys from the index, rows in one BatchGetItem."""
     with storage_errors():
         found = DeploymentModel.by_kind.query(
             keys.DEPLOYMENT_KIND,
@@ -108,8 +102,9 @@ def page(limit: int, cursor: str | None) -> tuple[list[DeploymentModel], str | N
             limit=limit,
             last_evaluated_key=cursors.decode(cursor, _LIST_SHAPE),
         )
-        items = list(found)
-    return items, cursors.encode(found.last_evaluated_key)
+        ids = [int(row.deployment_id) for row in found]
+    rows = get_items(*[(DeploymentModel, (d,)) for d in ids]) if ids else []
+    return [row for row in rows if row is not None], cursors.encode(found.last_evaluated_key)
 
 
 def set_status(dep: DeploymentModel, status: DeploymentStatus, now: str, *, only_from: DeploymentStatus) -> bool:
@@ -139,7 +134,7 @@ def kill(dep: DeploymentModel, reason: str, now: str) -> None:
 
 
 def wrapper_snapshot(deployment_id: int) -> str | None:
-    (snapshot,) = get_items((WrapperSnapshotModel, (deployment_id, keys.WRAPPER_SNAPSHOT)))
+    (snapshot,) = get_items((WrapperSnapshotModel, (keys.snapshot_pk(deployment_id),)))
     return snapshot.content if snapshot is not None else None
 
 
@@ -149,16 +144,10 @@ def run_counts(deployment_ids: list[int]) -> dict[int, dict[str, int]]:
 
 def delete(dep: DeploymentModel) -> None:
     """Hard delete: the deployment, its targets, hostname claims, logs, snapshot and counters."""
+    from edgex.store import targets
+
     deployment_id = int(dep.deployment_id)
+    targets.delete_all(deployment_id)
     with storage_errors():
-        with TargetModel.batch_write() as targets, LogModel.batch_write() as logs:
-            for target in TargetModel.query(deployment_id, TargetModel.sk.startswith(keys.TARGET_PREFIX)):
-                for log in LogModel.query(keys.log_partition(deployment_id, target.target_id)):
-                    logs.delete(log)
-                targets.delete(target)
-        with HostnameClaimModel.batch_write() as claims:
-            for claim in HostnameClaimModel.query(deployment_id, HostnameClaimModel.sk.startswith(keys.CLAIM_PREFIX)):
-                claims.delete(claim)
-        WrapperSnapshotModel(deployment_id, keys.WRAPPER_SNAPSHOT).delete()
         dep.delete()
     counters.delete_all(deployment_id)

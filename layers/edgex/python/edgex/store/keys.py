@@ -1,19 +1,24 @@
 """Every key format of the tables and the bucket, spelled once.
 
-``targets`` holds three kinds of rows in a deployment's partition: the targets
-(``t#<target_id>``), the hostname claims (``h#<hostname, lower-case>``) and the
-pinned wrapper (``w#wrapper``). Logs are keyed by target (``<deployment>#<target>``)
-with a time-ordered sort key that carries the run number. ``config`` rows are
-addressed by (pk, sk) pairs named here. Nothing outside the store builds a key.
+Nothing a deployment does at fleet scale lands on one partition:
+- ``targets`` holds three kinds of rows, each in a partition of its own: a target
+  (``t#<dep>#<target>``), a hostname claim (``h#<dep>#<hostname, lower-case>``) and
+  the pinned wrapper (``w#<dep>``). Targets and claims carry a ``list_shard``
+  (``<dep>#<shard>``) and a ``member`` key for the keys-only index that lists them.
+- ``logs``: one item per report, keyed by target (``<dep>#<target>``), sorted by run
+  and the agent's request key; the feed index is sharded the same way.
+- ``counters``: ``<dep>#<shard>``.
+``config`` rows are addressed by (pk, sk) pairs named here. Nothing outside the store
+builds a key.
 """
 
 from __future__ import annotations
 
 import hashlib
 
-TARGET_PREFIX = "t#"
-CLAIM_PREFIX = "h#"
-WRAPPER_SNAPSHOT = "w#wrapper"
+LIST_SHARDS = 8  # partitions of a deployment's member list, its feed and its counters
+TARGET_MEMBER = "t#"
+CLAIM_MEMBER = "h#"
 SETTINGS = ("settings", "platform")
 COUNTER_PK = "counter"
 SCRIPT_KIND = "script"
@@ -26,27 +31,53 @@ def target_id_for(machine_id: str) -> str:
     return hashlib.sha256(machine_id.encode()).hexdigest()[:16]
 
 
-def target_sk(target_id: str) -> str:
-    return f"{TARGET_PREFIX}{target_id}"
+def shard_of(target_id: str, shards: int = LIST_SHARDS) -> int:
+    """The shard a target's rows go to: fixed per target, spread across targets."""
+    return int(target_id[:4], 16) % shards
 
 
-def claim_sk(hostname: str) -> str:
-    return f"{CLAIM_PREFIX}{hostname.lower()}"
+def target_pk(deployment_id: int, target_id: str) -> str:
+    return f"t#{deployment_id}#{target_id}"
+
+
+def claim_pk(deployment_id: int, hostname: str) -> str:
+    return f"h#{deployment_id}#{hostname.lower()}"
+
+
+def snapshot_pk(deployment_id: int) -> str:
+    return f"w#{deployment_id}"
+
+
+def list_shard(deployment_id: int, shard: int) -> str:
+    return f"{deployment_id}#{shard}"
+
+
+def target_member(target_id: str) -> str:
+    return f"{TARGET_MEMBER}{target_id}"
+
+
+def claim_member(hostname: str) -> str:
+    return f"{CLAIM_MEMBER}{hostname.lower()}"
 
 
 def log_partition(deployment_id: int, target_id: str) -> str:
     return f"{deployment_id}#{target_id}"
 
 
-def log_seq(stamp: str, run: int, batch: str, n: int) -> str:
-    """Time-ordered, then by run, then by batch and position: unique and sortable."""
-    return f"{stamp}#{run:04d}#{batch}#{n:03d}"
+def log_seq(run: int, request: str) -> str:
+    """A report's place in its target's log: by run, then by the agent's request key
+    (a sequence number the wrapper counts up: its retries carry the same key)."""
+    return f"{run:04d}#{request}"
 
 
 def run_of_seq(seq: str) -> int:
-    """The run number a log sort key carries (0 before the first download)."""
-    parts = seq.split("#")
-    return int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0
+    head = seq.split("#", 1)[0]
+    return int(head) if head.isdigit() else 0
+
+
+def feed_at(stamp: str, target_id: str, seq: str) -> str:
+    """The feed index's sort key: time-ordered, and unique across the deployment."""
+    return f"{stamp}#{target_id}#{seq}"
 
 
 def counter_shard(deployment_id: int, shard: int) -> str:

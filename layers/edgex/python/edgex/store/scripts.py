@@ -9,7 +9,7 @@ from typing import Any
 
 from edgex.errors import ScriptChanged, ScriptNotFound, VersionNotFound
 from edgex.store import cursors, keys
-from edgex.store.base import ConditionFailed, storage_errors, transact
+from edgex.store.base import ConditionFailed, get_items, storage_errors, transact
 from edgex.store.tables import DeploymentModel, ScriptModel, ScriptVersionModel
 
 _SCRIPTS_SHAPE = cursors.Shape({"kind": cursors.text(r"script"), "script_id": cursors.number()})
@@ -172,8 +172,13 @@ def versions_page(script_id: int, limit: int, cursor: str | None) -> tuple[list[
 
 
 def deployments_pinning(script_id: int) -> list[DeploymentModel]:
+    """Every deployment of a script: keys from the index, rows in BatchGetItem calls."""
     with storage_errors():
-        return list(DeploymentModel.by_script.query(script_id))
+        ids = [int(row.deployment_id) for row in DeploymentModel.by_script.query(script_id)]
+    found: list[DeploymentModel] = []
+    for start in range(0, len(ids), 100):  # BatchGetItem takes 100 keys
+        found += [row for row in get_items(*[(DeploymentModel, (d,)) for d in ids[start : start + 100]]) if row]
+    return found
 
 
 def mark_deleted(head: ScriptModel, now: str) -> None:

@@ -28,7 +28,7 @@ from pynamodb.attributes import (
     TTLAttribute,
     UnicodeAttribute,
 )
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection, Projection
 from pynamodb.models import Model
 
 from edgex import config
@@ -45,15 +45,16 @@ class NewestFirstIndex(GlobalSecondaryIndex[Any]):
 
     class Meta:
         index_name = "by_kind"
-        projection = AllProjection()
+        projection: Projection = AllProjection()
 
 
 class DeploymentsByScript(GlobalSecondaryIndex["DeploymentModel"]):
-    """Which deployments pin a script (refusing to delete a script in use)."""
+    """Which deployments pin a script (refusing to delete a script in use). Keys only:
+    the deployment item takes a write per enrollment, and a projected copy would too."""
 
     class Meta:
         index_name = "by_script"
-        projection = AllProjection()
+        projection = KeysOnlyProjection()
 
     script_id = NumberAttribute(hash_key=True)
     deployment_id = NumberAttribute(range_key=True)
@@ -68,8 +69,11 @@ class ScriptsNewestFirst(NewestFirstIndex):
 
 
 class DeploymentsNewestFirst(NewestFirstIndex):
+    """Keys only, for the same reason as :class:`DeploymentsByScript`: lists read the
+    page's items with one BatchGetItem."""
+
     class Meta(NewestFirstIndex.Meta):
-        pass
+        projection = KeysOnlyProjection()
 
     kind = UnicodeAttribute(hash_key=True)
     deployment_id = NumberAttribute(range_key=True)
@@ -133,6 +137,9 @@ class DeploymentModel(Model):
     expected_machines = NumberAttribute()
     max_runs = NumberAttribute()  # pinned from the platform setting at creation
     log_retention_days = NumberAttribute()  # pinned too: feedback needs no settings read
+    run_log_entries = NumberAttribute(null=True)  # pinned: one run's log quota (None: the default)
+    run_log_bytes = NumberAttribute(null=True)
+    report_grace_minutes = NumberAttribute(null=True)  # pinned: reports after a stop, this long
     script_version = UnicodeAttribute()
     script_checksum = UnicodeAttribute()
     s3_key = UnicodeAttribute()
@@ -143,18 +150,51 @@ class DeploymentModel(Model):
     updated_at = UnicodeAttribute()
 
 
+class DeploymentMembers(GlobalSecondaryIndex[Any]):
+    """A deployment's targets and hostname claims, keys only, spread over
+    ``keys.LIST_SHARDS`` partitions: written once per member (its keys never change),
+    read by fanning out over the shards (listing, delete)."""
+
+    class Meta:
+        index_name = "by_deployment"
+        projection = KeysOnlyProjection()
+
+    list_shard = UnicodeAttribute(hash_key=True)  # <deployment_id>#<shard>
+    member = UnicodeAttribute(range_key=True)  # t#<target_id> | h#<hostname>
+
+
+class TargetMembers(DeploymentMembers):
+    class Meta(DeploymentMembers.Meta):
+        pass
+
+
+class ClaimMembers(DeploymentMembers):
+    class Meta(DeploymentMembers.Meta):
+        pass
+
+
 class TargetModel(Model):
+    """One machine in one deployment, in a partition of its own (``t#<dep>#<target>``):
+    a deployment's machines never share a partition, however many enroll at once."""
+
     class Meta(_Meta):
         pass
 
-    deployment_id = NumberAttribute(hash_key=True)
-    sk = UnicodeAttribute(range_key=True)  # t#<target_id>
+    pk = UnicodeAttribute(hash_key=True)
+    list_shard = UnicodeAttribute()
+    member = UnicodeAttribute()
+    by_deployment = TargetMembers()
+    deployment_id = NumberAttribute()
     target_id = UnicodeAttribute()
     hostname = UnicodeAttribute()
     machine_id = UnicodeAttribute()
     token_hash = UnicodeAttribute()
-    status = UnicodeAttribute()  # enrolled | running | completed | failed | expired
+    status = UnicodeAttribute()  # edgex.vocabulary.TargetStatus
     run_count = NumberAttribute(default=0)
+    run_id = UnicodeAttribute(null=True)  # the agent's id of the current run (a retried download is not a new run)
+    log_entries = NumberAttribute(default=0)  # this run's log entries and bytes (the quota)
+    log_bytes = NumberAttribute(default=0)
+    log_truncated = BooleanAttribute(default=False)
     geo: MapAttribute[str, Any] = MapAttribute(default=dict)  # country, city, region, latitude, longitude, time_zone
     enrolled_at = UnicodeAttribute()
     started_at = UnicodeAttribute(null=True)
@@ -164,43 +204,47 @@ class TargetModel(Model):
 
 
 class WrapperSnapshotModel(Model):
-    """Same table as TargetModel (``sk = "w#wrapper"``): the wrapper a deployment pinned.
+    """Same table as TargetModel (``w#<dep>``): the wrapper a deployment pinned.
 
     Kept off the deployment item on purpose: that item takes a write per enroll,
-    download and final report, and DynamoDB bills a write by the whole item's size;
-    with a 10 KB wrapper inside, each counter bump cost ten times more.
+    and DynamoDB bills a write by the whole item's size; with a 10 KB wrapper
+    inside, each counter bump cost ten times more.
     """
 
     class Meta(_Meta):
         pass
 
-    deployment_id = NumberAttribute(hash_key=True)
-    sk = UnicodeAttribute(range_key=True)
+    pk = UnicodeAttribute(hash_key=True)
     content = UnicodeAttribute()
 
 
 class HostnameClaimModel(Model):
-    """Same table as TargetModel: the claim of a hostname within a deployment."""
+    """Same table as TargetModel (``h#<dep>#<hostname>``): a hostname taken in a deployment."""
 
     class Meta(_Meta):
         pass
 
-    deployment_id = NumberAttribute(hash_key=True)
-    sk = UnicodeAttribute(range_key=True)  # h#<hostname lower-case>
+    pk = UnicodeAttribute(hash_key=True)
+    list_shard = UnicodeAttribute()
+    member = UnicodeAttribute()
+    by_deployment = ClaimMembers()
     target_id = UnicodeAttribute()
 
 
 class DeploymentFeedIndex(GlobalSecondaryIndex["LogModel"]):
+    """A deployment's reports in time order, over ``keys.FEED_SHARDS`` partitions (a
+    deployment-wide partition would take every report of every machine)."""
+
     class Meta:
         index_name = "by_deployment"
         projection = AllProjection()
 
-    deployment_id = NumberAttribute(hash_key=True)
-    seq = UnicodeAttribute(range_key=True)
+    feed_shard = UnicodeAttribute(hash_key=True)  # <deployment_id>#<shard>
+    at = UnicodeAttribute(range_key=True)  # <iso time>#<target_id>#<seq>: time-ordered, unique
 
 
 class CounterShardModel(Model):
-    """One shard of a deployment's run counters (see :mod:`edgex.counters`)."""
+    """One shard of a deployment's run counters (see :mod:`edgex.store.counters`)."""
 
     class Meta(_Meta):
         pass
@@ -213,20 +257,24 @@ class CounterShardModel(Model):
 
 
 class LogModel(Model):
+    """One report of one run: its entries together in one item (a write per report,
+    not per entry), keyed by target, ordered by run then by the agent's request key."""
+
     class Meta(_Meta):
         pass
 
     target_key = UnicodeAttribute(hash_key=True)  # <deployment_id>#<target_id>
-    seq = UnicodeAttribute(range_key=True)  # <iso time>#<run>#<n>: time-ordered
+    seq = UnicodeAttribute(range_key=True)  # <run:04d>#<request key>
+    feed_shard = UnicodeAttribute()
+    at = UnicodeAttribute()
+    by_deployment = DeploymentFeedIndex()
     deployment_id = NumberAttribute()
     target_id = UnicodeAttribute()
     hostname = UnicodeAttribute()
-    status = UnicodeAttribute()
-    message = UnicodeAttribute()
-    step = UnicodeAttribute(null=True)
+    run = NumberAttribute()
+    entries = JSONAttribute()  # [{"status", "message", "step"}]
     timestamp = UnicodeAttribute()
     ttl = TTLAttribute(null=True)
-    by_deployment = DeploymentFeedIndex()
 
 
 class ConfigModel(Model):

@@ -4,13 +4,19 @@ the writes of the agent path, each one conditional, each in the fewest round tri
 - :func:`claim` is trust on first use: the target, the hostname claim and the
   deployment's enrollment counter in one TransactWriteItems.
 - :func:`start_run` counts a run against the re-run limit and moves the counters.
-- :func:`report` appends log entries and moves the target's status, in one
-  transaction, on the condition that the status is still the one decided from.
+- :func:`report` stores one report (its entries in one item, at a key the agent's
+  request key fixes, so a retry is recognised) and moves the target's status and
+  log quota, on the condition that the target is still as read.
+
+Every row has a partition of its own; a deployment's members are listed through a
+keys-only index spread over ``keys.LIST_SHARDS`` partitions, its feed through an
+index spread the same way.
 """
 
 from __future__ import annotations
 
-import os
+import heapq
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -29,22 +35,9 @@ from edgex.vocabulary import DeploymentStatus, TargetStatus
 if TYPE_CHECKING:
     from pynamodb.expressions.update import Action
 
-_TARGETS_SHAPE = cursors.Shape({"deployment_id": cursors.number(), "sk": cursors.text(r"t#[0-9a-f]{16}")})
-_LOG_SEQ = r"[0-9T:.Z-]{24}#[0-9]{4}#[0-9a-f]{6}#[0-9]{3}"
-_TARGET_LOG_SHAPE = cursors.Shape(
-    {"target_key": cursors.text(r"[0-9]{1,16}#[0-9a-f]{16}"), "seq": cursors.text(_LOG_SEQ)}
-)
-
-
-def _feed_shape(deployment_id: int) -> cursors.Shape:
-    """The feed index's key plus the table's: both must name this deployment."""
-    return cursors.Shape(
-        {
-            "deployment_id": cursors.number(),
-            "seq": cursors.text(_LOG_SEQ),
-            "target_key": cursors.text(rf"{deployment_id}#[0-9a-f]{{16}}"),
-        }
-    )
+_TARGETS_SHAPE = cursors.Shape({"after": cursors.text(r"[0-9a-f]{16}")})
+_TARGET_LOG_SHAPE = cursors.Shape({"after": cursors.text(r"[0-9]{4}#[0-9A-Za-z~._-]{1,80}")})
+_FEED_SHAPE = cursors.Shape({"before": cursors.text(r"[0-9T:.Z-]{24}#[0-9a-f]{16}#[0-9]{4}#[0-9A-Za-z~._-]{1,80}")})
 
 
 @dataclass(frozen=True)
@@ -67,11 +60,11 @@ class Loaded:
 
 def load(deployment_id: int, target_id: str, with_wrapper: bool) -> Loaded:
     wanted: list[tuple[type[Any], tuple[Any, ...]]] = [
-        (TargetModel, (deployment_id, keys.target_sk(target_id))),
+        (TargetModel, (keys.target_pk(deployment_id, target_id),)),
         (DeploymentModel, (deployment_id,)),
     ]
     if with_wrapper:
-        wanted.append((WrapperSnapshotModel, (deployment_id, keys.WRAPPER_SNAPSHOT)))
+        wanted.append((WrapperSnapshotModel, (keys.snapshot_pk(deployment_id),)))
     target, dep, *snapshot = get_items(*wanted)
     wrapper = snapshot[0].content if snapshot and snapshot[0] is not None else None
     return Loaded(target, dep, wrapper)
@@ -80,7 +73,7 @@ def load(deployment_id: int, target_id: str, with_wrapper: bool) -> Loaded:
 def get(deployment_id: int, target_id: str) -> TargetModel | None:
     with storage_errors():
         try:
-            return TargetModel.get(deployment_id, keys.target_sk(target_id), consistent_read=True)
+            return TargetModel.get(keys.target_pk(deployment_id, target_id), consistent_read=True)
         except TargetModel.DoesNotExist:
             return None
 
@@ -98,9 +91,13 @@ def claim(
     """Trust on first use: None when this machine now holds a new target; otherwise
     which condition refused it. The three conditions hold under any concurrency:
     target absent, hostname unclaimed, enrolled < expected and deployment active."""
+    deployment_id = int(dep.deployment_id)
+    shard = keys.list_shard(deployment_id, keys.shard_of(target_id))
     target = TargetModel(
-        dep.deployment_id,
-        keys.target_sk(target_id),
+        keys.target_pk(deployment_id, target_id),
+        list_shard=shard,
+        member=keys.target_member(target_id),
+        deployment_id=deployment_id,
         target_id=target_id,
         hostname=hostname,
         machine_id=machine_id,
@@ -111,11 +108,16 @@ def claim(
         enrolled_at=now,
         last_seen_at=now,
     )
-    hostname_claim = HostnameClaimModel(dep.deployment_id, keys.claim_sk(hostname), target_id=target_id)
+    hostname_claim = HostnameClaimModel(
+        keys.claim_pk(deployment_id, hostname),
+        list_shard=shard,
+        member=keys.claim_member(hostname),
+        target_id=target_id,
+    )
 
     def writes(tx: Any) -> None:
-        tx.save(target, condition=TargetModel.sk.does_not_exist())
-        tx.save(hostname_claim, condition=HostnameClaimModel.sk.does_not_exist())
+        tx.save(target, condition=TargetModel.pk.does_not_exist())
+        tx.save(hostname_claim, condition=HostnameClaimModel.pk.does_not_exist())
         tx.update(
             dep,
             actions=[DeploymentModel.enrolled_count.add(1)],
@@ -134,41 +136,49 @@ def claim(
 
 def rotate_token(target: TargetModel, token_hash: str, geo: dict[str, Any], now: str) -> bool:
     """A fresh token for a machine enrolling again (only hashes are stored, so the old
-    one cannot be handed out again); False when the target was cancelled meanwhile."""
+    one cannot be handed out again); False when the target changed meanwhile: its
+    status moved, or (for a running target, taken over only when silent) it reported."""
     actions: list[Action] = [TargetModel.token_hash.set(token_hash), TargetModel.last_seen_at.set(now)]
     if geo:
         actions.append(TargetModel.geo.set(geo))
+    condition = TargetModel.status == target.status
+    if target.status == TargetStatus.RUNNING:
+        condition &= TargetModel.last_seen_at == target.last_seen_at
     try:
         with storage_errors():
-            target.update(actions=actions, condition=TargetModel.status != TargetStatus.EXPIRED.value)
+            target.update(actions=actions, condition=condition)
     except ConditionFailed:
         return False
     return True
 
 
-def start_run(target: TargetModel, dep: DeploymentModel, now: str) -> ConditionFailed | None:
+def start_run(target: TargetModel, dep: DeploymentModel, run_id: str | None, now: str) -> ConditionFailed | None:
     """One transaction: the target's run count (conditional on the limit and on the
-    status read, so counters move exactly once) and the deployment's counters.
-    Returns the failed condition (the caller reads again and decides) or None."""
+    status read, so counters move exactly once), its run id and fresh log quota, and
+    the deployment's counters. Returns the failed condition (the caller reads again
+    and decides) or None."""
     seen = target.status
     shard = counters.shard_of(int(dep.deployment_id), target.target_id)
-    changes = {"running": 0 if seen == TargetStatus.RUNNING else 1}
-    if seen in (TargetStatus.COMPLETED, TargetStatus.FAILED):
+    changes = {TargetStatus.RUNNING.value: 0 if seen == TargetStatus.RUNNING else 1}
+    if seen not in (TargetStatus.ENROLLED, TargetStatus.WAITING, TargetStatus.RUNNING):
         changes[seen] = -1
     moves = counters.moves(shard, changes)
+    actions: list[Action] = [
+        TargetModel.run_count.add(1),
+        TargetModel.status.set(TargetStatus.RUNNING.value),
+        TargetModel.started_at.set(now),
+        TargetModel.last_seen_at.set(now),
+        TargetModel.completed_at.remove(),
+        TargetModel.exit_code.remove(),
+        TargetModel.log_entries.set(0),
+        TargetModel.log_bytes.set(0),
+        TargetModel.log_truncated.set(False),
+        TargetModel.run_id.set(run_id) if run_id else TargetModel.run_id.remove(),
+    ]
 
     def writes(tx: Any) -> None:
         tx.update(
-            target,
-            actions=[
-                TargetModel.run_count.add(1),
-                TargetModel.status.set(TargetStatus.RUNNING.value),
-                TargetModel.started_at.set(now),
-                TargetModel.last_seen_at.set(now),
-                TargetModel.completed_at.remove(),
-                TargetModel.exit_code.remove(),
-            ],
-            condition=(TargetModel.run_count < dep.max_runs) & (TargetModel.status == seen),
+            target, actions=actions, condition=(TargetModel.run_count < dep.max_runs) & (TargetModel.status == seen)
         )
         # Liveness was checked on the deployment read with the token; no condition on
         # the deployment item here, which would cost a write on the hottest item.
@@ -187,73 +197,83 @@ def run_limit_hit(failed: ConditionFailed) -> bool:
 
 
 @dataclass(frozen=True)
-class Entry:
-    status: str
-    message: str
-    step: str | None
+class Report:
+    """One report of a run as it will be stored: its entries, where it goes in the
+    target's log (``request``: the agent's request key), and what it does to the target."""
+
+    entries: list[dict[str, Any]]
+    request: str
+    size: int  # bytes of the entries' messages, counted against the run's quota
+    status: str  # the target's status after it
+    exit_code: int | None
+    truncated: bool = False  # the run's log was cut here (quota): the marker entry is in ``entries``
+
+
+class ReportOutcome:
+    STORED, DUPLICATE, RACED = "stored", "duplicate", "raced"
 
 
 def report(
     target: TargetModel,
     dep: DeploymentModel,
-    entries: list[Entry],
+    item: Report,
     *,
-    status: str,
-    exit_code: int | None,
     now: datetime,
-    refresh_seen_after: timedelta,
-) -> bool:
-    """Append ``entries`` to the target's log and, when ``status`` differs from the
-    target's, move it (and the counters) on the condition that the status is still
-    the one read. Returns False when that condition lost a race.
-
-    A report that changes no status writes only its logs, and refreshes
-    ``last_seen_at`` at most every ``refresh_seen_after``: every report of every
-    machine of a deployment lands in the deployment's partition."""
+    quota: tuple[int, int] | None,
+) -> str:
+    """Store ``item`` and move the target, in one transaction, on the conditions that
+    no report is stored at this request key yet (a retried request is recognised:
+    DUPLICATE), and that the target is as read (else RACED: read again and decide)
+    and, with ``quota`` (max entries, max bytes), stays within it."""
     from edgex import clock
 
     stamp = clock.iso(now)
-    expires = now + timedelta(days=int(dep.log_retention_days))
-    batch = os.urandom(3).hex()
-    deployment_id = int(dep.deployment_id)
-    rows = [
-        LogModel(
-            keys.log_partition(deployment_id, target.target_id),
-            keys.log_seq(stamp, int(target.run_count), batch, n),
-            deployment_id=deployment_id,
-            target_id=target.target_id,
-            hostname=target.hostname,
-            status=entry.status,
-            message=entry.message,
-            step=entry.step or None,
-            timestamp=stamp,
-            ttl=expires,
-        )
-        for n, entry in enumerate(entries)
+    deployment_id, target_id = int(dep.deployment_id), target.target_id
+    seq = keys.log_seq(int(target.run_count), item.request)
+    row = LogModel(
+        keys.log_partition(deployment_id, target_id),
+        seq,
+        feed_shard=keys.list_shard(deployment_id, keys.shard_of(target_id)),
+        at=keys.feed_at(stamp, target_id, seq),
+        deployment_id=deployment_id,
+        target_id=target_id,
+        hostname=target.hostname,
+        run=int(target.run_count),
+        entries=item.entries,
+        timestamp=stamp,
+        ttl=now + timedelta(days=int(dep.log_retention_days)),
+    )
+    moved = item.status != target.status
+    actions: list[Action] = [
+        TargetModel.last_seen_at.set(stamp),
+        TargetModel.log_entries.add(len(item.entries)),
+        TargetModel.log_bytes.add(item.size),
     ]
-    moved = status != target.status
-    stale = target.last_seen_at is None or target.last_seen_at < clock.iso(now - refresh_seen_after)
+    if item.truncated:
+        actions.append(TargetModel.log_truncated.set(True))
+    if moved:
+        actions += [TargetModel.status.set(item.status), TargetModel.completed_at.set(stamp)]
+        if item.exit_code is not None:
+            actions.append(TargetModel.exit_code.set(item.exit_code))
+    condition = (TargetModel.status == target.status) & (TargetModel.run_count == target.run_count)
+    if quota is not None:
+        max_entries, max_bytes = quota
+        condition &= (TargetModel.log_entries <= max_entries - len(item.entries)) & (
+            TargetModel.log_bytes <= max_bytes - item.size
+        )
 
     def writes(tx: Any) -> None:
-        for row in rows:
-            tx.save(row)
-        if not moved and not stale:
-            return
-        actions = [TargetModel.last_seen_at.set(stamp)]
+        tx.save(row, condition=LogModel.seq.does_not_exist())
+        tx.update(target, actions=actions, condition=condition)
         if moved:
-            actions += [TargetModel.status.set(status), TargetModel.completed_at.set(stamp)]
-            if exit_code is not None:
-                actions.append(TargetModel.exit_code.set(exit_code))
-        tx.update(target, actions=actions, condition=TargetModel.status == target.status)
-        if moved:
-            shard = counters.shard_of(deployment_id, target.target_id)
-            tx.update(shard, actions=counters.moves(shard, {TargetStatus.RUNNING.value: -1, status: 1}))
+            shard = counters.shard_of(deployment_id, target_id)
+            tx.update(shard, actions=counters.moves(shard, {TargetStatus.RUNNING.value: -1, item.status: 1}))
 
     try:
         transact(writes)
-    except ConditionFailed:
-        return False
-    return True
+    except ConditionFailed as failed:
+        return ReportOutcome.DUPLICATE if failed.failed(0) else ReportOutcome.RACED
+    return ReportOutcome.STORED
 
 
 def finish(target: TargetModel, status: TargetStatus, now: str) -> bool:
@@ -282,32 +302,86 @@ def finish(target: TargetModel, status: TargetStatus, now: str) -> bool:
     return True
 
 
+def _merge(
+    query: Callable[[int], Iterable[Any]], order: Callable[[Any], str], limit: int, newest_first: bool
+) -> list[Any]:
+    """The first ``limit`` rows over every shard, in one order: each shard's query
+    already returns its rows in that order, so a k-way merge is enough."""
+    per_shard = [list(query(shard)) for shard in range(keys.LIST_SHARDS)]
+    merged = heapq.merge(*per_shard, key=order, reverse=newest_first)
+    return [row for _, row in zip(range(limit), merged, strict=False)]
+
+
 def page(deployment_id: int, limit: int, cursor: str | None) -> tuple[list[TargetModel], str | None]:
-    start = cursors.decode(cursor, _TARGETS_SHAPE, {"deployment_id": str(deployment_id)})
-    with storage_errors():
-        found = TargetModel.query(
-            deployment_id, TargetModel.sk.startswith(keys.TARGET_PREFIX), limit=limit, last_evaluated_key=start
+    """A deployment's targets in target-id order: the keys from every shard of the
+    members index, then the rows in one BatchGetItem."""
+    start = cursors.decode(cursor, _TARGETS_SHAPE)
+    after = keys.target_member(start["after"]["S"]) if start else keys.TARGET_MEMBER
+
+    def query(shard: int) -> Iterable[Any]:
+        return TargetModel.by_deployment.query(
+            keys.list_shard(deployment_id, shard),
+            TargetModel.member > after if start else TargetModel.member.startswith(keys.TARGET_MEMBER),
+            limit=limit + 1,
         )
-        items = list(found)
-    return items, cursors.encode(found.last_evaluated_key)
+
+    with storage_errors():
+        found = _merge(query, lambda row: str(row.member), limit + 1, newest_first=False)
+        ids = [str(row.member)[len(keys.TARGET_MEMBER) :] for row in found if str(row.member).startswith("t#")]
+        rows = get_items(*[(TargetModel, (keys.target_pk(deployment_id, t),)) for t in ids[:limit]]) if ids else []
+    items = [row for row in rows if row is not None]
+    more = len(ids) > limit
+    return items, cursors.encode({"after": {"S": ids[limit - 1]}}) if more else None
+
+
+def members(deployment_id: int) -> list[tuple[str, str]]:
+    """Every (member, pk) of a deployment: its targets and hostname claims."""
+    found: list[tuple[str, str]] = []
+    with storage_errors():
+        for shard in range(keys.LIST_SHARDS):
+            for row in TargetModel.by_deployment.query(keys.list_shard(deployment_id, shard)):
+                found.append((str(row.member), str(row.pk)))
+    return found
 
 
 def log_page(deployment_id: int, target_id: str, limit: int, cursor: str | None) -> tuple[list[LogModel], str | None]:
-    """One target's log entries, oldest first (the order a run happened in)."""
+    """One target's reports, oldest first (run by run, in the order they were sent)."""
     partition = keys.log_partition(deployment_id, target_id)
-    start = cursors.decode(cursor, _TARGET_LOG_SHAPE, {"target_key": partition})
+    start = cursors.decode(cursor, _TARGET_LOG_SHAPE)
     with storage_errors():
-        found = LogModel.query(partition, limit=limit, last_evaluated_key=start)
+        found = LogModel.query(partition, LogModel.seq > start["after"]["S"] if start else None, limit=limit)
         items = list(found)
-    return items, cursors.encode(found.last_evaluated_key)
+    more = found.last_evaluated_key is not None and len(items) == limit
+    return items, cursors.encode({"after": {"S": items[-1].seq}}) if more else None
 
 
 def feed_page(deployment_id: int, limit: int, cursor: str | None) -> tuple[list[LogModel], str | None]:
-    """A deployment's recent log entries, newest first (GSI by_deployment)."""
-    start = cursors.decode(cursor, _feed_shape(deployment_id), {"deployment_id": str(deployment_id)})
-    with storage_errors():
-        found = LogModel.by_deployment.query(
-            deployment_id, scan_index_forward=False, limit=limit, last_evaluated_key=start
+    """A deployment's recent reports, newest first, merged over the feed's shards."""
+    start = cursors.decode(cursor, _FEED_SHAPE)
+
+    def query(shard: int) -> Iterable[Any]:
+        return LogModel.by_deployment.query(
+            keys.list_shard(deployment_id, shard),
+            LogModel.at < start["before"]["S"] if start else None,
+            scan_index_forward=False,
+            limit=limit + 1,
         )
-        items = list(found)
-    return items, cursors.encode(found.last_evaluated_key)
+
+    with storage_errors():
+        found = _merge(query, lambda row: str(row.at), limit + 1, newest_first=True)
+    items = found[:limit]
+    return items, cursors.encode({"before": {"S": items[-1].at}}) if len(found) > limit else None
+
+
+def delete_all(deployment_id: int) -> None:
+    """Every target, claim and report of a deployment (its hard delete)."""
+    with storage_errors():
+        rows = members(deployment_id)
+        with TargetModel.batch_write() as targets, LogModel.batch_write() as logs:
+            for member, pk in rows:
+                if member.startswith(keys.TARGET_MEMBER):
+                    target_id = member[len(keys.TARGET_MEMBER) :]
+                    for log in LogModel.query(keys.log_partition(deployment_id, target_id)):
+                        logs.delete(log)
+                targets.delete(TargetModel(pk))
+        WrapperSnapshotModel(keys.snapshot_pk(deployment_id)).delete()
