@@ -451,13 +451,21 @@ def test_slots_are_filled_once_and_in_single_quotes() -> None:
 
 
 def test_one_liners_match_the_documented_shape() -> None:
+    # Given a URL and a master token / When the one-liners are built
     lines = wrappers.one_liners("https://api.example.com/", MASTER_TOKEN)
+    # Then the bash line feeds the token to curl on stdin (printf is a builtin), fails
+    # on a refused fetch, retries within a bound, and runs the installer with bash
     assert lines["bash"] == (
-        f"curl -fsSL -H 'Authorization: Bearer {MASTER_TOKEN}' "
-        "'https://api.example.com/v1/agent/installer?type=bash' | bash"
+        f"(s=$(printf 'header = \"Authorization: Bearer %s\"\\n' '{MASTER_TOKEN}' |"
+        " curl -fsS --retry 6 --retry-max-time 300 -K - 'https://api.example.com/v1/agent/installer?type=bash')"
+        " || exit; printf '%s\\n' \"$s\" | bash)"
     )
-    assert f"iex (irm -UseBasicParsing -Headers @{{Authorization='Bearer {MASTER_TOKEN}'}}" in lines["powershell"]
-    assert lines["powershell"].endswith("-Uri 'https://api.example.com/v1/agent/installer?type=ps1')")
+    assert "\n" not in lines["bash"].replace("\\n", "") and lines["bash"].count("\n") == 0
+    # And the PowerShell line holds the token in a header table, not in a command line
+    ps = lines["powershell"]
+    assert f"$h = @{{Authorization='Bearer {MASTER_TOKEN}'}}" in ps
+    assert "-Uri 'https://api.example.com/v1/agent/installer?type=ps1'" in ps
+    assert ps.startswith("& {") and ps.endswith("Invoke-Expression $s }")
 
 
 # --------------------------------------------------------------------------- the bash wrapper, running
@@ -544,15 +552,15 @@ def test_final_http_errors_are_not_retried_nor_fatal(stub: StubApi, sandbox: dic
     assert done.returncode == 0
 
 
-def test_network_errors_are_retried_five_times(stub: StubApi, sandbox: dict[str, Path]) -> None:
+def test_network_errors_are_retried_eight_times(stub: StubApi, sandbox: dict[str, Path]) -> None:
     # Given an API URL nobody listens on
     stub.server.shutdown()
     stub.server.server_close()
-    # When the wrapper runs / Then it gives up after 5 attempts per entry and still runs the script
+    # When the wrapper runs / Then it gives up after 8 attempts per entry and still runs the script
     done = run_payload(stub, sandbox, "echo ran\nexit 4\n")
     assert done.returncode == 4
     assert b"ran" in done.stdout
-    assert done.stderr.count(b"failed after 5 attempt(s): curl exit 7") == 2
+    assert done.stderr.count(b"failed after 8 attempt(s): curl exit 7") == 2
 
 
 def test_tokens_never_appear_in_any_argv(stub: StubApi, sandbox: dict[str, Path]) -> None:
@@ -737,10 +745,10 @@ def test_bootstrapper_gives_up_on_an_unreachable_api(stub: StubApi, sandbox: dic
     # Given nobody listening
     stub.server.shutdown()
     stub.server.server_close()
-    # When the bootstrapper runs / Then exit 91 after 5 attempts
+    # When the bootstrapper runs / Then exit 91 once the retry policy's 8 attempts are spent
     done = run_bootstrapper(stub, sandbox, EDGEX_MACHINE_ID="m-1", EDGEX_HOSTNAME="h-1")
     assert done.returncode == 91
-    assert b"after 5 attempt(s)" in done.stderr
+    assert b"after 8 attempt(s)" in done.stderr
 
 
 def test_bootstrapper_exit_code_is_the_scripts(stub: StubApi, sandbox: dict[str, Path]) -> None:
