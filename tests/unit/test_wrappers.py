@@ -63,6 +63,7 @@ class Seen:
 class Reply:
     status: int = 200
     body: bytes | str | dict = field(default_factory=lambda: {"accepted": 1, "target_status": "running"})
+    headers: dict[str, str] = field(default_factory=dict)
 
     def encoded(self) -> tuple[bytes, str]:
         if isinstance(self.body, dict):
@@ -104,6 +105,8 @@ class StubApi:
                 self.send_response(reply.status)
                 self.send_header("Content-Type", ctype)
                 self.send_header("Content-Length", str(len(data)))
+                for name, value in reply.headers.items():
+                    self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(data)
 
@@ -767,3 +770,208 @@ def test_a_truncated_bootstrapper_runs_nothing(stub: StubApi, sandbox: dict[str,
     done = subprocess.run(["bash"], input=cut.encode(), env=agent_env(sandbox), capture_output=True, timeout=30)
     assert stub.requests == []
     assert done.returncode == 0
+
+
+# --------------------------------------------------------------------------- platforms, throttling, signals
+
+THROTTLED = Reply(429, {"message": "Too Many Requests"})  # what API Gateway answers: no error code
+
+
+def test_the_retry_policy_is_one_block_shared_by_bootstrapper_and_wrapper() -> None:
+    # Given both bash templates / When their retry-policy blocks are cut out
+    def block(name: str) -> str:
+        text = (Path(wrappers.__file__).parent / "templates" / name).read_text()
+        start, end = text.index("# >>> edgex retry policy"), text.index("# <<< edgex retry policy")
+        return text[start:end]
+
+    # Then the blocks are byte-identical and hold the whole policy
+    assert block("bootstrap.sh") == block("wrapper.sh")
+    for needle in ("429", "502 | 503 | 504", "Retry-After", "RANDOM", "EDGEX_RETRY_MAX_WAIT"):
+        assert needle.lower() in block("wrapper.sh").lower(), needle
+
+
+def test_feedback_waits_out_gateway_throttling_with_and_without_retry_after(
+    stub: StubApi, sandbox: dict[str, Path]
+) -> None:
+    # Given an API gateway that throttles: 429 without a code, with Retry-After then without, then accepts
+    stub.answer("POST", FEEDBACK, Reply(429, THROTTLED.body, {"Retry-After": "1"}), THROTTLED, THROTTLED, Reply())
+    # When the wrapper runs a trivial script
+    done = run_payload(stub, sandbox, "true\n")
+    # Then the start entry got through on the fourth attempt and the run completed
+    assert done.returncode == 0, done.stderr
+    assert [(e["status"], e.get("step")) for e in stub.feedback()] == [("info", "start")] * 4 + [
+        ("success", "complete")
+    ]
+
+
+def test_a_coded_429_is_final_for_the_wrapper(stub: StubApi, sandbox: dict[str, Path]) -> None:
+    # Given an API that refuses feedback with a coded 429 (a limit of the API, not throttling)
+    stub.answer("POST", FEEDBACK, error(429, "LOG_QUOTA_EXCEEDED"))
+    # When the wrapper runs / Then each entry was tried once
+    done = run_payload(stub, sandbox, "true\n")
+    assert len(stub.feedback()) == 2
+    assert b"failed after 1 attempt(s): HTTP 429 LOG_QUOTA_EXCEEDED" in done.stderr
+
+
+def test_throttling_gives_up_within_the_bounded_wait(stub: StubApi, sandbox: dict[str, Path]) -> None:
+    # Given an API that throttles for ever and asks for 5 s each time, with 3 s of patience in all
+    stub.answer("POST", FEEDBACK, Reply(429, THROTTLED.body, {"Retry-After": "5"}))
+    # When the wrapper runs / Then no entry waited: each gave up at once, and the script still ran
+    done = run_payload(stub, sandbox, "echo ran\n", EDGEX_RETRY_MAX_WAIT="3")
+    assert b"ran" in done.stdout and done.returncode == 0
+    assert len(stub.feedback()) == 2
+    assert done.stderr.count(b"failed after 1 attempt(s): HTTP 429") == 2
+
+
+def test_bootstrapper_waits_out_throttled_enroll_and_download(stub: StubApi, sandbox: dict[str, Path]) -> None:
+    # Given enroll and download each throttled twice (once with Retry-After)
+    enrolled(stub, "echo ran\n")
+    ok_enroll = stub.replies[("POST", "/v1/agent/enroll")][0]
+    ok_download = stub.replies[("GET", "/v1/agent/download")][0]
+    stub.answer("POST", "/v1/agent/enroll", THROTTLED, Reply(429, THROTTLED.body, {"Retry-After": "1"}), ok_enroll)
+    stub.answer("GET", "/v1/agent/download", Reply(503, "Service Unavailable"), THROTTLED, ok_download)
+    # When the bootstrapper runs / Then it got through and ran the script
+    done = run_bootstrapper(stub, sandbox, EDGEX_MACHINE_ID="m-1", EDGEX_HOSTNAME="h-1")
+    assert done.returncode == 0, done.stderr
+    paths = [r.path for r in stub.requests]
+    assert paths.count("/v1/agent/enroll") == 3 and paths.count("/v1/agent/download") == 3
+    assert b"ran" in done.stdout
+
+
+def test_final_report_carries_the_exit_code(stub: StubApi, sandbox: dict[str, Path]) -> None:
+    # Given a script that exits 3 / When it runs / Then the final entry carries exit_code 3
+    run_payload(stub, sandbox, "exit 3\n")
+    final = stub.feedback()[-1]
+    assert final == {"status": "error", "message": "Script failed with exit code 3", "step": "complete", "exit_code": 3}
+
+
+@pytest.mark.parametrize(
+    ("char", "count", "expected"),
+    [("\u017c", 3000, 3001), ("\u20ac", 5000, 4096), ("\U0001f600", 1500, 1501), ("\U0001f600", 4100, 4096)],
+)
+def test_a_long_utf8_message_is_stored_whole_or_cut_on_a_character_boundary_in_the_c_locale(
+    stub: StubApi, sandbox: dict[str, Path], char: str, count: int, expected: int
+) -> None:
+    # Given a script that sends "x" and COUNT multi-byte characters (6 kB and more) under LC_ALL=C
+    escaped = "".join(f"\\x{b:02x}" for b in char.encode())
+    script = f"m=$(printf 'x'; for i in $(seq {count}); do printf '{escaped}'; done)\n_orc_send info \"$m\" big\n"
+    # When it runs
+    done = run_payload(stub, sandbox, script, LC_ALL="C", LANG="C")
+    # Then the body was valid UTF-8 (the stub decodes strictly) and the message holds
+    # whole characters: all of them, or the first 4096 (the API's limit, in characters)
+    assert done.returncode == 0, done.stderr
+    (entry,) = [e for e in stub.feedback() if e.get("step") == "big"]
+    assert entry["message"] == ("x" + char * count)[:expected]
+
+
+def test_strict_mode_script_survives_missing_tools_and_a_dead_api(
+    stub: StubApi, sandbox: dict[str, Path], tmp_path: Path
+) -> None:
+    # Given a PATH without `ip` or `ifconfig`, a `hostname` that fails on -I, and an API refusing everything
+    bin_dir = path_without(tmp_path, "ip", "hostname", "ifconfig")
+    (bin_dir / "hostname").write_text('#!/bin/sh\n[ "$1" = -I ] && exit 1\necho host\n')
+    (bin_dir / "hostname").chmod(0o755)
+    stub.answer("POST", FEEDBACK, error(400, "VALIDATION_ERROR"))
+    script = (
+        'set -euo pipefail\ninfo=$(_orc_system_info)\necho "info=$info"\n_orc_send info x s\necho reached-the-end\n'
+    )
+    # When the strict-mode script runs
+    done = run_payload(stub, sandbox, script, PATH=str(bin_dir))
+    # Then the helpers returned and the script reached its end
+    assert done.returncode == 0, done.stderr
+    assert b"reached-the-end" in done.stdout
+    assert re.search(rb"info=host-1 \| .* \| unknown \| ", done.stdout)
+
+
+def path_without(tmp_path: Path, *names: str) -> Path:
+    """A directory of links to every command on PATH except ``names``."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for d in os.environ.get("PATH", "/usr/bin:/bin").split(os.pathsep):
+        if not os.path.isdir(d):
+            continue
+        for entry in os.scandir(d):
+            target = bin_dir / entry.name
+            if entry.name not in names and not target.exists() and os.access(entry.path, os.X_OK):
+                target.symlink_to(entry.path)
+    return bin_dir
+
+
+def test_a_crlf_script_runs_with_lf_line_endings(stub: StubApi, sandbox: dict[str, Path]) -> None:
+    # Given a script saved on Windows / When it runs
+    done = run_payload(stub, sandbox, "x=1\r\nif [ $x = 1 ]; then\r\n  echo crlf-ok\r\nfi\r\n")
+    # Then bash ran it as if it had LF endings, and the conversion was logged
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == b"crlf-ok\n"
+    assert any("CRLF" in e["message"] for e in stub.feedback())
+
+
+@pytest.mark.parametrize(
+    ("sig", "name"), [(signal.SIGTERM, "SIGTERM"), (signal.SIGINT, "SIGINT"), (signal.SIGHUP, "SIGHUP")]
+)
+def test_a_signal_to_the_process_group_sends_the_final_report(
+    stub: StubApi, sandbox: dict[str, Path], sig: signal.Signals, name: str
+) -> None:
+    # Given a payload running a long script in its own process group
+    payload = wrappers.render_payload(
+        wrappers.DEFAULT_WRAPPERS["bash"], "bash", b"_orc_send info sleeping nap\nsleep 60\necho not-reached\n"
+    )
+    env = agent_env(sandbox, EDGEX_API_URL=stub.url, EDGEX_AGENT_TOKEN=AGENT_TOKEN)
+    proc = subprocess.Popen(
+        ["bash", "-s"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        start_new_session=True,
+    )
+    assert proc.stdin is not None
+    proc.stdin.write(payload.encode())
+    proc.stdin.close()
+    deadline = time.monotonic() + 30
+    while not any(e.get("step") == "nap" for e in stub.feedback()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    # When the whole group gets the signal (Ctrl-C, a closed terminal, a service stop)
+    os.killpg(proc.pid, sig)
+    proc.wait(timeout=30)
+    assert proc.stdout is not None and proc.stderr is not None
+    out, err = proc.stdout.read(), proc.stderr.read()
+    # Then the wrapper exits 128+n after a final report saying so
+    assert proc.returncode == 128 + sig, err
+    assert b"not-reached" not in out
+    assert stub.feedback()[-1] == {
+        "status": "error",
+        "message": f"Script interrupted by {name} (exit code {128 + sig})",
+        "step": "complete",
+        "exit_code": 128 + sig,
+        "outcome": "failed",
+    }
+
+
+@pytest.mark.parametrize("shell", [["dash"], ["busybox", "sh"], ["bash", "--posix"], ["sh"]])
+def test_the_bootstrapper_refuses_every_shell_but_bash_before_any_request(
+    stub: StubApi, sandbox: dict[str, Path], shell: list[str]
+) -> None:
+    # Given the bootstrapper piped into a shell, as `... | sh` does
+    if shutil.which(shell[0]) is None:
+        pytest.fail(f"{shell[0]} must be installed (make setup installs it)")
+    enrolled(stub, "echo ran\n")
+    text = wrappers.render_bootstrapper("bash", stub.url, MASTER_TOKEN)
+    # When it runs
+    done = subprocess.run(
+        shell,
+        input=text.encode(),
+        env=agent_env(sandbox, EDGEX_MACHINE_ID="m", EDGEX_HOSTNAME="h"),
+        capture_output=True,
+        timeout=60,
+    )
+    is_bash = os.path.realpath(shutil.which(shell[0]) or "").endswith("bash") or shell[0] == "bash"
+    if is_bash:
+        # Then bash in POSIX mode (bash as sh) leaves it and runs the script
+        assert done.returncode == 0, done.stderr
+        assert b"ran" in done.stdout
+    else:
+        # Then any other shell stops with 90 and the fix, before any request
+        assert done.returncode == 90, done.stderr
+        assert b"| bash" in done.stderr and b"apk add bash curl" in done.stderr
+        assert stub.requests == []

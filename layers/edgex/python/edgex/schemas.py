@@ -16,6 +16,8 @@ NO_CONTROL = r"^[^\x00-\x1f\x7f]*$"
 HOSTNAME = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
 SCRIPT_TYPES = ["bash", "powershell"]
 LOG_STATUSES = ["info", "success", "warning", "error"]
+# How a run ended, in the wrapper's final report (read by the server next to exit_code).
+RUN_OUTCOMES = ["completed", "failed", "timed_out", "cancelled"]
 
 
 def _text(max_len: int, *, pattern: str = NO_CONTROL, min_len: int = 1) -> dict[str, Any]:
@@ -31,6 +33,11 @@ FEEDBACK_ENTRY = _obj(
         "status": {"enum": LOG_STATUSES},
         "message": {"type": "string", "maxLength": limits.MESSAGE_MAX},
         "step": {"anyOf": [_text(limits.STEP_MAX, min_len=0), {"type": "null"}]},
+        # The wrapper's final report (step "complete"): the run's exit code (Windows
+        # exit codes are unsigned 32-bit), and how the run ended when the exit code
+        # alone does not tell (an interrupting signal is "failed").
+        "exit_code": {"type": "integer", "minimum": -2147483648, "maximum": 4294967295},
+        "outcome": {"enum": RUN_OUTCOMES},
     },
     ["status", "message"],
 )

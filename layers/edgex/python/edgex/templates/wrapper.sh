@@ -418,6 +418,7 @@ _orc_main() {
     if [ "${first%$'\r'}" != "$first" ]; then
         # Saved on Windows: bash would read every CR as part of a word.
         script=${script//$'\r\n'/$'\n'}
+        script=${script%$'\r'}
         _orc_send warning "The script has CRLF (Windows) line endings: run with LF ones" start
     fi
     if [ "$_orc_signal" -eq 0 ]; then
