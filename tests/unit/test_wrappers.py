@@ -872,9 +872,7 @@ def test_strict_mode_script_survives_missing_tools_and_a_dead_api(
     (bin_dir / "hostname").write_text('#!/bin/sh\n[ "$1" = -I ] && exit 1\necho host\n')
     (bin_dir / "hostname").chmod(0o755)
     stub.answer("POST", FEEDBACK, error(400, "VALIDATION_ERROR"))
-    script = (
-        'set -euo pipefail\ninfo=$(_orc_system_info)\necho "info=$info"\n_orc_send info x s\necho reached-the-end\n'
-    )
+    script = 'set -euo pipefail\n_orc_system_info\ninfo=$(_orc_system_info)\necho "info=$info"\n_orc_send info x s\necho reached-the-end\n'
     # When the strict-mode script runs
     done = run_payload(stub, sandbox, script, PATH=str(bin_dir))
     # Then the helpers returned and the script reached its end
