@@ -16,6 +16,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import textwrap
 import threading
 import time
 from collections.abc import Iterator
@@ -294,38 +295,134 @@ def assert_writes_nothing_to_disk(text: str) -> None:
     assert not re.search(r"(?i)\$env:TEMP|GetTempFileName|GetTempPath", text)
 
 
-def test_powershell_wrapper_defines_the_seed_helpers_and_runs_in_memory() -> None:
+def ps_functions(text: str) -> dict[str, str]:
+    """Each function_statement of a PowerShell text, by name."""
+    return {f.split()[1]: f for f in ps_nodes(text, "function_statement")}
+
+
+RUN_CONTROL = {"Start-OrcScriptProcess", "Invoke-OrcRun", "Get-OrcPowerShellPath"}
+
+
+def test_powershell_wrapper_runs_the_script_in_a_child_powershell_fed_on_stdin() -> None:
     # Given the default PowerShell payload for a sample script
     text = sample_ps_texts()["payload"]
+    functions = ps_functions(text)
+    start = functions["Start-OrcScriptProcess"]
     # When its parse tree is inspected
-    functions = {f.split()[1] for f in ps_nodes(text, "function_statement")}
-    dot_sourced = [c for c in ps_nodes(text, "command") if c.startswith(". ") and "[scriptblock]::Create(" in c]
-    # Then the four seed helpers exist, the script is dot-sourced from a script block,
-    # inside try/catch/finally, and nothing is written to disk
-    assert {"_Orc-Send", "Get-OrcSystemInfo", "Test-OrcAdmin", "Invoke-OrcWithRetry"} <= functions
-    assert len(dot_sourced) == 1
-    assert "FromBase64String(" in dot_sourced[0] or "[Convert]::FromBase64String(" in text
-    assert any("catch" in t and "finally" in t and dot_sourced[0] in t for t in ps_nodes(text, "try_statement"))
-    for key in ("Hostname", "OS", "OSBuild", "RAM_GB", "IP", "User", "Domain", "TimeZone", "MachineId"):
-        assert re.search(rf"\n\s+{key}\s+=", text), key
-    assert "EDGEX_AGENT_TOKEN" in text and "EDGEX_API_URL" in text
+    # Then the seed helpers exist, and the script runs in a child PowerShell started with
+    # -NoProfile -NonInteractive, fed on stdin (no file, no command line holding it) ...
+    assert {"_Orc-Send", "Get-OrcSystemInfo", "Test-OrcAdmin", "Invoke-OrcWithRetry"} <= set(functions)
+    assert "New-Object Diagnostics.ProcessStartInfo" in start
+    assert "-NoProfile -NonInteractive -EncodedCommand" in start
+    assert "$start.UseShellExecute = $false" in start and "$start.RedirectStandardInput = $true" in start
+    assert "$process.StandardInput.Write(($EncodedScript" in start and "$process.StandardInput.Close()" in start
+    # ... started by one function that hands back the Process object (run control hooks in there) ...
+    assert start.rstrip().endswith("return $process\n}") or "    return $process\n}" in start
+    # ... with the token in the child's environment, never on its command line
+    assert "$start.EnvironmentVariables['EDGEX_AGENT_TOKEN'] = $__EdgexWrapper.Token" in start
+    assert not re.search(r"Arguments\s*=.*Token", start)
+    # And the helpers the child gets are every helper the wrapper defines
+    listed = set(re.findall(r"'([A-Za-z_-]+)'", start.split("$names = @(")[1].split(")")[0]))
+    assert listed == set(functions) - RUN_CONTROL
     assert_writes_nothing_to_disk(text)
 
 
-def test_powershell_bootstrapper_enrolls_downloads_and_runs_in_memory() -> None:
+def test_powershell_exit_codes_reach_the_final_report() -> None:
+    # Given the payload's child entry point and its run function
+    text = sample_ps_texts()["payload"]
+    child = next(a for a in ps_nodes(text, "assignment_expression") if a.startswith("$__EdgexChildMain"))
+    run = ps_functions(text)["Invoke-OrcRun"]
+    # Then the child leaves with the script's `exit N`, 1 on an uncaught error, else the last native exit code
+    assert "$global:LASTEXITCODE = 0" in child
+    assert "exit $global:LASTEXITCODE" in child
+    assert any("catch" in t and "exit 1" in t for t in ps_nodes(child, "try_statement"))
+    assert ". ([scriptblock]::Create($edgexScript.TrimStart([char]0xFEFF)))" in child
+    # And the wrapper waits for the child and reports its exit code (field and words) once
+    assert "$process.WaitForExit()" in run and "$exitCode = $process.ExitCode" in run
+    assert "-Step 'complete' -ExitCode $exitCode" in run
+    assert "Script failed with exit code {0}" in run
+    assert "$completeEvent.WaitOne(0)" in run  # the script's own final report is not doubled
+    assert text.rstrip().endswith(
+        "$global:LASTEXITCODE = Invoke-OrcRun -EncodedScript '" + text.rsplit("'", 2)[1] + "'"
+    )
+
+
+def test_powershell_constrained_language_mode_is_refused_with_90() -> None:
+    # Given the bootstrapper, the payload and the child entry point
+    boot, payload = sample_ps_texts()["bootstrapper"], sample_ps_texts()["payload"]
+    # Then each checks the language mode and stops with 90, the bootstrapper before any request
+    check = "$ExecutionContext.SessionState.LanguageMode -ne 'FullLanguage'"
+    assert boot.index(check) < boot.index("Invoke-EdgexApi -Method 'POST'")
+    assert "Stop-Edgex -Code 90 -Message ('PowerShell runs in {0} mode (AppLocker / WDAC" in boot
+    child = next(a for a in ps_nodes(payload, "assignment_expression") if a.startswith("$__EdgexChildMain"))
+    assert check in child and "exit 90" in child
+    assert payload.index(check) < payload.index("$__EdgexWrapper = New-OrcContext\nif")
+
+
+def test_powershell_proxy_credentials_for_5_1_and_7() -> None:
+    # Given both PowerShell texts / Then the system proxy gets the user's credentials for
+    # WebRequest (5.1) and HttpClient (7), and both set it before their first request
+    for text in (sample_ps_texts()["bootstrapper"], sample_ps_texts()["payload"]):
+        creds = ps_functions(text)["Set-EdgexProxyCredentials"]
+        assert (
+            "[Net.WebRequest]::DefaultWebProxy.Credentials = [Net.CredentialCache]::DefaultNetworkCredentials" in creds
+        )
+        assert "$httpClient::DefaultProxy.Credentials = [Net.CredentialCache]::DefaultNetworkCredentials" in creds
+        calls = [c for c in ps_nodes(text, "command") if c.strip() == "Set-EdgexProxyCredentials"]
+        assert calls
+        first_request = min(text.index(m) for m in ("Invoke-EdgexApi -Method", "_Orc-Send -Status 'info'") if m in text)
+        assert (
+            text.index("\n    Set-EdgexProxyCredentials\n") < first_request
+            or text.index("\nSet-EdgexProxyCredentials\n") < first_request
+        )
+
+
+def test_powershell_bootstrapper_machine_facts_and_cleanup() -> None:
     # Given the PowerShell bootstrapper
     text = sample_ps_texts()["bootstrapper"]
-    commands = ps_nodes(text, "command")
-    # When inspected / Then it enables TLS 1.2, finds a machine id the seed's way,
-    # runs the payload from a script block and removes the token afterwards
+    functions = ps_functions(text)
+    # Then the machine id comes from the 64-bit registry view, skips placeholder UUIDs, ...
+    assert "[Microsoft.Win32.RegistryView]::Registry64" in functions["Get-EdgexMachineGuid"]
+    for placeholder in ("03000200-0400-0500-0006-000700080009", "FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF"):
+        assert f"'{placeholder}'" in functions["Get-EdgexMachineId"]
+    # ... the hostname is the DNS one (not the 15-character NetBIOS name) ...
+    assert "IPGlobalProperties]::GetIPGlobalProperties()" in functions["Get-EdgexHostName"]
+    assert "$hostName = Get-EdgexHostName" in text
+    # ... the payload runs in memory, and every EDGEX_* it set is put back in `finally`
+    run = next(t for t in ps_nodes(text, "try_statement") if "[scriptblock]::Create($payload)" in t)
+    assert "finally" in run and "[Environment]::SetEnvironmentVariable($name, $saved[$name])" in run
+    names = re.search(r"\$names = @\(([^)]*)\)", text).group(1)
+    assert set(re.findall(r"'(EDGEX_[A-Z_]+)'", names)) == {
+        "EDGEX_API_URL",
+        "EDGEX_AGENT_TOKEN",
+        "EDGEX_MACHINE_ID",
+        "EDGEX_HOSTNAME",
+    }
+    # ... and a failed run throws with the script's exit code in $LASTEXITCODE
+    assert "Stop-Edgex -Code $runExit -Message 'the script failed'" in text
     assert "[Net.SecurityProtocolType]::Tls12" in text
-    assert "$env:EDGEX_MACHINE_ID" in text and "Win32_ComputerSystemProduct" in text and "MachineGuid" in text
-    assert any("[scriptblock]::Create($payload)" in c for c in commands)
-    assert any(c.startswith("Remove-Item") and "Env:EDGEX_AGENT_TOKEN" in c for c in commands)
-    assert "/v1/agent/enroll" in text and "/v1/agent/download" in text
-    assert re.search(r"502.*503.*504", text)
     assert f"'{SAMPLE_URL}'" in text and f"'{MASTER_TOKEN}'" in text
     assert_writes_nothing_to_disk(text)
+
+
+def test_the_powershell_retry_policy_is_one_block_shared_by_bootstrapper_and_wrapper() -> None:
+    # Given both PowerShell templates / When their retry-policy blocks are cut out
+    def block(name: str) -> str:
+        text = (Path(wrappers.__file__).parent / "templates" / name).read_text()
+        start, end = text.index("# >>> edgex retry policy"), text.index("# <<< edgex retry policy")
+        return textwrap.dedent(text[text.rindex("\n", 0, start) + 1 : end])
+
+    # Then they are identical once the bootstrapper's indentation is taken off, and hold the policy
+    assert block("bootstrap.ps1") == block("wrapper.ps1")
+    policy = block("wrapper.ps1")
+    assert "if ($Status -eq 429)" in policy and '-notmatch \'"code"' in policy
+    assert "$Status -eq 502 -or $Status -eq 503 -or $Status -eq 504" in policy
+    assert "Get-Random -Minimum 0 -Maximum ($capMs + 1)" in policy and "Retry-After" in policy
+    assert "EDGEX_RETRY_MAX_WAIT" in policy
+    # And no other request path exists: every Invoke-WebRequest is the policy's
+    for name in ("bootstrap.ps1", "wrapper.ps1"):
+        text = (Path(wrappers.__file__).parent / "templates" / name).read_text()
+        assert text.count("Invoke-WebRequest") == 1 and "Invoke-RestMethod @" not in text
 
 
 def test_templates_are_ascii_with_unix_line_endings() -> None:
