@@ -18,10 +18,11 @@ $(STAMPS)/venv: requirements/runtime.txt requirements/dev.txt
 	$(PIP) install -q --disable-pip-version-check -r requirements/dev.txt
 	@touch $@
 
-# Debian packages the tests drive for real: Chromium for the dashboard.
+# Debian packages the tests drive for real: Chromium for the dashboard; dash and
+# busybox for the one-liner piped into a shell that is not bash.
 $(STAMPS)/apt:
 	@mkdir -p $(STAMPS)
-	command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	command -v chromium >/dev/null && command -v dash >/dev/null && command -v busybox >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium dash busybox >/dev/null; }
 	@touch $@
 
 $(STAMPS)/dashboard: $(shell find dashboard_static -path '*/node_modules' -prune -o -path '*/dist' -prune -o -type f -print 2>/dev/null)
