@@ -729,6 +729,7 @@ def test_one_liner_installs_enrolls_downloads_and_runs(stub: StubApi, sandbox: d
     # And CloudFront's viewer headers simulated through a .curlrc
     (sandbox["home"] / ".curlrc").write_text('header = "CloudFront-Viewer-Country: PL"\n')
     line = wrappers.one_liners(stub.url, MASTER_TOKEN)["bash"]
+    stub.snapshot_ps = True
     # When the admin's one-liner runs with machine facts given by the environment
     done = subprocess.run(
         ["bash", "-c", line],
@@ -748,6 +749,10 @@ def test_one_liner_installs_enrolls_downloads_and_runs(stub: StubApi, sandbox: d
     assert stub.requests[1].headers["content-type"] == "application/json"
     assert {"status": "info", "message": "m-123|h-abc", "step": "facts"} in stub.feedback()
     assert stub.feedback()[-1]["status"] == "success"
+    # And no argv held a token, not even the installer fetch's curl (the header came on its stdin)
+    assert "curl" in (stub.requests[0].ps or "")
+    for r in stub.requests:
+        assert MASTER_TOKEN not in (r.ps or "") and AGENT_TOKEN not in (r.ps or "")
     # And the .curlrc was honoured on every call (no -q)
     assert all(r.headers.get("cloudfront-viewer-country") == "PL" for r in stub.requests)
 
