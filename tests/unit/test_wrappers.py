@@ -1054,11 +1054,15 @@ def test_a_signal_to_the_process_group_sends_the_final_report(
     }
 
 
-@pytest.mark.parametrize("shell", [["dash"], ["busybox", "sh"], ["bash", "--posix"], ["sh"]])
+@pytest.mark.parametrize("shell", [["dash"], ["busybox", "sh"], ["bash", "--posix"], ["sh"], ["bash-as-sh"]])
 def test_the_bootstrapper_refuses_every_shell_but_bash_before_any_request(
-    stub: StubApi, sandbox: dict[str, Path], shell: list[str]
+    stub: StubApi, sandbox: dict[str, Path], shell: list[str], tmp_path: Path
 ) -> None:
-    # Given the bootstrapper piped into a shell, as `... | sh` does
+    # Given the bootstrapper piped into a shell, as `... | sh` does (bash-as-sh: bash
+    # started under the name sh, as /bin/sh is on macOS and RHEL)
+    if shell == ["bash-as-sh"]:
+        (tmp_path / "sh").symlink_to(shutil.which("bash") or "/bin/bash")
+        shell = [str(tmp_path / "sh")]
     if shutil.which(shell[0]) is None:
         pytest.fail(f"{shell[0]} must be installed (make setup installs it)")
     enrolled(stub, "echo ran\n")
@@ -1081,3 +1085,49 @@ def test_the_bootstrapper_refuses_every_shell_but_bash_before_any_request(
         assert done.returncode == 90, done.stderr
         assert b"| bash" in done.stderr and b"apk add bash curl" in done.stderr
         assert stub.requests == []
+
+
+def policy_block() -> str:
+    text = (Path(wrappers.__file__).parent / "templates" / "wrapper.sh").read_text()
+    return text[text.index("# >>> edgex retry policy") : text.index("# <<< edgex retry policy")]
+
+
+def test_backoff_is_full_jitter_capped_and_at_least_retry_after() -> None:
+    # Given the bash retry policy, asked 200 times per attempt for its wait (base 1 s)
+    probe = (
+        policy_block()
+        + """
+set -euo pipefail
+for attempt in 1 2 3 4 5 6 7 8 9; do
+    for i in $(seq 200); do
+        _edgex_attempt=$attempt
+        _edgex_backoff '' 0 20
+        printf '%s %s\\n' "$attempt" "$_edgex_delay"
+    done
+done
+_edgex_attempt=1
+_edgex_backoff 7 0 20
+echo "after $_edgex_delay"
+if _edgex_backoff 7 295000 20; then echo budget-ok; else echo budget-spent; fi
+_edgex_attempt=20
+if _edgex_backoff '' 0 20; then echo attempts-ok; else echo attempts-spent; fi
+"""
+    )
+    # When it runs
+    out = subprocess.run(
+        ["bash", "-c", probe], capture_output=True, text=True, timeout=60, env={"PATH": os.environ["PATH"]}
+    )
+    assert out.returncode == 0, out.stderr
+    waits: dict[int, list[int]] = {}
+    for line in out.stdout.splitlines():
+        if line[0].isdigit():
+            attempt, delay = map(int, line.split())
+            waits.setdefault(attempt, []).append(delay)
+    # Then each wait lies in [0, min(60 s, 1 s * 2^(n-1))] and they spread over that range (jitter) ...
+    for attempt, delays in waits.items():
+        cap = min(60_000, 1000 * 2 ** (attempt - 1))
+        assert all(0 <= d <= cap for d in delays), (attempt, max(delays))
+        assert len(set(delays)) > 100 and max(delays) > cap // 2 and min(delays) < cap // 2
+    # ... a Retry-After of 7 s is waited at least, and the total and attempt bounds stop it
+    assert int(re.search(r"^after ([0-9]+)$", out.stdout, re.M).group(1)) >= 7000
+    assert "budget-spent" in out.stdout and "attempts-spent" in out.stdout
