@@ -322,6 +322,10 @@ def test_powershell_wrapper_runs_the_script_in_a_child_powershell_fed_on_stdin()
     # ... with the token in the child's environment, never on its command line
     assert "$start.EnvironmentVariables['EDGEX_AGENT_TOKEN'] = $__EdgexWrapper.Token" in start
     assert not re.search(r"Arguments\s*=.*Token", start)
+    # ... by the 64-bit Windows PowerShell when this one is 32-bit on 64-bit Windows
+    exe = functions["Get-OrcPowerShellPath"]
+    assert "-not [Environment]::Is64BitProcess" in exe and "sysnative\\WindowsPowerShell\\v1.0\\powershell.exe" in exe
+    assert "$start.FileName = Get-OrcPowerShellPath" in start
     # And the helpers the child gets are every helper the wrapper defines
     listed = set(re.findall(r"'([A-Za-z_-]+)'", start.split("$names = @(")[1].split(")")[0]))
     assert listed == set(functions) - RUN_CONTROL
