@@ -26,11 +26,12 @@ $(STAMPS)/venv: requirements/runtime.txt requirements/dev.txt pyproject.toml
 	$(PIP) install -q --disable-pip-version-check --no-deps -e .
 	@touch $@
 
-# Debian packages the browser tests and the bench drive for real: Chromium. Test-only:
-# neither `make dev` nor `make deploy` needs it (nor root).
+# Debian packages the tests drive for real: Chromium for the dashboard; dash and busybox
+# for the one-liner piped into a shell that is not bash. Test-only: neither `make dev`
+# nor `make deploy` needs them (nor root).
 $(STAMPS)/apt:
 	@mkdir -p $(STAMPS)
-	command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	command -v chromium >/dev/null && command -v dash >/dev/null && command -v busybox >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium dash busybox >/dev/null; }
 	@touch $@
 
 # The dashboard build (dashboard_static/dist) the stack publishes: npm ci + npm run build.

@@ -182,8 +182,11 @@ class Edge(Construct):
             },
             domain_names=[config.domain_name] if config.domain_name else None,
             certificate=certificate,
-            # Only a custom certificate can raise the viewer TLS floor (CFR4 is acknowledged without one).
-            minimum_protocol_version=cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021 if certificate else None,
+            # TLSv1.2_2019, not _2021: with an RSA certificate _2021 offers only ECDHE-RSA-GCM/ChaCha,
+            # which Windows Server 2012 R2 / 8.1 (Schannel) cannot negotiate; _2019 adds
+            # ECDHE-RSA-AES-CBC-SHA256/384 (still TLS 1.2 only, still forward secret).
+            # Only a custom certificate can set the viewer policy (CFR4 is acknowledged without one).
+            minimum_protocol_version=cloudfront.SecurityPolicyProtocol.TLS_V1_2_2019 if certificate else None,
             http_version=cloudfront.HttpVersion.HTTP2_AND_3,
             price_class=cloudfront.PriceClass.PRICE_CLASS_ALL,  # agents are anywhere
             enable_logging=True,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import codecs
 import json
 import re
 from dataclasses import dataclass, field
@@ -11,6 +12,27 @@ from typing import Any
 
 from edgex import limits
 from edgex.errors import InvalidJson, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
+
+_CUT_SEQUENCE = "edgex-cut-utf8-sequence"
+
+
+def _replace_cut_sequence(error: UnicodeError) -> tuple[str, int]:
+    """A UTF-8 sequence cut short (a client truncating a message by bytes) becomes
+    U+FFFD, so the entry is kept; bytes that start no sequence at all stay an error."""
+    if isinstance(error, UnicodeDecodeError) and error.reason != "invalid start byte":
+        return "\ufffd", error.end
+    raise error
+
+
+codecs.register_error(_CUT_SEQUENCE, _replace_cut_sequence)
+
+
+def _decode_utf8(body: bytes) -> str:
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        return body.decode("utf-8", _CUT_SEQUENCE)
+
 
 GEO_HEADERS = {
     "cloudfront-viewer-country": "country",
@@ -68,7 +90,7 @@ class Request:
         if ctype != "application/json":
             raise UnsupportedMediaType()
         try:
-            data = json.loads(self.body.decode("utf-8"), object_pairs_hook=_no_duplicates, parse_constant=_no_constants)
+            data = json.loads(_decode_utf8(self.body), object_pairs_hook=_no_duplicates, parse_constant=_no_constants)
         except (UnicodeDecodeError, ValueError, RecursionError):
             # ValueError: JSONDecodeError, and integers past Python's digit limit (a JSON bomb)
             raise InvalidJson() from None

@@ -31,7 +31,8 @@ HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "expect", "proxy-
 
 class FaultProxy(socketserver.ThreadingTCPServer):
     """Forwards HTTP/1.1 requests to ``upstream``; the Nth request to a path may instead
-    meet the fault its plan names: "503", "drop", "lost-reply" or "delay"."""
+    meet the fault its plan names: "503", "429" / "429-after" (the gateway's throttle,
+    without / with Retry-After), "drop", "lost-reply" or "delay"."""
 
     daemon_threads = True
     allow_reuse_address = True
@@ -89,6 +90,18 @@ class _ProxyHandler(socketserver.StreamRequestHandler):
             self.wfile.write(
                 b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
                 b"Content-Length: " + str(len(payload)).encode() + b"\r\nConnection: close\r\n\r\n" + payload
+            )
+            return
+        if action in ("429", "429-after"):  # API Gateway's throttle: no error code, maybe a Retry-After
+            payload = b'{"message":"Too Many Requests"}'
+            after = b"Retry-After: 1\r\n" if action == "429-after" else b""
+            self.wfile.write(
+                b"HTTP/1.1 429 Too Many Requests\r\nContent-Type: application/json\r\n"
+                + after
+                + b"Content-Length: "
+                + str(len(payload)).encode()
+                + b"\r\nConnection: close\r\n\r\n"
+                + payload
             )
             return
         if action == "delay":

@@ -16,6 +16,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import textwrap
 import threading
 import time
 from collections.abc import Iterator
@@ -37,6 +38,7 @@ VENV_BIN = Path(sys.executable).parent
 SHELLCHECK = shutil.which("shellcheck", path=f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}")
 PS_PARSER = tree_sitter.Parser(tree_sitter.Language(tree_sitter_powershell.language()))
 FEEDBACK = "/v1/agent/feedback"
+PLACEHOLDER_UUIDS = {"00000000-0000-0000-0000-000000000000", "03000200-0400-0500-0006-000700080009"}
 
 
 # --------------------------------------------------------------------------- stub API
@@ -63,6 +65,7 @@ class Seen:
 class Reply:
     status: int = 200
     body: bytes | str | dict = field(default_factory=lambda: {"accepted": 1, "target_status": "running"})
+    headers: dict[str, str] = field(default_factory=dict)
 
     def encoded(self) -> tuple[bytes, str]:
         if isinstance(self.body, dict):
@@ -104,6 +107,8 @@ class StubApi:
                 self.send_response(reply.status)
                 self.send_header("Content-Type", ctype)
                 self.send_header("Content-Length", str(len(data)))
+                for name, value in reply.headers.items():
+                    self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(data)
 
@@ -291,38 +296,138 @@ def assert_writes_nothing_to_disk(text: str) -> None:
     assert not re.search(r"(?i)\$env:TEMP|GetTempFileName|GetTempPath", text)
 
 
-def test_powershell_wrapper_defines_the_seed_helpers_and_runs_in_memory() -> None:
+def ps_functions(text: str) -> dict[str, str]:
+    """Each function_statement of a PowerShell text, by name."""
+    return {f.split()[1]: f for f in ps_nodes(text, "function_statement")}
+
+
+RUN_CONTROL = {"Start-OrcScriptProcess", "Invoke-OrcRun", "Get-OrcPowerShellPath"}
+
+
+def test_powershell_wrapper_runs_the_script_in_a_child_powershell_fed_on_stdin() -> None:
     # Given the default PowerShell payload for a sample script
     text = sample_ps_texts()["payload"]
+    functions = ps_functions(text)
+    start = functions["Start-OrcScriptProcess"]
     # When its parse tree is inspected
-    functions = {f.split()[1] for f in ps_nodes(text, "function_statement")}
-    dot_sourced = [c for c in ps_nodes(text, "command") if c.startswith(". ") and "[scriptblock]::Create(" in c]
-    # Then the four seed helpers exist, the script is dot-sourced from a script block,
-    # inside try/catch/finally, and nothing is written to disk
-    assert {"_Orc-Send", "Get-OrcSystemInfo", "Test-OrcAdmin", "Invoke-OrcWithRetry"} <= functions
-    assert len(dot_sourced) == 1
-    assert "FromBase64String(" in dot_sourced[0] or "[Convert]::FromBase64String(" in text
-    assert any("catch" in t and "finally" in t and dot_sourced[0] in t for t in ps_nodes(text, "try_statement"))
-    for key in ("Hostname", "OS", "OSBuild", "RAM_GB", "IP", "User", "Domain", "TimeZone", "MachineId"):
-        assert re.search(rf"\n\s+{key}\s+=", text), key
-    assert "EDGEX_AGENT_TOKEN" in text and "EDGEX_API_URL" in text
+    # Then the seed helpers exist, and the script runs in a child PowerShell started with
+    # -NoProfile -NonInteractive, fed on stdin (no file, no command line holding it) ...
+    assert {"_Orc-Send", "Get-OrcSystemInfo", "Test-OrcAdmin", "Invoke-OrcWithRetry"} <= set(functions)
+    assert "New-Object Diagnostics.ProcessStartInfo" in start
+    assert "-NoProfile -NonInteractive -EncodedCommand" in start
+    assert "$start.UseShellExecute = $false" in start and "$start.RedirectStandardInput = $true" in start
+    assert "$process.StandardInput.Write(($EncodedScript" in start and "$process.StandardInput.Close()" in start
+    # ... started by one function that hands back the Process object (run control hooks in there) ...
+    assert start.rstrip().endswith("return $process\n}") or "    return $process\n}" in start
+    # ... with the token in the child's environment, never on its command line
+    assert "$start.EnvironmentVariables['EDGEX_AGENT_TOKEN'] = $__EdgexWrapper.Token" in start
+    assert not re.search(r"Arguments\s*=.*Token", start)
+    # ... by the 64-bit Windows PowerShell when this one is 32-bit on 64-bit Windows
+    exe = functions["Get-OrcPowerShellPath"]
+    assert "-not [Environment]::Is64BitProcess" in exe and "sysnative\\WindowsPowerShell\\v1.0\\powershell.exe" in exe
+    assert "$start.FileName = Get-OrcPowerShellPath" in start
+    # And the helpers the child gets are every helper the wrapper defines
+    listed = set(re.findall(r"'([A-Za-z_-]+)'", start.split("$names = @(")[1].split(")")[0]))
+    assert listed == set(functions) - RUN_CONTROL
     assert_writes_nothing_to_disk(text)
 
 
-def test_powershell_bootstrapper_enrolls_downloads_and_runs_in_memory() -> None:
+def test_powershell_exit_codes_reach_the_final_report() -> None:
+    # Given the payload's child entry point and its run function
+    text = sample_ps_texts()["payload"]
+    child = next(a for a in ps_nodes(text, "assignment_expression") if a.startswith("$__EdgexChildMain"))
+    run = ps_functions(text)["Invoke-OrcRun"]
+    # Then the child leaves with the script's `exit N`, 1 on an uncaught error, else the last native exit code
+    assert "$global:LASTEXITCODE = 0" in child
+    assert "exit $global:LASTEXITCODE" in child
+    assert any("catch" in t and "exit 1" in t for t in ps_nodes(child, "try_statement"))
+    assert ". ([scriptblock]::Create($edgexScript.TrimStart([char]0xFEFF)))" in child
+    # And the wrapper waits for the child and reports its exit code (field and words) once
+    assert "$process.WaitForExit()" in run and "$exitCode = $process.ExitCode" in run
+    assert "-Step 'complete' -ExitCode $exitCode" in run
+    assert "Script failed with exit code {0}" in run
+    assert "$completeEvent.WaitOne(0)" in run  # the script's own final report is not doubled
+    assert text.rstrip().endswith(
+        "$global:LASTEXITCODE = Invoke-OrcRun -EncodedScript '" + text.rsplit("'", 2)[1] + "'"
+    )
+
+
+def test_powershell_constrained_language_mode_is_refused_with_90() -> None:
+    # Given the bootstrapper, the payload and the child entry point
+    boot, payload = sample_ps_texts()["bootstrapper"], sample_ps_texts()["payload"]
+    # Then each checks the language mode and stops with 90, the bootstrapper before any request
+    check = "$ExecutionContext.SessionState.LanguageMode -ne 'FullLanguage'"
+    assert boot.index(check) < boot.index("Invoke-EdgexApi -Method 'POST'")
+    assert "Stop-Edgex -Code 90 -Message ('PowerShell runs in {0} mode (AppLocker / WDAC" in boot
+    child = next(a for a in ps_nodes(payload, "assignment_expression") if a.startswith("$__EdgexChildMain"))
+    assert check in child and "exit 90" in child
+    assert payload.index(check) < payload.index("$__EdgexWrapper = New-OrcContext\nif")
+
+
+def test_powershell_proxy_credentials_for_5_1_and_7() -> None:
+    # Given both PowerShell texts / Then the system proxy gets the user's credentials for
+    # WebRequest (5.1) and HttpClient (7), and both set it before their first request
+    for text in (sample_ps_texts()["bootstrapper"], sample_ps_texts()["payload"]):
+        creds = ps_functions(text)["Set-EdgexProxyCredentials"]
+        assert (
+            "[Net.WebRequest]::DefaultWebProxy.Credentials = [Net.CredentialCache]::DefaultNetworkCredentials" in creds
+        )
+        assert "$httpClient::DefaultProxy.Credentials = [Net.CredentialCache]::DefaultNetworkCredentials" in creds
+        calls = [c for c in ps_nodes(text, "command") if c.strip() == "Set-EdgexProxyCredentials"]
+        assert calls
+        first_request = min(text.index(m) for m in ("Invoke-EdgexApi -Method", "_Orc-Send -Status 'info'") if m in text)
+        assert (
+            text.index("\n    Set-EdgexProxyCredentials\n") < first_request
+            or text.index("\nSet-EdgexProxyCredentials\n") < first_request
+        )
+
+
+def test_powershell_bootstrapper_machine_facts_and_cleanup() -> None:
     # Given the PowerShell bootstrapper
     text = sample_ps_texts()["bootstrapper"]
-    commands = ps_nodes(text, "command")
-    # When inspected / Then it enables TLS 1.2, finds a machine id the seed's way,
-    # runs the payload from a script block and removes the token afterwards
+    functions = ps_functions(text)
+    # Then the machine id comes from the 64-bit registry view, skips placeholder UUIDs, ...
+    assert "[Microsoft.Win32.RegistryView]::Registry64" in functions["Get-EdgexMachineGuid"]
+    for placeholder in ("03000200-0400-0500-0006-000700080009", "FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF"):
+        assert f"'{placeholder}'" in functions["Get-EdgexMachineId"]
+    # ... the hostname is the DNS one (not the 15-character NetBIOS name) ...
+    assert "IPGlobalProperties]::GetIPGlobalProperties()" in functions["Get-EdgexHostName"]
+    assert "$hostName = Get-EdgexHostName" in text
+    # ... the payload runs in memory, and every EDGEX_* it set is put back in `finally`
+    run = next(t for t in ps_nodes(text, "try_statement") if "[scriptblock]::Create($payload)" in t)
+    assert "finally" in run and "[Environment]::SetEnvironmentVariable($name, $saved[$name])" in run
+    names = re.search(r"\$names = @\(([^)]*)\)", text).group(1)
+    assert set(re.findall(r"'(EDGEX_[A-Z_]+)'", names)) == {
+        "EDGEX_API_URL",
+        "EDGEX_AGENT_TOKEN",
+        "EDGEX_MACHINE_ID",
+        "EDGEX_HOSTNAME",
+    }
+    # ... and a failed run throws with the script's exit code in $LASTEXITCODE
+    assert "Stop-Edgex -Code $runExit -Message 'the script failed'" in text
     assert "[Net.SecurityProtocolType]::Tls12" in text
-    assert "$env:EDGEX_MACHINE_ID" in text and "Win32_ComputerSystemProduct" in text and "MachineGuid" in text
-    assert any("[scriptblock]::Create($payload)" in c for c in commands)
-    assert any(c.startswith("Remove-Item") and "Env:EDGEX_AGENT_TOKEN" in c for c in commands)
-    assert "/v1/agent/enroll" in text and "/v1/agent/download" in text
-    assert re.search(r"502.*503.*504", text)
     assert f"'{SAMPLE_URL}'" in text and f"'{MASTER_TOKEN}'" in text
     assert_writes_nothing_to_disk(text)
+
+
+def test_the_powershell_retry_policy_is_one_block_shared_by_bootstrapper_and_wrapper() -> None:
+    # Given both PowerShell templates / When their retry-policy blocks are cut out
+    def block(name: str) -> str:
+        text = (Path(wrappers.__file__).parent / "templates" / name).read_text()
+        start, end = text.index("# >>> edgex retry policy"), text.index("# <<< edgex retry policy")
+        return textwrap.dedent(text[text.rindex("\n", 0, start) + 1 : end])
+
+    # Then they are identical once the bootstrapper's indentation is taken off, and hold the policy
+    assert block("bootstrap.ps1") == block("wrapper.ps1")
+    policy = block("wrapper.ps1")
+    assert "if ($Status -eq 429)" in policy and '-notmatch \'"code"' in policy
+    assert "$Status -eq 502 -or $Status -eq 503 -or $Status -eq 504" in policy
+    assert "Get-Random -Minimum 0 -Maximum ($capMs + 1)" in policy and "Retry-After" in policy
+    assert "EDGEX_RETRY_MAX_WAIT" in policy
+    # And no other request path exists: every Invoke-WebRequest is the policy's
+    for name in ("bootstrap.ps1", "wrapper.ps1"):
+        text = (Path(wrappers.__file__).parent / "templates" / name).read_text()
+        assert text.count("Invoke-WebRequest") == 1 and "Invoke-RestMethod @" not in text
 
 
 def test_templates_are_ascii_with_unix_line_endings() -> None:
@@ -451,13 +556,21 @@ def test_slots_are_filled_once_and_in_single_quotes() -> None:
 
 
 def test_one_liners_match_the_documented_shape() -> None:
+    # Given a URL and a master token / When the one-liners are built
     lines = wrappers.one_liners("https://api.example.com/", MASTER_TOKEN)
+    # Then the bash line feeds the token to curl on stdin (printf is a builtin), fails
+    # on a refused fetch, retries within a bound, and runs the installer with bash
     assert lines["bash"] == (
-        f"curl -fsSL -H 'Authorization: Bearer {MASTER_TOKEN}' "
-        "'https://api.example.com/v1/agent/installer?type=bash' | bash"
+        f"(s=$(printf 'header = \"Authorization: Bearer %s\"\\n' '{MASTER_TOKEN}' |"
+        " curl -fsS --retry 6 --retry-max-time 300 -K - 'https://api.example.com/v1/agent/installer?type=bash')"
+        " || exit; printf '%s\\n' \"$s\" | bash)"
     )
-    assert f"iex (irm -UseBasicParsing -Headers @{{Authorization='Bearer {MASTER_TOKEN}'}}" in lines["powershell"]
-    assert lines["powershell"].endswith("-Uri 'https://api.example.com/v1/agent/installer?type=ps1')")
+    assert "\n" not in lines["bash"].replace("\\n", "") and lines["bash"].count("\n") == 0
+    # And the PowerShell line holds the token in a header table, not in a command line
+    ps = lines["powershell"]
+    assert f"$h = @{{Authorization='Bearer {MASTER_TOKEN}'}}" in ps
+    assert "-Uri 'https://api.example.com/v1/agent/installer?type=ps1'" in ps
+    assert ps.startswith("& {") and ps.endswith("Invoke-Expression $s }")
 
 
 # --------------------------------------------------------------------------- the bash wrapper, running
@@ -544,15 +657,15 @@ def test_final_http_errors_are_not_retried_nor_fatal(stub: StubApi, sandbox: dic
     assert done.returncode == 0
 
 
-def test_network_errors_are_retried_five_times(stub: StubApi, sandbox: dict[str, Path]) -> None:
+def test_network_errors_are_retried_eight_times(stub: StubApi, sandbox: dict[str, Path]) -> None:
     # Given an API URL nobody listens on
     stub.server.shutdown()
     stub.server.server_close()
-    # When the wrapper runs / Then it gives up after 5 attempts per entry and still runs the script
+    # When the wrapper runs / Then it gives up after 8 attempts per entry and still runs the script
     done = run_payload(stub, sandbox, "echo ran\nexit 4\n")
     assert done.returncode == 4
     assert b"ran" in done.stdout
-    assert done.stderr.count(b"failed after 5 attempt(s): curl exit 7") == 2
+    assert done.stderr.count(b"failed after 8 attempt(s): curl exit 7") == 2
 
 
 def test_tokens_never_appear_in_any_argv(stub: StubApi, sandbox: dict[str, Path]) -> None:
@@ -620,6 +733,7 @@ def test_one_liner_installs_enrolls_downloads_and_runs(stub: StubApi, sandbox: d
     # And CloudFront's viewer headers simulated through a .curlrc
     (sandbox["home"] / ".curlrc").write_text('header = "CloudFront-Viewer-Country: PL"\n')
     line = wrappers.one_liners(stub.url, MASTER_TOKEN)["bash"]
+    stub.snapshot_ps = True
     # When the admin's one-liner runs with machine facts given by the environment
     done = subprocess.run(
         ["bash", "-c", line],
@@ -639,6 +753,10 @@ def test_one_liner_installs_enrolls_downloads_and_runs(stub: StubApi, sandbox: d
     assert stub.requests[1].headers["content-type"] == "application/json"
     assert {"status": "info", "message": "m-123|h-abc", "step": "facts"} in stub.feedback()
     assert stub.feedback()[-1]["status"] == "success"
+    # And no argv held a token, not even the installer fetch's curl (the header came on its stdin)
+    assert "curl" in (stub.requests[0].ps or "")
+    for r in stub.requests:
+        assert MASTER_TOKEN not in (r.ps or "") and AGENT_TOKEN not in (r.ps or "")
     # And the .curlrc was honoured on every call (no -q)
     assert all(r.headers.get("cloudfront-viewer-country") == "PL" for r in stub.requests)
 
@@ -671,7 +789,12 @@ def test_bootstrapper_detects_machine_id_and_hostname(stub: StubApi, sandbox: di
         if os.access(f, os.R_OK) and Path(f).read_text().strip():
             expected = Path(f).read_text().strip()
             break
-    if expected:
+    uuid_file = Path("/sys/class/dmi/id/product_uuid")
+    uuid = uuid_file.read_text().strip() if os.access(uuid_file, os.R_OK) else ""
+    if expected and uuid and uuid.upper() not in PLACEHOLDER_UUIDS:
+        # clones of one image share /etc/machine-id, not the firmware UUID
+        assert body["machine_id"] == f"{expected}:{uuid}"
+    elif expected:
         assert body["machine_id"] == expected
     else:
         assert re.fullmatch(r"fallback:[0-9a-f]{64}", body["machine_id"])
@@ -737,10 +860,10 @@ def test_bootstrapper_gives_up_on_an_unreachable_api(stub: StubApi, sandbox: dic
     # Given nobody listening
     stub.server.shutdown()
     stub.server.server_close()
-    # When the bootstrapper runs / Then exit 91 after 5 attempts
+    # When the bootstrapper runs / Then exit 91 once the retry policy's 8 attempts are spent
     done = run_bootstrapper(stub, sandbox, EDGEX_MACHINE_ID="m-1", EDGEX_HOSTNAME="h-1")
     assert done.returncode == 91
-    assert b"after 5 attempt(s)" in done.stderr
+    assert b"after 8 attempt(s)" in done.stderr
 
 
 def test_bootstrapper_exit_code_is_the_scripts(stub: StubApi, sandbox: dict[str, Path]) -> None:
@@ -759,3 +882,256 @@ def test_a_truncated_bootstrapper_runs_nothing(stub: StubApi, sandbox: dict[str,
     done = subprocess.run(["bash"], input=cut.encode(), env=agent_env(sandbox), capture_output=True, timeout=30)
     assert stub.requests == []
     assert done.returncode == 0
+
+
+# --------------------------------------------------------------------------- platforms, throttling, signals
+
+THROTTLED = Reply(429, {"message": "Too Many Requests"})  # what API Gateway answers: no error code
+
+
+def test_the_retry_policy_is_one_block_shared_by_bootstrapper_and_wrapper() -> None:
+    # Given both bash templates / When their retry-policy blocks are cut out
+    def block(name: str) -> str:
+        text = (Path(wrappers.__file__).parent / "templates" / name).read_text()
+        start, end = text.index("# >>> edgex retry policy"), text.index("# <<< edgex retry policy")
+        return text[start:end]
+
+    # Then the blocks are byte-identical and hold the whole policy
+    assert block("bootstrap.sh") == block("wrapper.sh")
+    for needle in ("429", "502 | 503 | 504", "Retry-After", "RANDOM", "EDGEX_RETRY_MAX_WAIT"):
+        assert needle.lower() in block("wrapper.sh").lower(), needle
+
+
+def test_feedback_waits_out_gateway_throttling_with_and_without_retry_after(
+    stub: StubApi, sandbox: dict[str, Path]
+) -> None:
+    # Given an API gateway that throttles: 429 without a code, with Retry-After then without, then accepts
+    stub.answer("POST", FEEDBACK, Reply(429, THROTTLED.body, {"Retry-After": "1"}), THROTTLED, THROTTLED, Reply())
+    # When the wrapper runs a trivial script
+    done = run_payload(stub, sandbox, "true\n")
+    # Then the start entry got through on the fourth attempt and the run completed
+    assert done.returncode == 0, done.stderr
+    assert [(e["status"], e.get("step")) for e in stub.feedback()] == [("info", "start")] * 4 + [
+        ("success", "complete")
+    ]
+
+
+def test_a_coded_429_is_final_for_the_wrapper(stub: StubApi, sandbox: dict[str, Path]) -> None:
+    # Given an API that refuses feedback with a coded 429 (a limit of the API, not throttling)
+    stub.answer("POST", FEEDBACK, error(429, "LOG_QUOTA_EXCEEDED"))
+    # When the wrapper runs / Then each entry was tried once
+    done = run_payload(stub, sandbox, "true\n")
+    assert len(stub.feedback()) == 2
+    assert b"failed after 1 attempt(s): HTTP 429 LOG_QUOTA_EXCEEDED" in done.stderr
+
+
+def test_throttling_gives_up_within_the_bounded_wait(stub: StubApi, sandbox: dict[str, Path]) -> None:
+    # Given an API that throttles for ever and asks for 5 s each time, with 3 s of patience in all
+    stub.answer("POST", FEEDBACK, Reply(429, THROTTLED.body, {"Retry-After": "5"}))
+    # When the wrapper runs / Then no entry waited: each gave up at once, and the script still ran
+    done = run_payload(stub, sandbox, "echo ran\n", EDGEX_RETRY_MAX_WAIT="3")
+    assert b"ran" in done.stdout and done.returncode == 0
+    assert len(stub.feedback()) == 2
+    assert done.stderr.count(b"failed after 1 attempt(s): HTTP 429") == 2
+
+
+def test_bootstrapper_waits_out_throttled_enroll_and_download(stub: StubApi, sandbox: dict[str, Path]) -> None:
+    # Given enroll and download each throttled twice (once with Retry-After)
+    enrolled(stub, "echo ran\n")
+    ok_enroll = stub.replies[("POST", "/v1/agent/enroll")][0]
+    ok_download = stub.replies[("GET", "/v1/agent/download")][0]
+    stub.answer("POST", "/v1/agent/enroll", THROTTLED, Reply(429, THROTTLED.body, {"Retry-After": "1"}), ok_enroll)
+    stub.answer("GET", "/v1/agent/download", Reply(503, "Service Unavailable"), THROTTLED, ok_download)
+    # When the bootstrapper runs / Then it got through and ran the script
+    done = run_bootstrapper(stub, sandbox, EDGEX_MACHINE_ID="m-1", EDGEX_HOSTNAME="h-1")
+    assert done.returncode == 0, done.stderr
+    paths = [r.path for r in stub.requests]
+    assert paths.count("/v1/agent/enroll") == 3 and paths.count("/v1/agent/download") == 3
+    assert b"ran" in done.stdout
+
+
+def test_final_report_carries_the_exit_code(stub: StubApi, sandbox: dict[str, Path]) -> None:
+    # Given a script that exits 3 / When it runs / Then the final entry carries exit_code 3
+    run_payload(stub, sandbox, "exit 3\n")
+    final = stub.feedback()[-1]
+    assert final == {"status": "error", "message": "Script failed with exit code 3", "step": "complete", "exit_code": 3}
+
+
+@pytest.mark.parametrize(
+    ("char", "count", "expected"),
+    [("\u017c", 3000, 3001), ("\u20ac", 5000, 4096), ("\U0001f600", 1500, 1501), ("\U0001f600", 4100, 4096)],
+)
+def test_a_long_utf8_message_is_stored_whole_or_cut_on_a_character_boundary_in_the_c_locale(
+    stub: StubApi, sandbox: dict[str, Path], char: str, count: int, expected: int
+) -> None:
+    # Given a script that sends "x" and COUNT multi-byte characters (6 kB and more) under LC_ALL=C
+    escaped = "".join(f"\\x{b:02x}" for b in char.encode())
+    script = f"m=$(printf 'x'; for i in $(seq {count}); do printf '{escaped}'; done)\n_orc_send info \"$m\" big\n"
+    # When it runs
+    done = run_payload(stub, sandbox, script, LC_ALL="C", LANG="C")
+    # Then the body was valid UTF-8 (the stub decodes strictly) and the message holds
+    # whole characters: all of them, or the first 4096 (the API's limit, in characters)
+    assert done.returncode == 0, done.stderr
+    (entry,) = [e for e in stub.feedback() if e.get("step") == "big"]
+    assert entry["message"] == ("x" + char * count)[:expected]
+
+
+def test_strict_mode_script_survives_missing_tools_and_a_dead_api(
+    stub: StubApi, sandbox: dict[str, Path], tmp_path: Path
+) -> None:
+    # Given a PATH without `ip` or `ifconfig`, a `hostname` that fails on -I, and an API refusing everything
+    bin_dir = path_without(tmp_path, "ip", "hostname", "ifconfig")
+    (bin_dir / "hostname").write_text('#!/bin/sh\n[ "$1" = -I ] && exit 1\necho host\n')
+    (bin_dir / "hostname").chmod(0o755)
+    stub.answer("POST", FEEDBACK, error(400, "VALIDATION_ERROR"))
+    script = 'set -euo pipefail\n_orc_system_info\ninfo=$(_orc_system_info)\necho "info=$info"\n_orc_send info x s\necho reached-the-end\n'
+    # When the strict-mode script runs
+    done = run_payload(stub, sandbox, script, PATH=str(bin_dir))
+    # Then the helpers returned and the script reached its end
+    assert done.returncode == 0, done.stderr
+    assert b"reached-the-end" in done.stdout
+    assert re.search(rb"info=host-1 \| .* \| unknown \| ", done.stdout)
+
+
+def path_without(tmp_path: Path, *names: str) -> Path:
+    """A directory of links to every command on PATH except ``names``."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for d in os.environ.get("PATH", "/usr/bin:/bin").split(os.pathsep):
+        if not os.path.isdir(d):
+            continue
+        for entry in os.scandir(d):
+            target = bin_dir / entry.name
+            if entry.name not in names and not target.exists() and os.access(entry.path, os.X_OK):
+                target.symlink_to(entry.path)
+    return bin_dir
+
+
+def test_a_crlf_script_runs_with_lf_line_endings(stub: StubApi, sandbox: dict[str, Path]) -> None:
+    # Given a script saved on Windows / When it runs
+    done = run_payload(stub, sandbox, "x=1\r\nif [ $x = 1 ]; then\r\n  echo crlf-ok\r\nfi\r\n")
+    # Then bash ran it as if it had LF endings, and the conversion was logged
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == b"crlf-ok\n"
+    assert any("CRLF" in e["message"] for e in stub.feedback())
+
+
+@pytest.mark.parametrize(
+    ("sig", "name"), [(signal.SIGTERM, "SIGTERM"), (signal.SIGINT, "SIGINT"), (signal.SIGHUP, "SIGHUP")]
+)
+def test_a_signal_to_the_process_group_sends_the_final_report(
+    stub: StubApi, sandbox: dict[str, Path], sig: signal.Signals, name: str
+) -> None:
+    # Given a payload running a long script in its own process group
+    payload = wrappers.render_payload(
+        wrappers.DEFAULT_WRAPPERS["bash"], "bash", b"_orc_send info sleeping nap\nsleep 60\necho not-reached\n"
+    )
+    env = agent_env(sandbox, EDGEX_API_URL=stub.url, EDGEX_AGENT_TOKEN=AGENT_TOKEN)
+    proc = subprocess.Popen(
+        ["bash", "-s"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        start_new_session=True,
+    )
+    assert proc.stdin is not None
+    proc.stdin.write(payload.encode())
+    proc.stdin.close()
+    deadline = time.monotonic() + 30
+    while not any(e.get("step") == "nap" for e in stub.feedback()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    # When the whole group gets the signal (Ctrl-C, a closed terminal, a service stop)
+    os.killpg(proc.pid, sig)
+    proc.wait(timeout=30)
+    assert proc.stdout is not None and proc.stderr is not None
+    out, err = proc.stdout.read(), proc.stderr.read()
+    # Then the wrapper exits 128+n after a final report saying so
+    assert proc.returncode == 128 + sig, err
+    assert b"not-reached" not in out
+    assert stub.feedback()[-1] == {
+        "status": "error",
+        "message": f"Script interrupted by {name} (exit code {128 + sig})",
+        "step": "complete",
+        "exit_code": 128 + sig,
+        "outcome": "failed",
+    }
+
+
+@pytest.mark.parametrize("shell", [["dash"], ["busybox", "sh"], ["bash", "--posix"], ["sh"], ["bash-as-sh"]])
+def test_the_bootstrapper_refuses_every_shell_but_bash_before_any_request(
+    stub: StubApi, sandbox: dict[str, Path], shell: list[str], tmp_path: Path
+) -> None:
+    # Given the bootstrapper piped into a shell, as `... | sh` does (bash-as-sh: bash
+    # started under the name sh, as /bin/sh is on macOS and RHEL)
+    if shell == ["bash-as-sh"]:
+        (tmp_path / "sh").symlink_to(shutil.which("bash") or "/bin/bash")
+        shell = [str(tmp_path / "sh")]
+    if shutil.which(shell[0]) is None:
+        pytest.fail(f"{shell[0]} must be installed (make setup installs it)")
+    enrolled(stub, "echo ran\n")
+    text = wrappers.render_bootstrapper("bash", stub.url, MASTER_TOKEN)
+    # When it runs
+    done = subprocess.run(
+        shell,
+        input=text.encode(),
+        env=agent_env(sandbox, EDGEX_MACHINE_ID="m", EDGEX_HOSTNAME="h"),
+        capture_output=True,
+        timeout=60,
+    )
+    is_bash = os.path.realpath(shutil.which(shell[0]) or "").endswith("bash") or shell[0] == "bash"
+    if is_bash:
+        # Then bash in POSIX mode (bash as sh) leaves it and runs the script
+        assert done.returncode == 0, done.stderr
+        assert b"ran" in done.stdout
+    else:
+        # Then any other shell stops with 90 and the fix, before any request
+        assert done.returncode == 90, done.stderr
+        assert b"| bash" in done.stderr and b"apk add bash curl" in done.stderr
+        assert stub.requests == []
+
+
+def policy_block() -> str:
+    text = (Path(wrappers.__file__).parent / "templates" / "wrapper.sh").read_text()
+    return text[text.index("# >>> edgex retry policy") : text.index("# <<< edgex retry policy")]
+
+
+def test_backoff_is_full_jitter_capped_and_at_least_retry_after() -> None:
+    # Given the bash retry policy, asked 200 times per attempt for its wait (base 1 s)
+    probe = (
+        policy_block()
+        + """
+set -euo pipefail
+for attempt in 1 2 3 4 5 6 7 8 9; do
+    for i in $(seq 200); do
+        _edgex_attempt=$attempt
+        _edgex_backoff '' 0 20
+        printf '%s %s\\n' "$attempt" "$_edgex_delay"
+    done
+done
+_edgex_attempt=1
+_edgex_backoff 7 0 20
+echo "after $_edgex_delay"
+if _edgex_backoff 7 295000 20; then echo budget-ok; else echo budget-spent; fi
+_edgex_attempt=20
+if _edgex_backoff '' 0 20; then echo attempts-ok; else echo attempts-spent; fi
+"""
+    )
+    # When it runs
+    out = subprocess.run(
+        ["bash", "-c", probe], capture_output=True, text=True, timeout=60, env={"PATH": os.environ["PATH"]}
+    )
+    assert out.returncode == 0, out.stderr
+    waits: dict[int, list[int]] = {}
+    for line in out.stdout.splitlines():
+        if line[0].isdigit():
+            attempt, delay = map(int, line.split())
+            waits.setdefault(attempt, []).append(delay)
+    # Then each wait lies in [0, min(60 s, 1 s * 2^(n-1))] and they spread over that range (jitter) ...
+    for attempt, delays in waits.items():
+        cap = min(60_000, 1000 * 2 ** (attempt - 1))
+        assert all(0 <= d <= cap for d in delays), (attempt, max(delays))
+        assert len(set(delays)) > 100 and max(delays) > cap // 2 and min(delays) < cap // 2
+    # ... a Retry-After of 7 s is waited at least, and the total and attempt bounds stop it
+    assert int(re.search(r"^after ([0-9]+)$", out.stdout, re.M).group(1)) >= 7000
+    assert "budget-spent" in out.stdout and "attempts-spent" in out.stdout

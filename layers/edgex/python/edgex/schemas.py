@@ -19,6 +19,8 @@ LOG_STATUSES = [level.value for level in LogLevel]
 NOT_BLANK = r"\S"
 AI_MODES = [mode.value for mode in AiMode]
 AI_CODE_MAX_CHARS = 100_000  # what the assistant sends to a model; the editor allows more (limits.SCRIPT_MAX_BYTES)
+# How a run ended, in the wrapper's final report (read by the server next to exit_code).
+RUN_OUTCOMES = [s.value for s in (TargetStatus.COMPLETED, TargetStatus.FAILED, TargetStatus.TIMED_OUT, TargetStatus.CANCELLED)]
 
 
 def _text(max_len: int, *, pattern: str = NO_CONTROL, min_len: int = 1) -> dict[str, Any]:
@@ -34,6 +36,11 @@ FEEDBACK_ENTRY = _obj(
         "status": {"enum": LOG_STATUSES},
         "message": {"type": "string", "maxLength": limits.MESSAGE_MAX},
         "step": {"anyOf": [_text(limits.STEP_MAX, min_len=0), {"type": "null"}]},
+        # The wrapper's final report (step "complete"): the run's exit code (Windows
+        # exit codes are unsigned 32-bit), and how the run ended when the exit code
+        # alone does not tell (an interrupting signal is "failed").
+        "exit_code": {"type": "integer", "minimum": -2147483648, "maximum": 4294967295},
+        "outcome": {"enum": RUN_OUTCOMES},
     },
     ["status", "message"],
 )

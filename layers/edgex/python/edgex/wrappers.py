@@ -136,19 +136,38 @@ def render_bootstrapper(kind: str, api_url: str, master_token: str) -> str:
 def one_liners(api_url: str, master_token: str) -> dict[str, str]:
     """What an admin pastes on a machine: fetch the bootstrapper and run it.
 
-    The PowerShell line enables TLS 1.2 first: Windows PowerShell 5.1 on an older
-    .NET would otherwise fail the HTTPS fetch before the bootstrapper (which does
-    the same) ever runs. Values are validated as for the bootstrapper and sit in
-    single quotes.
+    bash (any POSIX shell runs the line; the bootstrapper itself needs bash): the
+    token reaches curl as a config on stdin (``-K -``) from the shell's builtin
+    printf, so it never shows in ``ps``. The installer is fetched first and run
+    only once whole: a refused or failed fetch ends the line with curl's exit
+    status and its one-line reason (``curl -fsS``), so automation sees it (a plain
+    ``curl | bash`` exits 0). curl's ``--retry`` covers throttling and 5xx
+    (exponential backoff; Retry-After honoured by curl 7.66+), bounded in time.
+    The subshell keeps ``exit`` from closing the admin's terminal.
+
+    PowerShell: TLS 1.2 first (Windows PowerShell 5.1 on an older .NET would fail
+    the fetch), then up to 6 attempts while the answer is 429 or 503, with full
+    jitter; any other failure throws (``powershell -Command`` exits 1). Everything
+    sits in a script block so nothing is left in the admin's session.
+    Values are validated as for the bootstrapper and sit in single quotes.
     """
     url = _check_api_url(api_url)
     token = _check_master_token(master_token)
     return {
-        "bash": f"curl -fsSL -H 'Authorization: Bearer {token}' '{url}/v1/agent/installer?type=bash' | bash",
+        "bash": (
+            f"(s=$(printf 'header = \"Authorization: Bearer %s\"\\n' '{token}' |"
+            f" curl -fsS --retry 6 --retry-max-time 300 -K - '{url}/v1/agent/installer?type=bash') || exit;"
+            " printf '%s\\n' \"$s\" | bash)"
+        ),
         "powershell": (
-            "[Net.ServicePointManager]::SecurityProtocol = [Net.ServicePointManager]::SecurityProtocol"
+            "& { [Net.ServicePointManager]::SecurityProtocol = [Net.ServicePointManager]::SecurityProtocol"
             " -bor [Net.SecurityProtocolType]::Tls12; "
-            f"iex (irm -UseBasicParsing -Headers @{{Authorization='Bearer {token}'}}"
-            f" -Uri '{url}/v1/agent/installer?type=ps1')"
+            f"$h = @{{Authorization='Bearer {token}'}}; $s = $null; "
+            "foreach ($n in 1..6) { try { "
+            f"$s = Invoke-RestMethod -UseBasicParsing -Headers $h -Uri '{url}/v1/agent/installer?type=ps1'; break "
+            "} catch { $c = 0; if ($_.Exception.Response) { $c = [int]$_.Exception.Response.StatusCode }; "
+            "if ($n -eq 6 -or ($c -ne 429 -and $c -ne 503)) { throw }; "
+            "Start-Sleep -Milliseconds (Get-Random -Maximum ([int][math]::Min(60000, 1000 * [math]::Pow(2, $n)))) } }; "
+            "Invoke-Expression $s }"
         ),
     }

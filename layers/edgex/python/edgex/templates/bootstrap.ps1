@@ -1,26 +1,46 @@
 # Edgex bootstrapper (Windows PowerShell 5.1 and PowerShell 7+). Served by
-# GET /v1/agent/installer?type=ps1 and meant to be run with:
-#   iex (irm -UseBasicParsing -Headers @{Authorization='Bearer <master token>'} -Uri '<api>/v1/agent/installer?type=ps1')
+# GET /v1/agent/installer?type=ps1 and run by the one-liner the dashboard shows
+# (Invoke-RestMethod, then Invoke-Expression).
 #
 # It enrolls this machine (POST /v1/agent/enroll, master token), downloads the
-# payload (GET /v1/agent/download, agent token) and runs it in memory through
-# [scriptblock]::Create: nothing is written to disk. The payload takes the API URL,
-# the agent token and the machine facts from $env:EDGEX_* (set here; the token is
-# removed again when the payload ends). Everything runs in one script block so no
-# variable or function leaks into the caller's session.
+# payload (GET /v1/agent/download, agent token) and runs it in memory; the payload
+# runs the script itself in a child PowerShell (see the wrapper), so the script's
+# `exit` never closes this console. The payload takes the API URL, the agent token
+# and the machine facts from $env:EDGEX_* (set here, and put back as they were in
+# `finally`). Everything runs in one script block so no variable or function leaks
+# into the caller's session.
 #
-# Overrides: $env:EDGEX_MACHINE_ID, $env:EDGEX_HOSTNAME replace the detected values;
-# $env:EDGEX_RETRY_BASE_DELAY sets the first retry delay in seconds (default 1).
+# Overrides: $env:EDGEX_MACHINE_ID (set it on machines cloned from one image),
+# $env:EDGEX_HOSTNAME; $env:EDGEX_RETRY_BASE_DELAY, EDGEX_RETRY_ATTEMPTS,
+# EDGEX_RETRY_MAX_WAIT (Invoke-EdgexHttp).
 #
 # Failures throw (so `powershell -Command` exits non-zero; `exit` would close an
-# interactive console) after setting $LASTEXITCODE:
-#   90 a prerequisite is missing, 91 the API could not be reached (after 5 attempts),
+# interactive console) after setting $LASTEXITCODE: for automation, run
+#   powershell -NoProfile -Command "<one-liner>; exit $LASTEXITCODE"
+#   90 a prerequisite is missing (PowerShell 3+, FullLanguage mode),
+#   91 the API could not be reached (network errors until the retry policy gave up),
 #   92 the API refused the request (its code and message are in the error),
-#   93 the API answered something unexpected.
+#   93 the API answered something unexpected,
+#   N  the script's exit code, when it is not 0.
 & {
     $apiUrl = '__EDGEX_API_URL__'
     $masterToken = '__EDGEX_MASTER_TOKEN__'
     $ProgressPreference = 'SilentlyContinue'
+
+    function Stop-Edgex {
+        param([int]$Code, [string]$Message)
+        $global:LASTEXITCODE = $Code
+        throw "edgex: $Message (exit code $Code)"
+    }
+
+    # Constrained Language Mode (AppLocker / WDAC) forbids the .NET calls below: say so
+    # plainly instead of failing later as if the network were down.
+    if ($ExecutionContext.SessionState.LanguageMode -ne 'FullLanguage') {
+        Stop-Edgex -Code 90 -Message ('PowerShell runs in {0} mode (AppLocker / WDAC policy): the agent needs FullLanguage; run it from a host the policy allows' -f $ExecutionContext.SessionState.LanguageMode)
+    }
+    if ($PSVersionTable.PSVersion.Major -lt 3) {
+        Stop-Edgex -Code 90 -Message 'PowerShell 3 or later is required'
+    }
 
     # Windows PowerShell 5.1 on older .NET does not offer TLS 1.2 by default.
     try {
@@ -29,11 +49,147 @@
         Write-Verbose 'TLS 1.2 could not be enabled explicitly'
     }
 
-    function Stop-Edgex {
-        param([int]$Code, [string]$Message)
-        $global:LASTEXITCODE = $Code
-        throw "edgex: $Message (exit code $Code)"
+    # >>> edgex retry policy: this block is identical in bootstrap.ps1 and wrapper.ps1 (a test compares them).
+    # Invoke-EdgexHttp: one API call, retried while it fails in a transient way: a network
+    # error, 502/503/504, or a 429 whose body carries no error code (the API gateway's
+    # throttle; a coded 429 such as RERUN_LIMIT_EXCEEDED is the API's final word). Before
+    # attempt n+1 it waits a random time in [0, min(60 s, base * 2^(n-1))] (exponential
+    # backoff, full jitter) and at least the answer's Retry-After; at most
+    # $env:EDGEX_RETRY_ATTEMPTS attempts (default 8) and $env:EDGEX_RETRY_MAX_WAIT seconds
+    # of waiting in all (default 300); base is $env:EDGEX_RETRY_BASE_DELAY seconds (default 1).
+    # Never throws: returns @{ Ok; Status (0 without an answer); Body; Attempts; Detail }.
+    function Invoke-EdgexHttp {
+        param([string]$Method, [string]$Uri, [string]$Token, [string]$Body, [int]$TimeoutSec = 60)
+        $attempts = Get-EdgexSetting -Name 'EDGEX_RETRY_ATTEMPTS' -Default 8 -Scale 1
+        $baseMs = Get-EdgexSetting -Name 'EDGEX_RETRY_BASE_DELAY' -Default 1 -Scale 1000
+        $budgetMs = Get-EdgexSetting -Name 'EDGEX_RETRY_MAX_WAIT' -Default 300 -Scale 1000
+        $waitedMs = 0
+        $result = @{ Ok = $false; Status = 0; Body = ''; Attempts = 0; Detail = '' }
+        while ($true) {
+            $result.Attempts = $result.Attempts + 1
+            $result.Status = 0
+            $result.Body = ''
+            $after = $null
+            try {
+                $request = @{
+                    Uri             = $Uri
+                    Method          = $Method
+                    Headers         = @{ Authorization = 'Bearer ' + $Token }
+                    UseBasicParsing = $true
+                    TimeoutSec      = $TimeoutSec
+                    ErrorAction     = 'Stop'
+                }
+                if ($Method -eq 'POST') {
+                    $request.Body = [Text.Encoding]::UTF8.GetBytes($Body)
+                    $request.ContentType = 'application/json; charset=utf-8'
+                }
+                $answer = Invoke-WebRequest @request
+                $result.Ok = $true
+                $result.Status = [int]$answer.StatusCode
+                $result.Body = [string]$answer.Content
+                return $result
+            } catch {
+                $failure = $_
+                $response = $null
+                if ($failure.Exception.PSObject.Properties['Response']) {
+                    $response = $failure.Exception.Response
+                }
+                $result.Detail = $failure.Exception.Message
+                if ($null -ne $response) {
+                    $result.Status = [int]$response.StatusCode
+                    if ($failure.ErrorDetails -and $failure.ErrorDetails.Message) {
+                        $result.Body = [string]$failure.ErrorDetails.Message
+                    }
+                    $after = Get-EdgexRetryAfter -Response $response
+                }
+            }
+            if (-not (Test-EdgexRetryable -Status $result.Status -Body $result.Body)) {
+                return $result
+            }
+            $delayMs = Get-EdgexBackoff -Attempt $result.Attempts -BaseMs $baseMs -RetryAfter $after
+            if ($result.Attempts -ge $attempts -or ($waitedMs + $delayMs) -gt $budgetMs) {
+                return $result
+            }
+            if ($delayMs -gt 0) {
+                Start-Sleep -Milliseconds $delayMs
+            }
+            $waitedMs = $waitedMs + $delayMs
+        }
     }
+
+    # $true when an answer (Status 0: none) is worth another attempt.
+    function Test-EdgexRetryable {
+        param([int]$Status, [string]$Body)
+        if ($Status -eq 0 -or $Status -eq 502 -or $Status -eq 503 -or $Status -eq 504) {
+            return $true
+        }
+        if ($Status -eq 429) {
+            return ($Body -notmatch '"code"\s*:\s*"[A-Za-z0-9_]')
+        }
+        return $false
+    }
+
+    # Full jitter: random in [0, min(60 s, base * 2^(attempt-1))], at least Retry-After.
+    function Get-EdgexBackoff {
+        param([int]$Attempt, [long]$BaseMs, $RetryAfter)
+        $capMs = [long][math]::Min(60000, $BaseMs * [math]::Pow(2, [math]::Min($Attempt - 1, 20)))
+        $delayMs = [long](Get-Random -Minimum 0 -Maximum ($capMs + 1))
+        if ($null -ne $RetryAfter -and ([long]$RetryAfter * 1000) -gt $delayMs) {
+            $delayMs = [long]$RetryAfter * 1000
+        }
+        return $delayMs
+    }
+
+    # Retry-After in whole seconds, or $null: Windows PowerShell 5.1 answers with an
+    # HttpWebResponse (a WebHeaderCollection), PowerShell 7 with an HttpResponseMessage.
+    function Get-EdgexRetryAfter {
+        param($Response)
+        try {
+            if ($Response.Headers -is [Net.WebHeaderCollection]) {
+                $value = [string]$Response.Headers['Retry-After']
+                if ($value -match '^\s*([0-9]{1,6})\s*$') {
+                    return [int]$Matches[1]
+                }
+            } elseif ($Response.Headers.RetryAfter -and $Response.Headers.RetryAfter.Delta) {
+                return [int][math]::Ceiling($Response.Headers.RetryAfter.Delta.TotalSeconds)
+            }
+        } catch {
+            Write-Verbose 'no readable Retry-After'
+        }
+        return $null
+    }
+
+    # A number from the environment times Scale (seconds to ms), or Default times Scale.
+    function Get-EdgexSetting {
+        param([string]$Name, [double]$Default, [long]$Scale)
+        $value = [Environment]::GetEnvironmentVariable($Name)
+        $number = $Default
+        if ($value -match '^[0-9]{1,6}(\.[0-9]{1,3})?$') {
+            $number = [double]::Parse($value, [Globalization.CultureInfo]::InvariantCulture)
+        }
+        return [long]($number * $Scale)
+    }
+
+    # Authenticating proxies (407): the system proxy with the signed-in user's credentials,
+    # for Windows PowerShell 5.1 (WebRequest) and PowerShell 7 (HttpClient).
+    function Set-EdgexProxyCredentials {
+        try {
+            if ([Net.WebRequest]::DefaultWebProxy) {
+                [Net.WebRequest]::DefaultWebProxy.Credentials = [Net.CredentialCache]::DefaultNetworkCredentials
+            }
+        } catch {
+            Write-Verbose 'no WebRequest default proxy'
+        }
+        try {
+            $httpClient = 'System.Net.Http.HttpClient' -as [type]
+            if ($httpClient -and $httpClient.GetProperty('DefaultProxy') -and $httpClient::DefaultProxy) {
+                $httpClient::DefaultProxy.Credentials = [Net.CredentialCache]::DefaultNetworkCredentials
+            }
+        } catch {
+            Write-Verbose 'no HttpClient default proxy'
+        }
+    }
+    # <<< edgex retry policy
 
     function Get-EdgexHash {
         param([string]$Text)
@@ -44,6 +200,41 @@
             $sha.Dispose()
         }
         return (($bytes | ForEach-Object { $_.ToString('x2') }) -join '')
+    }
+
+    # The DNS host name, with the domain when joined: never the 15-character NetBIOS name.
+    function Get-EdgexHostName {
+        try {
+            $properties = [Net.NetworkInformation.IPGlobalProperties]::GetIPGlobalProperties()
+            if ($properties.HostName) {
+                if ($properties.DomainName) {
+                    return ($properties.HostName + '.' + $properties.DomainName)
+                }
+                return $properties.HostName
+            }
+        } catch {
+            Write-Verbose 'no DNS host name'
+        }
+        return [Environment]::MachineName
+    }
+
+    # MachineGuid from the 64-bit registry view: a 32-bit PowerShell would read the
+    # WOW64-redirected key otherwise.
+    function Get-EdgexMachineGuid {
+        try {
+            $view = [Microsoft.Win32.RegistryView]::Default
+            if ([Environment]::Is64BitOperatingSystem) {
+                $view = [Microsoft.Win32.RegistryView]::Registry64
+            }
+            $hklm = [Microsoft.Win32.RegistryKey]::OpenBaseKey([Microsoft.Win32.RegistryHive]::LocalMachine, $view)
+            $key = $hklm.OpenSubKey('SOFTWARE\Microsoft\Cryptography')
+            if ($key) {
+                return [string]$key.GetValue('MachineGuid')
+            }
+        } catch {
+            Write-Verbose 'MachineGuid is not readable'
+        }
+        return $null
     }
 
     function Get-EdgexMachineId {
@@ -57,102 +248,59 @@
         } catch {
             $id = $null
         }
-        # Some firmware reports a placeholder UUID shared by every machine.
-        if ($id -and $id -notmatch '^(0{8}-0{4}-0{4}-0{4}-0{12}|F{8}-F{4}-F{4}-F{4}-F{12})$') {
+        # Placeholder UUIDs some firmware reports for every machine.
+        $placeholders = @(
+            '00000000-0000-0000-0000-000000000000',
+            'FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF',
+            '03000200-0400-0500-0006-000700080009',
+            '00020003-0004-0005-0006-000700080009',
+            '11111111-1111-1111-1111-111111111111',
+            '12345678-1234-5678-90AB-CDDEEFAABBCC'
+        )
+        if ($id -and $placeholders -notcontains ([string]$id).ToUpperInvariant()) {
             return [string]$id
         }
-        try {
-            $id = (Get-ItemProperty -Path 'HKLM:\SOFTWARE\Microsoft\Cryptography' -Name MachineGuid -ErrorAction Stop).MachineGuid
-        } catch {
-            $id = $null
-        }
+        $id = Get-EdgexMachineGuid
         if ($id) {
             return [string]$id
         }
         $macs = [Net.NetworkInformation.NetworkInterface]::GetAllNetworkInterfaces() |
+            Where-Object { $_.NetworkInterfaceType -eq 'Ethernet' -or $_.NetworkInterfaceType -eq 'Wireless80211' } |
             ForEach-Object { $_.GetPhysicalAddress().ToString() } |
             Where-Object { $_ } |
             Sort-Object -Unique
         return 'fallback:' + (Get-EdgexHash -Text (($HostName, $macs) -join "`n"))
     }
 
-    function Get-EdgexRetryDelay {
-        $delay = 1
-        if ($env:EDGEX_RETRY_BASE_DELAY -match '^[0-9]+$') {
-            $delay = [int]$env:EDGEX_RETRY_BASE_DELAY
-        }
-        return $delay
-    }
-
-    # One API call. Retries network errors and 502/503/504 with exponential backoff
-    # (5 attempts); any other HTTP error is final. Returns the answer's text or
-    # stops with the documented exit code.
+    # One API call under the retry policy. Returns the answer's text or stops with
+    # the documented exit code.
     function Invoke-EdgexApi {
         param([string]$Method, [string]$Path, [string]$Token, [string]$Body, [int]$TimeoutSec = 60)
-        $delay = Get-EdgexRetryDelay
-        $status = 0
-        $detail = ''
-        for ($attempt = 1; $attempt -le 5; $attempt++) {
-            $status = 0
-            $retryable = $false
+        $result = Invoke-EdgexHttp -Method $Method -Uri ($apiUrl + $Path) -Token $Token -Body $Body -TimeoutSec $TimeoutSec
+        if ($result.Ok) {
+            return $result.Body
+        }
+        if ($result.Status -eq 0) {
+            Stop-Edgex -Code 91 -Message ('{0} {1}: cannot reach {2} after {3} attempt(s) ({4})' -f $Method, $Path, $apiUrl, $result.Attempts, $result.Detail)
+        }
+        $detail = 'UNKNOWN'
+        if ($result.Body) {
+            $detail = $result.Body
             try {
-                $request = @{
-                    Uri             = $apiUrl + $Path
-                    Method          = $Method
-                    Headers         = @{ Authorization = 'Bearer ' + $Token }
-                    UseBasicParsing = $true
-                    TimeoutSec      = $TimeoutSec
-                    ErrorAction     = 'Stop'
-                }
-                if ($PSBoundParameters.ContainsKey('Body')) {
-                    $request.Body = [Text.Encoding]::UTF8.GetBytes($Body)
-                    $request.ContentType = 'application/json; charset=utf-8'
-                }
-                $answer = Invoke-WebRequest @request
-                return [string]$answer.Content
+                $err = ($result.Body | ConvertFrom-Json).error
+                $detail = [string]$err.code + ': ' + [string]$err.message
             } catch {
-                $failure = $_
-                $response = $null
-                if ($failure.Exception.PSObject.Properties['Response']) {
-                    $response = $failure.Exception.Response
-                }
-                if ($null -eq $response) {
-                    $retryable = $true
-                    $detail = $failure.Exception.Message
-                } else {
-                    $status = [int]$response.StatusCode
-                    $retryable = ($status -eq 502 -or $status -eq 503 -or $status -eq 504)
-                    $detail = 'UNKNOWN'
-                    if ($failure.ErrorDetails -and $failure.ErrorDetails.Message) {
-                        $detail = [string]$failure.ErrorDetails.Message
-                        try {
-                            $err = ($detail | ConvertFrom-Json).error
-                            $detail = [string]$err.code + ': ' + [string]$err.message
-                        } catch {
-                            Write-Verbose 'error answer is not JSON'
-                        }
-                    }
-                }
+                Write-Verbose 'error answer is not JSON'
             }
-            if (-not $retryable -or $attempt -ge 5) {
-                break
-            }
-            Start-Sleep -Seconds $delay
-            $delay = $delay * 2
         }
-        if ($status -eq 0) {
-            Stop-Edgex -Code 91 -Message ('{0} {1}: cannot reach {2} ({3})' -f $Method, $Path, $apiUrl, $detail)
-        }
-        Stop-Edgex -Code 92 -Message ('{0} {1}: HTTP {2} {3}' -f $Method, $Path, $status, $detail)
+        Stop-Edgex -Code 92 -Message ('{0} {1}: HTTP {2} {3} (after {4} attempt(s))' -f $Method, $Path, $result.Status, $detail, $result.Attempts)
     }
 
-    if ($PSVersionTable.PSVersion.Major -lt 3) {
-        Stop-Edgex -Code 90 -Message 'PowerShell 3 or later is required'
-    }
+    Set-EdgexProxyCredentials
 
     $hostName = $env:EDGEX_HOSTNAME
     if (-not $hostName) {
-        $hostName = [Environment]::MachineName
+        $hostName = Get-EdgexHostName
     }
     $machineId = Get-EdgexMachineId -HostName $hostName
 
@@ -174,13 +322,29 @@
         Stop-Edgex -Code 93 -Message 'download: empty payload'
     }
 
-    $env:EDGEX_API_URL = $apiUrl
-    $env:EDGEX_AGENT_TOKEN = $agentToken
-    $env:EDGEX_MACHINE_ID = $machineId
-    $env:EDGEX_HOSTNAME = $hostName
-    try {
-        & ([scriptblock]::Create($payload))
-    } finally {
-        Remove-Item -Path 'Env:EDGEX_AGENT_TOKEN' -ErrorAction SilentlyContinue
+    # The payload's inputs, set for it and put back as they were afterwards: left
+    # behind they would act as overrides in the admin's session next time.
+    $names = @('EDGEX_API_URL', 'EDGEX_AGENT_TOKEN', 'EDGEX_MACHINE_ID', 'EDGEX_HOSTNAME')
+    $saved = @{}
+    foreach ($name in $names) {
+        $saved[$name] = [Environment]::GetEnvironmentVariable($name)
     }
+    $runExit = 1
+    try {
+        $env:EDGEX_API_URL = $apiUrl
+        $env:EDGEX_AGENT_TOKEN = $agentToken
+        $env:EDGEX_MACHINE_ID = $machineId
+        $env:EDGEX_HOSTNAME = $hostName
+        $global:LASTEXITCODE = 1
+        & ([scriptblock]::Create($payload))
+        $runExit = $global:LASTEXITCODE
+    } finally {
+        foreach ($name in $names) {
+            [Environment]::SetEnvironmentVariable($name, $saved[$name])
+        }
+    }
+    if ($runExit -ne 0) {
+        Stop-Edgex -Code $runExit -Message 'the script failed'
+    }
+    $global:LASTEXITCODE = 0
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Edgex bootstrapper (bash 3.2+, Linux / macOS / BSD). Served by
-# GET /v1/agent/installer?type=bash and meant to be piped into bash:
-#   curl -fsSL -H 'Authorization: Bearer <master token>' '<api>/v1/agent/installer?type=bash' | bash
+# GET /v1/agent/installer?type=bash and meant to be piped into bash by the
+# one-liner the dashboard shows (it fetches this text with curl, the master token
+# fed on curl's stdin, and pipes it to `bash`).
 #
 # It enrolls this machine (POST /v1/agent/enroll, master token), downloads the
 # payload (GET /v1/agent/download, agent token) and runs it in memory: the
@@ -12,22 +13,37 @@
 # short executes nothing and nothing here reads the rest of the piped script.
 #
 # Environment overrides: EDGEX_MACHINE_ID, EDGEX_HOSTNAME (replace the detected
-# values), EDGEX_RETRY_BASE_DELAY (first retry delay in whole seconds, default 1).
+# values; set EDGEX_MACHINE_ID on machines cloned from one image that kept its
+# /etc/machine-id), EDGEX_RETRY_BASE_DELAY, EDGEX_RETRY_ATTEMPTS,
+# EDGEX_RETRY_MAX_WAIT (the retry policy, see _edgex_http).
 #
 # Exit status:
 #   the payload's own (= the script's exit status) once the payload has run;
-#   90  a prerequisite is missing (curl, bash, a way to derive a machine id);
-#   91  the API could not be reached (network error after 5 attempts, or TLS error);
+#   90  a prerequisite is missing (bash itself, curl, a way to derive a machine id);
+#   91  the API could not be reached (network errors until the retry policy gave up);
 #   92  the API refused the request (HTTP error; its code and message go to stderr);
 #   93  the API answered something unexpected (no agent_token, empty payload).
+
+# Plain POSIX sh up to `fi`: dash, busybox sh, ksh and zsh stop here, before any
+# request and before they meet a bash-only line.
+if [ -z "${BASH_VERSION:-}" ]; then
+    echo "edgex: this installer needs bash, not sh: end the one-liner with '| bash' (Alpine: apk add bash curl)" >&2
+    exit 90
+fi
+# bash started as `sh` (macOS, RHEL /bin/sh) is in POSIX mode, without <(...).
+set +o posix
 
 _edgex_main() {
     local api_url='__EDGEX_API_URL__'
     local master_token='__EDGEX_MASTER_TOKEN__'
     local machine_id host_name body agent_token payload re
 
+    if [ "${BASH_VERSINFO[0]:-0}" -lt 3 ] || { [ "${BASH_VERSINFO[0]}" -eq 3 ] && [ "${BASH_VERSINFO[1]:-0}" -lt 2 ]; }; then
+        _edgex_fail 90 "bash 3.2 or later is required (this is $BASH_VERSION)"
+        return
+    fi
     if ! command -v curl >/dev/null 2>&1; then
-        _edgex_fail 90 "curl is required"
+        _edgex_fail 90 "curl is required (Alpine: apk add bash curl)"
         return
     fi
     if ! command -v bash >/dev/null 2>&1; then
@@ -101,8 +117,13 @@ _edgex_json() {
 }
 
 # _edgex_machine_id HOSTNAME: a stable id for this machine, on stdout.
+# Linux: /etc/machine-id, joined with the firmware's product UUID when it is
+# readable (root): machines cloned from one image share the first, not the second.
+# macOS: IOPlatformUUID. FreeBSD: kenv smbios.system.uuid. Last resort: a hash of
+# the hostname and the MAC addresses of physical interfaces (not veth, bridges,
+# tunnels, which come and go).
 _edgex_machine_id() {
-    local id='' f macs
+    local id='' f uuid='' macs='' d addr
     for f in /etc/machine-id /var/lib/dbus/machine-id; do
         if [ -r "$f" ]; then
             IFS= read -r id <"$f" || true
@@ -110,14 +131,37 @@ _edgex_machine_id() {
             [ -n "$id" ] && break
         fi
     done
+    if [ -r /sys/class/dmi/id/product_uuid ]; then
+        IFS= read -r uuid </sys/class/dmi/id/product_uuid 2>/dev/null || true
+        uuid=${uuid//[[:space:]]/}
+    fi
+    if [ -z "$uuid" ] && command -v kenv >/dev/null 2>&1; then
+        uuid=$(kenv -q smbios.system.uuid 2>/dev/null) || uuid=
+    fi
+    case $uuid in
+        # placeholders some firmware reports for every machine
+        '' | 00000000-0000-0000-0000-000000000000 | [Ff][Ff][Ff][Ff][Ff][Ff][Ff][Ff]-* | 03000200-0400-0500-0006-000700080009) uuid= ;;
+    esac
+    if [ -n "$id" ] && [ -n "$uuid" ]; then
+        id="$id:$uuid"
+    elif [ -z "$id" ] && [ -n "$uuid" ] && [ ! -e /.dockerenv ] && [ ! -e /run/.containerenv ]; then
+        id=$uuid
+    fi
     if [ -z "$id" ] && command -v ioreg >/dev/null 2>&1; then
         id=$(ioreg -rd1 -c IOPlatformExpertDevice 2>/dev/null | awk -F'"' '/IOPlatformUUID/ { print $4; exit }')
     fi
     if [ -z "$id" ]; then
         if [ -d /sys/class/net ]; then
-            macs=$(cat /sys/class/net/*/address 2>/dev/null | sort -u)
+            for d in /sys/class/net/*; do
+                # only interfaces backed by a device: physical NICs
+                if [ -e "$d/device" ] && [ -r "$d/address" ]; then
+                    IFS= read -r addr <"$d/address" || addr=
+                    macs="$macs$addr"$'\n'
+                fi
+            done
+            macs=$(printf '%s' "$macs" | sort -u)
         else
-            macs=$(ifconfig -a 2>/dev/null | awk '/ether|HWaddr/ { for (i = 1; i < NF; i++) if ($i == "ether" || $i == "HWaddr") print $(i + 1) }' | sort -u)
+            macs=$(ifconfig -a 2>/dev/null | awk '/^[a-z]/ { name = $1 } /ether|HWaddr/ && name !~ /^(bridge|veth|tap|tun|vnet|docker|lo|utun|awdl|llw)/ { for (i = 1; i < NF; i++) if ($i == "ether" || $i == "HWaddr") print $(i + 1) }' | sort -u)
         fi
         id=$(printf '%s\n%s\n' "$1" "$macs" | _edgex_sha256)
         [ -n "$id" ] && id="fallback:$id"
@@ -130,59 +174,23 @@ _edgex_sha256() {
         sha256sum | awk '{ print $1 }'
     elif command -v shasum >/dev/null 2>&1; then
         shasum -a 256 | awk '{ print $1 }'
+    elif command -v sha256 >/dev/null 2>&1; then
+        sha256 -q
     elif command -v openssl >/dev/null 2>&1; then
         openssl dgst -sha256 | awk '{ print $NF }'
     fi
 }
 
 # _edgex_request API_URL METHOD PATH TOKEN MAX_TIME [JSON_BODY]
-# Sets _edgex_body to the answer. Retries network errors and 502/503/504 with
-# exponential backoff (5 attempts); any other HTTP error is final. Returns 0 on
-# 2xx, else the bootstrapper exit status (91 network, 92 HTTP error).
+# Sets _edgex_body to the answer. Returns 0 on 2xx, else the bootstrapper exit
+# status (91 network, 92 HTTP error), with the reason on stderr.
 _edgex_request() {
-    local api_url=$1 method=$2 path=$3 token=$4 max_time=$5 body=${6-}
-    local attempt=1 delay out rc code nl=$'\n' err_code err_msg re
-    delay=${EDGEX_RETRY_BASE_DELAY:-1}
-    case $delay in '' | *[!0-9]*) delay=1 ;; esac
-    _edgex_body=
-    while :; do
-        if [ "$method" = POST ]; then
-            out=$(printf '%s' "$body" | curl -sS --connect-timeout 10 --max-time "$max_time" \
-                -K <(printf 'header = "Authorization: Bearer %s"\n' "$token") \
-                -H 'Content-Type: application/json' --data-binary @- \
-                -w '\n%{http_code}' "$api_url$path")
-        else
-            out=$(curl -sS --connect-timeout 10 --max-time "$max_time" \
-                -K <(printf 'header = "Authorization: Bearer %s"\n' "$token") \
-                -w '\n%{http_code}' "$api_url$path")
-        fi
-        rc=$?
-        code=000
-        if [ "$rc" -eq 0 ]; then
-            code=${out##*"$nl"}
-            _edgex_body=${out%"$nl"*}
-            case $code in
-                2??) return 0 ;;
-                502 | 503 | 504) ;;
-                *) break ;;
-            esac
-        else
-            # Retry what a flaky network does: resolve, connect, timeout, TLS
-            # handshake, empty reply, send/receive errors, HTTP/2 stream errors.
-            case $rc in
-                5 | 6 | 7 | 16 | 18 | 28 | 35 | 52 | 55 | 56 | 92) ;;
-                *) break ;;
-            esac
-        fi
-        if [ "$attempt" -ge 5 ]; then
-            break
-        fi
-        sleep "$delay"
-        delay=$((delay * 2))
-        attempt=$((attempt + 1))
-    done
-    if [ "$code" = 000 ]; then
-        _edgex_fail 91 "$method $path: cannot reach $api_url (curl exit $rc after $attempt attempt(s))"
+    local api_url=$1 method=$2 path=$3 token=$4 max_time=$5 body=${6-} err_code err_msg re
+    if _edgex_http "$method" "$api_url$path" "$token" "$max_time" "$body"; then
+        return 0
+    fi
+    if [ "$_edgex_code" = 000 ]; then
+        _edgex_fail 91 "$method $path: cannot reach $api_url (curl exit $_edgex_rc after $_edgex_attempt attempt(s))"
         return
     fi
     err_code=UNKNOWN
@@ -191,8 +199,161 @@ _edgex_request() {
     [[ $_edgex_body =~ $re ]] && err_code=${BASH_REMATCH[1]}
     re='"message"[[:space:]]*:[[:space:]]*"(([^"\\]|\\.)*)"'
     [[ $_edgex_body =~ $re ]] && err_msg=${BASH_REMATCH[1]}
-    _edgex_fail 92 "$method $path: HTTP $code $err_code: $err_msg"
+    _edgex_fail 92 "$method $path: HTTP $_edgex_code $err_code: $err_msg (after $_edgex_attempt attempt(s))"
 }
+
+# >>> edgex retry policy: this block is identical in bootstrap.sh and wrapper.sh (a test compares them).
+# _edgex_http METHOD URL TOKEN MAX_TIME [JSON_BODY]: one API call, retried while it
+# fails in a transient way: a network error, 502/503/504, or a 429 whose body carries
+# no error code (the API gateway's throttle; a coded 429 such as RERUN_LIMIT_EXCEEDED
+# is the API's final word). Before attempt n+1 it waits a random time in
+# [0, min(60 s, base * 2^(n-1))] (exponential backoff, full jitter) and at least the
+# answer's Retry-After; at most EDGEX_RETRY_ATTEMPTS attempts (default 8) and
+# EDGEX_RETRY_MAX_WAIT seconds of waiting in all (default 300); base is
+# EDGEX_RETRY_BASE_DELAY seconds (default 1, decimals allowed).
+# The token reaches curl through a config on a file descriptor, never argv.
+# Sets _edgex_code (HTTP status, 000 without an answer), _edgex_rc (curl's exit
+# status), _edgex_body and _edgex_attempt; returns 0 on 2xx, else 1. Safe under
+# `set -euo pipefail`: scripts that use it run that way.
+_edgex_http() {
+    local method=$1 url=$2 token=$3 max_time=$4 body=${5-} out head rest after waited=0 attempts
+    local nl=$'\n' blank=$'\r\n\r\n' re='[Rr][Ee][Tt][Rr][Yy]-[Aa][Ff][Tt][Ee][Rr]:[[:space:]]*([0-9]+)'
+    attempts=${EDGEX_RETRY_ATTEMPTS:-8}
+    case $attempts in '' | *[!0-9]* | 0 | ????*) attempts=8 ;; esac
+    _edgex_attempt=0
+    while :; do
+        _edgex_attempt=$((_edgex_attempt + 1))
+        _edgex_code=000
+        _edgex_body=
+        head=
+        after=
+        if [ "$method" = POST ]; then
+            if out=$(printf '%s' "$body" | curl -sS -D - --connect-timeout 10 --max-time "$max_time" \
+                -K <(printf 'header = "Authorization: Bearer %s"\n' "$token") \
+                -H 'Content-Type: application/json' --data-binary @- \
+                -w '\n%{http_code}' "$url" 2>/dev/null); then
+                _edgex_rc=0
+            else
+                _edgex_rc=$?
+            fi
+        else
+            if out=$(curl -sS -D - --connect-timeout 10 --max-time "$max_time" \
+                -K <(printf 'header = "Authorization: Bearer %s"\n' "$token") \
+                -w '\n%{http_code}' "$url" 2>/dev/null); then
+                _edgex_rc=0
+            else
+                _edgex_rc=$?
+            fi
+        fi
+        if [ "$_edgex_rc" -eq 0 ]; then
+            _edgex_code=${out##*"$nl"}
+            out=${out%"$nl"*}
+            # -D - put the header blocks (one per answer: 100 Continue, then the real one)
+            # first. Patterns only ever see the first 16 kB: the body may be megabytes.
+            while [ "${out:0:5}" = HTTP/ ]; do
+                head=${out:0:16384}
+                rest=${head#*"$blank"}
+                if [ "$rest" = "$head" ]; then
+                    break
+                fi
+                out=${out:$((${#head} - ${#rest}))}
+                head=${head:0:$((${#head} - ${#rest}))}
+            done
+            _edgex_body=$out
+            case $_edgex_code in 2??) return 0 ;; esac
+            if [[ $head =~ $re ]]; then
+                after=${BASH_REMATCH[1]}
+            fi
+        fi
+        if ! _edgex_retryable; then
+            return 1
+        fi
+        if ! _edgex_backoff "$after" "$waited" "$attempts"; then
+            return 1
+        fi
+        waited=$((waited + _edgex_delay))
+        _edgex_sleep_ms "$_edgex_delay"
+    done
+}
+
+# _edgex_retryable: status 0 when the last answer (_edgex_code, _edgex_rc, _edgex_body) is transient.
+_edgex_retryable() {
+    local re='"code"[[:space:]]*:[[:space:]]*"[A-Za-z0-9_]'
+    case $_edgex_code in
+        000)
+            # What a flaky network does: resolve, connect, timeout, TLS handshake,
+            # empty reply, send/receive errors, HTTP/2 stream errors.
+            case $_edgex_rc in 5 | 6 | 7 | 16 | 18 | 28 | 35 | 52 | 55 | 56 | 92) return 0 ;; esac
+            ;;
+        502 | 503 | 504) return 0 ;;
+        429)
+            if [[ $_edgex_body =~ $re ]]; then
+                return 1
+            fi
+            return 0
+            ;;
+    esac
+    return 1
+}
+
+# _edgex_backoff RETRY_AFTER WAITED_MS MAX_ATTEMPTS: sets _edgex_delay (ms) before the
+# next attempt; status 1 when the attempts or the total wait are spent.
+_edgex_backoff() {
+    local after=$1 waited=$2 attempts=$3 base budget cap=0 i=1
+    if [ "$_edgex_attempt" -ge "$attempts" ]; then
+        return 1
+    fi
+    _edgex_ms "${EDGEX_RETRY_BASE_DELAY:-}" 1000
+    base=$_edgex_ms_value
+    _edgex_ms "${EDGEX_RETRY_MAX_WAIT:-}" 300000
+    budget=$_edgex_ms_value
+    cap=$base
+    while [ "$i" -lt "$_edgex_attempt" ] && [ "$cap" -lt 60000 ]; do
+        cap=$((cap * 2))
+        i=$((i + 1))
+    done
+    if [ "$cap" -gt 60000 ]; then
+        cap=60000
+    fi
+    _edgex_delay=$(((RANDOM * 32768 + RANDOM) % (cap + 1)))
+    case $after in
+        '') ;;
+        ??????*) _edgex_delay=$((budget + 1)) ;;
+        *)
+            if [ $((10#$after * 1000)) -gt "$_edgex_delay" ]; then
+                _edgex_delay=$((10#$after * 1000))
+            fi
+            ;;
+    esac
+    if [ $((waited + _edgex_delay)) -gt "$budget" ]; then
+        return 1
+    fi
+    return 0
+}
+
+# _edgex_ms SECONDS DEFAULT_MS: sets _edgex_ms_value to SECONDS ("2", "0.25") in ms.
+_edgex_ms() {
+    local v=$1 int frac
+    case $v in
+        '' | *[!0-9.]* | *.*.* | . | ??????????*) _edgex_ms_value=$2 ;;
+        *.*)
+            int=${v%%.*}
+            frac=${v#*.}000
+            _edgex_ms_value=$((10#${int:-0} * 1000 + 10#${frac:0:3}))
+            ;;
+        *) _edgex_ms_value=$((10#$v * 1000)) ;;
+    esac
+}
+
+# _edgex_sleep_ms MS: sleep that long (whole seconds where sleep takes no fractions).
+_edgex_sleep_ms() {
+    local s
+    if [ "$1" -gt 0 ]; then
+        printf -v s '%d.%03d' $(($1 / 1000)) $(($1 % 1000))
+        sleep "$s" 2>/dev/null || sleep $((($1 + 999) / 1000))
+    fi
+}
+# <<< edgex retry policy
 
 _edgex_main </dev/null
 exit "$?"

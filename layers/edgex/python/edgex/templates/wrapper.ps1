@@ -1,90 +1,218 @@
 # Edgex wrapper (Windows PowerShell 5.1 and PowerShell 7+). GET /v1/agent/download
 # serves this text with the script's base64 at one placeholder; the bootstrapper
-# runs it with [scriptblock]::Create. The text is the same for every machine of a
-# deployment: the token and machine facts come from the environment:
+# runs it in memory. The text is the same for every machine of a deployment: the
+# token and machine facts come from the environment:
 #   $env:EDGEX_API_URL, $env:EDGEX_AGENT_TOKEN, $env:EDGEX_MACHINE_ID, $env:EDGEX_HOSTNAME
-#   $env:EDGEX_RETRY_BASE_DELAY  first retry delay in seconds (default 1)
+#   $env:EDGEX_RETRY_BASE_DELAY, EDGEX_RETRY_ATTEMPTS, EDGEX_RETRY_MAX_WAIT (Invoke-EdgexHttp)
 #
-# Helpers for the script: _Orc-Send, Get-OrcSystemInfo, Test-OrcAdmin,
-# Invoke-OrcWithRetry. The script is decoded in memory (base64, UTF-8) and
-# dot-sourced from [scriptblock]::Create inside try/catch. Unless it reported
-# completion itself (_Orc-Send -Status success|error -Step complete), the wrapper
-# sends the final status: success/complete, or error/complete with the exception
-# message. PowerShell's `exit` cannot be intercepted and carries no visible exit
-# code here: a script that leaves through `exit` without reporting is recorded as
-# an error saying so; report the outcome with _Orc-Send before calling exit.
+# Helpers for the script: _Orc-Send, Get-OrcSystemInfo, Test-OrcAdmin, Invoke-OrcWithRetry.
+#
+# The script runs in a child PowerShell (the same executable: powershell.exe or pwsh;
+# 64-bit where Windows is), started with -NoProfile -NonInteractive and fed on stdin
+# (base64 text: no file, no command-line limit), with the helpers defined first.
+# So `exit N` ends only the child, N is the run's exit code, and the admin's console
+# stays open. Exit code of the run:
+#   the N of `exit N`;
+#   else 1 when the script ends with an uncaught error (its message is logged);
+#   else $LASTEXITCODE of the last native program it ran (msiexec, choco, ...), 0 if
+#   none ran: a native program that failed earlier, followed by one that succeeded,
+#   is not seen; check $LASTEXITCODE yourself, or `exit` with your own code;
+#   90 when the child runs in Constrained Language Mode (AppLocker / WDAC).
+# Unless the script reported completion itself (_Orc-Send -Status success|error
+# -Step complete), the wrapper sends the final report: one entry, step "complete",
+# status success (exit 0) or error, with "exit_code". The exit code is left in
+# $LASTEXITCODE for the bootstrapper.
 
-Set-Variable -Name __EdgexWrapper -Option ReadOnly -Value @{
-    ApiUrl    = $env:EDGEX_API_URL
-    Token     = $env:EDGEX_AGENT_TOKEN
-    MachineId = $env:EDGEX_MACHINE_ID
-    HostName  = $env:EDGEX_HOSTNAME
-    Completed = $false
-    Outcome   = $null
-    Error     = $null
-}
-# The script's own children have no use for the token: keep it out of their environment.
-Remove-Item -Path 'Env:EDGEX_AGENT_TOKEN' -ErrorAction SilentlyContinue
-if (-not $__EdgexWrapper.HostName) {
-    $__EdgexWrapper.HostName = [Environment]::MachineName
-}
-if (-not $__EdgexWrapper.MachineId) {
-    $__EdgexWrapper.MachineId = 'unknown'
-}
-
-# POST a JSON body with the agent token. Retries network errors and 502/503/504
-# (5 attempts, exponential backoff); other HTTP errors are final. Never throws:
-# returns $true when the API accepted the body.
-function Invoke-OrcApi {
-    param([string]$Path, [string]$Body)
-    $delay = 1
-    if ($env:EDGEX_RETRY_BASE_DELAY -match '^[0-9]+$') {
-        $delay = [int]$env:EDGEX_RETRY_BASE_DELAY
-    }
-    $detail = ''
-    $attempt = 1
+# >>> edgex retry policy: this block is identical in bootstrap.ps1 and wrapper.ps1 (a test compares them).
+# Invoke-EdgexHttp: one API call, retried while it fails in a transient way: a network
+# error, 502/503/504, or a 429 whose body carries no error code (the API gateway's
+# throttle; a coded 429 such as RERUN_LIMIT_EXCEEDED is the API's final word). Before
+# attempt n+1 it waits a random time in [0, min(60 s, base * 2^(n-1))] (exponential
+# backoff, full jitter) and at least the answer's Retry-After; at most
+# $env:EDGEX_RETRY_ATTEMPTS attempts (default 8) and $env:EDGEX_RETRY_MAX_WAIT seconds
+# of waiting in all (default 300); base is $env:EDGEX_RETRY_BASE_DELAY seconds (default 1).
+# Never throws: returns @{ Ok; Status (0 without an answer); Body; Attempts; Detail }.
+function Invoke-EdgexHttp {
+    param([string]$Method, [string]$Uri, [string]$Token, [string]$Body, [int]$TimeoutSec = 60)
+    $attempts = Get-EdgexSetting -Name 'EDGEX_RETRY_ATTEMPTS' -Default 8 -Scale 1
+    $baseMs = Get-EdgexSetting -Name 'EDGEX_RETRY_BASE_DELAY' -Default 1 -Scale 1000
+    $budgetMs = Get-EdgexSetting -Name 'EDGEX_RETRY_MAX_WAIT' -Default 300 -Scale 1000
+    $waitedMs = 0
+    $result = @{ Ok = $false; Status = 0; Body = ''; Attempts = 0; Detail = '' }
     while ($true) {
-        $retryable = $false
+        $result.Attempts = $result.Attempts + 1
+        $result.Status = 0
+        $result.Body = ''
+        $after = $null
         try {
             $request = @{
-                Uri             = $__EdgexWrapper.ApiUrl + $Path
-                Method          = 'POST'
-                Headers         = @{ Authorization = 'Bearer ' + $__EdgexWrapper.Token }
-                Body            = [Text.Encoding]::UTF8.GetBytes($Body)
-                ContentType     = 'application/json; charset=utf-8'
+                Uri             = $Uri
+                Method          = $Method
+                Headers         = @{ Authorization = 'Bearer ' + $Token }
                 UseBasicParsing = $true
-                TimeoutSec      = 30
+                TimeoutSec      = $TimeoutSec
                 ErrorAction     = 'Stop'
             }
-            $null = Invoke-WebRequest @request
-            return $true
+            if ($Method -eq 'POST') {
+                $request.Body = [Text.Encoding]::UTF8.GetBytes($Body)
+                $request.ContentType = 'application/json; charset=utf-8'
+            }
+            $answer = Invoke-WebRequest @request
+            $result.Ok = $true
+            $result.Status = [int]$answer.StatusCode
+            $result.Body = [string]$answer.Content
+            return $result
         } catch {
             $failure = $_
             $response = $null
             if ($failure.Exception.PSObject.Properties['Response']) {
                 $response = $failure.Exception.Response
             }
-            if ($null -eq $response) {
-                $retryable = $true
-                $detail = $failure.Exception.Message
-            } else {
-                $status = [int]$response.StatusCode
-                $retryable = ($status -eq 502 -or $status -eq 503 -or $status -eq 504)
-                $detail = 'HTTP ' + $status
+            $result.Detail = $failure.Exception.Message
+            if ($null -ne $response) {
+                $result.Status = [int]$response.StatusCode
                 if ($failure.ErrorDetails -and $failure.ErrorDetails.Message) {
-                    $detail = $detail + ' ' + [string]$failure.ErrorDetails.Message
+                    $result.Body = [string]$failure.ErrorDetails.Message
                 }
+                $after = Get-EdgexRetryAfter -Response $response
             }
         }
-        if (-not $retryable -or $attempt -ge 5) {
-            break
+        if (-not (Test-EdgexRetryable -Status $result.Status -Body $result.Body)) {
+            return $result
         }
-        Start-Sleep -Seconds $delay
-        $delay = $delay * 2
-        $attempt = $attempt + 1
+        $delayMs = Get-EdgexBackoff -Attempt $result.Attempts -BaseMs $baseMs -RetryAfter $after
+        if ($result.Attempts -ge $attempts -or ($waitedMs + $delayMs) -gt $budgetMs) {
+            return $result
+        }
+        if ($delayMs -gt 0) {
+            Start-Sleep -Milliseconds $delayMs
+        }
+        $waitedMs = $waitedMs + $delayMs
     }
-    [Console]::Error.WriteLine(('edgex: POST {0} failed after {1} attempt(s): {2}' -f $Path, $attempt, $detail))
+}
+
+# $true when an answer (Status 0: none) is worth another attempt.
+function Test-EdgexRetryable {
+    param([int]$Status, [string]$Body)
+    if ($Status -eq 0 -or $Status -eq 502 -or $Status -eq 503 -or $Status -eq 504) {
+        return $true
+    }
+    if ($Status -eq 429) {
+        return ($Body -notmatch '"code"\s*:\s*"[A-Za-z0-9_]')
+    }
     return $false
+}
+
+# Full jitter: random in [0, min(60 s, base * 2^(attempt-1))], at least Retry-After.
+function Get-EdgexBackoff {
+    param([int]$Attempt, [long]$BaseMs, $RetryAfter)
+    $capMs = [long][math]::Min(60000, $BaseMs * [math]::Pow(2, [math]::Min($Attempt - 1, 20)))
+    $delayMs = [long](Get-Random -Minimum 0 -Maximum ($capMs + 1))
+    if ($null -ne $RetryAfter -and ([long]$RetryAfter * 1000) -gt $delayMs) {
+        $delayMs = [long]$RetryAfter * 1000
+    }
+    return $delayMs
+}
+
+# Retry-After in whole seconds, or $null: Windows PowerShell 5.1 answers with an
+# HttpWebResponse (a WebHeaderCollection), PowerShell 7 with an HttpResponseMessage.
+function Get-EdgexRetryAfter {
+    param($Response)
+    try {
+        if ($Response.Headers -is [Net.WebHeaderCollection]) {
+            $value = [string]$Response.Headers['Retry-After']
+            if ($value -match '^\s*([0-9]{1,6})\s*$') {
+                return [int]$Matches[1]
+            }
+        } elseif ($Response.Headers.RetryAfter -and $Response.Headers.RetryAfter.Delta) {
+            return [int][math]::Ceiling($Response.Headers.RetryAfter.Delta.TotalSeconds)
+        }
+    } catch {
+        Write-Verbose 'no readable Retry-After'
+    }
+    return $null
+}
+
+# A number from the environment times Scale (seconds to ms), or Default times Scale.
+function Get-EdgexSetting {
+    param([string]$Name, [double]$Default, [long]$Scale)
+    $value = [Environment]::GetEnvironmentVariable($Name)
+    $number = $Default
+    if ($value -match '^[0-9]{1,6}(\.[0-9]{1,3})?$') {
+        $number = [double]::Parse($value, [Globalization.CultureInfo]::InvariantCulture)
+    }
+    return [long]($number * $Scale)
+}
+
+# Authenticating proxies (407): the system proxy with the signed-in user's credentials,
+# for Windows PowerShell 5.1 (WebRequest) and PowerShell 7 (HttpClient).
+function Set-EdgexProxyCredentials {
+    try {
+        if ([Net.WebRequest]::DefaultWebProxy) {
+            [Net.WebRequest]::DefaultWebProxy.Credentials = [Net.CredentialCache]::DefaultNetworkCredentials
+        }
+    } catch {
+        Write-Verbose 'no WebRequest default proxy'
+    }
+    try {
+        $httpClient = 'System.Net.Http.HttpClient' -as [type]
+        if ($httpClient -and $httpClient.GetProperty('DefaultProxy') -and $httpClient::DefaultProxy) {
+            $httpClient::DefaultProxy.Credentials = [Net.CredentialCache]::DefaultNetworkCredentials
+        }
+    } catch {
+        Write-Verbose 'no HttpClient default proxy'
+    }
+}
+# <<< edgex retry policy
+
+# The run's context: from the environment, once. The token leaves the environment
+# at once: the script's own children have no use for it.
+function New-OrcContext {
+    $context = @{
+        ApiUrl        = $env:EDGEX_API_URL
+        Token         = $env:EDGEX_AGENT_TOKEN
+        MachineId     = $env:EDGEX_MACHINE_ID
+        HostName      = $env:EDGEX_HOSTNAME
+        CompleteEvent = $env:EDGEX_COMPLETE_EVENT
+        Completed     = $false
+    }
+    Remove-Item -Path 'Env:EDGEX_AGENT_TOKEN', 'Env:EDGEX_COMPLETE_EVENT' -ErrorAction SilentlyContinue
+    if (-not $context.HostName) {
+        $context.HostName = [Environment]::MachineName
+    }
+    if (-not $context.MachineId) {
+        $context.MachineId = 'unknown'
+    }
+    return $context
+}
+
+# POST a JSON body with the agent token, under the retry policy. Never throws:
+# returns $true when the API accepted the body.
+function Invoke-OrcApi {
+    param([string]$Path, [string]$Body)
+    $result = Invoke-EdgexHttp -Method 'POST' -Uri ($__EdgexWrapper.ApiUrl + $Path) -Token $__EdgexWrapper.Token -Body $Body -TimeoutSec 30
+    if ($result.Ok) {
+        return $true
+    }
+    $detail = $result.Detail
+    if ($result.Status -ne 0) {
+        $detail = 'HTTP ' + $result.Status + ' ' + $result.Body
+    }
+    [Console]::Error.WriteLine(('edgex: POST {0} failed after {1} attempt(s): {2}' -f $Path, $result.Attempts, $detail))
+    return $false
+}
+
+# At most Max characters, never half of a surrogate pair (the API refuses a lone one).
+function ConvertTo-OrcText {
+    param([AllowEmptyString()][string]$Text, [int]$Max)
+    if ($Text.Length -le $Max) {
+        return $Text
+    }
+    $cut = $Max
+    if ([char]::IsHighSurrogate($Text[$cut - 1])) {
+        $cut = $cut - 1
+    }
+    return $Text.Substring(0, $cut)
 }
 
 # One log entry for the dashboard. Never fatal: a failed delivery is a warning on stderr.
@@ -92,26 +220,38 @@ function _Orc-Send {
     param(
         [string]$Status = 'info',
         [AllowEmptyString()][string]$Message = '',
-        [string]$Step = ''
+        [string]$Step = '',
+        $ExitCode = $null,
+        [string]$Outcome = ''
     )
     $Status = $Status.ToLowerInvariant()
     if (@('info', 'success', 'warning', 'error') -notcontains $Status) {
         [Console]::Error.WriteLine(('edgex: _Orc-Send: unknown status {0} (info|success|warning|error), sent as info' -f $Status))
         $Status = 'info'
     }
-    if ($Message.Length -gt 4096) {
-        $Message = $Message.Substring(0, 4096)
-    }
-    $entry = @{ status = $Status; message = $Message }
+    $entry = @{ status = $Status; message = (ConvertTo-OrcText -Text $Message -Max 4096) }
     if ($Step) {
-        if ($Step.Length -gt 100) {
-            $Step = $Step.Substring(0, 100)
-        }
-        $entry.step = $Step
+        $entry.step = ConvertTo-OrcText -Text $Step -Max 100
+    }
+    if ($null -ne $ExitCode) {
+        $entry.exit_code = [long]$ExitCode
+    }
+    if ($Outcome) {
+        $entry.outcome = $Outcome
     }
     $delivered = Invoke-OrcApi -Path '/v1/agent/feedback' -Body ($entry | ConvertTo-Json -Compress)
     if ($delivered -and $Step -eq 'complete' -and ($Status -eq 'success' -or $Status -eq 'error')) {
         $__EdgexWrapper.Completed = $true
+        # Tell the wrapper (the parent process) that the final report is in.
+        if ($__EdgexWrapper.CompleteEvent) {
+            try {
+                $signal = [Threading.EventWaitHandle]::OpenExisting($__EdgexWrapper.CompleteEvent)
+                $null = $signal.Set()
+                $signal.Dispose()
+            } catch {
+                Write-Verbose 'the wrapper is not listening'
+            }
+        }
     }
 }
 
@@ -200,29 +340,122 @@ function Invoke-OrcWithRetry {
     }
 }
 
+# What the child runs (-EncodedCommand; small and fixed). Its stdin holds two base64
+# texts: the helpers' definitions on the first line, the script after it.
+$__EdgexChildMain = {
+    if ($ExecutionContext.SessionState.LanguageMode -ne 'FullLanguage') {
+        [Console]::Error.WriteLine('edgex: PowerShell runs in Constrained Language Mode (AppLocker / WDAC): the agent needs FullLanguage')
+        exit 90
+    }
+    $edgexInput = [Console]::In.ReadToEnd()
+    $edgexSplit = $edgexInput.IndexOf("`n")
+    $edgexHelpers = [Text.Encoding]::UTF8.GetString([Convert]::FromBase64String($edgexInput.Substring(0, $edgexSplit)))
+    $edgexScript = [Text.Encoding]::UTF8.GetString([Convert]::FromBase64String($edgexInput.Substring($edgexSplit + 1)))
+    $edgexInput = $null
+    . ([scriptblock]::Create($edgexHelpers))
+    Set-EdgexProxyCredentials
+    $__EdgexWrapper = New-OrcContext
+    $global:LASTEXITCODE = 0
+    try {
+        . ([scriptblock]::Create($edgexScript.TrimStart([char]0xFEFF)))
+    } catch {
+        _Orc-Send -Status 'error' -Message ('Script failed: {0}' -f $_.Exception.Message) -Step 'error'
+        [Console]::Error.WriteLine(('edgex: {0}' -f $_.Exception.Message))
+        exit 1
+    }
+    exit $global:LASTEXITCODE
+}
+
+# The PowerShell that runs the script: this one, except that a 32-bit Windows
+# PowerShell on 64-bit Windows (Intune's default) hands over to the 64-bit one.
+function Get-OrcPowerShellPath {
+    $path = (Get-Process -Id $PID).Path
+    if ([Environment]::Is64BitOperatingSystem -and -not [Environment]::Is64BitProcess -and $env:SystemRoot) {
+        $native = Join-Path $env:SystemRoot 'sysnative\WindowsPowerShell\v1.0\powershell.exe'
+        if (Test-Path -LiteralPath $native) {
+            $path = $native
+        }
+    }
+    return $path
+}
+
+# Starts the script's child PowerShell and returns its Process object, stdin already
+# written and closed; stdout and stderr stay the console's. Run control (output
+# capture, heartbeat, timeout, cancel) acts on this object.
+function Start-OrcScriptProcess {
+    param([string]$EncodedScript, [string]$CompleteEvent)
+    $names = @(
+        'Invoke-EdgexHttp', 'Test-EdgexRetryable', 'Get-EdgexBackoff', 'Get-EdgexRetryAfter', 'Get-EdgexSetting',
+        'Set-EdgexProxyCredentials', 'New-OrcContext', 'Invoke-OrcApi', 'ConvertTo-OrcText', '_Orc-Send',
+        'Get-OrcSystemInfo', 'Test-OrcAdmin', 'Invoke-OrcWithRetry'
+    )
+    $definitions = ($names | ForEach-Object { 'function {0} {{{1}}}' -f $_, (Get-Item -LiteralPath ('Function:\' + $_)).Definition }) -join "`n"
+    $encoded = [Convert]::ToBase64String([Text.Encoding]::Unicode.GetBytes($__EdgexChildMain.ToString()))
+    $start = New-Object Diagnostics.ProcessStartInfo
+    $start.FileName = Get-OrcPowerShellPath
+    $start.Arguments = '-NoLogo -NoProfile -NonInteractive -EncodedCommand ' + $encoded
+    $start.UseShellExecute = $false
+    $start.RedirectStandardInput = $true
+    $start.EnvironmentVariables['EDGEX_API_URL'] = $__EdgexWrapper.ApiUrl
+    $start.EnvironmentVariables['EDGEX_AGENT_TOKEN'] = $__EdgexWrapper.Token
+    $start.EnvironmentVariables['EDGEX_MACHINE_ID'] = $__EdgexWrapper.MachineId
+    $start.EnvironmentVariables['EDGEX_HOSTNAME'] = $__EdgexWrapper.HostName
+    if ($CompleteEvent) {
+        $start.EnvironmentVariables['EDGEX_COMPLETE_EVENT'] = $CompleteEvent
+    }
+    $process = [Diagnostics.Process]::Start($start)
+    $process.StandardInput.Write([Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes($definitions)))
+    $process.StandardInput.Write("`n")
+    $process.StandardInput.Write(($EncodedScript -replace '\s', ''))
+    $process.StandardInput.Close()
+    return $process
+}
+
+# The whole run: start, wait, final report. Returns the run's exit code; never throws.
+function Invoke-OrcRun {
+    param([string]$EncodedScript)
+    $eventName = 'Local\edgex-' + [guid]::NewGuid().ToString('N')
+    $completeEvent = $null
+    try {
+        $completeEvent = New-Object Threading.EventWaitHandle($false, [Threading.EventResetMode]::ManualReset, $eventName)
+    } catch {
+        $eventName = ''
+    }
+    $exitCode = 1
+    $message = ''
+    try {
+        $process = Start-OrcScriptProcess -EncodedScript $EncodedScript -CompleteEvent $eventName
+        $process.WaitForExit()
+        $exitCode = $process.ExitCode
+        $process.Dispose()
+    } catch {
+        $message = $_.Exception.Message
+    }
+    $reported = ($null -ne $completeEvent -and $completeEvent.WaitOne(0))
+    if ($null -ne $completeEvent) {
+        $completeEvent.Dispose()
+    }
+    if (-not $reported) {
+        if ($message) {
+            _Orc-Send -Status 'error' -Message ('The script could not be started: {0} (exit code {1})' -f $message, $exitCode) -Step 'complete' -ExitCode $exitCode
+        } elseif ($exitCode -eq 0) {
+            _Orc-Send -Status 'success' -Message 'Script completed successfully' -Step 'complete' -ExitCode 0
+        } else {
+            _Orc-Send -Status 'error' -Message ('Script failed with exit code {0}' -f $exitCode) -Step 'complete' -ExitCode $exitCode
+        }
+    }
+    return $exitCode
+}
+
+if ($ExecutionContext.SessionState.LanguageMode -ne 'FullLanguage') {
+    $global:LASTEXITCODE = 90
+    throw 'edgex: PowerShell runs in Constrained Language Mode (AppLocker / WDAC): the agent needs FullLanguage (exit code 90)'
+}
+$__EdgexWrapper = New-OrcContext
 if (-not $__EdgexWrapper.ApiUrl -or -not $__EdgexWrapper.Token) {
     $global:LASTEXITCODE = 90
     throw 'edgex: EDGEX_API_URL and EDGEX_AGENT_TOKEN must be set (run through the bootstrapper)'
 }
-
-try {
-    _Orc-Send -Status 'info' -Message ('Script started on {0}' -f $__EdgexWrapper.HostName) -Step 'start'
-    $__EdgexScriptText = [Text.Encoding]::UTF8.GetString([Convert]::FromBase64String('__EDGEX_SCRIPT_B64__'))
-    . ([scriptblock]::Create($__EdgexScriptText.TrimStart([char]0xFEFF)))
-    $__EdgexWrapper.Outcome = 'success'
-} catch {
-    $__EdgexWrapper.Outcome = 'error'
-    $__EdgexWrapper.Error = $_.Exception.Message
-    $global:LASTEXITCODE = 1
-    throw
-} finally {
-    if (-not $__EdgexWrapper.Completed) {
-        if ($__EdgexWrapper.Outcome -eq 'success') {
-            _Orc-Send -Status 'success' -Message 'Script completed successfully' -Step 'complete'
-        } elseif ($__EdgexWrapper.Outcome -eq 'error') {
-            _Orc-Send -Status 'error' -Message ('Script failed: {0}' -f $__EdgexWrapper.Error) -Step 'complete'
-        } else {
-            _Orc-Send -Status 'error' -Message 'Script ended early (exit or interruption); its exit code is not visible to the wrapper' -Step 'complete'
-        }
-    }
-}
+Set-EdgexProxyCredentials
+_Orc-Send -Status 'info' -Message ('Script started on {0}' -f $__EdgexWrapper.HostName) -Step 'start'
+$global:LASTEXITCODE = Invoke-OrcRun -EncodedScript '__EDGEX_SCRIPT_B64__'

@@ -4,16 +4,20 @@
 # The text is the same for every machine of a deployment: the token and machine
 # facts come from the environment the bootstrapper sets:
 #   EDGEX_API_URL, EDGEX_AGENT_TOKEN, EDGEX_MACHINE_ID, EDGEX_HOSTNAME
-#   EDGEX_RETRY_BASE_DELAY  first retry delay in whole seconds (default 1)
+#   EDGEX_RETRY_BASE_DELAY, EDGEX_RETRY_ATTEMPTS, EDGEX_RETRY_MAX_WAIT (see _edgex_http)
 #
 # Helpers for the script: _orc_send, _orc_system_info, _orc_is_root, _orc_retry;
 # read-only variables $_ORC_OS, $_ORC_OS_VERSION, $_ORC_ARCH, $_ORC_MACHINE_ID,
-# $_ORC_HOSTNAME.
+# $_ORC_HOSTNAME. The helpers are safe under `set -euo pipefail`: a missing tool
+# or an unreachable API never ends the script.
 #
 # The script is decoded in memory and run by eval in a subshell (stdin /dev/null),
-# so its `exit` ends only itself. Unless it reported completion itself
-# (`_orc_send success|error ... complete`), the wrapper sends the final status:
-# success/complete on exit 0, error/complete with the exit code otherwise.
+# so its `exit` ends only itself. A script saved with CRLF line endings is run with
+# LF ones (its first line tells). Unless it reported completion itself
+# (`_orc_send success|error ... complete`), the wrapper sends the final report:
+# one entry, step "complete", status success (exit 0) or error, with "exit_code".
+# SIGINT, SIGTERM and SIGHUP (Ctrl-C, a closed terminal, a service stop: sent to
+# the process group) end the script and are reported as exit 128+signal.
 # Exit status: the script's; 90 when the environment above is missing; 94 when
 # the script cannot be decoded.
 
@@ -58,63 +62,74 @@ _orc_detect
 # shellcheck disable=SC2034  # read by the script, not by the wrapper
 readonly _ORC_OS _ORC_OS_VERSION _ORC_ARCH _ORC_MACHINE_ID _ORC_HOSTNAME
 
-# _orc_json TEXT: TEXT as a JSON string (quotes, backslashes, control characters).
-_orc_json() {
-    local s=$1 i hex ch
+# _orc_json TEXT [MAX_CHARS]: TEXT as a JSON string (quotes, backslashes, control
+# characters), cut to at most MAX_CHARS characters without splitting a UTF-8
+# sequence, whatever the locale (cron, containers and ssh often run in C/POSIX,
+# where bash counts bytes). A subshell, so its LC_ALL=C stays here.
+_orc_json() (
+    LC_ALL=C
+    s=$1
+    max=${2:-0}
+    cont=$'\x80'-$'\xbf'
+    if [ "$max" -gt 0 ] && [ "${#s}" -gt "$max" ]; then
+        # chars = bytes that are not UTF-8 continuation bytes; grow the cut until
+        # it holds MAX_CHARS of them (a character takes 1 to 4 bytes).
+        s=${s:0:$((max * 4))}
+        n=$max
+        while :; do
+            p=${s:0:$n}
+            c=${p//[$cont]/}
+            if [ "${#c}" -ge "$max" ] || [ "$n" -ge "${#s}" ]; then
+                break
+            fi
+            n=$((n + max - ${#c}))
+        done
+        # Complete the last character, then drop a sequence still left incomplete.
+        while [ "$n" -lt "${#s}" ]; do
+            case ${s:$n:1} in
+                [$cont]) n=$((n + 1)) ;;
+                *) break ;;
+            esac
+        done
+        p=${s:0:$n}
+        case $p in
+            *[$'\xc0'-$'\xff']) p=${p%?} ;;
+            *[$'\xe0'-$'\xff'][$cont]) p=${p%??} ;;
+            *[$'\xf0'-$'\xff'][$cont][$cont]) p=${p%???} ;;
+        esac
+        s=$p
+    fi
     s=${s//\\/\\\\}
     s=${s//\"/\\\"}
     s=${s//$'\n'/\\n}
     s=${s//$'\r'/\\r}
     s=${s//$'\t'/\\t}
-    for i in 1 2 3 4 5 6 7 8 11 12 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31; do
+    for i in 1 2 3 4 5 6 7 8 11 12 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 127; do
         printf -v hex '%02x' "$i"
         printf -v ch '%b' "\\x$hex"
         case $s in *"$ch"*) s=${s//"$ch"/\\u00$hex} ;; esac
     done
     printf '"%s"' "$s"
-}
+)
 
-# _orc_post PATH JSON_BODY: POST with the agent token. Retries network errors and
-# 502/503/504 (5 attempts, exponential backoff); other HTTP errors are final.
+# _orc_post PATH JSON_BODY: POST with the agent token, under the retry policy.
 # Sets _orc_http_code; returns 0 on 2xx, 1 otherwise (a message goes to stderr).
 _orc_post() {
-    local path=$1 body=$2 attempt=1 delay out rc nl=$'\n' answer re detail
-    delay=${EDGEX_RETRY_BASE_DELAY:-1}
-    case $delay in '' | *[!0-9]*) delay=1 ;; esac
-    while :; do
-        out=$(printf '%s' "$body" | curl -sS --connect-timeout 10 --max-time 30 \
-            -K <(printf 'header = "Authorization: Bearer %s"\n' "$_ORC_AGENT_TOKEN") \
-            -H 'Content-Type: application/json' --data-binary @- \
-            -w '\n%{http_code}' "$_ORC_API_URL$path" 2>/dev/null)
-        rc=$?
-        _orc_http_code=000
-        if [ "$rc" -eq 0 ]; then
-            _orc_http_code=${out##*"$nl"}
-            answer=${out%"$nl"*}
-            case $_orc_http_code in
-                2??) return 0 ;;
-                502 | 503 | 504) ;;
-                *) break ;;
-            esac
-        else
-            case $rc in
-                5 | 6 | 7 | 16 | 18 | 28 | 35 | 52 | 55 | 56 | 92) ;;
-                *) break ;;
-            esac
-        fi
-        [ "$attempt" -ge 5 ] && break
-        sleep "$delay"
-        delay=$((delay * 2))
-        attempt=$((attempt + 1))
-    done
-    if [ "$_orc_http_code" = 000 ]; then
-        detail="curl exit $rc"
-    else
-        detail="HTTP $_orc_http_code"
-        re='"code"[[:space:]]*:[[:space:]]*"([^"]*)"'
-        [[ $answer =~ $re ]] && detail="$detail ${BASH_REMATCH[1]}"
+    local path=$1 body=$2 detail re='"code"[[:space:]]*:[[:space:]]*"([^"]*)"'
+    if _edgex_http POST "$_ORC_API_URL$path" "$_ORC_AGENT_TOKEN" 30 "$body"; then
+        _orc_http_code=$_edgex_code
+        return 0
     fi
-    printf 'edgex: POST %s failed after %s attempt(s): %s\n' "$path" "$attempt" "$detail" >&2
+    _orc_http_code=$_edgex_code
+    if [ "$_edgex_code" = 000 ]; then
+        detail="curl exit $_edgex_rc"
+    else
+        detail="HTTP $_edgex_code"
+        if [[ $_edgex_body =~ $re ]]; then
+            detail="$detail ${BASH_REMATCH[1]}"
+        fi
+    fi
+    printf 'edgex: POST %s failed after %s attempt(s): %s\n' "$path" "$_edgex_attempt" "$detail" >&2
     return 1
 }
 
@@ -129,43 +144,56 @@ _orc_send() {
             status=info
             ;;
     esac
-    body="{\"status\":\"$status\",\"message\":$(_orc_json "${message:0:4096}")"
-    [ -n "$step" ] && body="$body,\"step\":$(_orc_json "${step:0:100}")"
-    body="$body}"
-    if _orc_post /v1/agent/feedback "$body" && [ "$step" = complete ]; then
-        case $status in
-            # Tell the wrapper (our parent shell when called from the script's
-            # subshell) that the final status is in. A signal, not a pipe: a
-            # background process the script leaves behind would hold a pipe open
-            # and keep the wrapper waiting.
-            success | error) kill -USR1 "$_ORC_WRAPPER_PID" 2>/dev/null ;;
+    body="{\"status\":\"$status\",\"message\":$(_orc_json "$message" 4096)"
+    if [ -n "$step" ]; then
+        body="$body,\"step\":$(_orc_json "$step" 100)"
+    fi
+    _orc_deliver "$body}" "$status" "$step"
+    return 0
+}
+
+# _orc_deliver JSON_BODY STATUS STEP: post one entry; a delivered final report
+# (success|error, step complete) tells the wrapper, our parent shell when called
+# from the script's subshell. A signal, not a pipe: a background process the
+# script leaves behind would hold a pipe open and keep the wrapper waiting.
+_orc_deliver() {
+    if _orc_post /v1/agent/feedback "$1" && [ "$3" = complete ]; then
+        case $2 in
+            success | error) kill -USR1 "$_ORC_WRAPPER_PID" 2>/dev/null || true ;;
         esac
     fi
     return 0
 }
 
 # _orc_system_info: "Hostname | OS | Arch | RAM | IP | User" on one line.
+# Every probe may fail (no ip, no hostname -I, no IPv4 on en0): "unknown" then.
 # shellcheck disable=SC2329  # called by the script
 _orc_system_info() {
-    local ram='' ip='' user
+    local ram='' ip='' user='' bytes=''
     if [ -r /proc/meminfo ]; then
-        ram=$(awk '/^MemTotal:/ { printf "%.1f GB", $2 / 1048576; exit }' /proc/meminfo)
+        ram=$(awk '/^MemTotal:/ { printf "%.1f GB", $2 / 1048576; exit }' /proc/meminfo 2>/dev/null) || ram=
     elif command -v sysctl >/dev/null 2>&1; then
-        ram=$(sysctl -n hw.memsize 2>/dev/null || sysctl -n hw.physmem 2>/dev/null)
-        [ -n "$ram" ] && ram=$(awk -v b="$ram" 'BEGIN { printf "%.1f GB", b / 1073741824 }')
+        bytes=$(sysctl -n hw.memsize 2>/dev/null) || bytes=$(sysctl -n hw.physmem 2>/dev/null) || bytes=
+        case $bytes in
+            '' | *[!0-9]*) ;;
+            *) ram=$(awk -v b="$bytes" 'BEGIN { printf "%.1f GB", b / 1073741824 }') || ram= ;;
+        esac
     fi
     if command -v ip >/dev/null 2>&1; then
-        ip=$(ip -4 route get 1.1.1.1 2>/dev/null | awk '{ for (i = 1; i < NF; i++) if ($i == "src") { print $(i + 1); exit } }')
+        ip=$({ ip -4 route get 1.1.1.1 2>/dev/null || true; } | awk '{ for (i = 1; i < NF; i++) if ($i == "src") { print $(i + 1); exit } }') || ip=
     fi
     if [ -z "$ip" ] && [ "$_ORC_OS" = macos ]; then
-        ip=$(ipconfig getifaddr en0 2>/dev/null || ipconfig getifaddr en1 2>/dev/null)
+        ip=$(ipconfig getifaddr en0 2>/dev/null) || ip=$(ipconfig getifaddr en1 2>/dev/null) || ip=
     fi
     if [ -z "$ip" ]; then
-        ip=$(hostname -I 2>/dev/null | awk '{ print $1 }')
+        ip=$({ hostname -I 2>/dev/null || true; } | awk '{ print $1 }') || ip=
+    fi
+    if [ -z "$ip" ] && command -v ifconfig >/dev/null 2>&1; then
+        ip=$({ ifconfig 2>/dev/null || true; } | awk '$1 == "inet" && $2 !~ /^127\./ { sub(/^addr:/, "", $2); print $2; exit }') || ip=
     fi
     user=$(id -un 2>/dev/null) || user=${USER:-unknown}
     printf '%s | %s | %s | %s | %s | %s\n' "$_ORC_HOSTNAME" "$_ORC_OS_VERSION" "$_ORC_ARCH" \
-        "${ram:-unknown}" "${ip:-unknown}" "$user"
+        "${ram:-unknown}" "${ip:-unknown}" "${user:-unknown}"
 }
 
 # _orc_is_root: status 0 when running as root.
@@ -183,8 +211,11 @@ _orc_retry() {
     case $max in '' | *[!0-9]* | 0) max=3 ;; esac
     case $delay in '' | *[!0-9]*) delay=5 ;; esac
     while :; do
-        eval "$cmd" && return 0
-        rc=$?
+        if eval "$cmd"; then
+            return 0
+        else
+            rc=$?
+        fi
         if [ "$attempt" -ge "$max" ]; then
             _orc_send error "Command failed after $attempt attempt(s) (exit $rc): $cmd" "$step"
             return "$rc"
@@ -196,42 +227,237 @@ _orc_retry() {
 }
 
 # GNU, BusyBox and recent macOS decode with -d; older macOS only with -D (there
-# -d meant --debug and still exited 0, hence the check of the output).
+# -d meant --debug and still exited 0, hence the check of the output); FreeBSD
+# before 14 has b64decode -r; openssl is the last resort.
 _orc_b64decode() {
     if [ "$(printf 'eA==' | base64 -d 2>/dev/null)" = x ]; then
         base64 -d
-    else
+    elif [ "$(printf 'eA==' | base64 -D 2>/dev/null)" = x ]; then
         base64 -D
+    elif [ "$(printf 'eA==\n' | b64decode -r 2>/dev/null)" = x ]; then
+        b64decode -r
+    else
+        openssl base64 -d
     fi
 }
 
+# >>> edgex retry policy: this block is identical in bootstrap.sh and wrapper.sh (a test compares them).
+# _edgex_http METHOD URL TOKEN MAX_TIME [JSON_BODY]: one API call, retried while it
+# fails in a transient way: a network error, 502/503/504, or a 429 whose body carries
+# no error code (the API gateway's throttle; a coded 429 such as RERUN_LIMIT_EXCEEDED
+# is the API's final word). Before attempt n+1 it waits a random time in
+# [0, min(60 s, base * 2^(n-1))] (exponential backoff, full jitter) and at least the
+# answer's Retry-After; at most EDGEX_RETRY_ATTEMPTS attempts (default 8) and
+# EDGEX_RETRY_MAX_WAIT seconds of waiting in all (default 300); base is
+# EDGEX_RETRY_BASE_DELAY seconds (default 1, decimals allowed).
+# The token reaches curl through a config on a file descriptor, never argv.
+# Sets _edgex_code (HTTP status, 000 without an answer), _edgex_rc (curl's exit
+# status), _edgex_body and _edgex_attempt; returns 0 on 2xx, else 1. Safe under
+# `set -euo pipefail`: scripts that use it run that way.
+_edgex_http() {
+    local method=$1 url=$2 token=$3 max_time=$4 body=${5-} out head rest after waited=0 attempts
+    local nl=$'\n' blank=$'\r\n\r\n' re='[Rr][Ee][Tt][Rr][Yy]-[Aa][Ff][Tt][Ee][Rr]:[[:space:]]*([0-9]+)'
+    attempts=${EDGEX_RETRY_ATTEMPTS:-8}
+    case $attempts in '' | *[!0-9]* | 0 | ????*) attempts=8 ;; esac
+    _edgex_attempt=0
+    while :; do
+        _edgex_attempt=$((_edgex_attempt + 1))
+        _edgex_code=000
+        _edgex_body=
+        head=
+        after=
+        if [ "$method" = POST ]; then
+            if out=$(printf '%s' "$body" | curl -sS -D - --connect-timeout 10 --max-time "$max_time" \
+                -K <(printf 'header = "Authorization: Bearer %s"\n' "$token") \
+                -H 'Content-Type: application/json' --data-binary @- \
+                -w '\n%{http_code}' "$url" 2>/dev/null); then
+                _edgex_rc=0
+            else
+                _edgex_rc=$?
+            fi
+        else
+            if out=$(curl -sS -D - --connect-timeout 10 --max-time "$max_time" \
+                -K <(printf 'header = "Authorization: Bearer %s"\n' "$token") \
+                -w '\n%{http_code}' "$url" 2>/dev/null); then
+                _edgex_rc=0
+            else
+                _edgex_rc=$?
+            fi
+        fi
+        if [ "$_edgex_rc" -eq 0 ]; then
+            _edgex_code=${out##*"$nl"}
+            out=${out%"$nl"*}
+            # -D - put the header blocks (one per answer: 100 Continue, then the real one)
+            # first. Patterns only ever see the first 16 kB: the body may be megabytes.
+            while [ "${out:0:5}" = HTTP/ ]; do
+                head=${out:0:16384}
+                rest=${head#*"$blank"}
+                if [ "$rest" = "$head" ]; then
+                    break
+                fi
+                out=${out:$((${#head} - ${#rest}))}
+                head=${head:0:$((${#head} - ${#rest}))}
+            done
+            _edgex_body=$out
+            case $_edgex_code in 2??) return 0 ;; esac
+            if [[ $head =~ $re ]]; then
+                after=${BASH_REMATCH[1]}
+            fi
+        fi
+        if ! _edgex_retryable; then
+            return 1
+        fi
+        if ! _edgex_backoff "$after" "$waited" "$attempts"; then
+            return 1
+        fi
+        waited=$((waited + _edgex_delay))
+        _edgex_sleep_ms "$_edgex_delay"
+    done
+}
+
+# _edgex_retryable: status 0 when the last answer (_edgex_code, _edgex_rc, _edgex_body) is transient.
+_edgex_retryable() {
+    local re='"code"[[:space:]]*:[[:space:]]*"[A-Za-z0-9_]'
+    case $_edgex_code in
+        000)
+            # What a flaky network does: resolve, connect, timeout, TLS handshake,
+            # empty reply, send/receive errors, HTTP/2 stream errors.
+            case $_edgex_rc in 5 | 6 | 7 | 16 | 18 | 28 | 35 | 52 | 55 | 56 | 92) return 0 ;; esac
+            ;;
+        502 | 503 | 504) return 0 ;;
+        429)
+            if [[ $_edgex_body =~ $re ]]; then
+                return 1
+            fi
+            return 0
+            ;;
+    esac
+    return 1
+}
+
+# _edgex_backoff RETRY_AFTER WAITED_MS MAX_ATTEMPTS: sets _edgex_delay (ms) before the
+# next attempt; status 1 when the attempts or the total wait are spent.
+_edgex_backoff() {
+    local after=$1 waited=$2 attempts=$3 base budget cap=0 i=1
+    if [ "$_edgex_attempt" -ge "$attempts" ]; then
+        return 1
+    fi
+    _edgex_ms "${EDGEX_RETRY_BASE_DELAY:-}" 1000
+    base=$_edgex_ms_value
+    _edgex_ms "${EDGEX_RETRY_MAX_WAIT:-}" 300000
+    budget=$_edgex_ms_value
+    cap=$base
+    while [ "$i" -lt "$_edgex_attempt" ] && [ "$cap" -lt 60000 ]; do
+        cap=$((cap * 2))
+        i=$((i + 1))
+    done
+    if [ "$cap" -gt 60000 ]; then
+        cap=60000
+    fi
+    _edgex_delay=$(((RANDOM * 32768 + RANDOM) % (cap + 1)))
+    case $after in
+        '') ;;
+        ??????*) _edgex_delay=$((budget + 1)) ;;
+        *)
+            if [ $((10#$after * 1000)) -gt "$_edgex_delay" ]; then
+                _edgex_delay=$((10#$after * 1000))
+            fi
+            ;;
+    esac
+    if [ $((waited + _edgex_delay)) -gt "$budget" ]; then
+        return 1
+    fi
+    return 0
+}
+
+# _edgex_ms SECONDS DEFAULT_MS: sets _edgex_ms_value to SECONDS ("2", "0.25") in ms.
+_edgex_ms() {
+    local v=$1 int frac
+    case $v in
+        '' | *[!0-9.]* | *.*.* | . | ??????????*) _edgex_ms_value=$2 ;;
+        *.*)
+            int=${v%%.*}
+            frac=${v#*.}000
+            _edgex_ms_value=$((10#${int:-0} * 1000 + 10#${frac:0:3}))
+            ;;
+        *) _edgex_ms_value=$((10#$v * 1000)) ;;
+    esac
+}
+
+# _edgex_sleep_ms MS: sleep that long (whole seconds where sleep takes no fractions).
+_edgex_sleep_ms() {
+    local s
+    if [ "$1" -gt 0 ]; then
+        printf -v s '%d.%03d' $(($1 / 1000)) $(($1 % 1000))
+        sleep "$s" 2>/dev/null || sleep $((($1 + 999) / 1000))
+    fi
+}
+# <<< edgex retry policy
+
 _orc_main() {
-    local script rc=0
+    local script rc=0 first name
     _orc_completed=0
+    _orc_signal=0
     trap '_orc_completed=1' USR1
+    # Recorded here, acted on once the script's subshell (which gets the same
+    # signal from its process group, with default handling) has ended.
+    trap '_orc_signal=2' INT
+    trap '_orc_signal=15' TERM
+    trap '_orc_signal=1' HUP
     if [ -z "$_ORC_API_URL" ] || [ -z "$_ORC_AGENT_TOKEN" ]; then
         printf 'edgex: EDGEX_API_URL and EDGEX_AGENT_TOKEN must be set (run through the bootstrapper)\n' >&2
         return 90
     fi
     _orc_send info "Script started on $_ORC_HOSTNAME ($_ORC_OS_VERSION, $_ORC_ARCH)" start
     if ! script=$(printf '%s' '__EDGEX_SCRIPT_B64__' | _orc_b64decode); then
-        _orc_send error "The wrapper could not decode the script" complete
+        _orc_final 94 "The wrapper could not decode the script (exit code 94)"
         return 94
     fi
-    (
-        set +e +u
-        set +o pipefail
-        eval "$script"
-    ) </dev/null
-    rc=$?
+    first=${script:0:4096}
+    first=${first%%$'\n'*}
+    if [ "${first%$'\r'}" != "$first" ]; then
+        # Saved on Windows: bash would read every CR as part of a word.
+        script=${script//$'\r\n'/$'\n'}
+        script=${script%$'\r'}
+        _orc_send warning "The script has CRLF (Windows) line endings: run with LF ones" start
+    fi
+    if [ "$_orc_signal" -eq 0 ]; then
+        (
+            trap - USR1
+            set +e +u
+            set +o pipefail
+            eval "$script"
+        ) </dev/null
+        rc=$?
+    fi
+    if [ "$_orc_signal" -ne 0 ]; then
+        rc=$((128 + _orc_signal))
+        case $_orc_signal in 1) name=SIGHUP ;; 2) name=SIGINT ;; *) name=SIGTERM ;; esac
+        if [ "$_orc_completed" -eq 0 ]; then
+            _orc_final "$rc" "Script interrupted by $name (exit code $rc)" failed
+        fi
+        return "$rc"
+    fi
     if [ "$_orc_completed" -eq 0 ]; then
         if [ "$rc" -eq 0 ]; then
-            _orc_send success "Script completed successfully" complete
+            _orc_final 0 "Script completed successfully"
         else
-            _orc_send error "Script failed with exit code $rc" complete
+            _orc_final "$rc" "Script failed with exit code $rc"
         fi
     fi
     return "$rc"
+}
+
+# _orc_final EXIT_CODE MESSAGE [OUTCOME]: the run's final report, one entry.
+# The message keeps the words "exit code N" that servers before exit_code read.
+_orc_final() {
+    local status=success body
+    [ "$1" -eq 0 ] || status=error
+    body="{\"status\":\"$status\",\"message\":$(_orc_json "$2" 4096),\"step\":\"complete\",\"exit_code\":$1"
+    if [ -n "${3-}" ]; then
+        body="$body,\"outcome\":\"$3\""
+    fi
+    _orc_deliver "$body}" "$status" complete
 }
 
 _orc_main </dev/null
