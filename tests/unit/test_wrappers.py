@@ -402,6 +402,7 @@ def test_powershell_bootstrapper_machine_facts_and_cleanup() -> None:
         "EDGEX_AGENT_TOKEN",
         "EDGEX_MACHINE_ID",
         "EDGEX_HOSTNAME",
+        "EDGEX_RUN_ID",
     }
     # ... and a failed run throws with the script's exit code in $LASTEXITCODE
     assert "Stop-Edgex -Code $runExit -Message 'the script failed'" in text

@@ -46,11 +46,11 @@ def next_status(current: str, entries: list[dict[str, Any]]) -> tuple[str, int |
 
 
 def _request_key(request: str | None) -> str:
-    """Where a report goes in its run's log: the agent's request key (a sequence
-    number, zero-padded so it sorts), or for agents that send none a fresh key that
-    sorts after every numbered one (such a report is never recognised as a retry)."""
+    """Where a report goes in its run's log: the agent's request key (its retries
+    carry the same one; the wrapper makes it sort in time order), or for agents that
+    send none a fresh key that sorts after every agent key (never seen as a retry)."""
     if request is not None:
-        return f"{int(request):09d}"
+        return request
     return f"~{clock.now_iso()}{os.urandom(3).hex()}".replace(":", "").replace("-", "")
 
 

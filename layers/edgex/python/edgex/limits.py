@@ -32,4 +32,4 @@ REPORT_GRACE_MINUTES_DEFAULT = 60
 # another caller until the run has been silent this long.
 TAKEOVER_AFTER_SECONDS = 900
 RUN_ID_PATTERN = r"^[A-Za-z0-9_-]{8,64}$"
-REQUEST_KEY_PATTERN = r"^[0-9]{1,9}$"
+REQUEST_KEY_PATTERN = r"^[0-9A-Za-z._-]{1,64}$"  # sortable by the agent: time first

@@ -59,7 +59,7 @@
     # of waiting in all (default 300); base is $env:EDGEX_RETRY_BASE_DELAY seconds (default 1).
     # Never throws: returns @{ Ok; Status (0 without an answer); Body; Attempts; Detail }.
     function Invoke-EdgexHttp {
-        param([string]$Method, [string]$Uri, [string]$Token, [string]$Body, [int]$TimeoutSec = 60)
+        param([string]$Method, [string]$Uri, [string]$Token, [string]$Body, [int]$TimeoutSec = 60, [hashtable]$Headers = @{})
         $attempts = Get-EdgexSetting -Name 'EDGEX_RETRY_ATTEMPTS' -Default 8 -Scale 1
         $baseMs = Get-EdgexSetting -Name 'EDGEX_RETRY_BASE_DELAY' -Default 1 -Scale 1000
         $budgetMs = Get-EdgexSetting -Name 'EDGEX_RETRY_MAX_WAIT' -Default 300 -Scale 1000
@@ -74,7 +74,7 @@
                 $request = @{
                     Uri             = $Uri
                     Method          = $Method
-                    Headers         = @{ Authorization = 'Bearer ' + $Token }
+                    Headers         = @{ Authorization = 'Bearer ' + $Token } + $Headers
                     UseBasicParsing = $true
                     TimeoutSec      = $TimeoutSec
                     ErrorAction     = 'Stop'
@@ -275,8 +275,8 @@
     # One API call under the retry policy. Returns the answer's text or stops with
     # the documented exit code.
     function Invoke-EdgexApi {
-        param([string]$Method, [string]$Path, [string]$Token, [string]$Body, [int]$TimeoutSec = 60)
-        $result = Invoke-EdgexHttp -Method $Method -Uri ($apiUrl + $Path) -Token $Token -Body $Body -TimeoutSec $TimeoutSec
+        param([string]$Method, [string]$Path, [string]$Token, [string]$Body, [int]$TimeoutSec = 60, [hashtable]$Headers = @{})
+        $result = Invoke-EdgexHttp -Method $Method -Uri ($apiUrl + $Path) -Token $Token -Body $Body -TimeoutSec $TimeoutSec -Headers $Headers
         if ($result.Ok) {
             return $result.Body
         }
@@ -317,14 +317,16 @@
     }
     Write-Host "edgex: enrolled $hostName (machine id $machineId)"
 
-    $payload = Invoke-EdgexApi -Method 'GET' -Path '/v1/agent/download' -Token $agentToken -TimeoutSec 300
+    # The run's id: a download retried after a lost reply is the same run, not another.
+    $runId = [guid]::NewGuid().ToString('N')
+    $payload = Invoke-EdgexApi -Method 'GET' -Path '/v1/agent/download' -Token $agentToken -TimeoutSec 300 -Headers @{ 'X-Edgex-Run' = $runId }
     if (-not $payload) {
         Stop-Edgex -Code 93 -Message 'download: empty payload'
     }
 
     # The payload's inputs, set for it and put back as they were afterwards: left
     # behind they would act as overrides in the admin's session next time.
-    $names = @('EDGEX_API_URL', 'EDGEX_AGENT_TOKEN', 'EDGEX_MACHINE_ID', 'EDGEX_HOSTNAME')
+    $names = @('EDGEX_API_URL', 'EDGEX_AGENT_TOKEN', 'EDGEX_MACHINE_ID', 'EDGEX_HOSTNAME', 'EDGEX_RUN_ID')
     $saved = @{}
     foreach ($name in $names) {
         $saved[$name] = [Environment]::GetEnvironmentVariable($name)
@@ -335,6 +337,7 @@
         $env:EDGEX_AGENT_TOKEN = $agentToken
         $env:EDGEX_MACHINE_ID = $machineId
         $env:EDGEX_HOSTNAME = $hostName
+        $env:EDGEX_RUN_ID = $runId
         $global:LASTEXITCODE = 1
         & ([scriptblock]::Create($payload))
         $runExit = $global:LASTEXITCODE

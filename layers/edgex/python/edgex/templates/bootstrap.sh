@@ -79,7 +79,11 @@ _edgex_main() {
     fi
     printf 'edgex: enrolled %s (machine id %s)\n' "$host_name" "$machine_id" >&2
 
+    # The run's id: a download retried after a lost reply is the same run, not another.
+    run_id=$(_edgex_run_id)
+    _edgex_extra="header = \"X-Edgex-Run: $run_id\""$'\n'
     _edgex_request "$api_url" GET /v1/agent/download "$agent_token" 300 || return
+    _edgex_extra=
     payload=$_edgex_body
     _edgex_body=
     if [ -z "$payload" ]; then
@@ -90,8 +94,22 @@ _edgex_main() {
     # The payload reads its inputs from the environment (assignments, not argv);
     # printf is a builtin, so the payload text never reaches an exec'd argv either.
     printf '%s\n' "$payload" |
-        EDGEX_API_URL=$api_url EDGEX_AGENT_TOKEN=$agent_token \
+        EDGEX_API_URL=$api_url EDGEX_AGENT_TOKEN=$agent_token EDGEX_RUN_ID=$run_id \
         EDGEX_MACHINE_ID=$machine_id EDGEX_HOSTNAME=$host_name bash -s
+}
+
+# _edgex_run_id: 32 random hex digits (the kernel's, else /dev/urandom's, else the
+# clock, the pid and $RANDOM: unique enough to tell this run from this machine's others).
+_edgex_run_id() {
+    local id=
+    if [ -r /proc/sys/kernel/random/uuid ]; then
+        id=$(tr -d '-' </proc/sys/kernel/random/uuid 2>/dev/null) || id=
+    fi
+    if [ -z "$id" ] && [ -r /dev/urandom ]; then
+        id=$(od -An -tx1 -N16 /dev/urandom 2>/dev/null | tr -d ' \n') || id=
+    fi
+    [ -n "$id" ] || id="$(date +%s)$$$RANDOM$RANDOM"
+    printf '%s\n' "$id"
 }
 
 # _edgex_fail CODE MESSAGE: report on stderr and set the status the caller returns.
@@ -211,7 +229,8 @@ _edgex_request() {
 # answer's Retry-After; at most EDGEX_RETRY_ATTEMPTS attempts (default 8) and
 # EDGEX_RETRY_MAX_WAIT seconds of waiting in all (default 300); base is
 # EDGEX_RETRY_BASE_DELAY seconds (default 1, decimals allowed).
-# The token reaches curl through a config on a file descriptor, never argv.
+# The token reaches curl through a config on a file descriptor, never argv; so do the
+# request's own headers, from _edgex_extra (curl config lines, empty by default).
 # Sets _edgex_code (HTTP status, 000 without an answer), _edgex_rc (curl's exit
 # status), _edgex_body and _edgex_attempt; returns 0 on 2xx, else 1. Safe under
 # `set -euo pipefail`: scripts that use it run that way.
@@ -229,7 +248,7 @@ _edgex_http() {
         after=
         if [ "$method" = POST ]; then
             if out=$(printf '%s' "$body" | curl -sS -D - --connect-timeout 10 --max-time "$max_time" \
-                -K <(printf 'header = "Authorization: Bearer %s"\n' "$token") \
+                -K <(printf 'header = "Authorization: Bearer %s"\n%s' "$token" "${_edgex_extra-}") \
                 -H 'Content-Type: application/json' --data-binary @- \
                 -w '\n%{http_code}' "$url" 2>/dev/null); then
                 _edgex_rc=0
@@ -238,7 +257,7 @@ _edgex_http() {
             fi
         else
             if out=$(curl -sS -D - --connect-timeout 10 --max-time "$max_time" \
-                -K <(printf 'header = "Authorization: Bearer %s"\n' "$token") \
+                -K <(printf 'header = "Authorization: Bearer %s"\n%s' "$token" "${_edgex_extra-}") \
                 -w '\n%{http_code}' "$url" 2>/dev/null); then
                 _edgex_rc=0
             else

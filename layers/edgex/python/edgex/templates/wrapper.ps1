@@ -33,7 +33,7 @@
 # of waiting in all (default 300); base is $env:EDGEX_RETRY_BASE_DELAY seconds (default 1).
 # Never throws: returns @{ Ok; Status (0 without an answer); Body; Attempts; Detail }.
 function Invoke-EdgexHttp {
-    param([string]$Method, [string]$Uri, [string]$Token, [string]$Body, [int]$TimeoutSec = 60)
+    param([string]$Method, [string]$Uri, [string]$Token, [string]$Body, [int]$TimeoutSec = 60, [hashtable]$Headers = @{})
     $attempts = Get-EdgexSetting -Name 'EDGEX_RETRY_ATTEMPTS' -Default 8 -Scale 1
     $baseMs = Get-EdgexSetting -Name 'EDGEX_RETRY_BASE_DELAY' -Default 1 -Scale 1000
     $budgetMs = Get-EdgexSetting -Name 'EDGEX_RETRY_MAX_WAIT' -Default 300 -Scale 1000
@@ -48,7 +48,7 @@ function Invoke-EdgexHttp {
             $request = @{
                 Uri             = $Uri
                 Method          = $Method
-                Headers         = @{ Authorization = 'Bearer ' + $Token }
+                Headers         = @{ Authorization = 'Bearer ' + $Token } + $Headers
                 UseBasicParsing = $true
                 TimeoutSec      = $TimeoutSec
                 ErrorAction     = 'Stop'
@@ -174,6 +174,8 @@ function New-OrcContext {
         MachineId     = $env:EDGEX_MACHINE_ID
         HostName      = $env:EDGEX_HOSTNAME
         CompleteEvent = $env:EDGEX_COMPLETE_EVENT
+        RunId         = $env:EDGEX_RUN_ID
+        Requests      = 0
         Completed     = $false
     }
     Remove-Item -Path 'Env:EDGEX_AGENT_TOKEN', 'Env:EDGEX_COMPLETE_EVENT' -ErrorAction SilentlyContinue
@@ -190,7 +192,17 @@ function New-OrcContext {
 # returns $true when the API accepted the body.
 function Invoke-OrcApi {
     param([string]$Path, [string]$Body)
-    $result = Invoke-EdgexHttp -Method 'POST' -Uri ($__EdgexWrapper.ApiUrl + $Path) -Token $__EdgexWrapper.Token -Body $Body -TimeoutSec 30
+    # The report's request key (kept by its retries, so the API stores it once): time
+    # first, so the run's log sorts in the order reports were made, then this process
+    # and its own count (the script's child process reports too).
+    $headers = @{}
+    if ($__EdgexWrapper.RunId) {
+        $__EdgexWrapper.Requests = $__EdgexWrapper.Requests + 1
+        $seconds = [DateTimeOffset]::UtcNow.ToUnixTimeSeconds()
+        $headers['X-Edgex-Run'] = $__EdgexWrapper.RunId
+        $headers['X-Edgex-Request'] = '{0:D10}-{1:D7}-{2:D6}-{3:D5}' -f $seconds, $PID, $__EdgexWrapper.Requests, (Get-Random -Maximum 100000)
+    }
+    $result = Invoke-EdgexHttp -Method 'POST' -Uri ($__EdgexWrapper.ApiUrl + $Path) -Token $__EdgexWrapper.Token -Body $Body -TimeoutSec 30 -Headers $headers
     if ($result.Ok) {
         return $true
     }
@@ -400,6 +412,9 @@ function Start-OrcScriptProcess {
     $start.EnvironmentVariables['EDGEX_AGENT_TOKEN'] = $__EdgexWrapper.Token
     $start.EnvironmentVariables['EDGEX_MACHINE_ID'] = $__EdgexWrapper.MachineId
     $start.EnvironmentVariables['EDGEX_HOSTNAME'] = $__EdgexWrapper.HostName
+    if ($__EdgexWrapper.RunId) {
+        $start.EnvironmentVariables['EDGEX_RUN_ID'] = $__EdgexWrapper.RunId
+    }
     if ($CompleteEvent) {
         $start.EnvironmentVariables['EDGEX_COMPLETE_EVENT'] = $CompleteEvent
     }

@@ -23,6 +23,8 @@
 
 _ORC_API_URL=${EDGEX_API_URL:-}
 _ORC_AGENT_TOKEN=${EDGEX_AGENT_TOKEN:-}
+_ORC_RUN_ID=${EDGEX_RUN_ID:-}
+_orc_requests=0
 # The script's own children have no use for the token: keep it out of their environment.
 unset EDGEX_AGENT_TOKEN
 _ORC_WRAPPER_PID=$$
@@ -115,7 +117,15 @@ _orc_json() (
 # _orc_post PATH JSON_BODY: POST with the agent token, under the retry policy.
 # Sets _orc_http_code; returns 0 on 2xx, 1 otherwise (a message goes to stderr).
 _orc_post() {
-    local path=$1 body=$2 detail re='"code"[[:space:]]*:[[:space:]]*"([^"]*)"'
+    local path=$1 body=$2 detail re='"code"[[:space:]]*:[[:space:]]*"([^"]*)"' _edgex_extra=
+    # The report's request key (kept by its retries, so the API stores it once): time
+    # first, so the run's log sorts in the order reports were made, then this
+    # process and its own count (the script's subshells report too).
+    _orc_requests=$((_orc_requests + 1))
+    if [ -n "$_ORC_RUN_ID" ]; then
+        printf -v _edgex_extra 'header = "X-Edgex-Run: %s"\nheader = "X-Edgex-Request: %s-%07d-%06d-%05d"\n' \
+            "$_ORC_RUN_ID" "$(date +%s)" "${BASHPID:-$$}" "$_orc_requests" "$RANDOM"
+    fi
     if _edgex_http POST "$_ORC_API_URL$path" "$_ORC_AGENT_TOKEN" 30 "$body"; then
         _orc_http_code=$_edgex_code
         return 0
@@ -250,7 +260,8 @@ _orc_b64decode() {
 # answer's Retry-After; at most EDGEX_RETRY_ATTEMPTS attempts (default 8) and
 # EDGEX_RETRY_MAX_WAIT seconds of waiting in all (default 300); base is
 # EDGEX_RETRY_BASE_DELAY seconds (default 1, decimals allowed).
-# The token reaches curl through a config on a file descriptor, never argv.
+# The token reaches curl through a config on a file descriptor, never argv; so do the
+# request's own headers, from _edgex_extra (curl config lines, empty by default).
 # Sets _edgex_code (HTTP status, 000 without an answer), _edgex_rc (curl's exit
 # status), _edgex_body and _edgex_attempt; returns 0 on 2xx, else 1. Safe under
 # `set -euo pipefail`: scripts that use it run that way.
@@ -268,7 +279,7 @@ _edgex_http() {
         after=
         if [ "$method" = POST ]; then
             if out=$(printf '%s' "$body" | curl -sS -D - --connect-timeout 10 --max-time "$max_time" \
-                -K <(printf 'header = "Authorization: Bearer %s"\n' "$token") \
+                -K <(printf 'header = "Authorization: Bearer %s"\n%s' "$token" "${_edgex_extra-}") \
                 -H 'Content-Type: application/json' --data-binary @- \
                 -w '\n%{http_code}' "$url" 2>/dev/null); then
                 _edgex_rc=0
@@ -277,7 +288,7 @@ _edgex_http() {
             fi
         else
             if out=$(curl -sS -D - --connect-timeout 10 --max-time "$max_time" \
-                -K <(printf 'header = "Authorization: Bearer %s"\n' "$token") \
+                -K <(printf 'header = "Authorization: Bearer %s"\n%s' "$token" "${_edgex_extra-}") \
                 -w '\n%{http_code}' "$url" 2>/dev/null); then
                 _edgex_rc=0
             else
