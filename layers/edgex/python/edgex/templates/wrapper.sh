@@ -119,12 +119,14 @@ _orc_json() (
 _orc_post() {
     local path=$1 body=$2 detail re='"code"[[:space:]]*:[[:space:]]*"([^"]*)"' _edgex_extra=
     # The report's request key (kept by its retries, so the API stores it once): time
-    # first, so the run's log sorts in the order reports were made, then this
-    # process and its own count (the script's subshells report too).
+    # first, so the run's log sorts in the order reports were made, then this shell's
+    # own process id (read through a child: $$ is the same in every subshell, and
+    # BASHPID is bash 4; the script's subshells report too, with copies of the count)
+    # and its count.
     _orc_requests=$((_orc_requests + 1))
     if [ -n "$_ORC_RUN_ID" ]; then
-        printf -v _edgex_extra 'header = "X-Edgex-Run: %s"\nheader = "X-Edgex-Request: %s-%07d-%06d-%05d"\n' \
-            "$_ORC_RUN_ID" "$(date +%s)" "${BASHPID:-$$}" "$_orc_requests" "$RANDOM"
+        printf -v _edgex_extra 'header = "X-Edgex-Run: %s"\nheader = "X-Edgex-Request: %s-%07d-%06d"\n' \
+            "$_ORC_RUN_ID" "$(date +%s)" "$(sh -c 'echo "$PPID"')" "$_orc_requests"
     fi
     if _edgex_http POST "$_ORC_API_URL$path" "$_ORC_AGENT_TOKEN" 30 "$body"; then
         _orc_http_code=$_edgex_code
