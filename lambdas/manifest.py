@@ -1,7 +1,7 @@
 """The route manifest: every route of the API, in one table.
 
 The CDK stack builds one API Gateway route and one Lambda per entry from it (with
-IAM generated from ``tables``/``buckets``/``bedrock``), the local server dispatches
+IAM generated from the actions ``tables``/``buckets`` declare, and ``bedrock``), the local server dispatches
 from it, the endpoint wrapper enforces its ``auth`` and ``role``, and the OpenAPI
 document is generated from it. A route exists here and nowhere else.
 """
@@ -10,9 +10,32 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Literal
 
-Access = Literal["r", "rw"]
+# The IAM actions a route may declare on a table or bucket: infra/functions.py grants
+# exactly these (no read/write bundles), and tests/unit/test_route_actions.py checks
+# them against the AWS calls each handler makes. A TransactWriteItems needs the
+# per-item action (PutItem, UpdateItem, DeleteItem, ConditionCheckItem) on each table
+# it touches; a GetObject of a pinned version needs GetObjectVersion.
+GET = "dynamodb:GetItem"
+BATCH_GET = "dynamodb:BatchGetItem"
+QUERY = "dynamodb:Query"
+PUT = "dynamodb:PutItem"
+UPDATE = "dynamodb:UpdateItem"
+DELETE = "dynamodb:DeleteItem"
+BATCH_WRITE = "dynamodb:BatchWriteItem"
+CHECK = "dynamodb:ConditionCheckItem"
+S3_GET = "s3:GetObject"
+S3_GET_VERSION = "s3:GetObjectVersion"
+S3_PUT = "s3:PutObject"
+TABLE_ACTIONS = frozenset({GET, BATCH_GET, QUERY, PUT, UPDATE, DELETE, BATCH_WRITE, CHECK})
+BUCKET_ACTIONS = frozenset({S3_GET, S3_GET_VERSION, S3_PUT})
+WRITE_ACTIONS = frozenset({PUT, UPDATE, DELETE, BATCH_WRITE, S3_PUT})
+
+Access = frozenset[str]
+
+
+def can(*actions: str) -> Access:
+    return frozenset(actions)
 
 
 class Auth(Enum):
@@ -51,12 +74,23 @@ class Route:
     def function_name(self) -> str:
         return self.handler
 
+    @property
+    def writes(self) -> bool:
+        """Whether the route may write any table or bucket."""
+        return any(access & WRITE_ACTIONS for access in (*self.tables.values(), *self.buckets.values()))
+
+
+# Every admin route appends to the audit trail (its mutations, and any refusal of an
+# identified caller): read the chain's head, put the next record with a must-not-exist
+# condition. No route may update or delete an audit record.
+AUDIT_APPEND = can(QUERY, PUT)
+
 
 def _admin(method: str, path: str, handler: str, role: str, summary: str, **kw: object) -> Route:
-    return Route(method, path, handler, Auth.ADMIN, summary, role=role, **kw)  # type: ignore[arg-type]
+    tables = dict(kw.pop("tables", {}))  # type: ignore[call-overload]
+    tables["audit"] = tables.get("audit", frozenset()) | AUDIT_APPEND
+    return Route(method, path, handler, Auth.ADMIN, summary, role=role, tables=tables, **kw)  # type: ignore[arg-type]
 
-
-_AUDIT: dict[str, Access] = {"audit": "rw"}
 
 ROUTES: tuple[Route, ...] = (
     # --- agent API (seed-compatible) ---
@@ -66,7 +100,7 @@ ROUTES: tuple[Route, ...] = (
         "agent_installer",
         Auth.MASTER,
         "Bootstrapper script (bash or ps1)",
-        tables={"deployments": "r"},
+        tables={"deployments": can(GET)},
         content_type="text/plain",
         errors=("DEPLOYMENT_EXPIRED", "DEPLOYMENT_CANCELLED"),
     ),
@@ -76,9 +110,16 @@ ROUTES: tuple[Route, ...] = (
         "agent_enroll",
         Auth.MASTER,
         "Trust-on-first-use enrollment",
-        tables={"deployments": "rw", "targets": "rw"},
+        tables={"deployments": can(GET, UPDATE), "targets": can(GET, PUT, UPDATE, CHECK)},
         request="EnrollRequest",
-        errors=("HOSTNAME_CONFLICT", "ENROLLMENT_CAP_REACHED", "DEPLOYMENT_EXPIRED", "DEPLOYMENT_CANCELLED"),
+        errors=(
+            "HOSTNAME_CONFLICT",
+            "ENROLLMENT_CAP_REACHED",
+            "DEPLOYMENT_EXPIRED",
+            "DEPLOYMENT_CANCELLED",
+            "TARGET_CANCELLED",
+            "MACHINE_BLOCKED",
+        ),
         response="Enrollment",
     ),
     Route(
@@ -87,8 +128,8 @@ ROUTES: tuple[Route, ...] = (
         "agent_download",
         Auth.AGENT,
         "Wrapped, encoded script for this machine",
-        tables={"deployments": "rw", "targets": "rw", "counters": "rw"},
-        buckets={"scripts": "r"},
+        tables={"deployments": can(BATCH_GET, UPDATE), "targets": can(BATCH_GET, UPDATE), "counters": can(UPDATE)},
+        buckets={"scripts": can(S3_GET_VERSION)},
         content_type="text/plain",
         reads_wrapper=True,
         errors=("RERUN_LIMIT_EXCEEDED", "DEPLOYMENT_EXPIRED", "DEPLOYMENT_CANCELLED", "TARGET_CANCELLED"),
@@ -99,7 +140,12 @@ ROUTES: tuple[Route, ...] = (
         "agent_feedback",
         Auth.AGENT,
         "Execution log entries and status",
-        tables={"deployments": "rw", "targets": "rw", "logs": "rw", "counters": "rw"},
+        tables={
+            "deployments": can(BATCH_GET),
+            "targets": can(BATCH_GET, UPDATE),
+            "logs": can(PUT),
+            "counters": can(UPDATE),
+        },
         request="FeedbackRequest",
         errors=("DEPLOYMENT_EXPIRED", "DEPLOYMENT_CANCELLED", "TARGET_CANCELLED"),
         response="FeedbackAccepted",
@@ -112,7 +158,7 @@ ROUTES: tuple[Route, ...] = (
         "scripts_list",
         "viewer",
         "List scripts",
-        tables={"scripts": "r"},
+        tables={"scripts": can(QUERY)},
         response="ScriptPage",
     ),
     _admin(
@@ -122,8 +168,8 @@ ROUTES: tuple[Route, ...] = (
         "operator",
         "Create a script",
         ok_status=201,
-        tables={"scripts": "rw", "script_versions": "rw", "config": "rw", **_AUDIT},
-        buckets={"scripts": "rw"},
+        tables={"scripts": can(PUT), "script_versions": can(PUT), "config": can(UPDATE)},
+        buckets={"scripts": can(S3_PUT)},
         request="ScriptCreateRequest",
         response="Script",
     ),
@@ -133,7 +179,7 @@ ROUTES: tuple[Route, ...] = (
         "scripts_get",
         "viewer",
         "Script metadata",
-        tables={"scripts": "r"},
+        tables={"scripts": can(GET)},
         errors=("SCRIPT_NOT_FOUND",),
         response="Script",
     ),
@@ -143,8 +189,8 @@ ROUTES: tuple[Route, ...] = (
         "scripts_content",
         "viewer",
         "Latest script content",
-        tables={"scripts": "r"},
-        buckets={"scripts": "r"},
+        tables={"scripts": can(GET)},
+        buckets={"scripts": can(S3_GET_VERSION)},
         content_type="text/plain",
         errors=("SCRIPT_NOT_FOUND",),
     ),
@@ -154,8 +200,8 @@ ROUTES: tuple[Route, ...] = (
         "scripts_update",
         "operator",
         "Update a script (bumps the patch version)",
-        tables={"scripts": "rw", "script_versions": "rw", **_AUDIT},
-        buckets={"scripts": "rw"},
+        tables={"scripts": can(GET, UPDATE), "script_versions": can(PUT)},
+        buckets={"scripts": can(S3_PUT)},
         request="ScriptUpdateRequest",
         errors=("SCRIPT_NOT_FOUND",),
         response="Script",
@@ -166,7 +212,7 @@ ROUTES: tuple[Route, ...] = (
         "scripts_delete",
         "operator",
         "Delete a script",
-        tables={"scripts": "rw", "deployments": "r", **_AUDIT},
+        tables={"scripts": can(GET, UPDATE), "deployments": can(QUERY)},
         errors=("SCRIPT_NOT_FOUND", "SCRIPT_IN_USE"),
         response="Deleted",
     ),
@@ -176,7 +222,7 @@ ROUTES: tuple[Route, ...] = (
         "scripts_versions",
         "viewer",
         "Version history",
-        tables={"scripts": "r", "script_versions": "r"},
+        tables={"scripts": can(GET), "script_versions": can(QUERY)},
         errors=("SCRIPT_NOT_FOUND",),
         response="VersionPage",
     ),
@@ -186,8 +232,8 @@ ROUTES: tuple[Route, ...] = (
         "scripts_version_content",
         "viewer",
         "Content of one past version",
-        tables={"scripts": "r", "script_versions": "r"},
-        buckets={"scripts": "r"},
+        tables={"scripts": can(GET), "script_versions": can(GET)},
+        buckets={"scripts": can(S3_GET_VERSION)},
         content_type="text/plain",
         errors=("SCRIPT_NOT_FOUND", "VERSION_NOT_FOUND"),
     ),
@@ -197,7 +243,7 @@ ROUTES: tuple[Route, ...] = (
         "deployments_list",
         "viewer",
         "List deployments with live counts",
-        tables={"deployments": "r", "counters": "r"},
+        tables={"deployments": can(QUERY), "counters": can(BATCH_GET)},
         response="DeploymentPage",
     ),
     _admin(
@@ -208,12 +254,11 @@ ROUTES: tuple[Route, ...] = (
         "Create a deployment",
         ok_status=201,
         tables={
-            "scripts": "rw",
-            "script_versions": "r",
-            "deployments": "rw",
-            "targets": "rw",
-            "config": "rw",
-            **_AUDIT,
+            "scripts": can(GET, UPDATE),
+            "script_versions": can(GET),
+            "deployments": can(PUT),
+            "targets": can(PUT),
+            "config": can(BATCH_GET, UPDATE),
         },
         request="DeploymentCreateRequest",
         errors=("SCRIPT_NOT_FOUND", "VERSION_NOT_FOUND", "FINDINGS_NOT_ACKNOWLEDGED"),
@@ -225,7 +270,7 @@ ROUTES: tuple[Route, ...] = (
         "deployments_get",
         "viewer",
         "Deployment detail with its first targets",
-        tables={"deployments": "r", "targets": "r", "counters": "r"},
+        tables={"deployments": can(GET), "targets": can(QUERY), "counters": can(BATCH_GET)},
         errors=("DEPLOYMENT_NOT_FOUND",),
         response="DeploymentDetail",
     ),
@@ -235,7 +280,7 @@ ROUTES: tuple[Route, ...] = (
         "deployments_installer",
         "viewer",
         "One-liners (the master token is shown once, at creation)",
-        tables={"deployments": "r"},
+        tables={"deployments": can(GET)},
         errors=("DEPLOYMENT_NOT_FOUND",),
         response="OneLiners",
     ),
@@ -245,7 +290,7 @@ ROUTES: tuple[Route, ...] = (
         "deployments_cancel",
         "operator",
         "Cancel a deployment and its running targets",
-        tables={"deployments": "rw", "targets": "rw", "counters": "r", **_AUDIT},
+        tables={"deployments": can(GET, UPDATE), "counters": can(BATCH_GET)},
         errors=("DEPLOYMENT_NOT_FOUND",),
         response="Deployment",
     ),
@@ -255,7 +300,12 @@ ROUTES: tuple[Route, ...] = (
         "deployments_delete",
         "operator",
         "Hard-delete a deployment",
-        tables={"deployments": "rw", "targets": "rw", "logs": "rw", "scripts": "rw", "counters": "rw", **_AUDIT},
+        tables={
+            "deployments": can(GET, DELETE),
+            "targets": can(QUERY, DELETE, BATCH_WRITE),
+            "logs": can(QUERY, BATCH_WRITE),
+            "counters": can(BATCH_WRITE),
+        },
         errors=("DEPLOYMENT_NOT_FOUND",),
         response="Deleted",
     ),
@@ -265,7 +315,7 @@ ROUTES: tuple[Route, ...] = (
         "targets_list",
         "viewer",
         "Targets of a deployment",
-        tables={"deployments": "r", "targets": "r"},
+        tables={"deployments": can(GET), "targets": can(QUERY)},
         errors=("DEPLOYMENT_NOT_FOUND",),
         response="TargetPage",
     ),
@@ -275,7 +325,7 @@ ROUTES: tuple[Route, ...] = (
         "deployments_logs",
         "viewer",
         "Recent log feed of a deployment",
-        tables={"deployments": "r", "logs": "r"},
+        tables={"deployments": can(GET), "logs": can(QUERY)},
         errors=("DEPLOYMENT_NOT_FOUND",),
         response="LogPage",
     ),
@@ -285,7 +335,7 @@ ROUTES: tuple[Route, ...] = (
         "target_logs",
         "viewer",
         "Logs of one target",
-        tables={"targets": "r", "logs": "r"},
+        tables={"targets": can(GET), "logs": can(QUERY)},
         errors=("TARGET_NOT_FOUND",),
         response="LogPage",
     ),
@@ -295,7 +345,7 @@ ROUTES: tuple[Route, ...] = (
         "target_cancel",
         "operator",
         "Cancel one target",
-        tables={"deployments": "rw", "targets": "rw", "counters": "rw", **_AUDIT},
+        tables={"deployments": can(GET), "targets": can(GET, UPDATE, PUT), "counters": can(UPDATE)},
         errors=("TARGET_NOT_FOUND",),
         response="Target",
     ),
@@ -305,7 +355,7 @@ ROUTES: tuple[Route, ...] = (
         "settings_get",
         "viewer",
         "Platform settings",
-        tables={"config": "r"},
+        tables={"config": can(GET)},
         response="Settings",
     ),
     _admin(
@@ -314,7 +364,7 @@ ROUTES: tuple[Route, ...] = (
         "settings_update",
         "admin",
         "Update platform settings",
-        tables={"config": "rw", **_AUDIT},
+        tables={"config": can(GET, PUT)},
         request="SettingsUpdateRequest",
         response="Settings",
     ),
@@ -324,7 +374,7 @@ ROUTES: tuple[Route, ...] = (
         "ai_process",
         "operator",
         "AI generate / refactor / audit / explain",
-        tables={"config": "r", **_AUDIT},
+        tables={"config": can(GET)},
         bedrock=True,
         request="AiProcessRequest",
         errors=(
@@ -344,7 +394,7 @@ ROUTES: tuple[Route, ...] = (
         "wrapper_get",
         "viewer",
         "Current wrapper template",
-        tables={"config": "r"},
+        tables={"config": can(GET)},
         response="Wrapper",
     ),
     _admin(
@@ -353,7 +403,7 @@ ROUTES: tuple[Route, ...] = (
         "wrapper_update",
         "admin",
         "Replace a wrapper template",
-        tables={"config": "rw", **_AUDIT},
+        tables={"config": can(GET, PUT)},
         request="WrapperUpdateRequest",
         response="Wrapper",
     ),
@@ -363,7 +413,7 @@ ROUTES: tuple[Route, ...] = (
         "wrapper_reset",
         "admin",
         "Reset a wrapper template to default",
-        tables={"config": "rw", **_AUDIT},
+        tables={"config": can(GET, PUT, DELETE)},
         response="Wrapper",
     ),
     _admin(
@@ -372,7 +422,7 @@ ROUTES: tuple[Route, ...] = (
         "wrapper_logs",
         "viewer",
         "Wrapper change log",
-        tables={"config": "r"},
+        tables={"config": can(QUERY)},
         response="WrapperLogPage",
     ),
     _admin(
@@ -381,8 +431,17 @@ ROUTES: tuple[Route, ...] = (
         "audit_list",
         "admin",
         "Audit trail, newest first",
-        tables={"audit": "r"},
+        tables={"audit": can(QUERY)},
         response="AuditPage",
+    ),
+    _admin(
+        "GET",
+        "/v1/admin/audit/verify",
+        "audit_verify",
+        "admin",
+        "Check the audit trail's hash chain; report the first broken link",
+        tables={"audit": can(QUERY)},
+        response="AuditVerification",
     ),
     Route("GET", "/v1/openapi.json", "openapi", Auth.NONE, "This API's OpenAPI 3.1 document", response="OpenApi"),
 )

@@ -1,11 +1,20 @@
-"""PUT /v1/admin/deployments/{id}/targets/{tid}/cancel: stop one machine."""
+"""PUT /v1/admin/deployments/{id}/targets/{tid}/cancel: stop one machine.
+
+``?block=true`` also bans the machine (its machine id and hostname) from enrolling
+in this deployment again; the audit record says so."""
 
 from edgex import deployments
 from edgex.audit import Actor
+from edgex.errors import ValidationFailed
 from http_api.endpoint import Reply, endpoint
 from http_api.request import Request
 
 
 @endpoint("target_cancel")
 def handler(req: Request, actor: Actor) -> Reply:
-    return Reply(deployments.cancel_target(req.int_param("id"), req.hex_param("tid")))
+    raw = req.query.get("block", "false")
+    if raw not in ("true", "false"):
+        raise ValidationFailed("block must be true or false")
+    block = raw == "true"
+    answer = deployments.cancel_target(req.int_param("id"), req.hex_param("tid"), block=block)
+    return Reply(answer, audit_ids={"blocked": "true"} if block else {})

@@ -1,5 +1,6 @@
 """The one wrapper every handler uses: bind tables, authenticate as the manifest
-says, call the route function, map errors, audit admin mutations, log one line.
+says, call the route function, map errors, audit admin mutations and refused admin
+requests (with the actor of the verified token), log one line carrying the actor.
 
 A route function takes the request and the authenticated principal and returns a
 :class:`Reply`; it never builds a response or catches a domain error.
@@ -54,14 +55,34 @@ def authenticate(route: Route, req: Request) -> Any:
         return agents.authenticate(token, with_wrapper=route.reads_wrapper)
     from edgex import identity
 
-    actor = identity.verify(token)
-    if not identity.allows(actor, route.role or "admin"):
+    return identity.verify(token)
+
+
+def authorize(route: Route, principal: Any) -> None:
+    """The role check, apart from authentication: a refusal here has a known actor."""
+    from edgex import identity
+
+    if route.auth is Auth.ADMIN and not identity.allows(principal, route.role or "admin"):
         raise Forbidden(f"This action needs the {route.role} role")
-    return actor
 
 
 def _is_audited(route: Route) -> bool:
-    return route.auth is Auth.ADMIN and route.method != "GET" and "audit" in route.tables
+    return route.auth is Auth.ADMIN and route.method != "GET"
+
+
+def _refusal_is_audited(route: Route, status: int) -> bool:
+    """Refusals of an identified admin caller: 403 on any route (who tried what they
+    may not), and every mutation that failed (400, 404, 409 ..., as before)."""
+    return route.auth is Auth.ADMIN and (status == 403 or route.method != "GET")
+
+
+def _actor_of(principal: Any, err: BaseException | None = None) -> Any:
+    """The verified admin identity, when there is one: the principal, or the identity a
+    role refusal carries (a valid token of an account without a role)."""
+    if hasattr(principal, "username"):
+        return principal
+    actor = getattr(err, "actor", None)
+    return actor if hasattr(actor, "username") else None
 
 
 def _audit(route: Route, actor: Any, req: Request, outcome: str, ids: dict[str, Any]) -> None:
@@ -97,15 +118,17 @@ def endpoint(handler_name: str) -> Callable[[RouteFn], LambdaHandler]:
                 req = Request.from_event(event)
                 models.bind(*route.tables)
                 principal = authenticate(route, req)
+                authorize(route, principal)
                 reply = fn(req, principal)
                 response = _to_response(route, reply)
                 if _is_audited(route):
                     _audit_done(route, principal, req, reply.audit_ids)
             except EdgexError as err:
                 response = errors.from_error(err)
+                principal = principal if principal is not None else _actor_of(None, err)
                 if err.kind.value == "internal":
                     logger.error("request failed", extra={"code": err.code, **_log_fields(req, principal)})
-                if _is_audited(route) and principal is not None:
+                if _refusal_is_audited(route, response["statusCode"]) and _actor_of(principal) is not None:
                     _audit_quietly(route, principal, req, err.code)
             except Exception:
                 logger.exception("unhandled error", extra=_log_fields(req, principal))

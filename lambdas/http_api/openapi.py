@@ -41,6 +41,7 @@ CODE_STATUS: dict[str, int] = {
     "DEPLOYMENT_EXPIRED": 410,
     "DEPLOYMENT_CANCELLED": 410,
     "TARGET_CANCELLED": 410,
+    "MACHINE_BLOCKED": 410,
     "PAYLOAD_TOO_LARGE": 413,
     "RERUN_LIMIT_EXCEEDED": 429,
     "INTERNAL_ERROR": 500,
@@ -86,6 +87,16 @@ def _parameters(route: Route) -> list[dict[str, Any]]:
         ]
     if route.handler == "agent_installer":
         params.append({"name": "type", "in": "query", "required": False, "schema": {"enum": ["bash", "ps1"]}})
+    if route.handler == "target_cancel":
+        params.append(
+            {
+                "name": "block",
+                "in": "query",
+                "required": False,
+                "schema": {"enum": ["true", "false"]},
+                "description": "also ban this machine id and hostname from enrolling in the deployment again",
+            }
+        )
     return params
 
 

@@ -223,7 +223,18 @@ def get_target(deployment_id: int, target_id: str) -> TargetModel:
             raise NotFound("Target not found", code="TARGET_NOT_FOUND") from None
 
 
-def cancel_target(deployment_id: int, target_id: str) -> dict[str, Any]:
+def cancel_target(deployment_id: int, target_id: str, block: bool = False) -> dict[str, Any]:
+    """Stop one machine; with ``block`` also ban its machine id and hostname from
+    enrolling in this deployment again (edgex.blocking)."""
+    if block:
+        from edgex import blocking
+
+        target = get_target(deployment_id, target_id)
+        blocking.block(deployment_id, target_id, target.machine_id, target.hostname)
+    return _cancel_target(deployment_id, target_id)
+
+
+def _cancel_target(deployment_id: int, target_id: str) -> dict[str, Any]:
     dep = get(deployment_id)
     for _ in range(5):
         target = get_target(deployment_id, target_id)
@@ -266,6 +277,9 @@ def delete(deployment_id: int) -> dict[str, Any]:
             for claim in HostnameClaimModel.query(deployment_id, HostnameClaimModel.sk.startswith("h#")):
                 claims.delete(claim)
         WrapperSnapshotModel(deployment_id, SNAPSHOT_KEY).delete()
+        from edgex import blocking
+
+        blocking.delete_all(deployment_id)
         dep.delete()
     counters.delete_all(deployment_id)
     return {"deleted": True, "id": deployment_id}

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from edgex import clock, deployments, schemas, tokens
+from edgex import blocking, clock, deployments, schemas, tokens
 from edgex.errors import EnrollmentCapReached, Gone, HostnameConflict, Unauthenticated
 from edgex.models import DeploymentModel, HostnameClaimModel, TargetModel
 from edgex.storage import ConditionFailed, storage_errors, transact
@@ -88,10 +88,14 @@ def enroll(dep: DeploymentModel, body: Any, geo: dict[str, Any]) -> tuple[dict[s
             condition=(DeploymentModel.enrolled_count < DeploymentModel.expected_machines)
             & (DeploymentModel.status == deployments.ACTIVE),
         )
+        blocking.check(tx, int(dep.deployment_id), data["machine_id"], data["hostname"])
 
     try:
         transact(writes)
     except ConditionFailed as failed:
+        if blocking.blocked(failed.reasons):
+            raise blocking.MachineBlocked() from None
+        failed.reasons = blocking.own_reasons(failed.reasons)
         target_taken, claim_taken = failed.reasons[0] is not None, failed.reasons[1] is not None
         if target_taken or not any(failed.reasons):
             return _re_enroll(dep, target_id, geo), False

@@ -245,7 +245,7 @@ class AuditModel(Model):
         pass
 
     stream = UnicodeAttribute(hash_key=True)  # audit#<yyyy-mm>
-    seq = UnicodeAttribute(range_key=True)  # <iso time>#<random>
+    seq = UnicodeAttribute(range_key=True)  # 1, 2, 3 ... zero-padded: written once, must-not-exist
     actor = UnicodeAttribute()
     actor_role = UnicodeAttribute()
     action = UnicodeAttribute()
@@ -253,6 +253,10 @@ class AuditModel(Model):
     ids = MapAttribute(default=dict)  # before/after ids involved
     details = JSONAttribute(null=True)
     timestamp = UnicodeAttribute()
+    # The chain (edgex.audit): the previous record's hash, and this record's own hash
+    # over its canonical JSON (prev_hash included). Absent on records written before the chain.
+    prev_hash = UnicodeAttribute(null=True)
+    hash = UnicodeAttribute(null=True)
 
 
 TABLE_MODELS: dict[str, tuple[type[Model], ...]] = {

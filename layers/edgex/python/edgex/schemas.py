@@ -273,6 +273,35 @@ AUDIT = {
         "outcome": _STR,
         "ids": {"type": "object"},
         "details": {"type": "object"},
+        "hash": _STR,
+    },
+}
+AUDIT_VERIFICATION = {
+    "type": "object",
+    "required": ["ok", "checked", "first_broken", "head"],
+    "properties": {
+        "ok": {"type": "boolean"},
+        "checked": {"type": "integer", "minimum": 0},
+        "first_broken": {
+            "oneOf": [
+                {"type": "null"},
+                {
+                    "type": "object",
+                    "required": ["stream", "seq", "reason"],
+                    "properties": {"stream": _STR, "seq": _STR, "reason": _STR},
+                },
+            ]
+        },
+        "head": {
+            "oneOf": [
+                {"type": "null"},
+                {
+                    "type": "object",
+                    "required": ["stream", "seq", "hash"],
+                    "properties": {"stream": _STR, "seq": _STR, "hash": _STR},
+                },
+            ]
+        },
     },
 }
 ERROR = {
@@ -345,6 +374,7 @@ RESPONSE_SCHEMAS: dict[str, dict[str, Any]] = {
     "Wrapper": WRAPPER,
     "WrapperLogPage": _page({"type": "object", "required": ["timestamp", "actor", "action"]}),
     "AuditPage": _page(AUDIT),
+    "AuditVerification": AUDIT_VERIFICATION,
     "AiAnswer": {
         "type": "object",
         "required": ["text", "model_id"],
