@@ -143,3 +143,31 @@ def test_the_list_route_pages_newest_first_across_the_chain(aws: None) -> None:
     rest, end = audit.list_page(3, cursor)
     assert [r["id"] for r in first + rest] == [audit.seq_text(i) for i in (5, 4, 3, 2, 1)]
     assert end is None or not audit.list_page(3, end)[0]
+
+
+def test_the_verify_command_exits_1_on_a_broken_chain_and_on_a_cut_off_head(
+    aws: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from edgex import audit_verify, models
+
+    models.bind("audit")
+    written = append(3)
+    # Given an intact trail, the command reports ok and the head
+    assert audit_verify.main([]) == 0
+    head = json.loads(capsys.readouterr().out)["head"]["hash"]
+    assert head == written[-1].hash
+    # When the newest record is removed (the chain that is left is valid)
+    raw_table().delete_item(Key={"stream": written[-1].stream, "seq": written[-1].seq})
+    # Then a run that expects the kept head fails
+    assert audit_verify.main(["--expect-head", head]) == 1
+    assert json.loads(capsys.readouterr().out)["missing_head"] == head
+    # And an edited record fails it too
+    raw_table().update_item(
+        Key={"stream": written[0].stream, "seq": written[0].seq},
+        UpdateExpression="SET actor = :a",
+        ExpressionAttributeValues={":a": "mallory"},
+    )
+    assert audit_verify.main([]) == 1
+    assert json.loads(capsys.readouterr().out)["first_broken"]["seq"] == audit.seq_text(1)

@@ -190,6 +190,16 @@ def verify(months: int = LOOKBACK_MONTHS) -> dict[str, Any]:
     return {"ok": True, "checked": checked, "first_broken": None, "head": head}
 
 
+def chain_contains(record_hash: str, months: int = LOOKBACK_MONTHS) -> bool:
+    """Whether a record with this hash is still in the trail (a head kept from an earlier
+    verification: gone means the records after it were cut off)."""
+    streams = [stream_of(clock.now_iso())]
+    for _ in range(months - 1):
+        streams.append(_previous(streams[-1]))
+    with storage_errors():
+        return any(item.hash == record_hash for stream in streams for item in AuditModel.query(stream))
+
+
 def _broken(item: AuditModel, number: int, expected_prev: str | None) -> str | None:
     if item.seq != seq_text(number):
         return f"expected record {seq_text(number)} here: a record was removed or inserted"

@@ -14,11 +14,12 @@ import hashlib
 from typing import Any
 
 from edgex import blocking, clock, deployments, schemas, tokens
+from edgex import geo as geo_rules
 from edgex.errors import EnrollmentCapReached, Gone, HostnameConflict, Unauthenticated
 from edgex.models import DeploymentModel, HostnameClaimModel, TargetModel
 from edgex.storage import ConditionFailed, storage_errors, transact
 
-GEO_FIELDS = ("country", "city", "region", "latitude", "longitude", "time_zone")
+GEO_FIELDS = geo_rules.FIELDS
 
 
 def target_id_for(machine_id: str) -> str:
@@ -38,23 +39,9 @@ def authenticate_master(token: str) -> DeploymentModel:
     return dep
 
 
-def clean_geo(geo: dict[str, Any]) -> dict[str, Any]:
-    """Keep the known geo fields, as CloudFront sends them (text), coordinates as floats."""
-    result: dict[str, Any] = {}
-    for key in GEO_FIELDS:
-        value = geo.get(key)
-        if value is None or value == "":
-            continue
-        if key in ("latitude", "longitude"):
-            try:
-                number = float(value)
-            except (TypeError, ValueError):
-                continue
-            if -180.0 <= number <= 180.0:
-                result[key] = number
-        else:
-            result[key] = str(value)[:100]
-    return result
+def clean_geo(raw: dict[str, Any]) -> dict[str, Any]:
+    """The valid geo fields (edgex.geo), each dropped on its own when bad."""
+    return geo_rules.clean(raw)
 
 
 def enroll(dep: DeploymentModel, body: Any, geo: dict[str, Any]) -> tuple[dict[str, Any], bool]:
