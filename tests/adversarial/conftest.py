@@ -168,7 +168,7 @@ def stack() -> Iterator[Stack]:
     thread = threading.Thread(target=httpd.serve_forever, name="adversarial-stack", daemon=True)
     thread.start()
     try:
-        yield Stack(url, region=server.REGION)
+        yield Stack(url, region=server.REGION, passwords=dict(ident.users))
     finally:
         httpd.shutdown()
         thread.join(timeout=10)
