@@ -1,7 +1,7 @@
 """Check the audit trail's hash chain from a shell: ``python -m edgex.audit_verify``.
 
-Reads the table named by ``EDGEX_TABLE_AUDIT`` (the stack's AuditTable output) with
-the caller's AWS credentials, walks every record of the last ``--months`` months
+Reads the table named by ``EDGEX_TABLE_AUDIT`` (the audit table's physical name, the
+value every admin function gets in that variable) with the caller's AWS credentials, walks every record of the last ``--months`` months
 oldest first, prints the report as JSON and exits 1 at the first broken link.
 Keep the printed head hash: a later run whose chain no longer reaches it shows
 that the newest records were removed.
