@@ -72,3 +72,33 @@ def test_external_oidc_takes_its_urls_from_context() -> None:
 def test_bad_context_stops_the_synth(context: dict[str, Any]) -> None:
     with pytest.raises(ConfigError):
         _config(context)
+
+
+def test_external_oidc_gives_the_functions_what_tells_access_from_id_tokens() -> None:
+    from aws_cdk import App, Stack
+
+    from edgex import resources
+    from infra.identity import Identity
+
+    # Given an external issuer with an API audience distinct from the dashboard's client id, and a scope
+    app = App(
+        context={
+            "identity": {
+                "type": "oidc",
+                "issuer": "https://idp.example.com",
+                "audience": "api://edgex",
+                "clientId": "dashboard",
+                "requiredScope": "edgex.api",
+                "authorizeUrl": "https://idp.example.com/auth",
+                "tokenUrl": "https://idp.example.com/token",
+            }
+        }
+    )
+    identity = Identity(Stack(app, "S"), "Identity", config=load_config(app.node))
+    # Then the functions check the client id, require the API audience and the scope
+    env = identity.function_env()
+    assert env[resources.ENV_OIDC_AUDIENCE] == "dashboard"
+    assert env[resources.ENV_OIDC_ACCESS_AUDIENCE] == "api://edgex"
+    assert env[resources.ENV_OIDC_REQUIRED_SCOPE] == "edgex.api"
+    # And the dashboard asks for the scope when it signs in
+    assert "edgex.api" in str(identity.dashboard_settings("https://edgex.example.com")["scopes"]).split()
