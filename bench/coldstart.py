@@ -162,7 +162,7 @@ def subjects(plans: dict[str, list[str]], region: str) -> list[Subject]:
     found = [Subject(FLOOR, floor_body(region))]
     for route in ROUTES:
         tables = list(route.tables)
-        writes = any(access == "rw" for access in route.tables.values())
+        writes = route.writes
         if route.handler in plans:
             clients, estimated = plans[route.handler], False
         else:

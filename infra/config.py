@@ -42,6 +42,7 @@ DEFAULTS: dict[str, Any] = {
         "tokenUrl": None,  # oidc only
         "logoutUrl": None,  # oidc only
         "groupsClaim": None,  # claim with the role groups; None: cognito:groups
+        "requiredScope": None,  # oidc only: a scope every access token must carry (tells it from an ID token)
     },
     "bedrockModelId": "qwen.qwen3-coder-30b-a3b-v1:0",
     "logRetentionDays": 30,
@@ -117,6 +118,7 @@ class IdentityConfig:
     token_url: str | None
     logout_url: str | None
     groups_claim: str | None
+    required_scope: str | None = None
 
     @property
     def external(self) -> bool:
@@ -249,6 +251,7 @@ def _identity(raw: dict[str, Any]) -> IdentityConfig:
         token_url=_https("identity.tokenUrl", raw["tokenUrl"]),
         logout_url=_https("identity.logoutUrl", raw["logoutUrl"]),
         groups_claim=raw["groupsClaim"],
+        required_scope=raw["requiredScope"],
     )
     if identity.external:
         missing = [k for k in ("issuer", "audience", "authorizeUrl", "tokenUrl") if not raw[k]]

@@ -1,9 +1,11 @@
 """One Lambda function per manifest route, with IAM and environment derived from it.
 
 ``Endpoints`` walks ``lambdas/manifest.ROUTES`` once. For each route it creates a
-function with its own role and log group, grants exactly the access the route
-declares (``tables``/``buckets``: ``r`` -> ``grant_read*``, ``rw`` ->
-``grant_read_write*``; ``bedrock`` -> invoke the configured model) and sets only
+function with its own role and log group, grants exactly the IAM actions the route
+declares per table and bucket (``tables``/``buckets``: GetItem, Query, PutItem,
+UpdateItem ..., s3:GetObjectVersion, s3:PutObject; never a read/write bundle; the
+audit table is read and appended to, never updated or deleted; ``bedrock`` -> invoke
+the configured model) and sets only
 the environment variables of those resources. Nothing is hand-listed per route:
 a new manifest entry gets its function, least-privilege role and variables here.
 """
@@ -26,23 +28,13 @@ from infra.ai import Ai
 from infra.config import EdgexConfig
 from infra.nag import acknowledge, arn_ref
 from infra.storage import Storage
-from manifest import Auth, Route
+from manifest import QUERY, Auth, Route
 
 RUNTIME = {"3.12": lambda_.Runtime.PYTHON_3_12, "3.13": lambda_.Runtime.PYTHON_3_13}[c.LAMBDA_PYTHON_VERSION]
 ARCHITECTURE = lambda_.Architecture.ARM_64
 TIMEOUT = Duration.seconds(10)
 # API Gateway HTTP APIs end an integration after 30 s: a model call gets just under that.
 BEDROCK_TIMEOUT = Duration.seconds(29)
-
-_BUCKET_READ_FINDINGS = {
-    "AwsSolutions-IAM5[Action::s3:GetObject*]": "grant_read on the scripts bucket: GetObject/GetObjectVersion of the pinned version (CDK grant).",
-    "AwsSolutions-IAM5[Action::s3:GetBucket*]": "grant_read on the scripts bucket (CDK grant); scoped to that one bucket.",
-    "AwsSolutions-IAM5[Action::s3:List*]": "grant_read on the scripts bucket: listing versions of its objects (CDK grant).",
-}
-_BUCKET_WRITE_FINDINGS = {
-    "AwsSolutions-IAM5[Action::s3:DeleteObject*]": "grant_read_write on the scripts bucket: a script's objects are deleted with it (CDK grant).",
-    "AwsSolutions-IAM5[Action::s3:Abort*]": "grant_read_write on the scripts bucket: aborting failed uploads (CDK grant).",
-}
 
 
 def powertools_env() -> dict[str, str]:
@@ -185,26 +177,23 @@ class Endpoints(Construct):
         return function
 
     def _grant_storage(self, route: Route, function: lambda_.Function) -> dict[str, str]:
-        """Grant each declared table and bucket at its declared level; return the nag findings it causes."""
+        """Grant each declared table and bucket exactly the actions the route declares
+        (lambdas/manifest.py), nothing bundled; return the nag findings it causes."""
         findings: dict[str, str] = {}
-        for name, access in route.tables.items():
+        for name, actions in route.tables.items():
             table = self._storage.tables[name]
-            if access == "rw":
-                table.grant_read_write_data(function)
-            else:
-                table.grant_read_data(function)
-            if self._storage.specs[name].indexes:
+            arns = [table.table_arn]
+            if QUERY in actions and self._storage.specs[name].indexes:
+                arns.append(f"{table.table_arn}/index/*")
                 findings[f"AwsSolutions-IAM5[Resource::{arn_ref(table)}/index/*]"] = (
-                    f"Queries of the {name} table's own GSIs (grant_*_data scopes them to this table)."
+                    f"Queries of the {name} table's own GSIs (scoped to this table)."
                 )
-        for name, access in route.buckets.items():
+            function.add_to_role_policy(iam.PolicyStatement(actions=sorted(actions), resources=arns))
+        for name, actions in route.buckets.items():
             bucket = self._storage.buckets[name]
-            if access == "rw":
-                bucket.grant_read_write(function)
-                findings |= _BUCKET_WRITE_FINDINGS
-            else:
-                bucket.grant_read(function)
-            findings |= _BUCKET_READ_FINDINGS
+            function.add_to_role_policy(
+                iam.PolicyStatement(actions=sorted(actions), resources=[bucket.arn_for_objects("*")])
+            )
             findings[f"AwsSolutions-IAM5[Resource::{arn_ref(bucket)}/*]"] = (
                 f"Objects of the {name} bucket (one object per script version); scoped to this bucket."
             )

@@ -160,7 +160,18 @@ class Identity(Construct):
         env = {resources.ENV_OIDC_ISSUER: self.issuer, resources.ENV_OIDC_AUDIENCE: self.audience}
         if self.groups_claim:
             env[resources.ENV_OIDC_GROUPS_CLAIM] = self.groups_claim
+        client_id = self._config.client_id if self._config.external else None
+        if client_id and client_id != self.audience:
+            # Access tokens name the API's audience, ID tokens the client id: that tells them apart.
+            env[resources.ENV_OIDC_AUDIENCE] = client_id
+            env[resources.ENV_OIDC_ACCESS_AUDIENCE] = self.audience
+        if self._config.external and self._config.required_scope:
+            env[resources.ENV_OIDC_REQUIRED_SCOPE] = self._config.required_scope
         return env
+
+    def _extra_scopes(self) -> tuple[str, ...]:
+        scope = self._config.required_scope if self._config.external else None
+        return (scope,) if scope and scope not in _SCOPES else ()
 
     def dashboard_settings(self, public_url: str) -> dict[str, object]:
         """The OIDC part of the dashboard's config.json."""
@@ -171,6 +182,6 @@ class Identity(Construct):
             "logoutUrl": self.logout_url or "",
             "clientId": self.client_id,
             "redirectUri": (self._config.callback_urls or (f"{public_url}/",))[0],
-            "scopes": " ".join(_SCOPES),  # the authorize request's `scope` parameter
+            "scopes": " ".join((*_SCOPES, *self._extra_scopes())),  # the authorize request's `scope` parameter
             "groupsClaim": self.groups_claim or c.COGNITO_GROUPS_CLAIM,
         }

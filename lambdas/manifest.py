@@ -1,7 +1,7 @@
 """The route manifest: every route of the API, in one table.
 
 The CDK stack builds one API Gateway route and one Lambda per entry from it (with
-IAM generated from ``tables``/``buckets``/``bedrock``), the local server dispatches
+IAM generated from the actions ``tables``/``buckets`` declare, and ``bedrock``), the local server dispatches
 from it, the endpoint wrapper enforces its ``auth`` and ``role``, and the OpenAPI
 document is generated from it. A route exists here and nowhere else.
 """
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Literal
 
 from edgex.errors import (
     AiAccessDenied,
@@ -29,6 +28,7 @@ from edgex.errors import (
     HostnameConflict,
     HostnameMismatch,
     LogQuotaExceeded,
+    MachineBlocked,
     RerunLimitExceeded,
     ScriptInUse,
     ScriptNotFound,
@@ -41,7 +41,31 @@ from edgex.errors import (
 )
 from edgex.vocabulary import Role
 
-Access = Literal["r", "rw"]
+# The IAM actions a route may declare on a table or bucket: infra/functions.py grants
+# exactly these (no read/write bundles), and tests/unit/test_route_actions.py checks
+# them against the AWS calls each handler makes. A TransactWriteItems needs the
+# per-item action (PutItem, UpdateItem, DeleteItem, ConditionCheckItem) on each table
+# it touches; a GetObject of a pinned version needs GetObjectVersion.
+GET = "dynamodb:GetItem"
+BATCH_GET = "dynamodb:BatchGetItem"
+QUERY = "dynamodb:Query"
+PUT = "dynamodb:PutItem"
+UPDATE = "dynamodb:UpdateItem"
+DELETE = "dynamodb:DeleteItem"
+BATCH_WRITE = "dynamodb:BatchWriteItem"
+CHECK = "dynamodb:ConditionCheckItem"
+S3_GET = "s3:GetObject"
+S3_GET_VERSION = "s3:GetObjectVersion"
+S3_PUT = "s3:PutObject"
+TABLE_ACTIONS = frozenset({GET, BATCH_GET, QUERY, PUT, UPDATE, DELETE, BATCH_WRITE, CHECK})
+BUCKET_ACTIONS = frozenset({S3_GET, S3_GET_VERSION, S3_PUT})
+WRITE_ACTIONS = frozenset({PUT, UPDATE, DELETE, BATCH_WRITE, S3_PUT})
+
+Access = frozenset[str]
+
+
+def can(*actions: str) -> Access:
+    return frozenset(actions)
 
 
 class Auth(Enum):
@@ -80,12 +104,23 @@ class Route:
     def function_name(self) -> str:
         return self.handler
 
+    @property
+    def writes(self) -> bool:
+        """Whether the route may write any table or bucket."""
+        return any(access & WRITE_ACTIONS for access in (*self.tables.values(), *self.buckets.values()))
+
+
+# Every admin route appends to the audit trail (its mutations, and any refusal of an
+# identified caller): read the chain's head, put the next record with a must-not-exist
+# condition. No route may update or delete an audit record.
+AUDIT_APPEND = can(QUERY, PUT)
+
 
 def _admin(method: str, path: str, handler: str, role: Role, summary: str, **kw: object) -> Route:
-    return Route(method, path, handler, Auth.ADMIN, summary, role=role, **kw)  # type: ignore[arg-type]
+    tables = dict(kw.pop("tables", {}))  # type: ignore[call-overload]
+    tables["audit"] = tables.get("audit", frozenset()) | AUDIT_APPEND
+    return Route(method, path, handler, Auth.ADMIN, summary, role=role, tables=tables, **kw)  # type: ignore[arg-type]
 
-
-_AUDIT: dict[str, Access] = {"audit": "rw"}
 
 ROUTES: tuple[Route, ...] = (
     # --- agent API (seed-compatible) ---
@@ -95,7 +130,7 @@ ROUTES: tuple[Route, ...] = (
         "agent_installer",
         Auth.MASTER,
         "Bootstrapper script (bash or ps1)",
-        tables={"deployments": "r"},
+        tables={"deployments": can(GET)},
         content_type="text/plain",
         errors=(DeploymentExpired, DeploymentCancelled),
         query=("type",),
@@ -106,7 +141,7 @@ ROUTES: tuple[Route, ...] = (
         "agent_enroll",
         Auth.MASTER,
         "Trust-on-first-use enrollment",
-        tables={"deployments": "rw", "targets": "rw"},
+        tables={"deployments": can(GET, UPDATE), "targets": can(GET, PUT, UPDATE)},
         request="EnrollRequest",
         errors=(
             HostnameConflict,
@@ -116,6 +151,7 @@ ROUTES: tuple[Route, ...] = (
             TargetCancelled,
             TargetBusy,
             HostnameMismatch,
+            MachineBlocked,
         ),
         response="Enrollment",
     ),
@@ -125,8 +161,8 @@ ROUTES: tuple[Route, ...] = (
         "agent_download",
         Auth.AGENT,
         "Wrapped, encoded script for this machine",
-        tables={"deployments": "rw", "targets": "rw", "counters": "rw"},
-        buckets={"scripts": "r"},
+        tables={"deployments": can(BATCH_GET, UPDATE), "targets": can(BATCH_GET, UPDATE), "counters": can(UPDATE)},
+        buckets={"scripts": can(S3_GET_VERSION)},
         content_type="text/plain",
         reads_wrapper=True,
         headers=("x-edgex-run",),
@@ -138,7 +174,12 @@ ROUTES: tuple[Route, ...] = (
         "agent_feedback",
         Auth.AGENT,
         "Execution log entries and status",
-        tables={"deployments": "rw", "targets": "rw", "logs": "rw", "counters": "rw"},
+        tables={
+            "deployments": can(BATCH_GET),
+            "targets": can(BATCH_GET, UPDATE),
+            "logs": can(PUT),
+            "counters": can(UPDATE),
+        },
         request="FeedbackRequest",
         headers=("x-edgex-run", "x-edgex-request"),
         reports=True,
@@ -160,7 +201,7 @@ ROUTES: tuple[Route, ...] = (
         "scripts_list",
         Role.VIEWER,
         "List scripts",
-        tables={"scripts": "r"},
+        tables={"scripts": can(QUERY)},
         response="ScriptPage",
     ),
     _admin(
@@ -170,8 +211,8 @@ ROUTES: tuple[Route, ...] = (
         Role.OPERATOR,
         "Create a script",
         ok_status=201,
-        tables={"scripts": "rw", "script_versions": "rw", "config": "rw", **_AUDIT},
-        buckets={"scripts": "rw"},
+        tables={"scripts": can(PUT), "script_versions": can(PUT), "config": can(UPDATE)},
+        buckets={"scripts": can(S3_PUT)},
         request="ScriptCreateRequest",
         response="Script",
     ),
@@ -181,7 +222,7 @@ ROUTES: tuple[Route, ...] = (
         "scripts_get",
         Role.VIEWER,
         "Script metadata",
-        tables={"scripts": "r"},
+        tables={"scripts": can(GET)},
         errors=(ScriptNotFound,),
         response="Script",
     ),
@@ -191,8 +232,8 @@ ROUTES: tuple[Route, ...] = (
         "scripts_content",
         Role.VIEWER,
         "Latest script content",
-        tables={"scripts": "r"},
-        buckets={"scripts": "r"},
+        tables={"scripts": can(GET)},
+        buckets={"scripts": can(S3_GET_VERSION)},
         content_type="text/plain",
         errors=(ScriptNotFound,),
     ),
@@ -202,8 +243,8 @@ ROUTES: tuple[Route, ...] = (
         "scripts_update",
         Role.OPERATOR,
         "Update a script (bumps the patch version)",
-        tables={"scripts": "rw", "script_versions": "rw", **_AUDIT},
-        buckets={"scripts": "rw"},
+        tables={"scripts": can(GET, UPDATE), "script_versions": can(PUT)},
+        buckets={"scripts": can(S3_PUT)},
         request="ScriptUpdateRequest",
         errors=(ScriptNotFound,),
         response="Script",
@@ -214,7 +255,7 @@ ROUTES: tuple[Route, ...] = (
         "scripts_delete",
         Role.OPERATOR,
         "Delete a script",
-        tables={"scripts": "rw", "deployments": "r", **_AUDIT},
+        tables={"scripts": can(GET, UPDATE), "deployments": can(QUERY, BATCH_GET)},
         errors=(ScriptNotFound, ScriptInUse),
         response="Deleted",
     ),
@@ -224,7 +265,7 @@ ROUTES: tuple[Route, ...] = (
         "scripts_versions",
         Role.VIEWER,
         "Version history",
-        tables={"scripts": "r", "script_versions": "r"},
+        tables={"scripts": can(GET), "script_versions": can(QUERY)},
         errors=(ScriptNotFound,),
         response="VersionPage",
     ),
@@ -234,8 +275,8 @@ ROUTES: tuple[Route, ...] = (
         "scripts_version_content",
         Role.VIEWER,
         "Content of one past version",
-        tables={"scripts": "r", "script_versions": "r"},
-        buckets={"scripts": "r"},
+        tables={"scripts": can(GET), "script_versions": can(GET)},
+        buckets={"scripts": can(S3_GET_VERSION)},
         content_type="text/plain",
         errors=(ScriptNotFound, VersionNotFound),
     ),
@@ -245,7 +286,7 @@ ROUTES: tuple[Route, ...] = (
         "deployments_list",
         Role.VIEWER,
         "List deployments with live counts",
-        tables={"deployments": "r", "counters": "r"},
+        tables={"deployments": can(QUERY, BATCH_GET), "counters": can(BATCH_GET)},
         response="DeploymentPage",
     ),
     _admin(
@@ -256,12 +297,11 @@ ROUTES: tuple[Route, ...] = (
         "Create a deployment",
         ok_status=201,
         tables={
-            "scripts": "rw",
-            "script_versions": "r",
-            "deployments": "rw",
-            "targets": "rw",
-            "config": "rw",
-            **_AUDIT,
+            "scripts": can(GET, UPDATE),
+            "script_versions": can(GET),
+            "deployments": can(PUT),
+            "targets": can(PUT),
+            "config": can(BATCH_GET, UPDATE),
         },
         request="DeploymentCreateRequest",
         errors=(ScriptNotFound, VersionNotFound, FindingsNotAcknowledged),
@@ -273,7 +313,7 @@ ROUTES: tuple[Route, ...] = (
         "deployments_get",
         Role.VIEWER,
         "Deployment detail with its first targets",
-        tables={"deployments": "r", "targets": "r", "counters": "r"},
+        tables={"deployments": can(GET), "targets": can(QUERY, BATCH_GET), "counters": can(BATCH_GET)},
         errors=(DeploymentNotFound,),
         response="DeploymentDetail",
     ),
@@ -283,7 +323,7 @@ ROUTES: tuple[Route, ...] = (
         "deployments_installer",
         Role.VIEWER,
         "One-liners (the master token is shown once, at creation)",
-        tables={"deployments": "r"},
+        tables={"deployments": can(GET)},
         errors=(DeploymentNotFound,),
         response="OneLiners",
     ),
@@ -293,7 +333,7 @@ ROUTES: tuple[Route, ...] = (
         "deployments_cancel",
         Role.OPERATOR,
         "Cancel a deployment and its running targets",
-        tables={"deployments": "rw", "targets": "rw", "counters": "r", **_AUDIT},
+        tables={"deployments": can(GET, UPDATE), "counters": can(BATCH_GET)},
         errors=(DeploymentNotFound,),
         response="Deployment",
     ),
@@ -303,7 +343,12 @@ ROUTES: tuple[Route, ...] = (
         "deployments_delete",
         Role.OPERATOR,
         "Hard-delete a deployment",
-        tables={"deployments": "rw", "targets": "rw", "logs": "rw", "scripts": "rw", "counters": "rw", **_AUDIT},
+        tables={
+            "deployments": can(GET, DELETE),
+            "targets": can(QUERY, DELETE, BATCH_WRITE),
+            "logs": can(QUERY, BATCH_WRITE),
+            "counters": can(BATCH_WRITE),
+        },
         errors=(DeploymentNotFound,),
         response="Deleted",
     ),
@@ -313,7 +358,7 @@ ROUTES: tuple[Route, ...] = (
         "targets_list",
         Role.VIEWER,
         "Targets of a deployment",
-        tables={"deployments": "r", "targets": "r"},
+        tables={"deployments": can(GET), "targets": can(QUERY, BATCH_GET)},
         errors=(DeploymentNotFound,),
         response="TargetPage",
     ),
@@ -323,7 +368,7 @@ ROUTES: tuple[Route, ...] = (
         "deployments_logs",
         Role.VIEWER,
         "Recent log feed of a deployment",
-        tables={"deployments": "r", "logs": "r"},
+        tables={"deployments": can(GET), "logs": can(QUERY)},
         errors=(DeploymentNotFound,),
         response="LogPage",
     ),
@@ -333,7 +378,7 @@ ROUTES: tuple[Route, ...] = (
         "target_logs",
         Role.VIEWER,
         "Logs of one target",
-        tables={"targets": "r", "logs": "r"},
+        tables={"targets": can(GET), "logs": can(QUERY)},
         errors=(TargetNotFound,),
         response="LogPage",
     ),
@@ -343,7 +388,8 @@ ROUTES: tuple[Route, ...] = (
         "target_cancel",
         Role.OPERATOR,
         "Cancel one target",
-        tables={"deployments": "rw", "targets": "rw", "counters": "rw", **_AUDIT},
+        tables={"deployments": can(GET), "targets": can(GET, UPDATE), "counters": can(UPDATE)},
+        query=("block",),
         errors=(TargetNotFound,),
         response="Target",
     ),
@@ -353,7 +399,7 @@ ROUTES: tuple[Route, ...] = (
         "settings_get",
         Role.VIEWER,
         "Platform settings",
-        tables={"config": "r"},
+        tables={"config": can(GET)},
         response="Settings",
     ),
     _admin(
@@ -362,7 +408,7 @@ ROUTES: tuple[Route, ...] = (
         "settings_update",
         Role.ADMIN,
         "Update platform settings",
-        tables={"config": "rw", **_AUDIT},
+        tables={"config": can(GET, PUT)},
         request="SettingsUpdateRequest",
         response="Settings",
     ),
@@ -372,7 +418,7 @@ ROUTES: tuple[Route, ...] = (
         "ai_process",
         Role.OPERATOR,
         "AI generate / refactor / audit / explain",
-        tables={"config": "r", **_AUDIT},
+        tables={"config": can(GET)},
         bedrock=True,
         request="AiProcessRequest",
         errors=(
@@ -392,7 +438,7 @@ ROUTES: tuple[Route, ...] = (
         "wrapper_get",
         Role.VIEWER,
         "Current wrapper template",
-        tables={"config": "r"},
+        tables={"config": can(GET)},
         response="Wrapper",
     ),
     _admin(
@@ -401,7 +447,7 @@ ROUTES: tuple[Route, ...] = (
         "wrapper_update",
         Role.ADMIN,
         "Replace a wrapper template",
-        tables={"config": "rw", **_AUDIT},
+        tables={"config": can(GET, PUT)},
         request="WrapperUpdateRequest",
         response="Wrapper",
     ),
@@ -411,7 +457,7 @@ ROUTES: tuple[Route, ...] = (
         "wrapper_reset",
         Role.ADMIN,
         "Reset a wrapper template to default",
-        tables={"config": "rw", **_AUDIT},
+        tables={"config": can(GET, PUT, DELETE)},
         response="Wrapper",
     ),
     _admin(
@@ -420,7 +466,7 @@ ROUTES: tuple[Route, ...] = (
         "wrapper_logs",
         Role.VIEWER,
         "Wrapper change log",
-        tables={"config": "r"},
+        tables={"config": can(QUERY)},
         response="WrapperLogPage",
     ),
     _admin(
@@ -429,8 +475,17 @@ ROUTES: tuple[Route, ...] = (
         "audit_list",
         Role.ADMIN,
         "Audit trail, newest first",
-        tables={"audit": "r"},
+        tables={"audit": can(QUERY)},
         response="AuditPage",
+    ),
+    _admin(
+        "GET",
+        "/v1/admin/audit/verify",
+        "audit_verify",
+        Role.ADMIN,
+        "Check the audit trail's hash chain; report the first broken link",
+        tables={"audit": can(QUERY)},
+        response="AuditVerification",
     ),
     Route("GET", "/v1/openapi.json", "openapi", Auth.NONE, "This API's OpenAPI 3.1 document", response="OpenApi"),
 )

@@ -2,18 +2,22 @@
 
 ``make_idp_app(identity, public_url)`` is a WSGI app for every path under ``/local-idp/``:
 
-- ``GET  /local-idp/oauth2/authorize``  validates the request and shows a page to pick a local user
-  (admin / operator / viewer), with no script and no inline style;
-- ``POST /local-idp/oauth2/authorize``  issues a one-time code bound to the PKCE challenge and the
-  redirect URI, and redirects to ``redirect_uri?code=&state=`` (OAuth parameters come from the query
-  string or the form; ``username`` from the form, as ``local.token`` sends it);
+- ``GET  /local-idp/oauth2/authorize``  validates the request and shows the sign-in page: the
+  password, then one button per local user (admin / operator / viewer), no script, no inline style;
+- ``POST /local-idp/oauth2/authorize``  checks the user's password, issues a one-time code bound to
+  the PKCE challenge and the redirect URI, and redirects to ``redirect_uri?code=&state=`` (OAuth
+  parameters come from the query string or the form; ``username`` and ``password`` from the form,
+  as ``local.token`` sends them);
 - ``POST /local-idp/oauth2/token``      exchanges the code (single use, 5 minutes) after checking the
   verifier, client and redirect URI, and answers the tokens;
-- ``GET  /local-idp/logout``            redirects to ``logout_uri`` when it is on the server's origin.
+- ``GET  /local-idp/logout``            redirects to ``logout_uri`` when it is the dashboard's address.
 
-The tokens are the ones moto Cognito issues for the user (``identity.token_for``): this module never
-mints a token, it only decides which user the browser gets one for. Redirect targets are limited to
-the server's own origin, so a code can never be sent to another site.
+It behaves like a real issuer where that matters for a local admin token: the password is asked
+for (the ones the server prints at start); every request must name the configured server in its
+``Host`` header (a DNS-rebinding page at another name that resolves to 127.0.0.1 gets nothing);
+codes and sign-out go only to the configured dashboard URL, compared exactly (never to an origin
+derived from the request). The tokens are the ones moto Cognito issues for the user
+(``identity.token_for``), signed with this installation's key: this module never mints a token.
 """
 
 from __future__ import annotations
@@ -62,6 +66,9 @@ main { width: min(420px, 92vw); padding: 28px; border-radius: 14px; background: 
 h1 { font-size: 1.3rem; margin: 0 0 6px; }
 p { color: #9aa3b8; margin: 0 0 18px; }
 .users { display: flex; flex-direction: column; gap: 10px; }
+label { display: flex; flex-direction: column; gap: 6px; color: #9aa3b8; }
+input { font: inherit; padding: 10px 12px; border-radius: 9px; border: 1px solid rgba(255,255,255,.2);
+  background: rgba(0,0,0,.3); color: #e6e9f2; }
 button { font: inherit; font-weight: 600; padding: 11px 14px; border-radius: 9px; cursor: pointer; color: #fff;
   border: 1px solid rgba(129,140,248,.6); background: linear-gradient(135deg, #6366f1, #0891b2); text-align: left; }
 button small { display: block; font-weight: 400; opacity: .8; }
@@ -106,11 +113,6 @@ class OAuthError(Exception):
         self.status = status
 
 
-def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}".lower()
-
-
 def _s256(verifier: str) -> str:
     return base64.urlsafe_b64encode(hashlib.sha256(verifier.encode("ascii")).digest()).decode("ascii").rstrip("=")
 
@@ -137,6 +139,8 @@ class LocalIdp:
     def __init__(self, identity: Identity, public_url: str, clock: Callable[[], float] = time.time) -> None:
         self.identity = identity
         self.public_url = public_url.rstrip("/")
+        self.dashboard_url = f"{self.public_url}/dashboard/"  # the one redirect and sign-out target
+        self.host = urlsplit(self.public_url).netloc.lower()
         self.clock = clock
         self._grants: dict[str, _Grant] = {}
         self._lock = threading.Lock()
@@ -149,6 +153,10 @@ class LocalIdp:
     def dispatch(self, request: Request) -> Response:
         path = request.path
         method = request.method
+        if request.host.lower() != self.host:
+            return self._page(
+                "Wrong address", "This sign-in page answers only at the server's own address.", status=421
+            )
         if path == f"{PREFIX}/oauth2/authorize" and method == "GET":
             return self.authorize_page(request)
         if path == f"{PREFIX}/oauth2/authorize" and method == "POST":
@@ -166,20 +174,14 @@ class LocalIdp:
         return self._page("Not found", "There is no such page on the local identity provider.", status=404)
 
     # --- helpers ---
-    def _allowed_origins(self, request: Request) -> set[str]:
-        return {_origin(self.public_url), _origin(request.host_url)}
-
     def _check_client_and_redirect(self, request: Request, params: dict[str, str]) -> str:
         """Returns the redirect URI when client and redirect are acceptable; raises otherwise.
         These errors are shown on a page, never redirected (the redirect itself is in doubt)."""
         if not hmac.compare_digest(params.get("client_id", ""), self.identity.client_id):
             raise OAuthError("invalid_client", "Unknown client_id.")
         redirect_uri = params.get("redirect_uri", "")
-        parts = urlsplit(redirect_uri)
-        if parts.scheme not in ("http", "https") or parts.fragment or not parts.netloc:
-            raise OAuthError("invalid_request", "redirect_uri must be an absolute http(s) URL without a fragment.")
-        if _origin(redirect_uri) not in self._allowed_origins(request):
-            raise OAuthError("invalid_request", "redirect_uri must be on this server's own origin.")
+        if redirect_uri != self.dashboard_url:
+            raise OAuthError("invalid_request", "redirect_uri must be this server's dashboard address.")
         return redirect_uri
 
     @staticmethod
@@ -237,8 +239,15 @@ class LocalIdp:
             f"<small>{html.escape(ROLE_NOTES.get(user, ''))}</small></button>"
             for user in self.identity.users
         )
-        body = f'<form method="post" action="{html.escape(action)}" class="users">\n{buttons}\n</form>'
-        return self._page("Edgex local sign-in", "Choose the local user to sign in as.", body)
+        field_html = (
+            '<label>Password <input type="password" name="password" autocomplete="current-password" required></label>'
+        )
+        body = f'<form method="post" action="{html.escape(action)}" class="users">\n{field_html}\n{buttons}\n</form>'
+        return self._page(
+            "Edgex local sign-in",
+            "Enter the user's password (the server prints them at start), then pick the user.",
+            body,
+        )
 
     def authorize_submit(self, request: Request) -> Response:
         params = {k: request.args.get(k, "") for k in request.args}
@@ -257,6 +266,8 @@ class LocalIdp:
         username = request.form.get("username", "")
         if username not in self.identity.users:
             return self._page("Unknown user", "Pick one of the local users.", status=400)
+        if not hmac.compare_digest(request.form.get("password", "").encode(), self.identity.users[username].encode()):
+            return self._page("Sign-in refused", "Wrong password for this user.", status=401)
         code = secrets.token_urlsafe(32)
         now = self.clock()
         with self._lock:
@@ -319,9 +330,8 @@ class LocalIdp:
             return self._page("Sign-out refused", "Unknown client_id.", status=400)
         if not logout_uri:
             return self._page("Signed out", "You are signed out of the local identity provider.")
-        parts = urlsplit(logout_uri)
-        if parts.scheme not in ("http", "https") or _origin(logout_uri) not in self._allowed_origins(request):
-            return self._page("Sign-out refused", "logout_uri must be on this server's own origin.", status=400)
+        if logout_uri != self.dashboard_url:
+            return self._page("Sign-out refused", "logout_uri must be this server's dashboard address.", status=400)
         return Response(status=302, headers={**SECURITY_HEADERS, "Location": logout_uri})
 
 

@@ -269,7 +269,7 @@ def start(host: str, port: int, state_dir: Path, public_url: str | None) -> tupl
     state_file = state_dir / "moto.pickle"
     if not state.load(state_file):
         create_resources()
-    ident = local_identity.ensure(REGION)
+    ident = local_identity.ensure(REGION, state_dir)
     os.environ[resources.ENV_OIDC_ISSUER] = ident.issuer
     os.environ[resources.ENV_OIDC_AUDIENCE] = ident.client_id
     os.environ[resources.ENV_OIDC_JWKS_URL] = f"http://{host}:{server.server_port}/local-idp/.well-known/jwks.json"
@@ -283,11 +283,12 @@ def banner(platform: LocalPlatform) -> str:
     url = platform.public_url
     users = "\n".join(f"    {u:<9} password {p}" for u, p in platform.identity.users.items())
     return f"""
-Edgex local platform: {url}
-  Dashboard:  {url}/dashboard/   (sign in as one of the local users)
+Edgex local platform: {url}   (for a trusted machine: see docs/SECURITY.md)
+  Dashboard:  {url}/dashboard/   (sign in as one of the local users, with its password)
 {users}
+  (passwords and the token signing key of this installation: {platform.state_file.parent})
   Admin token for curl (real RS256 JWT from the local issuer):
-    TOKEN=$(.venv/bin/python -m local.token admin --url {url})
+    TOKEN=$(.venv/bin/python -m local.token admin --url {url} --state-dir {platform.state_file.parent})
     curl -H "Authorization: Bearer $TOKEN" {url}/v1/admin/me
   Try the one-liner: create a script and a deployment in the dashboard (or the API),
     then paste the bash one-liner it shows into a shell on this machine.

@@ -43,12 +43,17 @@ class ApiClient:
 
     url: str
     _tokens: dict[str, str] = field(default_factory=dict)
+    passwords: dict[str, str] = field(default_factory=dict)
+
+    def password(self, role: str) -> str:
+        """The local user's password (the sign-in page asks for it)."""
+        return self.passwords[role]
 
     def token(self, role: str) -> str:
         if role not in self._tokens:
             from local.token import fetch
 
-            self._tokens[role] = fetch(self.url, role)
+            self._tokens[role] = fetch(self.url, role, password=self.password(role))
         return self._tokens[role]
 
     def admin(self, method: str, path: str, role: str = "admin", **kwargs: Any) -> requests.Response:
@@ -117,6 +122,12 @@ class LocalServer(ApiClient):
 
     def log_text(self) -> str:
         return "".join(self.output)
+
+    def password(self, role: str) -> str:
+        """As the server wrote it into its state directory (and printed it at start)."""
+        from local.token import password_of
+
+        return password_of(role, self.state_dir)
 
 
 def start_local_server(state_dir: Path, *, port: int = 0, public_url: str | None = None) -> LocalServer:

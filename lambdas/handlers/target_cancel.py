@@ -1,4 +1,7 @@
-"""PUT /v1/admin/deployments/{id}/targets/{tid}/cancel: stop one machine."""
+"""PUT /v1/admin/deployments/{id}/targets/{tid}/cancel: stop one machine.
+
+``?block=true`` also bans the machine (its machine id and hostname) from enrolling
+in this deployment again; the audit record says so."""
 
 from edgex import deployments
 from edgex.audit import Actor
@@ -8,4 +11,6 @@ from http_api.request import Request
 
 @endpoint("target_cancel")
 def handler(req: Request, actor: Actor) -> Reply:
-    return Reply(deployments.cancel_target(req.params["id"], req.params["tid"]))
+    block = req.params["block"]
+    answer = deployments.cancel_target(req.params["id"], req.params["tid"], block=block)
+    return Reply(answer, audit_ids={"blocked": "true"} if block else {})

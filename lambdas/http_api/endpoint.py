@@ -1,7 +1,8 @@
 """The one wrapper every handler uses: bind tables, authenticate as the manifest
-says, parse the route's parameters and validate its body (once, at the edge, from
+says, authorize (a refused admin request is audited with the actor of the verified
+token), parse the route's parameters and validate its body (once, at the edge, from
 the manifest), call the route function, map errors, audit admin mutations, log one
-line.
+line carrying the actor.
 
 A route function takes the request (typed ``params``, validated ``data``) and the
 authenticated principal and returns a :class:`Reply`; it never validates input,
@@ -57,10 +58,15 @@ def authenticate(route: Route, req: Request) -> Any:
         return agents.authenticate(token, with_wrapper=route.reads_wrapper, reporting=route.reports)
     from edgex import identity
 
-    actor = identity.verify(token)
-    if not identity.allows(actor, route.role or Role.ADMIN):
+    return identity.verify(token)
+
+
+def authorize(route: Route, principal: Any) -> None:
+    """The role check, apart from authentication: a refusal here has a known actor."""
+    from edgex import identity
+
+    if route.auth is Auth.ADMIN and not identity.allows(principal, route.role or Role.ADMIN):
         raise Forbidden(f"This action needs the {route.role} role")
-    return actor
 
 
 _PATH_NAMES = re.compile(r"\{(\w+)\}")
@@ -87,7 +93,22 @@ def bind_input(route: Route, req: Request) -> Request:
 
 
 def _is_audited(route: Route) -> bool:
-    return route.auth is Auth.ADMIN and route.method != "GET" and "audit" in route.tables
+    return route.auth is Auth.ADMIN and route.method != "GET"
+
+
+def _refusal_is_audited(route: Route, status: int) -> bool:
+    """Refusals of an identified admin caller: 403 on any route (who tried what they
+    may not), and every mutation that failed (400, 404, 409 ..., as before)."""
+    return route.auth is Auth.ADMIN and (status == 403 or route.method != "GET")
+
+
+def _actor_of(principal: Any, err: BaseException | None = None) -> Any:
+    """The verified admin identity, when there is one: the principal, or the identity a
+    role refusal carries (a valid token of an account without a role)."""
+    if hasattr(principal, "username"):
+        return principal
+    actor = getattr(err, "actor", None)
+    return actor if hasattr(actor, "username") else None
 
 
 def _audit(route: Route, actor: Any, req: Request, outcome: str, ids: dict[str, Any]) -> None:
@@ -124,6 +145,7 @@ def endpoint(handler_name: str) -> Callable[[RouteFn], LambdaHandler]:
                 req = Request.from_event(event)
                 tables.bind(*route.tables)
                 principal = authenticate(route, req)
+                authorize(route, principal)
                 req = bind_input(route, req)
                 reply = fn(req, principal)
                 response = _to_response(route, reply)
@@ -131,9 +153,10 @@ def endpoint(handler_name: str) -> Callable[[RouteFn], LambdaHandler]:
                     _audit_done(route, principal, req, reply.audit_ids)
             except EdgexError as err:
                 response = errors.from_error(err)
+                principal = principal if principal is not None else _actor_of(None, err)
                 if err.kind.value == "internal":
                     logger.error("request failed", extra={"code": err.code, **_log_fields(req, principal)})
-                if _is_audited(route) and principal is not None:
+                if _refusal_is_audited(route, response["statusCode"]) and _actor_of(principal) is not None:
                     _audit_quietly(route, principal, req, err.code)
             except Exception:
                 logger.exception("unhandled error", extra=_log_fields(req, principal))

@@ -64,11 +64,20 @@ PATH: dict[str, Param] = {
     "version": Param({"type": "string", "pattern": SEMVER_PATTERN}, _semver, InvalidVersion),
     "type": Param({"enum": list(_WRAPPER_TYPES)}, _wrapper_type, ValidationFailed),
 }
+
+
 # Query parameters a route declares (``Route.query``) beside paging's limit and cursor.
+def _flag(name: str, raw: str) -> bool:
+    if raw not in ("true", "false"):
+        raise ValidationFailed(f"{name} must be true or false", field=name)
+    return raw == "true"
+
+
 QUERY: dict[str, Param] = {
     "type": Param({"enum": [k.value for k in BootstrapperKind]}, _bootstrapper, ValidationFailed),
+    "block": Param({"enum": ["true", "false"]}, _flag, ValidationFailed),
 }
-QUERY_DEFAULTS: dict[str, str] = {"type": BootstrapperKind.BASH.value}
+QUERY_DEFAULTS: dict[str, str] = {"type": BootstrapperKind.BASH.value, "block": "false"}
 
 
 def _matching(pattern: str) -> Callable[[str, str], str]:

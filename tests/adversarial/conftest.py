@@ -50,7 +50,8 @@ def raw_request(
     parts = urlsplit(url)
     conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=timeout)
     try:
-        conn.putrequest(method, path, skip_accept_encoding=True)
+        own_host = any(name.lower() == "host" for name in headers or {})  # one Host header, the caller's
+        conn.putrequest(method, path, skip_host=own_host, skip_accept_encoding=True)
         for name, value in (headers or {}).items():
             conn.putheader(name, value)
         if body or method in ("POST", "PUT"):
@@ -167,7 +168,7 @@ def stack() -> Iterator[Stack]:
     thread = threading.Thread(target=httpd.serve_forever, name="adversarial-stack", daemon=True)
     thread.start()
     try:
-        yield Stack(url, region=server.REGION)
+        yield Stack(url, region=server.REGION, passwords=dict(ident.users))
     finally:
         httpd.shutdown()
         thread.join(timeout=10)

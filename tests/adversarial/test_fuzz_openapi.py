@@ -72,7 +72,7 @@ def fuzz_target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Loca
     """A local server of its own: the fuzzer changes settings and wrappers at will."""
     server = start_server(Path(tmp_path_factory.mktemp("fuzz-state")))
     try:
-        client = ApiClient(server.url)
+        client = ApiClient(server.url, passwords={r: server.password(r) for r in ("admin", "operator", "viewer")})
         script = client.create_script("echo fuzz\n")
         dep = client.create_deployment(script["id"], machines=100_000)
         enrolled = client.enroll(dep["master_token"], "fuzz-machine", "fuzz-host")

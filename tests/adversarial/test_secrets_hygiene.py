@@ -49,7 +49,7 @@ def test_no_secret_and_no_script_reaches_the_logs(tmp_path: Path) -> None:
     server = start_server(tmp_path / "state")
     secrets: dict[str, str] = {}
     try:
-        client = ApiClient(server.url)
+        client = ApiClient(server.url, passwords={r: server.password(r) for r in ("admin", "operator", "viewer")})
         for role in ("admin", "operator", "viewer"):
             secrets[f"{role} JWT"] = client.token(role)
         # Given a script, an update of it and a deployment (master token shown once)

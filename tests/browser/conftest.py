@@ -168,6 +168,7 @@ class Dashboard:
     def sign_in(self, role: str) -> None:
         self.open()
         self.page.get_by_test_id("sign-in").click()
+        self.page.locator("input[name=password]").fill(self.server.password(role))
         self.page.locator(f"button[name=username][value={role}]").click()
         self.page.wait_for_url(re.compile(r"/dashboard/#/deployments$"))
         self.page.get_by_test_id("user-name").filter(has_text=role).wait_for()

@@ -155,3 +155,33 @@ def test_every_installation_gets_its_own_login_domain_and_policy_names() -> None
     assert len(domains) == 3 and len(policies) == 3
     # And an explicit domainPrefix replaces the stack name in the login domain
     assert login_domain_prefix(_config({"identity": {"domainPrefix": "acme"}})).startswith("acme-us-west-2-")
+
+
+def test_external_oidc_gives_the_functions_what_tells_access_from_id_tokens() -> None:
+    from aws_cdk import App, Stack
+
+    from edgex import resources
+    from infra.identity import Identity
+
+    # Given an external issuer with an API audience distinct from the dashboard's client id, and a scope
+    app = App(
+        context={
+            "identity": {
+                "type": "oidc",
+                "issuer": "https://idp.example.com",
+                "audience": "api://edgex",
+                "clientId": "dashboard",
+                "requiredScope": "edgex.api",
+                "authorizeUrl": "https://idp.example.com/auth",
+                "tokenUrl": "https://idp.example.com/token",
+            }
+        }
+    )
+    identity = Identity(Stack(app, "S"), "Identity", config=load_config(app.node))
+    # Then the functions check the client id, require the API audience and the scope
+    env = identity.function_env()
+    assert env[resources.ENV_OIDC_AUDIENCE] == "dashboard"
+    assert env[resources.ENV_OIDC_ACCESS_AUDIENCE] == "api://edgex"
+    assert env[resources.ENV_OIDC_REQUIRED_SCOPE] == "edgex.api"
+    # And the dashboard asks for the scope when it signs in
+    assert "edgex.api" in str(identity.dashboard_settings("https://edgex.example.com")["scopes"]).split()

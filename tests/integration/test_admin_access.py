@@ -1,7 +1,9 @@
 """Every admin route behind real identity: no token, forged tokens, role below, right role.
 
 Forged tokens are built the ways attackers build them; the 'wrong claims' ones are
-even signed with moto's real private key, so only the claim checks can refuse them.
+even signed with the installation's real private key (from the server's state
+directory), so only the claim checks can refuse them. A token signed with the key
+shipped in the moto package is refused too: local tokens are not signed with it.
 """
 
 from __future__ import annotations
@@ -79,6 +81,12 @@ def moto_private_key() -> dict[str, Any]:
     return dict(keys["keys"][0] if "keys" in keys else keys)
 
 
+def installation_private_key(server: LocalServer) -> dict[str, Any]:
+    from local.identity import KEY_FILE
+
+    return dict(json.loads((server.state_dir / KEY_FILE).read_text()))
+
+
 def hs256(kid: str, claims: dict[str, Any], secret: bytes) -> str:
     """The RS/HS confusion attack, signed by hand (libraries refuse to do it)."""
     signing_input = f"{_b64({'alg': 'HS256', 'kid': kid, 'typ': 'JWT'})}.{_b64(claims)}"
@@ -86,10 +94,9 @@ def hs256(kid: str, claims: dict[str, Any], secret: bytes) -> str:
     return f"{signing_input}.{base64.urlsafe_b64encode(mac).decode().rstrip('=')}"
 
 
-def forgeries(real: str) -> dict[str, str]:
+def forgeries(real: str, private: dict[str, Any]) -> dict[str, str]:
     claims = jwt.get_unverified_claims(real)
     header = jwt.get_unverified_header(real)
-    private = moto_private_key()
     public_pem = jwk.construct({k: v for k, v in private.items() if k in ("kty", "n", "e")}, "RS256").to_pem()
     other = rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
@@ -109,6 +116,7 @@ def forgeries(real: str) -> dict[str, str]:
         "unknown_kid": signed({}, key=other.decode(), kid="not-a-known-kid"),
         "tampered_payload": f"{head}.{_b64(tampered_claims)}.{sig}",
         "id_token_not_access": signed({"token_use": "id", "aud": claims.get("client_id")}),
+        "signed_with_motos_shipped_key": signed({}, key=moto_private_key()),
     }
 
 
@@ -126,9 +134,18 @@ def test_admin_route_identity(route: Route, world: dict[str, Any]) -> None:
     answer = send(None)
     assert answer.status_code == 401 and answer.json()["error"]["code"] == "UNAUTHORIZED"
     # every forged form -> 401
-    for name, forged in forgeries(server.token("viewer")).items():
+    viewer, key = server.token("viewer"), installation_private_key(server)
+    for name, forged in forgeries(viewer, key).items():
         answer = send(forged)
         assert answer.status_code == 401, (name, answer.status_code, answer.text)
+    # the same claims re-signed with the installation's key pass the signature (the control)
+    resigned = jwt.encode(
+        jwt.get_unverified_claims(viewer),
+        key,
+        algorithm="RS256",
+        headers={"kid": jwt.get_unverified_header(viewer)["kid"]},
+    )
+    assert send(resigned).status_code != 401
     # a role below the route's -> 403
     needed = ROLE_ORDER.index(route.role or Role.ADMIN)
     for role in ROLE_ORDER[:needed]:

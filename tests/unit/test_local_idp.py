@@ -71,7 +71,7 @@ def authorize_params(challenge: str, **over: str) -> dict[str, str]:
 def get_code(client: Client, challenge: str, user: str = "admin", **over: str) -> str:
     answer = client.post(
         f"/local-idp/oauth2/authorize?{urlencode(authorize_params(challenge, **over))}",
-        data={"username": user},
+        data={"username": user, "password": FakeIdentity().users[user]},
         base_url=ORIGIN,
     )
     assert answer.status_code == 302, answer.text
@@ -102,6 +102,7 @@ def test_authorize_page_offers_each_user_without_inline_script_or_style(setup) -
     page = answer.text
     for user in ("admin", "operator", "viewer"):
         assert f'name="username" value="{user}"' in page
+    assert '<input type="password" name="password"' in page
     assert "<script" not in page and "style=" not in page and "<style" not in page
     assert "script-src" not in answer.headers["Content-Security-Policy"]  # default-src 'none' covers scripts
     assert "default-src 'none'" in answer.headers["Content-Security-Policy"]
@@ -127,7 +128,9 @@ def test_params_may_come_from_the_form_too(setup) -> None:  # type: ignore[no-un
     client, _, _ = setup
     verifier, challenge = pkce()
     answer = client.post(
-        "/local-idp/oauth2/authorize", data={**authorize_params(challenge), "username": "viewer"}, base_url=ORIGIN
+        "/local-idp/oauth2/authorize",
+        data={**authorize_params(challenge), "username": "viewer", "password": "v"},
+        base_url=ORIGIN,
     )
     assert answer.status_code == 302
     code = parse_qs(urlsplit(answer.headers["Location"]).query)["code"][0]
@@ -195,6 +198,10 @@ def test_token_request_must_match_the_code(setup, field_name: str, value: str, e
         "javascript:alert(1)",
         "/dashboard/",
         f"{ORIGIN}/dashboard/#frag",
+        f"{ORIGIN}/dashboard/evil",
+        f"{ORIGIN}/other/",
+        f"{ORIGIN}/dashboard/?next=https://evil.example/",
+        "http://evil.example/cb",
     ],
 )
 def test_redirect_must_stay_on_the_servers_origin(setup, redirect: str) -> None:  # type: ignore[no-untyped-def]
@@ -283,3 +290,50 @@ def test_expires_in_follows_the_jwt_exp_claim(setup) -> None:  # type: ignore[no
     code = get_code(client, challenge)
     body = exchange(client, code, verifier).get_json()
     assert 1200 <= body["expires_in"] <= 1234
+
+
+@pytest.mark.parametrize("password", ["", "wrong", "a ", "v"])
+def test_the_password_is_required(setup, password: str) -> None:  # type: ignore[no-untyped-def]
+    # Given a sign-in for admin with a missing or wrong password (another user's included)
+    client, identity, _ = setup
+    _, challenge = pkce()
+    answer = client.post(
+        f"/local-idp/oauth2/authorize?{urlencode(authorize_params(challenge))}",
+        data={"username": "admin", "password": password},
+        base_url=ORIGIN,
+    )
+    # Then no code is issued and nothing is redirected
+    assert answer.status_code == 401
+    assert "Location" not in answer.headers
+    assert identity.issued == []
+
+
+@pytest.mark.parametrize("host", ["evil.example", "evil.example:8787", "localhost:8787", "127.0.0.1:9999"])
+def test_a_request_naming_another_host_gets_nothing(setup, host: str) -> None:  # type: ignore[no-untyped-def]
+    # Given the DNS-rebinding attack: a page at another name that resolves to this server
+    client, identity, _ = setup
+    verifier, challenge = pkce()
+    query = urlencode(authorize_params(challenge, redirect_uri=f"http://{host}/cb"))
+    headers = {"Host": host}
+    # When it opens the authorize page, posts the sign-in and tries a token exchange
+    page = client.get(f"/local-idp/oauth2/authorize?{query}", headers=headers)
+    post = client.post(
+        f"/local-idp/oauth2/authorize?{query}", data={"username": "admin", "password": "a"}, headers=headers
+    )
+    code = get_code(client, challenge)  # a real code, from the right address
+    stolen = client.post(
+        "/local-idp/oauth2/token",
+        data={
+            "grant_type": "authorization_code",
+            "code": code,
+            "code_verifier": verifier,
+            "client_id": "client-123",
+            "redirect_uri": REDIRECT,
+        },
+        headers=headers,
+    )
+    # Then every answer is 421 with no redirect and no token
+    for answer in (page, post, stolen):
+        assert answer.status_code == 421
+        assert "Location" not in answer.headers and "access_token" not in answer.text
+    assert identity.issued == []

@@ -8,6 +8,12 @@ const SESSION_KEY = "edgex.session";
 const PENDING_KEY = "edgex.pkce";
 const PENDING_MAX_AGE_MS = 10 * 60 * 1000;
 
+/** An OAuth error code as the spec shapes it (RFC 6749: printable ASCII, no quote or backslash),
+ * lower-case words only here; anything else is not shown. */
+function oauthErrorCode(value) {
+  return typeof value === "string" && /^[a-z_]{1,64}$/.test(value) ? value : "";
+}
+
 export class AuthError extends Error {
   constructor(code, message) {
     super(message || code);
@@ -98,11 +104,14 @@ export async function completeSignIn() {
   const returnTo = pending && pending.returnTo && pending.returnTo.startsWith("#/") ? pending.returnTo : "";
   history.replaceState(null, "", location.pathname + returnTo);
 
-  if (params.has("error")) {
-    throw new AuthError("IDP_ERROR", params.get("error_description") || params.get("error"));
-  }
+  // The state check comes first: an answer this browser did not ask for says nothing, not
+  // even its error. Past it, an error is shown as fixed text with its OAuth code only (the
+  // issuer's error_description is free text anyone can put in a link, so it is never shown).
   if (!pending || pending.state !== params.get("state") || Date.now() - pending.createdAt > PENDING_MAX_AGE_MS) {
     throw new AuthError("STATE_MISMATCH");
+  }
+  if (params.has("error")) {
+    throw new AuthError("IDP_ERROR", oauthErrorCode(params.get("error")));
   }
   const { oidc } = getConfig();
   let response;
@@ -129,7 +138,7 @@ export async function completeSignIn() {
     body = {};
   }
   if (!response.ok || !body.access_token) {
-    throw new AuthError("TOKEN_EXCHANGE_FAILED", body.error_description || body.error || `HTTP ${response.status}`);
+    throw new AuthError("TOKEN_EXCHANGE_FAILED", oauthErrorCode(body.error) || `HTTP ${response.status}`);
   }
   const byExpiresIn = Date.now() + (Number(body.expires_in) || 3600) * 1000;
   const byClaim = jwtExpiry(body.access_token);

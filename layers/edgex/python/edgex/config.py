@@ -41,16 +41,25 @@ class OidcConfig:
     audience: str
     jwks_url: str
     groups_claim: str
+    required_scope: str = ""  # a scope every access token must carry (issuers without token_use)
+    access_audience: str = ""  # the API's own audience, distinct from the client id
 
 
 @cache
 def oidc() -> OidcConfig:
     issuer = require(resources.ENV_OIDC_ISSUER).rstrip("/")
+    audience = require(resources.ENV_OIDC_AUDIENCE)
+    access_audience = os.environ.get(resources.ENV_OIDC_ACCESS_AUDIENCE, "")
+    if access_audience == audience:
+        # An ID token's audience is the client id: as the access audience it would let ID tokens in.
+        raise ConfigurationError(f"{resources.ENV_OIDC_ACCESS_AUDIENCE} must differ from the client id")
     return OidcConfig(
         issuer=issuer,
-        audience=require(resources.ENV_OIDC_AUDIENCE),
+        audience=audience,
         jwks_url=os.environ.get(resources.ENV_OIDC_JWKS_URL) or f"{issuer}/.well-known/jwks.json",
         groups_claim=os.environ.get(resources.ENV_OIDC_GROUPS_CLAIM) or "cognito:groups",
+        required_scope=os.environ.get(resources.ENV_OIDC_REQUIRED_SCOPE, ""),
+        access_audience=access_audience,
     )
 
 

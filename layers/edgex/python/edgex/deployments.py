@@ -169,8 +169,12 @@ def get_target(deployment_id: int, target_id: str) -> TargetModel:
     return target
 
 
-def cancel_target(deployment_id: int, target_id: str) -> dict[str, Any]:
+def cancel_target(deployment_id: int, target_id: str, block: bool = False) -> dict[str, Any]:
+    """Stop one machine; with ``block`` also ban it from enrolling in this deployment
+    again, under its machine id or its hostname (a cancel alone is a stop)."""
     dep = store.get(deployment_id)
+    if block:
+        target_store.block(get_target(deployment_id, target_id))
 
     def attempt() -> dict[str, Any] | None:
         target = get_target(deployment_id, target_id)

@@ -14,10 +14,12 @@ from __future__ import annotations
 from typing import Any
 
 from edgex import clock, limits, liveness, tokens
+from edgex import geo as geo_rules
 from edgex.errors import (
     EnrollmentCapReached,
     HostnameConflict,
     HostnameMismatch,
+    MachineBlocked,
     TargetBusy,
     TargetCancelled,
     TargetChanged,
@@ -31,7 +33,7 @@ from edgex.store.tables import DeploymentModel
 from edgex.vocabulary import TargetStatus
 
 ROTATE_ATTEMPTS = 3
-GEO_FIELDS = ("country", "city", "region", "latitude", "longitude", "time_zone")
+GEO_FIELDS = geo_rules.FIELDS
 
 
 def authenticate_master(token: str) -> DeploymentModel:
@@ -43,23 +45,9 @@ def authenticate_master(token: str) -> DeploymentModel:
     return dep
 
 
-def clean_geo(geo: dict[str, Any]) -> dict[str, Any]:
-    """Keep the known geo fields, as CloudFront sends them (text), coordinates as floats."""
-    result: dict[str, Any] = {}
-    for key in GEO_FIELDS:
-        value = geo.get(key)
-        if value is None or value == "":
-            continue
-        if key in ("latitude", "longitude"):
-            try:
-                number = float(value)
-            except (TypeError, ValueError):
-                continue
-            if -180.0 <= number <= 180.0:
-                result[key] = number
-        else:
-            result[key] = str(value)[:100]
-    return result
+def clean_geo(raw: dict[str, Any]) -> dict[str, Any]:
+    """The valid geo fields (edgex.geo), each dropped on its own when bad."""
+    return geo_rules.clean(raw)
 
 
 def enroll(dep: DeploymentModel, data: dict[str, Any], geo: dict[str, Any]) -> tuple[dict[str, Any], bool]:
@@ -81,6 +69,8 @@ def enroll(dep: DeploymentModel, data: dict[str, Any], geo: dict[str, Any]) -> t
     if refused.already_enrolled:
         return _re_enroll(dep, target_id, data["hostname"], geo), False
     if refused.hostname_taken:
+        if store.hostname_blocked(int(dep.deployment_id), data["hostname"]):
+            raise MachineBlocked()
         raise HostnameConflict()
     liveness.require_live(deployment_store.get(int(dep.deployment_id)))
     raise EnrollmentCapReached()
@@ -99,6 +89,8 @@ def _re_enroll(dep: DeploymentModel, target_id: str, hostname: str, geo: dict[st
 
     def attempt() -> dict[str, Any] | None:
         target = store.get(int(dep.deployment_id), target_id)
+        if target is not None and target.blocked:
+            raise MachineBlocked()
         if target is None or target.status in (TargetStatus.EXPIRED, TargetStatus.CANCELLED):
             raise TargetCancelled()
         if target.hostname.lower() != hostname.lower():

@@ -158,6 +158,10 @@ class HostnameMismatch(Conflict):
     code, message = "HOSTNAME_MISMATCH", "This machine id is enrolled under another hostname"
 
 
+class AuditBusy(Conflict):
+    code, message = "AUDIT_BUSY", "The audit trail is busy; retry"
+
+
 class FindingsNotAcknowledged(Conflict):
     code, message = (
         "FINDINGS_NOT_ACKNOWLEDGED",
@@ -182,6 +186,10 @@ class DeploymentCancelled(Gone):
 
 class TargetCancelled(Gone):
     code, message = "TARGET_CANCELLED", "This machine was cancelled for this deployment"
+
+
+class MachineBlocked(Gone):
+    code, message = "MACHINE_BLOCKED", "This machine is blocked from this deployment"
 
 
 # --- 413 / 429 ---------------------------------------------------------------------

@@ -37,5 +37,9 @@ ENV_OIDC_ISSUER = "EDGEX_OIDC_ISSUER"
 ENV_OIDC_AUDIENCE = "EDGEX_OIDC_AUDIENCE"  # app client id (Cognito) or audience
 ENV_OIDC_JWKS_URL = "EDGEX_OIDC_JWKS_URL"  # optional: defaults to <issuer>/.well-known/jwks.json
 ENV_OIDC_GROUPS_CLAIM = "EDGEX_OIDC_GROUPS_CLAIM"  # optional: defaults to cognito:groups
+# Optional, for issuers whose access tokens carry no token_use claim (one of these, or
+# access tokens typed at+jwt, is then needed to tell them from ID tokens):
+ENV_OIDC_REQUIRED_SCOPE = "EDGEX_OIDC_REQUIRED_SCOPE"  # a scope every access token must carry
+ENV_OIDC_ACCESS_AUDIENCE = "EDGEX_OIDC_ACCESS_AUDIENCE"  # the API's audience (not the client id)
 ENV_LOG_RETENTION_DAYS = "EDGEX_LOG_RETENTION_DAYS"
 ENV_AI_MODEL_ID = "EDGEX_AI_MODEL_ID"

@@ -20,7 +20,9 @@ NOT_BLANK = r"\S"
 AI_MODES = [mode.value for mode in AiMode]
 AI_CODE_MAX_CHARS = 100_000  # what the assistant sends to a model; the editor allows more (limits.SCRIPT_MAX_BYTES)
 # How a run ended, in the wrapper's final report (read by the server next to exit_code).
-RUN_OUTCOMES = [s.value for s in (TargetStatus.COMPLETED, TargetStatus.FAILED, TargetStatus.TIMED_OUT, TargetStatus.CANCELLED)]
+RUN_OUTCOMES = [
+    s.value for s in (TargetStatus.COMPLETED, TargetStatus.FAILED, TargetStatus.TIMED_OUT, TargetStatus.CANCELLED)
+]
 
 
 def _text(max_len: int, *, pattern: str = NO_CONTROL, min_len: int = 1) -> dict[str, Any]:
@@ -318,6 +320,35 @@ AUDIT = {
         "outcome": _STR,
         "ids": {"type": "object"},
         "details": {"type": "object"},
+        "hash": _STR,
+    },
+}
+AUDIT_VERIFICATION = {
+    "type": "object",
+    "required": ["ok", "checked", "first_broken", "head"],
+    "properties": {
+        "ok": {"type": "boolean"},
+        "checked": {"type": "integer", "minimum": 0},
+        "first_broken": {
+            "oneOf": [
+                {"type": "null"},
+                {
+                    "type": "object",
+                    "required": ["stream", "seq", "reason"],
+                    "properties": {"stream": _STR, "seq": _STR, "reason": _STR},
+                },
+            ]
+        },
+        "head": {
+            "oneOf": [
+                {"type": "null"},
+                {
+                    "type": "object",
+                    "required": ["stream", "seq", "hash"],
+                    "properties": {"stream": _STR, "seq": _STR, "hash": _STR},
+                },
+            ]
+        },
     },
 }
 ERROR = {
@@ -390,6 +421,7 @@ RESPONSE_SCHEMAS: dict[str, dict[str, Any]] = {
     "Wrapper": WRAPPER,
     "WrapperLogPage": _page({"type": "object", "required": ["timestamp", "actor", "action"]}),
     "AuditPage": _page(AUDIT),
+    "AuditVerification": AUDIT_VERIFICATION,
     "AiAnswer": {
         "type": "object",
         "required": ["text", "model_id"],

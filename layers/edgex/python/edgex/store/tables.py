@@ -195,6 +195,7 @@ class TargetModel(Model):
     log_entries = NumberAttribute(default=0)  # this run's log entries and bytes (the quota)
     log_bytes = NumberAttribute(default=0)
     log_truncated = BooleanAttribute(default=False)
+    blocked = BooleanAttribute(default=False)  # banned from enrolling again (cancel with block)
     geo: MapAttribute[str, Any] = MapAttribute(default=dict)  # country, city, region, latitude, longitude, time_zone
     enrolled_at = UnicodeAttribute()
     started_at = UnicodeAttribute(null=True)
@@ -229,6 +230,7 @@ class HostnameClaimModel(Model):
     member = UnicodeAttribute()
     by_deployment = ClaimMembers()
     target_id = UnicodeAttribute()
+    blocked = BooleanAttribute(default=False)  # the hostname is banned with its machine
 
 
 class DeploymentFeedIndex(GlobalSecondaryIndex["LogModel"]):
@@ -294,7 +296,7 @@ class AuditModel(Model):
         pass
 
     stream = UnicodeAttribute(hash_key=True)  # audit#<yyyy-mm>
-    seq = UnicodeAttribute(range_key=True)  # <iso time>#<random>
+    seq = UnicodeAttribute(range_key=True)  # 1, 2, 3 ... zero-padded: written once, must-not-exist
     actor = UnicodeAttribute()
     actor_role = UnicodeAttribute()
     action = UnicodeAttribute()
@@ -302,6 +304,10 @@ class AuditModel(Model):
     ids: MapAttribute[str, Any] = MapAttribute(default=dict)  # before/after ids involved
     details = JSONAttribute(null=True)
     timestamp = UnicodeAttribute()
+    # The chain (edgex.audit): the previous record's hash, and this record's own hash
+    # over its canonical JSON (prev_hash included). Absent on records written before the chain.
+    prev_hash = UnicodeAttribute(null=True)
+    hash = UnicodeAttribute(null=True)
 
 
 TABLE_MODELS: dict[str, tuple[type[Model], ...]] = {

@@ -152,6 +152,26 @@ def rotate_token(target: TargetModel, token_hash: str, geo: dict[str, Any], now:
     return True
 
 
+def block(target: TargetModel) -> None:
+    """Ban a machine from its deployment: its target and its hostname claim say so, so
+    the same machine id (target exists) and the same hostname under a new machine id
+    (claim exists) are both refused, at no cost to any other enrollment."""
+    deployment_id = int(target.deployment_id)
+    with storage_errors():
+        target.update(actions=[TargetModel.blocked.set(True)])
+        HostnameClaimModel(keys.claim_pk(deployment_id, target.hostname)).update(
+            actions=[HostnameClaimModel.blocked.set(True)]
+        )
+
+
+def hostname_blocked(deployment_id: int, hostname: str) -> bool:
+    with storage_errors():
+        try:
+            return bool(HostnameClaimModel.get(keys.claim_pk(deployment_id, hostname), consistent_read=True).blocked)
+        except HostnameClaimModel.DoesNotExist:
+            return False
+
+
 def start_run(target: TargetModel, dep: DeploymentModel, run_id: str | None, now: str) -> ConditionFailed | None:
     """One transaction: the target's run count (conditional on the limit and on the
     status read, so counters move exactly once), its run id and fresh log quota, and
