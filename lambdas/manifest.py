@@ -196,7 +196,9 @@ ROUTES: tuple[Route, ...] = (
         "/v1/admin/deployments",
         "deployments_list",
         "viewer",
-        "List deployments with live counts",
+        "List deployments with live counts, newest first. status= keeps one read status (settled ones"
+        " read completed / completed_with_failures); it filters each page after the query, so a page"
+        " may hold fewer items than limit while next_cursor goes on",
         tables={"deployments": "r", "counters": "r"},
         response="DeploymentPage",
     ),
@@ -250,6 +252,16 @@ ROUTES: tuple[Route, ...] = (
         response="Deployment",
     ),
     _admin(
+        "POST",
+        "/v1/admin/deployments/{id}/master-token",
+        "deployments_master_token",
+        "operator",
+        "Issue a new master token (the old one stops working at once); shown once, with its one-liners",
+        tables={"deployments": "rw", **_AUDIT},
+        errors=("DEPLOYMENT_NOT_FOUND", "DEPLOYMENT_EXPIRED", "DEPLOYMENT_CANCELLED"),
+        response="MasterToken",
+    ),
+    _admin(
         "DELETE",
         "/v1/admin/deployments/{id}",
         "deployments_delete",
@@ -274,7 +286,8 @@ ROUTES: tuple[Route, ...] = (
         "/v1/admin/deployments/{id}/logs",
         "deployments_logs",
         "viewer",
-        "Recent log feed of a deployment",
+        "Log feed of a deployment, newest first; level= and step= filter each page after the query"
+        " (a page may hold fewer items than limit)",
         tables={"deployments": "r", "logs": "r"},
         errors=("DEPLOYMENT_NOT_FOUND",),
         response="LogPage",
@@ -284,7 +297,8 @@ ROUTES: tuple[Route, ...] = (
         "/v1/admin/deployments/{id}/targets/{tid}/logs",
         "target_logs",
         "viewer",
-        "Logs of one target",
+        "Logs of one target, newest first (like the feed); each entry names its run; level= and step="
+        " filter each page after the query",
         tables={"targets": "r", "logs": "r"},
         errors=("TARGET_NOT_FOUND",),
         response="LogPage",
@@ -294,8 +308,8 @@ ROUTES: tuple[Route, ...] = (
         "/v1/admin/deployments/{id}/targets/{tid}/cancel",
         "target_cancel",
         "operator",
-        "Cancel one target",
-        tables={"deployments": "rw", "targets": "rw", "counters": "rw", **_AUDIT},
+        "Cancel one target (it reads cancelled; who and when go to its log)",
+        tables={"deployments": "rw", "targets": "rw", "counters": "rw", "logs": "rw", **_AUDIT},
         errors=("TARGET_NOT_FOUND",),
         response="Target",
     ),

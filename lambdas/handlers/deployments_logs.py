@@ -1,7 +1,9 @@
-"""GET /v1/admin/deployments/{id}/logs: the recent feed of all its machines."""
+"""GET /v1/admin/deployments/{id}/logs: the feed of all its machines, newest first,
+optionally only one ``level`` and/or ``step``."""
 
 from edgex import deployments, feedback
 from edgex.audit import Actor
+from edgex.vocabulary import LogLevel
 from http_api.endpoint import Reply, endpoint, page, page_args
 from http_api.request import Request
 
@@ -11,4 +13,5 @@ def handler(req: Request, actor: Actor) -> Reply:
     deployment_id = req.int_param("id")
     deployments.get(deployment_id)
     limit, cursor = page_args(req, frozenset({"target_key", "seq", "deployment_id"}))
-    return Reply(page(*feedback.deployment_feed(deployment_id, limit, cursor)))
+    level, step = req.enum_query("level", LogLevel), req.text_query("step")
+    return Reply(page(*feedback.deployment_feed(deployment_id, limit, cursor, level, step)))

@@ -8,4 +8,4 @@ from http_api.request import Request
 
 @endpoint("target_cancel")
 def handler(req: Request, actor: Actor) -> Reply:
-    return Reply(deployments.cancel_target(req.int_param("id"), req.hex_param("tid")))
+    return Reply(deployments.cancel_target(req.int_param("id"), req.hex_param("tid"), actor))

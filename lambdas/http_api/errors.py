@@ -28,7 +28,7 @@ def from_error(err: EdgexError) -> dict[str, Any]:
         extra["Retry-After"] = "2"
     if status == 500:  # never explain internals
         return error_response(500, "INTERNAL_ERROR", "Internal error")
-    return error_response(status, err.code, err.message, extra)
+    return error_response(status, err.code, err.message, extra, field=getattr(err, "field", None))
 
 
 def internal() -> dict[str, Any]:

@@ -84,9 +84,28 @@ def _parameters(route: Route) -> list[dict[str, Any]]:
                 "description": "next_cursor of the previous page",
             },
         ]
+    params += _filters(route)
     if route.handler == "agent_installer":
         params.append({"name": "type", "in": "query", "required": False, "schema": {"enum": ["bash", "ps1"]}})
     return params
+
+
+def _filters(route: Route) -> list[dict[str, Any]]:
+    """Query filters of list routes (applied to each page after the query)."""
+    from edgex.vocabulary import DeploymentStatus, LogLevel
+
+    if route.handler == "deployments_list":
+        return [_query("status", {"enum": [s.value for s in DeploymentStatus]}, "the read status to keep")]
+    if route.handler in ("deployments_logs", "target_logs"):
+        return [
+            _query("level", {"enum": [level.value for level in LogLevel]}, "keep only entries of this level"),
+            _query("step", {"type": "string", "maxLength": limits.STEP_MAX}, "keep only entries of this step"),
+        ]
+    return []
+
+
+def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": False, "schema": schema, "description": description}
 
 
 def _error_responses(route: Route) -> dict[str, Any]:

@@ -7,6 +7,7 @@ import binascii
 import json
 import re
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from edgex import limits
@@ -88,6 +89,25 @@ class Request:
         raw = self.path_params.get(name, "")
         if len(raw) != 16 or any(c not in "0123456789abcdef" for c in raw):
             raise ValidationFailed(f"{name} must be a target id", code="INVALID_ID")
+        return raw
+
+    def enum_query(self, name: str, choices: type[StrEnum]) -> str | None:
+        """An optional query parameter that must be one of ``choices``' values."""
+        raw = self.query.get(name)
+        if raw is None or raw == "":
+            return None
+        if raw not in {c.value for c in choices}:
+            allowed = ", ".join(c.value for c in choices)
+            raise ValidationFailed(f"{name} must be one of: {allowed}", field=name)
+        return raw
+
+    def text_query(self, name: str, max_len: int = limits.STEP_MAX) -> str | None:
+        """An optional free-text query parameter (no control characters, bounded)."""
+        raw = self.query.get(name)
+        if raw is None or raw == "":
+            return None
+        if len(raw) > max_len or not re.fullmatch(r"[^\x00-\x1f\x7f]*", raw):
+            raise ValidationFailed(f"{name} must be at most {max_len} printable characters", field=name)
         return raw
 
     def geo(self) -> dict[str, str]:

@@ -35,5 +35,9 @@ def text_response(status: int, text: str, extra: dict[str, str] | None = None) -
     return respond(status, text, "text/plain; charset=utf-8", extra)
 
 
-def error_response(status: int, code: str, message: str, extra: dict[str, str] | None = None) -> dict[str, Any]:
-    return json_response(status, {"error": {"code": code, "message": message}}, extra)
+def error_response(
+    status: int, code: str, message: str, extra: dict[str, str] | None = None, *, field: str | None = None
+) -> dict[str, Any]:
+    """``field``: the dotted path of the input a VALIDATION_ERROR is about, when known."""
+    error = {"code": code, "message": message, **({"field": field} if field else {})}
+    return json_response(status, {"error": error}, extra)

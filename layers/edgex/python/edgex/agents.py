@@ -8,6 +8,7 @@ from edgex import deployments, tokens
 from edgex.errors import Gone, Unauthenticated
 from edgex.models import DeploymentModel, TargetModel, WrapperSnapshotModel
 from edgex.storage import get_items
+from edgex.vocabulary import TargetStatus
 
 
 @dataclass
@@ -32,7 +33,7 @@ def _load(deployment_id: int, target_id: str, with_wrapper: bool) -> list[object
 
 def _require_running_allowed(target: TargetModel, dep: DeploymentModel) -> None:
     deployments.require_live(dep)
-    if target.status == deployments.EXPIRED:
+    if target.status in (deployments.EXPIRED, TargetStatus.CANCELLED):  # expired: cancelled before cancelled existed
         raise Gone("This machine was cancelled for this deployment", code="TARGET_CANCELLED")
 
 

@@ -23,11 +23,12 @@ from edgex.models import (
 )
 from edgex.platform_settings import next_id
 from edgex.storage import ConditionFailed, storage_errors, transact
+from edgex.vocabulary import FINAL_TARGET_STATUSES, DeploymentStatus, TargetStatus
 
 ACTIVE, CANCELLED, EXPIRED = "active", "cancelled", "expired"
 INTEGRITY_VIOLATION = "INTEGRITY_VIOLATION"
 LIVE_TARGET = ("enrolled", "running")
-COUNTS = ("enrolled", "running", "completed", "failed", "expired")
+COUNTS = ("enrolled", "running", "completed", "failed", "expired", "cancelled")
 SNAPSHOT_KEY = "w#wrapper"
 
 
@@ -49,23 +50,44 @@ def require_live(dep: DeploymentModel) -> None:
 
 
 def target_status(target: TargetModel, dep: DeploymentModel) -> str:
+    """Unfinished machines of a cancelled deployment read ``cancelled``, of an expired one
+    ``expired`` (never written to each target: cancelling stays one write)."""
     if target.status in LIVE_TARGET and effective_status(dep) != ACTIVE:
-        return EXPIRED
+        return _ended_as(dep)
     return target.status
 
 
+def _ended_as(dep: DeploymentModel) -> str:
+    return TargetStatus.CANCELLED if dep.status == CANCELLED else TargetStatus.EXPIRED
+
+
 def counts(dep: DeploymentModel, runs: dict[str, int]) -> dict[str, int]:
-    result = {"enrolled": int(dep.enrolled_count or 0), **runs}
+    result = {"enrolled": int(dep.enrolled_count or 0), **dict.fromkeys(counters.RUN_COUNTS, 0), **runs}
     if effective_status(dep) != ACTIVE:
-        result["expired"] += result["running"]
+        result[_ended_as(dep)] += result["running"]
         result["running"] = 0
     return result
+
+
+def read_status(dep: DeploymentModel, counted: dict[str, int]) -> str:
+    """The status the API shows: an active deployment whose expected machines all reached
+    a final outcome (none running) has "settled": completed, or completed_with_failures
+    when any of them did not complete. It still accepts re-runs until it expires."""
+    status = effective_status(dep)
+    if status != ACTIVE or counted.get("running", 0) > 0:
+        return status
+    finals = {s.value for s in FINAL_TARGET_STATUSES}
+    if sum(counted.get(s, 0) for s in finals) < int(dep.expected_machines):
+        return status
+    unsuccessful = sum(counted.get(s, 0) for s in finals if s != TargetStatus.COMPLETED)
+    return DeploymentStatus.COMPLETED_WITH_FAILURES if unsuccessful else DeploymentStatus.COMPLETED
 
 
 def view(dep: DeploymentModel, runs: dict[str, int] | None = None) -> dict[str, Any]:
     """The API's deployment; ``runs`` (from :func:`counters.totals`) is read when not given."""
     if runs is None:
         runs = counters.totals([int(dep.deployment_id)])[int(dep.deployment_id)]
+    counted = counts(dep, runs)
     return {
         "id": int(dep.deployment_id),
         "script_id": int(dep.script_id),
@@ -73,14 +95,17 @@ def view(dep: DeploymentModel, runs: dict[str, int] | None = None) -> dict[str, 
         "script_type": dep.script_type,
         "name": dep.name,
         "description": dep.description,
-        "status": effective_status(dep),
+        "status": read_status(dep, counted),
         "kill_reason": dep.kill_reason,
+        "fail_on_error": bool(dep.fail_on_error),
+        "cancelled_by": dep.cancelled_by,
+        "cancelled_at": dep.cancelled_at,
         "expires_at": dep.expires_at,
         "expected_machines": int(dep.expected_machines),
         "max_runs": int(dep.max_runs),
         "script_version": dep.script_version,
         "script_checksum": dep.script_checksum,
-        "counts": counts(dep, runs),
+        "counts": counted,
         "created_by": dep.created_by,
         "created_at": dep.created_at,
         "updated_at": dep.updated_at,
@@ -139,6 +164,7 @@ def create(body: Any, actor: Actor) -> dict[str, Any]:
         status=ACTIVE,
         expires_at=clock.in_hours(hours) if hours else None,
         expected_machines=data["expected_machines"],
+        fail_on_error=bool(data.get("fail_on_error")),
         max_runs=platform_settings.max_runs(settings, head.type),
         log_retention_days=int(settings["log_retention_days"]),
         script_version=version.version,
@@ -168,14 +194,41 @@ def create(body: Any, actor: Actor) -> dict[str, Any]:
     }
 
 
-def list_page(limit: int, cursor: dict[str, Any] | None) -> tuple[list[dict[str, Any]], Any]:
+def list_page(limit: int, cursor: dict[str, Any] | None, status: str | None = None) -> tuple[list[dict[str, Any]], Any]:
+    """Newest first; ``status`` keeps the deployments whose read status (settled ones
+    included) is that one, filtered after the query: a page may hold fewer items."""
     with storage_errors():
         page = DeploymentModel.by_kind.query(
             "deployment", scan_index_forward=False, limit=limit, last_evaluated_key=cursor
         )
         found = list(page)
     runs = counters.totals(int(d.deployment_id) for d in found)
-    return [view(d, runs[int(d.deployment_id)]) for d in found], page.last_evaluated_key
+    views = [view(d, runs[int(d.deployment_id)]) for d in found]
+    return [v for v in views if status is None or v["status"] == status], page.last_evaluated_key
+
+
+def rotate_master(deployment_id: int) -> dict[str, Any]:
+    """A new master token replaces the stored hash (the old token stops working at
+    once: every master request reads the hash); shown once with fresh one-liners."""
+    dep = get(deployment_id)
+    require_live(dep)
+    master = tokens.new_master(deployment_id)
+    try:
+        with storage_errors():
+            dep.update(
+                actions=[
+                    DeploymentModel.master_token_hash.set(tokens.digest(master)),
+                    DeploymentModel.updated_at.set(clock.now_iso()),
+                ],
+                condition=DeploymentModel.deployment_id.exists(),
+            )
+    except ConditionFailed:
+        raise NotFound("Deployment not found", code="DEPLOYMENT_NOT_FOUND") from None
+    return {
+        "deployment_id": deployment_id,
+        "master_token": master,
+        "one_liners": wrappers.one_liners(config.public_url(), master),
+    }
 
 
 def targets_page(dep: DeploymentModel, limit: int, cursor: dict[str, Any] | None) -> tuple[list[dict[str, Any]], Any]:
@@ -200,14 +253,20 @@ def one_liner_templates(deployment_id: int) -> dict[str, Any]:
     }
 
 
-def cancel(deployment_id: int) -> dict[str, Any]:
+def cancel(deployment_id: int, actor: Actor | None = None) -> dict[str, Any]:
     dep = get(deployment_id)
     if dep.status != ACTIVE:
         return view(dep)  # idempotent: cancelling twice is not an error
+    now = clock.now_iso()
     try:
         with storage_errors():
             dep.update(
-                actions=[DeploymentModel.status.set(CANCELLED), DeploymentModel.updated_at.set(clock.now_iso())],
+                actions=[
+                    DeploymentModel.status.set(CANCELLED),
+                    DeploymentModel.updated_at.set(now),
+                    DeploymentModel.cancelled_at.set(now),
+                    *([DeploymentModel.cancelled_by.set(actor.username)] if actor else []),
+                ],
                 condition=DeploymentModel.status == ACTIVE,
             )
     except ConditionFailed:
@@ -223,7 +282,8 @@ def get_target(deployment_id: int, target_id: str) -> TargetModel:
             raise NotFound("Target not found", code="TARGET_NOT_FOUND") from None
 
 
-def cancel_target(deployment_id: int, target_id: str) -> dict[str, Any]:
+def cancel_target(deployment_id: int, target_id: str, actor: Actor | None = None) -> dict[str, Any]:
+    """The target becomes ``cancelled`` (its own count); who and when go to its log."""
     dep = get(deployment_id)
     for _ in range(5):
         target = get_target(deployment_id, target_id)
@@ -236,14 +296,15 @@ def cancel_target(deployment_id: int, target_id: str) -> dict[str, Any]:
             tx.update(
                 target,
                 actions=[
-                    TargetModel.status.set(EXPIRED),
+                    TargetModel.status.set(TargetStatus.CANCELLED),
                     TargetModel.completed_at.set(now),
                     TargetModel.last_seen_at.set(now),
                 ],
                 condition=TargetModel.status == seen,
             )
             shard = counters.shard_of(deployment_id, target_id)
-            tx.update(shard, actions=counters.moves(shard, {"expired": 1, "running": -1 if seen == "running" else 0}))
+            tx.update(shard, actions=counters.moves(shard, {"cancelled": 1, "running": -1 if seen == "running" else 0}))
+            tx.save(_cancel_entry(dep, target, actor, now))
 
         try:
             transact(writes)
@@ -251,6 +312,13 @@ def cancel_target(deployment_id: int, target_id: str) -> dict[str, Any]:
             continue  # the machine changed state meanwhile: look again
         return target_view(get_target(deployment_id, target_id), get(deployment_id))
     raise Conflict("Target keeps changing; retry", code="TARGET_CHANGED")
+
+
+def _cancel_entry(dep: DeploymentModel, target: TargetModel, actor: Actor | None, now: str) -> LogModel:
+    from edgex import feedback
+
+    who = actor.username if actor else "an administrator"
+    return feedback.admin_entry(dep, target, f"Cancelled by {who} at {now}", step="cancelled")
 
 
 def delete(deployment_id: int) -> dict[str, Any]:

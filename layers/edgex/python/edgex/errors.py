@@ -36,7 +36,14 @@ class EdgexError(Exception):
 
 
 class ValidationFailed(EdgexError):
+    """``field`` (a dotted path such as "expected_machines") lets a form mark the input
+    the rule is about; the HTTP layer adds it to the error body when known."""
+
     kind, code, message = Kind.INVALID, "VALIDATION_ERROR", "Invalid request"
+
+    def __init__(self, message: str | None = None, *, code: str | None = None, field: str | None = None) -> None:
+        super().__init__(message, code=code)
+        self.field = field
 
 
 class PayloadTooLarge(EdgexError):

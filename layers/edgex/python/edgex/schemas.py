@@ -9,6 +9,7 @@ from typing import Any
 
 from edgex import limits
 from edgex.errors import ValidationFailed
+from edgex.vocabulary import DeploymentStatus, TargetStatus
 
 NO_CONTROL = r"^[^\x00-\x1f\x7f]*$"
 # Hostnames: DNS/NetBIOS characters only, so look-alike letters and RTL marks never
@@ -16,6 +17,12 @@ NO_CONTROL = r"^[^\x00-\x1f\x7f]*$"
 HOSTNAME = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
 SCRIPT_TYPES = ["bash", "powershell"]
 LOG_STATUSES = ["info", "success", "warning", "error"]
+RUN_OUTCOMES = [
+    TargetStatus.COMPLETED.value,
+    TargetStatus.FAILED.value,
+    TargetStatus.TIMED_OUT.value,
+    TargetStatus.CANCELLED.value,
+]
 
 
 def _text(max_len: int, *, pattern: str = NO_CONTROL, min_len: int = 1) -> dict[str, Any]:
@@ -31,6 +38,10 @@ FEEDBACK_ENTRY = _obj(
         "status": {"enum": LOG_STATUSES},
         "message": {"type": "string", "maxLength": limits.MESSAGE_MAX},
         "step": {"anyOf": [_text(limits.STEP_MAX, min_len=0), {"type": "null"}]},
+        # The wrapper's final report (step "complete") carries the script's exit code and,
+        # optionally, the outcome it decided (edgex.feedback.next_status).
+        "exit_code": {"type": "integer", "minimum": -2147483648, "maximum": 4294967295},
+        "outcome": {"enum": RUN_OUTCOMES},
     },
     ["status", "message"],
 )
@@ -88,6 +99,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             },
             "script_version": {"type": "string", "pattern": r"^\d{1,6}\.\d{1,6}\.\d{1,6}$"},
             "acknowledge_findings": {"type": "boolean"},
+            "fail_on_error": {"type": "boolean"},
         },
         ["script_id", "name", "expected_machines"],
     ),
@@ -130,8 +142,23 @@ def validate(name: str, data: Any) -> dict[str, Any]:
     try:
         _validator(name)(data)
     except JsonSchemaValueException as exc:
-        raise ValidationFailed(exc.message.replace("data.", "", 1).replace("data ", "body ", 1)) from None
+        raise ValidationFailed(_message_of(exc), field=_field_of(exc)) from None
     return data
+
+
+def _field_of(exc: Any) -> str | None:
+    """The dotted path of the offending field ("expected_machines", "entries.0.status"),
+    or None when the body as a whole is wrong (not an object, a field missing)."""
+    path = [str(p) for p in (exc.path or [])[1:]]  # path[0] is "data"
+    if exc.rule == "required" and isinstance(exc.value, dict):
+        path += [name for name in exc.rule_definition or [] if name not in exc.value][:1]
+    return ".".join(path) or None
+
+
+def _message_of(exc: Any) -> str:
+    """fastjsonschema's words with "data" replaced by the field's name; the rule stays in
+    them ("must be smaller than or equal to 10000", "must be one of [...]")."""
+    return exc.message.replace("data.", "", 1).replace("data ", "body ", 1)
 
 
 # --- response bodies (documented in the OpenAPI document; checked by the fuzz suite) ---
@@ -194,8 +221,8 @@ VERSION = {
 }
 COUNTS = {
     "type": "object",
-    "required": ["enrolled", "running", "completed", "failed", "expired"],
-    "properties": {k: _INT for k in ("enrolled", "running", "completed", "failed", "expired")},
+    "required": ["enrolled", "running", "completed", "failed", "expired", "cancelled"],
+    "properties": {k: _INT for k in ("enrolled", "running", "completed", "failed", "expired", "cancelled")},
 }
 DEPLOYMENT = {
     "type": "object",
@@ -207,8 +234,11 @@ DEPLOYMENT = {
         "script_type": _STR,
         "name": _STR,
         "description": _STR,
-        "status": {"enum": ["active", "cancelled", "expired"]},
+        "status": {"enum": [s.value for s in DeploymentStatus]},
         "kill_reason": _NSTR,
+        "fail_on_error": {"type": "boolean"},
+        "cancelled_by": _NSTR,
+        "cancelled_at": _NSTR,
         "expires_at": _NSTR,
         "expected_machines": _INT,
         "max_runs": _INT,
@@ -227,7 +257,7 @@ TARGET = {
         "id": _STR,
         "hostname": _STR,
         "machine_id": _STR,
-        "status": {"enum": ["enrolled", "running", "completed", "failed", "expired"]},
+        "status": {"enum": [s.value for s in TargetStatus]},
         "run_count": _INT,
         "geo": {"type": "object"},
         "enrolled_at": _STR,
@@ -248,6 +278,7 @@ LOG = {
         "message": _STR,
         "step": _NSTR,
         "timestamp": _STR,
+        "run": _INT,  # the machine's run the entry belongs to (1 = first run; 0 = before any)
     },
 }
 WRAPPER = {
@@ -284,7 +315,7 @@ ERROR = {
             "type": "object",
             "required": ["code", "message"],
             "additionalProperties": False,
-            "properties": {"code": _STR, "message": _STR},
+            "properties": {"code": _STR, "message": _STR, "field": _STR},
         }
     },
 }
@@ -333,6 +364,15 @@ RESPONSE_SCHEMAS: dict[str, dict[str, Any]] = {
         "properties": {**DEPLOYMENT["properties"], "targets": {"type": "array", "items": TARGET}, "next_cursor": _NSTR},
     },
     "DeploymentPage": _page(DEPLOYMENT),
+    "MasterToken": {
+        "type": "object",
+        "required": ["deployment_id", "master_token", "one_liners"],
+        "properties": {
+            "deployment_id": _INT,
+            "master_token": _STR,
+            "one_liners": {"type": "object", "required": ["bash", "powershell"]},
+        },
+    },
     "OneLiners": {
         "type": "object",
         "required": ["one_liners"],
