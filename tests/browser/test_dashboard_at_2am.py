@@ -137,7 +137,9 @@ def test_rotating_the_master_token_retires_the_old_one_liner(open_dashboard: Any
     # When an operator issues a new master token from the detail page
     page.get_by_test_id("rotate-token").click()
     page.get_by_role("dialog").get_by_role("button", name="Issue new token").click()
-    new_line = page.get_by_test_id("one-liner-bash").inner_text()
+    fresh = page.get_by_test_id("one-liner-bash").filter(has_text="exm_")
+    fresh.wait_for()
+    new_line = fresh.inner_text()
     assert "exm_" in new_line and new_line != old_line
 
     # Then the old one-liner is refused with 401 ...
@@ -148,7 +150,7 @@ def test_rotating_the_master_token_retires_the_old_one_liner(open_dashboard: Any
     )
     assert refused.status_code == 401 and refused.json()["error"]["code"] == "UNAUTHORIZED"
     old_run = local_server.run_one_liner(old_line, "rot-old", "rot-old")
-    assert old_run.returncode != 0
+    assert "401" in old_run.stderr  # curl -f refuses the installer: nothing runs (the pipe's bash gets nothing)
     # ... and the new one runs a machine, which the page shows completed
     new_run = local_server.run_one_liner(new_line, "rot-new", "rot-new")
     assert new_run.returncode == 0, new_run.stderr
@@ -227,7 +229,8 @@ def test_every_view_fits_in_both_languages(
             json={"hostname": f"fit-{n}", "machine_id": f"fit-{n}"},
         )
         assert answer.status_code == 201, answer.text
-    dash = open_dashboard(viewport=size)
+    # (the server's refusal of the bad form below is an expected 400 in the console)
+    dash = open_dashboard(viewport=size, allow_console=[r"status of 400 .*/v1/admin/deployments$"])
     page = dash.page
     dash.sign_in("admin")
     views = [
