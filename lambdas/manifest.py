@@ -196,9 +196,8 @@ ROUTES: tuple[Route, ...] = (
         "/v1/admin/deployments",
         "deployments_list",
         "viewer",
-        "List deployments with live counts, newest first. status= keeps one read status (settled ones"
-        " read completed / completed_with_failures); it filters each page after the query, so a page"
-        " may hold fewer items than limit while next_cursor goes on",
+        "List deployments with live counts, newest first; status= keeps one read status (settled:"
+        " completed, completed_with_failures), filtering each page after the query (a page may hold fewer items)",
         tables={"deployments": "r", "counters": "r"},
         response="DeploymentPage",
     ),
@@ -287,7 +286,7 @@ ROUTES: tuple[Route, ...] = (
         "deployments_logs",
         "viewer",
         "Log feed of a deployment, newest first; level= and step= filter each page after the query"
-        " (a page may hold fewer items than limit)",
+        " (a page may hold fewer items)",
         tables={"deployments": "r", "logs": "r"},
         errors=("DEPLOYMENT_NOT_FOUND",),
         response="LogPage",
