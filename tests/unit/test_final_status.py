@@ -101,6 +101,11 @@ def test_bad_final_fields_are_refused_naming_the_field(aws: None) -> None:
     with pytest.raises(ValidationFailed) as refused:
         deployments.create({"script_id": 1, "name": "d", "expected_machines": 0}, ADMIN)
     assert refused.value.field == "expected_machines" and "bigger than or equal to 1" in refused.value.message
+    with pytest.raises(ValidationFailed) as refused:
+        deployments.create({"script_id": 1, "name": "a\tb", "expected_machines": 1}, ADMIN)
+    assert refused.value.field == "name" and refused.value.message == (
+        "name must not contain control characters (such as a tab or a line break)"
+    )
 
 
 def test_cancelling_a_target_records_who_and_when_and_counts_cancelled(aws: None) -> None:

@@ -157,8 +157,17 @@ def _field_of(exc: Any) -> str | None:
 
 def _message_of(exc: Any) -> str:
     """fastjsonschema's words with "data" replaced by the field's name; the rule stays in
-    them ("must be smaller than or equal to 10000", "must be one of [...]")."""
-    return exc.message.replace("data.", "", 1).replace("data ", "body ", 1)
+    them ("must be smaller than or equal to 10000", "must be one of [...]"). Our two text
+    patterns are said in words: a regular expression is no help to whoever filled the form."""
+    message = exc.message.replace("data.", "", 1).replace("data ", "body ", 1)
+    worded = _PATTERN_WORDS.get(exc.rule_definition) if exc.rule == "pattern" else None
+    return message.split(" must ", 1)[0] + " " + worded if worded else message
+
+
+_PATTERN_WORDS = {
+    NO_CONTROL: "must not contain control characters (such as a tab or a line break)",
+    HOSTNAME: "must hold only letters, digits, '.', '_' and '-', and start with a letter or a digit",
+}
 
 
 # --- response bodies (documented in the OpenAPI document; checked by the fuzz suite) ---
