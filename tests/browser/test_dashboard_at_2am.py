@@ -196,6 +196,18 @@ def test_outage_shows_stale_age_and_recovers_with_retry_now(open_dashboard: Any,
     page.locator("[data-testid=live-indicator].live--ok").wait_for(timeout=10_000)
     assert page.get_by_test_id("retry-now").is_hidden() and age.is_hidden()
 
+    # And the deployments list, another live view, does the same
+    dash.go("#/deployments")
+    page.locator("[data-testid=live-indicator].live--ok").wait_for()
+    page.route(re.compile(r".*/v1/admin/deployments(\?.*)?$"), outage)
+    page.locator("[data-testid=live-indicator].live--error").wait_for(timeout=30_000)
+    wait_until(
+        page, "() => /last updated \\d+ s ago/.test(document.querySelector('[data-testid=live-age]').textContent)"
+    )
+    page.unroute(re.compile(r".*/v1/admin/deployments(\?.*)?$"))
+    page.get_by_test_id("retry-now").click()
+    page.locator("[data-testid=live-indicator].live--ok").wait_for(timeout=10_000)
+
 
 CUT_LABELS = """() => {
   const cut = [];
