@@ -110,6 +110,7 @@ def test_failure_reason_exit_code_non_fatal_error_and_settled_filter(open_dashbo
     assert page.get_by_test_id("machine-exit-code").inner_text() == "2"
     page.get_by_test_id("machine-run").first.get_by_text("Run 1").wait_for()
     assert page.get_by_test_id("machine-output").is_visible()  # the labelled place for output capture
+    dash.screenshot("issue15-machine-panel-1440-en.png", full_page=True)
 
     # And the deployment reads settled, and the list filters so
     page.locator(".page-header .badge", has_text="Completed with failures").wait_for()
