@@ -285,8 +285,10 @@ ROUTES: tuple[Route, ...] = (
         "/v1/admin/deployments",
         "deployments_list",
         Role.VIEWER,
-        "List deployments with live counts",
+        "List deployments with live counts, newest first; status= keeps one read status (settled:"
+        " completed, completed_with_failures), filtering each page after the query (a page may hold fewer items)",
         tables={"deployments": can(QUERY, BATCH_GET), "counters": can(BATCH_GET)},
+        query=("status",),
         response="DeploymentPage",
     ),
     _admin(
@@ -338,6 +340,16 @@ ROUTES: tuple[Route, ...] = (
         response="Deployment",
     ),
     _admin(
+        "POST",
+        "/v1/admin/deployments/{id}/master-token",
+        "deployments_master_token",
+        Role.OPERATOR,
+        "Issue a new master token (the old one stops working at once); shown once, with its one-liners",
+        tables={"deployments": can(GET, UPDATE)},
+        errors=(DeploymentNotFound, DeploymentExpired, DeploymentCancelled),
+        response="MasterToken",
+    ),
+    _admin(
         "DELETE",
         "/v1/admin/deployments/{id}",
         "deployments_delete",
@@ -367,9 +379,11 @@ ROUTES: tuple[Route, ...] = (
         "/v1/admin/deployments/{id}/logs",
         "deployments_logs",
         Role.VIEWER,
-        "Recent log feed of a deployment",
+        "Log feed of a deployment, newest first; level= and step= filter each page after the query"
+        " (a page may hold fewer items)",
         tables={"deployments": can(GET), "logs": can(QUERY)},
         errors=(DeploymentNotFound,),
+        query=("level", "step"),
         response="LogPage",
     ),
     _admin(
@@ -377,9 +391,11 @@ ROUTES: tuple[Route, ...] = (
         "/v1/admin/deployments/{id}/targets/{tid}/logs",
         "target_logs",
         Role.VIEWER,
-        "Logs of one target",
+        "Logs of one target, newest first (like the feed); each entry names its run; level= and step="
+        " filter each page after the query",
         tables={"targets": can(GET), "logs": can(QUERY)},
         errors=(TargetNotFound,),
+        query=("level", "step"),
         response="LogPage",
     ),
     _admin(
@@ -387,8 +403,8 @@ ROUTES: tuple[Route, ...] = (
         "/v1/admin/deployments/{id}/targets/{tid}/cancel",
         "target_cancel",
         Role.OPERATOR,
-        "Cancel one target",
-        tables={"deployments": can(GET), "targets": can(GET, UPDATE), "counters": can(UPDATE)},
+        "Cancel one target (it reads cancelled; who and when go to its log)",
+        tables={"deployments": can(GET), "targets": can(GET, UPDATE), "counters": can(UPDATE), "logs": can(PUT)},
         query=("block",),
         errors=(TargetNotFound,),
         response="Target",

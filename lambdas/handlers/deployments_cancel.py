@@ -8,4 +8,4 @@ from http_api.request import Request
 
 @endpoint("deployments_cancel")
 def handler(req: Request, actor: Actor) -> Reply:
-    return Reply(deployments.cancel(req.params["id"]))
+    return Reply(deployments.cancel(req.params["id"], actor))

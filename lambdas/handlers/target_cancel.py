@@ -12,5 +12,5 @@ from http_api.request import Request
 @endpoint("target_cancel")
 def handler(req: Request, actor: Actor) -> Reply:
     block = req.params["block"]
-    answer = deployments.cancel_target(req.params["id"], req.params["tid"], block=block)
+    answer = deployments.cancel_target(req.params["id"], req.params["tid"], actor, block=block)
     return Reply(answer, audit_ids={"blocked": "true"} if block else {})

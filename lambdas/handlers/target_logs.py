@@ -1,4 +1,5 @@
-"""GET /v1/admin/deployments/{id}/targets/{tid}/logs: one machine's log, in order."""
+"""GET /v1/admin/deployments/{id}/targets/{tid}/logs: one machine's log, newest first
+(like the feed), optionally only one ``level`` and/or ``step``."""
 
 from edgex import deployments, feedback
 from edgex.audit import Actor
@@ -11,4 +12,5 @@ def handler(req: Request, actor: Actor) -> Reply:
     deployment_id, target_id = req.params["id"], req.params["tid"]
     deployments.get_target(deployment_id, target_id)
     limit, cursor = req.page()
-    return Reply(page(*feedback.target_logs(deployment_id, target_id, limit, cursor)))
+    level, step = req.params["level"], req.params["step"]
+    return Reply(page(*feedback.target_logs(deployment_id, target_id, limit, cursor, level, step)))

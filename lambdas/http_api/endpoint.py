@@ -78,8 +78,9 @@ def bind_input(route: Route, req: Request) -> Request:
     parsed: dict[str, Any] = {}
     for name in _PATH_NAMES.findall(route.path):
         parsed[name] = params.PATH[name].parse(name, req.path_params.get(name, ""))
-    for name in route.query:
-        parsed[name] = params.QUERY[name].parse(name, req.query.get(name, params.QUERY_DEFAULTS[name]))
+    for name in route.query:  # optional: absent (or empty) is the default, or None
+        raw = req.query.get(name) or params.QUERY_DEFAULTS.get(name)
+        parsed[name] = None if raw is None else params.QUERY[name].parse(name, raw)
     for header in route.headers:
         key, param = params.HEADERS[header]
         raw = req.headers.get(header)

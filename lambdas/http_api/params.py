@@ -8,11 +8,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from edgex import limits
 from edgex.errors import EdgexError, InvalidId, InvalidVersion, ValidationFailed
-from edgex.vocabulary import SEMVER, SEMVER_PATTERN, BootstrapperKind, ScriptType
+from edgex.vocabulary import SEMVER, SEMVER_PATTERN, BootstrapperKind, DeploymentStatus, LogLevel, ScriptType
 
 
 @dataclass(frozen=True)
@@ -73,9 +74,27 @@ def _flag(name: str, raw: str) -> bool:
     return raw == "true"
 
 
+def _one_of(choices: type[StrEnum]) -> Callable[[str, str], str]:
+    def parse(name: str, raw: str) -> str:
+        if raw not in {c.value for c in choices}:
+            raise ValidationFailed(f"{name} must be one of: {', '.join(c.value for c in choices)}", field=name)
+        return raw
+
+    return parse
+
+
+def _step(name: str, raw: str) -> str:
+    if len(raw) > limits.STEP_MAX or not re.fullmatch(r"[^\x00-\x1f\x7f]*", raw):
+        raise ValidationFailed(f"{name} must be at most {limits.STEP_MAX} printable characters", field=name)
+    return raw
+
+
 QUERY: dict[str, Param] = {
     "type": Param({"enum": [k.value for k in BootstrapperKind]}, _bootstrapper, ValidationFailed),
     "block": Param({"enum": ["true", "false"]}, _flag, ValidationFailed),
+    "status": Param({"enum": [s.value for s in DeploymentStatus]}, _one_of(DeploymentStatus), ValidationFailed),
+    "level": Param({"enum": [level.value for level in LogLevel]}, _one_of(LogLevel), ValidationFailed),
+    "step": Param({"type": "string", "maxLength": limits.STEP_MAX}, _step, ValidationFailed),
 }
 QUERY_DEFAULTS: dict[str, str] = {"type": BootstrapperKind.BASH.value, "block": "false"}
 

@@ -70,7 +70,7 @@ def error_code(status: int, headers: Any, body: bytes | str) -> str:
     assert ctype.startswith("application/json"), (status, ctype, body[:200])
     data = json.loads(body)
     assert isinstance(data, dict) and set(data) == {"error"}, data
-    assert set(data["error"]) == {"code", "message"}, data
+    assert {"code", "message"} <= set(data["error"]) <= {"code", "message", "field"}, data  # field: validation
     assert isinstance(data["error"]["code"], str) and data["error"]["code"], data
     return str(data["error"]["code"])
 

@@ -227,3 +227,49 @@ def test_installer_route_shows_one_liners_with_the_named_placeholder(local_serve
     answer = local_server.admin("GET", f"/v1/admin/deployments/{dep['id']}/installer").json()
     for line in answer["one_liners"].values():
         assert answer["token_placeholder"] in line and dep["master_token"] not in line
+
+
+def test_validation_errors_name_the_field_and_the_rule(local_server: LocalServer) -> None:
+    # Given a create body breaking the machine count's rule, and a list filter outside its choices
+    script = local_server.create_script("echo field\n")
+    body = {"script_id": script["id"], "name": "d", "expected_machines": 0}
+    created = local_server.admin("POST", "/v1/admin/deployments", json=body)
+    listed = local_server.admin("GET", "/v1/admin/deployments", params={"status": "finished"})
+    # Then each 400 names the input it is about and states the rule
+    assert created.status_code == 400 and created.json()["error"] == {
+        "code": "VALIDATION_ERROR",
+        "message": "expected_machines must be bigger than or equal to 1",
+        "field": "expected_machines",
+    }
+    assert listed.status_code == 400 and listed.json()["error"]["field"] == "status"
+    assert "completed_with_failures" in listed.json()["error"]["message"]
+
+
+def test_master_token_rotation_over_http_is_audited_and_logs_filter_by_level(local_server: LocalServer) -> None:
+    # Given a deployment with one machine that logged an error and then completed
+    script = local_server.create_script("echo rotate\n")
+    dep = local_server.create_deployment(script["id"], machines=2)
+    agent = local_server.enroll(dep["master_token"], "rot-m", "rot-h")
+    assert local_server.agent("GET", "/v1/agent/download", agent["agent_token"]).status_code == 200
+    entries = [
+        {"status": "error", "message": "non-fatal", "step": "warmup"},
+        {"status": "success", "message": "done", "step": "complete", "exit_code": 0},
+    ]
+    answer = local_server.agent("POST", "/v1/agent/feedback", agent["agent_token"], json={"entries": entries})
+    assert answer.json()["target_status"] == "completed"
+    # When an operator issues a new master token
+    rotated = local_server.admin("POST", f"/v1/admin/deployments/{dep['id']}/master-token", role="operator")
+    # Then the old token is refused, the new one enrols, and the rotation is in the audit trail
+    assert rotated.status_code == 200, rotated.text
+    assert set(rotated.json()) == {"deployment_id", "master_token", "one_liners"}
+    old = local_server.agent("POST", "/v1/agent/enroll", dep["master_token"], json={"hostname": "x", "machine_id": "x"})
+    assert old.status_code == 401
+    local_server.enroll(rotated.json()["master_token"], "rot-m2", "rot-h2")
+    audit = local_server.admin("GET", "/v1/admin/audit").json()["items"]
+    assert any(e["action"] == "deployments_master_token" and e["actor"] == "operator" for e in audit)
+    # And the machine's log filters by level, newest first, every entry naming its run
+    path = f"/v1/admin/deployments/{dep['id']}/targets/{agent['target_id']}/logs"
+    errors = local_server.admin("GET", path, params={"level": "error"}).json()["items"]
+    assert [(e["message"], e["run"]) for e in errors] == [("non-fatal", 1)]
+    feed = local_server.admin("GET", f"/v1/admin/deployments/{dep['id']}/logs", params={"step": "complete"}).json()
+    assert [e["message"] for e in feed["items"]] == ["done"]

@@ -129,11 +129,12 @@ def test_download_counts_runs_and_refuses_past_the_limit(aws: None) -> None:
     with pytest.raises(RerunLimitExceeded):
         execution.download(agents.authenticate(agent["agent_token"], with_wrapper=True))
     view = deployments.view(DeploymentModel.get(dep["id"]))
-    assert view["counts"] == {"enrolled": 1, "running": 0, "completed": 1, "failed": 0, "expired": 0}
+    assert view["counts"] == {"enrolled": 1, "running": 0, "completed": 1, "failed": 0, "expired": 0, "cancelled": 0}
     assert targets_of(dep["id"])[0].run_count == 3
 
 
 def test_feedback_moves_status_and_counters_once(aws: None) -> None:
+    # Given a running machine whose batch holds a final error report, then a late final success
     dep = new_deployment()
     agent, _ = enroll(dep, "m-1", "h1")
     execution.download(agents.authenticate(agent["agent_token"], with_wrapper=True))
@@ -147,12 +148,15 @@ def test_feedback_moves_status_and_counters_once(aws: None) -> None:
             ]
         },
     )
+    # Then the first final report decides (later ones are only logged) and the counter moves once
     assert answer == {"accepted": 3, "target_status": "failed"}
     target = targets_of(dep["id"])[0]
     assert target.status == "failed" and target.exit_code == 7
     assert deployments.view(DeploymentModel.get(dep["id"]))["counts"]["failed"] == 1
     logs, _ = feedback.target_logs(dep["id"], target.target_id, 50, None)
-    assert [entry["message"] for entry in logs] == ["step one", "script failed with exit code 7", "late success"]
+    # (a machine's log is newest first, like the deployment's feed; every entry names its run)
+    assert [entry["message"] for entry in logs] == ["late success", "script failed with exit code 7", "step one"]
+    assert {entry["run"] for entry in logs} == {1}
 
 
 @pytest.mark.parametrize(

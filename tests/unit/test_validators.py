@@ -25,7 +25,7 @@ def test_generated_validators_match_the_schemas() -> None:
 @pytest.mark.parametrize(
     ("body", "field"),
     [
-        ({"hostname": "h"}, None),
+        ({"hostname": "h"}, "machine_id"),
         ({"hostname": "h\u202e", "machine_id": "m"}, "hostname"),
         ({"hostname": "h", "machine_id": "m" * 301}, "machine_id"),
     ],

@@ -71,7 +71,9 @@ async function request(method, path, { body, query, as = "json", signal } = {}) 
     } catch {
       /* not JSON: keep the HTTP status as the code */
     }
-    throw new ApiError(response.status, code, message, details);
+    const error = new ApiError(response.status, code, message, details);
+    if (details && typeof details.field === "string") error.field = details.field; // VALIDATION_ERROR: the input it is about
+    throw error;
   }
   if (as === "text") return response.text();
   if (response.status === 204) return null;

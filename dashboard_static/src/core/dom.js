@@ -99,6 +99,28 @@ export function uid(prefix = "id") {
   return `${prefix}-${idCounter}`;
 }
 
+/** Marks a form control invalid with a message under it (aria-invalid + aria-describedby), or clears
+ * the mark when message is null. message: an i18n key, [key, params], or {text} (the server's words). */
+export function markInvalid(control, message) {
+  const holder = control.closest(".field") || control.parentElement;
+  let note = holder.querySelector(":scope > .field-error");
+  if (!message) {
+    control.removeAttribute("aria-invalid");
+    if (note) note.remove();
+    return;
+  }
+  if (!note) {
+    note = h("p", { class: "field-error", id: uid("err"), "data-testid": "field-error" });
+    holder.append(note);
+  }
+  if (message.text !== undefined) {
+    delete note.dataset.i18n;
+    note.textContent = message.text;
+  } else bindText(note, message);
+  control.setAttribute("aria-invalid", "true");
+  control.setAttribute("aria-describedby", note.id);
+}
+
 /** A labelled form field: <div class="field"><label for>…</label>control<p class=hint></p></div>. */
 export function field(labelKey, control, hintKey) {
   if (!control.id) control.id = uid("f");

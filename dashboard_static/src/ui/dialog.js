@@ -2,10 +2,10 @@
 import { h } from "../core/dom.js";
 
 /** Asks a yes/no question; resolves true when confirmed. Keys are i18n keys. */
-export function confirmDialog({ titleKey, bodyKey, bodyParams = {}, confirmKey = "actions.confirm", danger = false }) {
+export function confirmDialog({ titleKey, bodyKey, bodyParams = {}, confirmKey = "actions.confirm", cancelKey = "actions.cancel", danger = false }) {
   return new Promise((resolve) => {
     const confirm = h("button", { class: ["btn", danger ? "btn--danger" : "btn--primary"], type: "submit", value: "yes", t: confirmKey });
-    const cancel = h("button", { class: "btn", type: "button", t: "actions.cancel" });
+    const cancel = h("button", { class: "btn", type: "button", t: cancelKey });
     const dialog = h(
       "dialog",
       { class: "modal", "aria-labelledby": "confirm-title" },

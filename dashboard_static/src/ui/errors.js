@@ -5,6 +5,8 @@ import { has, t } from "../core/i18n.js";
 
 export function errorText(err) {
   if (err instanceof ApiError) {
+    // A validation error names the field and the rule: the server's words say more than ours.
+    if (err.code === "VALIDATION_ERROR" && err.field && err.message) return `${err.message} (${err.code})`;
     const key = `errors.${err.code}`;
     const known = has(key) ? t(key) : null;
     if (known) return `${known} (${err.code})`;

@@ -51,23 +51,50 @@ export function errorBox() {
   };
 }
 
-/** "Live · updated 3 s ago" / "Connection problem — retrying: <error>" for polling views. */
-export function liveIndicator() {
+/** "Live" / "Connection problem — retrying: <error> · last updated 42 s ago [Retry now]" for polling
+ * views: during an outage the age of what is on screen is always shown, so stale numbers never look
+ * current, and "Retry now" polls at once instead of waiting for the back-off. */
+export function liveIndicator({ retry = null } = {}) {
   const dot = h("span", { class: "live-dot", "aria-hidden": "true" });
   const label = h("span", { t: "live.connecting" });
   const detail = h("span", { class: "live-detail" });
-  const el = h("div", { class: "live", role: "status", "data-testid": "live-indicator" }, dot, label, detail);
+  const age = h("span", { class: "live-age", "data-testid": "live-age", hidden: true });
+  const retryBtn = h("button", { type: "button", class: "btn btn--small", t: "live.retryNow", hidden: true, "data-testid": "retry-now" });
+  const el = h("div", { class: "live", role: "status", "data-testid": "live-indicator" }, dot, label, detail, age, retryBtn);
+  let lastOk = null;
+  let ticker = null;
+  retryBtn.addEventListener("click", () => {
+    if (retry) retry();
+  });
+  function showAge() {
+    if (!el.isConnected && ticker) {
+      clearInterval(ticker);
+      ticker = null;
+      return;
+    }
+    if (lastOk === null) bindText(age, "live.neverUpdated");
+    else bindText(age, ["live.updatedAgo", { n: Math.max(0, Math.round((Date.now() - lastOk) / 1000)) }]);
+  }
   return {
     el,
     update(status) {
       el.classList.toggle("live--error", !status.ok);
       el.classList.toggle("live--ok", status.ok);
       if (status.ok) {
+        lastOk = status.at || Date.now();
         if (label.dataset.i18n !== "live.live") bindText(label, "live.live");
         setText(detail, "");
+        age.hidden = true;
+        retryBtn.hidden = true;
+        if (ticker) clearInterval(ticker);
+        ticker = null;
       } else {
         if (label.dataset.i18n !== "live.retrying") bindText(label, "live.retrying");
         setText(detail, errorText(status.error));
+        age.hidden = false;
+        retryBtn.hidden = !retry;
+        showAge();
+        if (!ticker) ticker = setInterval(showAge, 1000);
       }
     },
   };

@@ -1,7 +1,7 @@
 // Audit trail (admins): who did what, when, with which ids; newest first, paged by cursor.
 import { api } from "../core/api.js";
 import { h } from "../core/dom.js";
-import { bindText, bindTime } from "../core/i18n.js";
+import { bindText, bindTime, has } from "../core/i18n.js";
 import { can } from "../core/roles.js";
 import { card, emptyRow, errorBox, pageHeader } from "../ui/page.js";
 import { statusBadge } from "../ui/status.js";
@@ -11,6 +11,31 @@ function compact(obj) {
   return Object.entries(obj)
     .map(([k, v]) => `${k}=${typeof v === "object" ? JSON.stringify(v) : v}`)
     .join(" ");
+}
+
+/** The action in words ("Cancelled a machine"), the handler name kept as a tooltip. */
+function actionCell(action) {
+  const key = `audit.actions.${action}`;
+  return has(key) ? h("td", { t: key, title: action }) : h("td", { class: "mono", text: action || "" });
+}
+
+/** Links to what the entry is about: the deployment (and its machine), the script, the wrapper, the settings. */
+function subjectLinks(e) {
+  const ids = e.ids || {};
+  const action = e.action || "";
+  const links = [];
+  const deploymentId = ids.deployment_id ?? (/^(deployments|target)_/.test(action) ? ids.id : null);
+  const scriptId = ids.script_id ?? (/^scripts_/.test(action) ? ids.id : null);
+  if (deploymentId && action !== "deployments_delete") links.push(h("a", { href: `#/deployments/${deploymentId}`, t: ["audit.deploymentLink", { id: deploymentId }] }));
+  else if (deploymentId) links.push(h("span", { t: ["audit.deploymentLink", { id: deploymentId }] }));
+  if (ids.tid) links.push(h("span", { class: "mono small", t: ["audit.machineLink", { id: String(ids.tid).slice(0, 8) }], title: ids.tid }));
+  if (scriptId && action !== "scripts_delete") links.push(h("a", { href: `#/scripts/${scriptId}`, t: ["audit.scriptLink", { id: scriptId }] }));
+  else if (scriptId) links.push(h("span", { t: ["audit.scriptLink", { id: scriptId }] }));
+  if (/^wrapper_/.test(action)) links.push(h("a", { href: "#/wrapper", t: "nav.wrapper" }));
+  if (/^settings_/.test(action)) links.push(h("a", { href: "#/settings", t: "nav.settings" }));
+  const rest = Object.entries(ids).filter(([k]) => !["id", "tid", "deployment_id", "script_id"].includes(k));
+  if (rest.length) links.push(h("span", { class: "mono small muted", text: compact(Object.fromEntries(rest)) }));
+  return links.length ? links.flatMap((l, i) => (i ? [" · ", l] : [l])) : ["—"];
 }
 
 export function mountAudit(container) {
@@ -51,9 +76,9 @@ export function mountAudit(container) {
               { "data-testid": "audit-row" },
               h("td", {}, when),
               h("td", {}, h("div", { text: e.actor || "—" }), e.role ? h("div", { class: "muted small", text: e.role }) : null),
-              h("td", { class: "mono", text: e.action || "" }),
+              actionCell(e.action),
               h("td", {}, statusBadge("outcome", e.outcome || "unknown")),
-              h("td", { class: "mono small", text: compact(e.ids) }),
+              h("td", { class: "audit-subject" }, subjectLinks(e)),
               h("td", { class: "small" }, details ? h("details", {}, h("summary", { t: "audit.show" }), h("pre", { class: "code-block small", text: JSON.stringify(e.details, null, 2) })) : "—"),
             );
           })

@@ -2,7 +2,7 @@
 // security findings need an explicit acknowledgement. On success the one-liners (with the master
 // token, shown once) are handed to the detail view in memory.
 import { api } from "../core/api.js";
-import { field, h } from "../core/dom.js";
+import { field, h, markInvalid } from "../core/dom.js";
 import { bindText, onLanguageChange, t } from "../core/i18n.js";
 import { can } from "../core/roles.js";
 import { rememberOneLiners } from "../core/store.js";
@@ -23,7 +23,8 @@ export function mountDeploymentCreate(container) {
   const scriptSelect = h("select", { class: "input", name: "script_id", required: true, "data-testid": "script-select" });
   const name = h("input", { class: "input", name: "name", required: true, maxlength: "200", autocomplete: "off", "data-testid": "deployment-name" });
   const description = h("textarea", { class: "input", name: "description", rows: "2", maxlength: "2000" });
-  const expected = h("input", { class: "input", name: "expected_machines", type: "number", min: "1", max: "100000", step: "1", value: "1", required: true, "data-testid": "expected-machines" });
+  const expected = h("input", { class: "input", name: "expected_machines", type: "number", min: "1", max: "100000", step: "1", value: "", required: true, inputmode: "numeric", "data-testid": "expected-machines", tAttr: { placeholder: "deployments.expectedPlaceholder" } });
+  const failOnError = h("input", { type: "checkbox", id: "fail-on-error", name: "fail_on_error", "data-testid": "fail-on-error" });
   const hours = h("input", { class: "input input--small", name: "expires_hours", type: "number", min: "1", max: "8760", step: "1", value: "24", "data-testid": "expires-hours" });
   const expiresMode = h("input", { type: "radio", name: "expiry", value: "hours", checked: true, id: "expiry-hours" });
   const permanentMode = h("input", { type: "radio", name: "expiry", value: "permanent", id: "expiry-permanent", "data-testid": "expiry-permanent" });
@@ -65,6 +66,7 @@ export function mountDeploymentCreate(container) {
     errors.el,
     h("div", { class: "form-grid" }, field("deployments.fields.script", scriptSelect), field("deployments.fields.name", name), field("deployments.fields.expected", expected, "deployments.hints.expected")),
     field("deployments.fields.description", description),
+    h("div", { class: "field field--check" }, failOnError, h("label", { for: "fail-on-error", t: "deployments.failOnErrorLabel" }), h("p", { class: "hint", t: "deployments.hints.failOnError" })),
     h(
       "fieldset",
       { class: "fieldset" },
@@ -79,26 +81,38 @@ export function mountDeploymentCreate(container) {
   hours.setAttribute("aria-label", t("deployments.hours"));
   offLang = onLanguageChange(() => hours.setAttribute("aria-label", t("deployments.hours")));
 
+  // The API's field names -> the inputs, so a server VALIDATION_ERROR marks the right one.
+  const controls = { script_id: scriptSelect, name, description, expected_machines: expected, expires_hours: hours, acknowledge_findings: ack, fail_on_error: failOnError };
+
+  /** [field, message key] of the first problem, or null. */
   function validate() {
-    if (!scriptSelect.value) return "deployments.validation.script";
-    if (!name.value.trim()) return "deployments.validation.name";
+    if (!scriptSelect.value) return ["script_id", "deployments.validation.script"];
+    if (!name.value.trim()) return ["name", "deployments.validation.name"];
     const n = Number(expected.value);
-    if (!Number.isInteger(n) || n < 1 || n > 100000) return "deployments.validation.expected";
+    if (!expected.value || !Number.isInteger(n) || n < 1 || n > 100000) return ["expected_machines", "deployments.validation.expected"];
     if (!permanentMode.checked) {
       const hrs = Number(hours.value);
-      if (!Number.isInteger(hrs) || hrs < 1 || hrs > 8760) return "deployments.validation.hours";
+      if (!Number.isInteger(hrs) || hrs < 1 || hrs > 8760) return ["expires_hours", "deployments.validation.hours"];
     }
     const s = scripts.find((x) => String(x.id) === scriptSelect.value);
-    if (s && s.findings && s.findings.length && !ack.checked) return "deployments.validation.acknowledge";
+    if (s && s.findings && s.findings.length && !ack.checked) return ["acknowledge_findings", "deployments.validation.acknowledge"];
     return null;
+  }
+
+  function clearMarks() {
+    for (const control of Object.values(controls)) markInvalid(control, null);
   }
 
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     errors.clear();
+    clearMarks();
     const problem = validate();
     if (problem) {
-      errors.show(t(problem));
+      const [name_, key] = problem;
+      errors.show(t(key));
+      markInvalid(controls[name_], key);
+      controls[name_].focus();
       return;
     }
     submit.disabled = true;
@@ -112,11 +126,17 @@ export function mountDeploymentCreate(container) {
       };
       if (description.value.trim()) body.description = description.value.trim();
       if (ack.checked) body.acknowledge_findings = true;
+      if (failOnError.checked) body.fail_on_error = true;
       const created = await api.post("/v1/admin/deployments", body);
       rememberOneLiners(created.id, { ...(created.one_liners || {}), master_token: created.master_token });
       location.hash = `#/deployments/${created.id}`;
     } catch (err) {
       errors.show(err);
+      const control = err.field && controls[err.field.split(".")[0]];
+      if (control) {
+        markInvalid(control, { text: err.message });
+        control.focus();
+      }
       if (err.code === "FINDINGS_NOT_ACKNOWLEDGED") ackRow.hidden = false;
     } finally {
       submit.disabled = false;

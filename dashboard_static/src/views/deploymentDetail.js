@@ -1,13 +1,15 @@
-// Deployment detail: facts, kill reason, live counts, every target with status / runs / location /
-// last seen, live logs for the whole deployment or one target, cancel (deployment or target),
-// delete, and the one-liners right after creation. Polls while open; rows are patched in place.
+// Deployment detail, organised around the machines: counts and progress first, then the machines
+// (failures first, sortable, status filter with counts, run, exit code, duration) beside the log
+// panel (the whole deployment, or one machine with its runs separated and the reason it failed),
+// then the facts and the install hand-over (collapsed once machines have enrolled; a new master
+// token can be issued there). Polls while open; rows are patched in place.
 import { api } from "../core/api.js";
 import { h, setText, toggleClass } from "../core/dom.js";
-import { bindText, bindTime, formatNumber, refreshRelativeTimes, t } from "../core/i18n.js";
+import { bindText, bindTime, formatNumber, onLanguageChange, refreshRelativeTimes, t } from "../core/i18n.js";
 import { createPoller } from "../core/poller.js";
 import { can } from "../core/roles.js";
-import { forgetOneLiners, oneLinersFor } from "../core/store.js";
-import { hasCoordinates, locationText } from "../core/format.js";
+import { forgetOneLiners, oneLinersFor, rememberOneLiners } from "../core/store.js";
+import { durationText, hasCoordinates, locationText } from "../core/format.js";
 import { copyButton } from "../ui/copy.js";
 import { confirmDialog } from "../ui/dialog.js";
 import { errorText } from "../ui/errors.js";
@@ -18,9 +20,32 @@ import { statusBadge, updateStatusBadge } from "../ui/status.js";
 import { windowedRows } from "../ui/windowedRows.js";
 import { toast } from "../ui/toast.js";
 
-const TARGET_COLUMNS = ["hostname", "machine", "status", "runs", "location", "lastSeen", "exitCode", "actions"];
+const TARGET_COLUMNS = ["hostname", "status", "runs", "exitCode", "duration", "location", "lastSeen", "actions"];
+const SORTABLE = new Set(["hostname", "status", "runs", "exitCode", "duration", "location", "lastSeen"]);
 const CANCELLABLE = new Set(["enrolled", "running"]);
 const LARGE = 500;
+const COUNT_TILES = ["enrolled", "running", "completed", "failed", "cancelled", "expired"];
+const FILTER_STATUSES = ["enrolled", "running", "completed", "failed", "timed_out", "lost", "cancelled", "expired"];
+const LOG_LEVELS = ["info", "success", "warning", "error"];
+// Failures first: what needs a look at 2 a.m. is at the top of the table.
+const STATUS_RANK = { failed: 0, timed_out: 1, lost: 2, cancelled: 3, running: 4, waiting: 5, enrolled: 6, expired: 7, completed: 8 };
+const LIVE_DEPLOYMENT = new Set(["active", "completed", "completed_with_failures"]);
+
+function seconds(tg) {
+  if (!tg.started_at) return -1;
+  const end = tg.completed_at ? Date.parse(tg.completed_at) : Date.now();
+  return (end - Date.parse(tg.started_at)) / 1000;
+}
+
+const SORT_VALUE = {
+  hostname: (tg) => (tg.hostname || "").toLowerCase(),
+  status: (tg) => STATUS_RANK[tg.status] ?? 9,
+  runs: (tg) => tg.run_count || 0,
+  exitCode: (tg) => (tg.exit_code === null || tg.exit_code === undefined ? -Infinity : tg.exit_code),
+  duration: seconds,
+  location: (tg) => locationText(tg.geo).toLowerCase(),
+  lastSeen: (tg) => tg.last_seen_at || "",
+};
 
 function oneLinerBlock(kind, text) {
   const code = h("code", { class: "mono one-liner-text", "data-testid": `one-liner-${kind}`, text });
@@ -35,7 +60,7 @@ function oneLinerBlock(kind, text) {
 export function mountDeploymentDetail(container, { id }) {
   performance.mark("edgex:deployment-mount");
   const base = `/v1/admin/deployments/${id}`;
-  const live = liveIndicator();
+  const live = liveIndicator({ retry: () => poller.now() });
   const holder = h("div", { class: "view-holder" }, loading());
   container.append(holder);
   let deployment = null;
@@ -57,8 +82,8 @@ export function mountDeploymentDetail(container, { id }) {
   const tileRow = h(
     "div",
     { class: "tiles" },
-    ["enrolled", "running", "completed", "failed", "expired"].map((k) => {
-      tiles[k] = h("strong", { class: "tile-value", text: "—" });
+    COUNT_TILES.map((k) => {
+      tiles[k] = h("strong", { class: "tile-value", text: "—", "data-testid": `count-${k}` });
       return h("div", { class: `tile glass tile--${k}` }, h("span", { class: "tile-label", t: `status.target.${k}` }), tiles[k]);
     }),
   );
@@ -68,8 +93,11 @@ export function mountDeploymentDetail(container, { id }) {
   const statusFilter = h(
     "select",
     { class: "input input--small", tAttr: { "aria-label": "deployments.filterStatus" } },
-    ["all", "enrolled", "running", "completed", "failed", "expired"].map((s) => h("option", { value: s, t: s === "all" ? "common.all" : `status.target.${s}` })),
+    ["all", ...FILTER_STATUSES].map((s) => h("option", { value: s, t: s === "all" ? "common.all" : `status.target.${s}` })),
   );
+  statusFilter.dataset.testid = "status-filter";
+  let sortKey = "status"; // failures first
+  let sortDir = 1;
   const shownCount = h("span", { class: "muted", "data-testid": "targets-count" });
   const placeholder = emptyRow(TARGET_COLUMNS.length, "deployments.noTargets");
   const tableWrap = h("div", { class: "table-wrap table-wrap--tall", tabindex: "0", tAttr: { "aria-label": "deployments.targets" } });
@@ -85,24 +113,89 @@ export function mountDeploymentDetail(container, { id }) {
     "table",
     { class: "table table--targets", "data-testid": "targets-table" },
     h("colgroup", {}, TARGET_COLUMNS.map((c) => h("col", { class: `col-${c}` }))),
-    h("thead", {}, h("tr", { "aria-rowindex": "1" }, TARGET_COLUMNS.map((c) => h("th", { scope: "col", class: c === "runs" || c === "exitCode" ? "num" : null, t: `deployments.targetColumns.${c}` })))),
+    h("thead", {}, h("tr", { "aria-rowindex": "1" }, TARGET_COLUMNS.map(headerCell))),
     rows.tbodies,
   );
   tableWrap.append(table);
 
+  function headerCell(c) {
+    const cls = c === "runs" || c === "exitCode" ? "num" : null;
+    if (!SORTABLE.has(c)) return h("th", { scope: "col", class: cls, t: `deployments.targetColumns.${c}` });
+    const btn = h("button", { type: "button", class: "sort-btn", "data-sort": c, "data-testid": `sort-${c}`, t: `deployments.targetColumns.${c}` });
+    btn.addEventListener("click", () => {
+      sortDir = sortKey === c ? -sortDir : 1;
+      sortKey = c;
+      renderTargets();
+    });
+    return h("th", { scope: "col", class: cls, "aria-sort": c === sortKey ? "ascending" : "none" }, btn);
+  }
+
+  function markSort() {
+    for (const th of table.tHead.rows[0].cells) {
+      const btn = th.querySelector("button[data-sort]");
+      if (!btn) continue;
+      const state = btn.dataset.sort === sortKey ? (sortDir > 0 ? "ascending" : "descending") : "none";
+      if (th.getAttribute("aria-sort") !== state) th.setAttribute("aria-sort", state);
+    }
+  }
+
+  function sortedTargets(list) {
+    const value = SORT_VALUE[sortKey] || SORT_VALUE.status;
+    return list.slice().sort((a, b) => {
+      const x = value(a);
+      const y = value(b);
+      if (x < y) return -sortDir;
+      if (x > y) return sortDir;
+      return (a.hostname || "").localeCompare(b.hostname || "");
+    });
+  }
+
   const logTitle = h("h2", { t: "deployments.logsAll" });
   const logAllBtn = h("button", { type: "button", class: "btn btn--small", t: "deployments.showAllLogs", hidden: true, "data-testid": "logs-all" });
+  const levelFilter = h(
+    "select",
+    { class: "input input--small", "data-testid": "log-level", tAttr: { "aria-label": "deployments.logLevel" } },
+    ["", ...LOG_LEVELS].map((l) => h("option", { value: l, t: l ? `status.log.${l}` : "deployments.allLevels" })),
+  );
+  const stepFilter = h("input", { type: "search", class: "input input--small step-filter", "data-testid": "log-step", tAttr: { placeholder: "deployments.stepFilter", "aria-label": "deployments.stepFilter" } });
   const logs = logList({ testid: "deployment-logs" });
   const logError = errorBox();
   const logEmpty = h("p", { class: "muted", t: "deployments.noLogs" });
+  const logOrder = h("p", { class: "hint", t: "deployments.logOrder" });
+  // One machine: its status, exit code and the reason it failed; its runs, newest first, separated.
+  const machineSummary = h("div", { class: "machine-summary", hidden: true, "data-testid": "machine-summary" });
+  const runsBox = h("div", { class: "runs", hidden: true, "data-testid": "machine-runs" });
+  // Output capture (the script's stdout/stderr) comes with the run-control issue: its place is
+  // here, labelled, with no data until the API provides it.
+  const outputBox = h(
+    "details",
+    { class: "machine-output", hidden: true, "data-testid": "machine-output" },
+    h("summary", { t: "deployments.outputTitle" }),
+    h("p", { class: "muted", t: "deployments.outputUnavailable" }),
+  );
   const logsCard = h(
     "section",
     { class: "card glass logs-card", "data-testid": "logs-card" },
-    h("div", { class: "card-head" }, logTitle, h("div", { class: "card-actions" }, logAllBtn)),
+    h("div", { class: "card-head" }, logTitle, h("div", { class: "card-actions" }, levelFilter, stepFilter, logAllBtn)),
+    machineSummary,
     logError.el,
     logEmpty,
     logs.el,
+    runsBox,
+    outputBox,
+    logOrder,
   );
+  levelFilter.addEventListener("change", () => reloadLogs());
+  let stepTimer = 0;
+  stepFilter.addEventListener("input", () => {
+    clearTimeout(stepTimer);
+    stepTimer = setTimeout(reloadLogs, 300);
+  });
+  function reloadLogs() {
+    logs.clear();
+    runsBox.replaceChildren();
+    loadLogs().catch(() => {});
+  }
   logAllBtn.addEventListener("click", () => selectTarget(null));
 
   function selectTarget(targetId) {
@@ -113,25 +206,32 @@ export function mountDeploymentDetail(container, { id }) {
     if (targetId && target) bindText(logTitle, ["deployments.logsFor", { host: target.hostname || target.id }]);
     else bindText(logTitle, "deployments.logsAll");
     logAllBtn.hidden = !targetId;
+    logs.el.hidden = Boolean(targetId);
+    runsBox.hidden = !targetId;
+    runsBox.replaceChildren();
+    outputBox.hidden = !targetId;
+    machineSummary.hidden = !targetId;
+    renderMachineSummary([]);
     renderTargets(); // marks the selected row
     loadLogs().catch(() => {}); // shown in the log card's error box
     logsCard.scrollIntoView({ block: "nearest", behavior: "smooth" });
   }
 
   function createTargetRow() {
-    const logsBtn = h("button", { type: "button", class: "btn btn--small", t: "deployments.viewLogs", "data-action": "logs", "aria-pressed": "false" });
+    const logsBtn = h("button", { type: "button", class: "btn btn--small", t: "deployments.viewLogs", "data-action": "logs", "aria-pressed": "false", "data-testid": "machine-open" });
     const actionsCell = h("td", { class: "row-actions" }, logsBtn);
     if (can("operator")) actionsCell.append(h("button", { type: "button", class: "btn btn--small btn--danger", t: "deployments.cancelTarget", "data-action": "cancel", "data-testid": "cancel-target" }));
+    const cell = (column, props = {}, ...children) => h("td", { ...props, tAttr: { "data-label": `deployments.targetColumns.${column}` } }, ...children);
     return h(
       "tr",
       { "data-testid": "target-row" },
-      h("td", { class: "host" }),
-      h("td", { class: "mono muted machine" }),
-      h("td", {}, statusBadge("target", "enrolled")),
-      h("td", { class: "num mono" }),
-      h("td", { class: "location" }),
-      h("td", {}, h("time", {})),
-      h("td", { class: "num mono" }),
+      cell("hostname", { class: "host" }),
+      cell("status", { "data-testid": "target-status" }, statusBadge("target", "enrolled")),
+      cell("runs", { class: "num mono", "data-testid": "target-runs" }),
+      cell("exitCode", { class: "num mono", "data-testid": "target-exit-code" }),
+      cell("duration", { class: "mono", "data-testid": "target-duration" }),
+      cell("location", { class: "location" }),
+      cell("lastSeen", {}, h("time", {})),
       actionsCell,
     );
   }
@@ -141,28 +241,29 @@ export function mountDeploymentDetail(container, { id }) {
     row.dataset.targetId = tg.id;
     row.dataset.status = tg.status;
     setText(c[0], tg.hostname || "—");
-    if (c[0].title !== (tg.hostname || "")) c[0].title = tg.hostname || "";
-    setText(c[1], tg.machine_id ? (tg.machine_id.length > 18 ? `${tg.machine_id.slice(0, 18)}…` : tg.machine_id) : "—");
-    if (tg.machine_id && c[1].title !== tg.machine_id) c[1].title = tg.machine_id;
-    updateStatusBadge(c[2].firstChild, "target", tg.status);
-    setText(c[3], `${tg.run_count ?? 0} / ${deployment && deployment.max_runs ? deployment.max_runs : "∞"}`);
+    const hostTitle = tg.machine_id ? `${tg.hostname || ""} (${tg.machine_id})` : tg.hostname || "";
+    if (c[0].title !== hostTitle) c[0].title = hostTitle;
+    updateStatusBadge(c[1].firstChild, "target", tg.status);
+    setText(c[2], `${tg.run_count ?? 0} / ${deployment && deployment.max_runs ? deployment.max_runs : "∞"}`);
+    setText(c[3], tg.exit_code === null || tg.exit_code === undefined ? "—" : tg.exit_code);
+    setText(c[4], durationText(tg.started_at, tg.completed_at) || "—");
     const loc = locationText(tg.geo);
     if (loc) {
-      if (c[4].dataset.i18n) delete c[4].dataset.i18n;
-      setText(c[4], loc);
-    } else if (c[4].dataset.i18n !== "deployments.unknownLocation") bindText(c[4], "deployments.unknownLocation");
-    toggleClass(c[4], "muted", !loc);
+      if (c[5].dataset.i18n) delete c[5].dataset.i18n;
+      setText(c[5], loc);
+    } else if (c[5].dataset.i18n !== "deployments.unknownLocation") bindText(c[5], "deployments.unknownLocation");
+    toggleClass(c[5], "muted", !loc);
     const where = hasCoordinates(tg.geo) ? `${loc} (${Number(tg.geo.latitude).toFixed(3)}, ${Number(tg.geo.longitude).toFixed(3)})` : loc;
-    if (c[4].title !== where) c[4].title = where;
-    const seen = c[5].firstChild;
+    if (c[5].title !== where) c[5].title = where;
+    const seen = c[6].firstChild;
     if (seen.dataset.time !== (tg.last_seen_at || "")) bindTime(seen, tg.last_seen_at, "relative");
-    setText(c[6], tg.exit_code === null || tg.exit_code === undefined ? "—" : tg.exit_code);
     toggleClass(row, "is-selected", tg.id === selectedTarget);
+    toggleClass(row, "is-failure", STATUS_RANK[tg.status] <= 2);
     const logsBtn = c[7].firstChild;
     const pressed = String(tg.id === selectedTarget);
     if (logsBtn.getAttribute("aria-pressed") !== pressed) logsBtn.setAttribute("aria-pressed", pressed);
     const cancel = c[7].querySelector("button[data-action=cancel]");
-    if (cancel) cancel.hidden = !(CANCELLABLE.has(tg.status) && deployment && deployment.status === "active");
+    if (cancel) cancel.hidden = !(CANCELLABLE.has(tg.status) && deployment && LIVE_DEPLOYMENT.has(deployment.status));
   }
 
   tbody.addEventListener("click", async (event) => {
@@ -173,7 +274,7 @@ export function mountDeploymentDetail(container, { id }) {
     if (!tg) return;
     if (btn.dataset.action === "logs") selectTarget(selectedTarget === tg.id ? null : tg.id);
     if (btn.dataset.action === "cancel") {
-      const ok = await confirmDialog({ titleKey: "deployments.cancelTargetTitle", bodyKey: "deployments.cancelTargetBody", bodyParams: { host: tg.hostname || tg.id }, confirmKey: "deployments.cancelTarget", danger: true });
+      const ok = await confirmDialog({ titleKey: "deployments.cancelTargetTitle", bodyKey: "deployments.cancelTargetBody", bodyParams: { host: tg.hostname || tg.id }, confirmKey: "deployments.cancelTargetConfirm", cancelKey: "deployments.keepRunning", danger: true });
       if (!ok) return;
       btn.disabled = true;
       try {
@@ -192,16 +293,40 @@ export function mountDeploymentDetail(container, { id }) {
   function renderTargets() {
     const q = search.value.trim().toLowerCase();
     const st = statusFilter.value;
-    const shown = !q && st === "all" ? targets : targets.filter((x) => (st === "all" || x.status === st) && (!q || `${x.hostname} ${x.machine_id} ${locationText(x.geo)}`.toLowerCase().includes(q)));
+    const matching = !q && st === "all" ? targets : targets.filter((x) => (st === "all" || x.status === st) && (!q || `${x.hostname} ${x.machine_id} ${locationText(x.geo)}`.toLowerCase().includes(q)));
+    const shown = sortedTargets(matching);
     table.setAttribute("aria-rowcount", String(shown.length + 1));
     rows.render(shown);
+    markSort();
     const hasEmpty = placeholder.isConnected;
     if (!shown.length && !hasEmpty) {
       bindText(placeholder.firstChild, targets.length ? "common.noMatches" : "deployments.noTargets");
       tbody.append(placeholder);
     } else if (shown.length && hasEmpty) placeholder.remove();
     bindText(shownCount, ["deployments.targetsShown", { n: shown.length, total: targets.length }]);
+    labelFilterCounts();
   }
+
+  /** "Failed (2)": the status filter tells how many machines each choice shows. */
+  function labelFilterCounts() {
+    const byStatus = {};
+    for (const x of targets) byStatus[x.status] = (byStatus[x.status] || 0) + 1;
+    for (const option of statusFilter.options) {
+      const n = option.value === "all" ? targets.length : byStatus[option.value] || 0;
+      const label = option.value === "all" ? t("common.all") : t(`status.target.${option.value}`);
+      const text = t("deployments.filterWithCount", { label, n });
+      if (option.textContent !== text) {
+        delete option.dataset.i18n;
+        option.textContent = text;
+      }
+    }
+  }
+  const offLanguage = onLanguageChange(() => {
+    if (built) {
+      renderTargets();
+      if (selectedTarget) renderMachineSummary(lastMachineLogs);
+    }
+  });
   search.addEventListener("input", renderTargets);
   statusFilter.addEventListener("change", renderTargets);
 
@@ -210,7 +335,7 @@ export function mountDeploymentDetail(container, { id }) {
     const cancelBtn = h("button", { type: "button", class: "btn btn--danger", t: "deployments.cancelDeployment", "data-testid": "cancel-deployment" });
     const deleteBtn = h("button", { type: "button", class: "btn btn--ghost", t: "actions.delete", "data-testid": "delete-deployment" });
     cancelBtn.addEventListener("click", async () => {
-      const ok = await confirmDialog({ titleKey: "deployments.cancelDeploymentTitle", bodyKey: "deployments.cancelDeploymentBody", bodyParams: { name: deployment.name }, confirmKey: "deployments.cancelDeployment", danger: true });
+      const ok = await confirmDialog({ titleKey: "deployments.cancelDeploymentTitle", bodyKey: "deployments.cancelDeploymentBody", bodyParams: { name: deployment.name }, confirmKey: "deployments.cancelDeploymentConfirm", cancelKey: "deployments.keepRunning", danger: true });
       if (!ok) return;
       cancelBtn.disabled = true;
       actionErrors.clear();
@@ -239,32 +364,68 @@ export function mountDeploymentDetail(container, { id }) {
         deleteBtn.disabled = false;
       }
     });
-    actions.append(cancelBtn, deleteBtn);
+    const rotateBtn = h("button", { type: "button", class: "btn", t: "deployments.rotateToken", "data-testid": "rotate-token" });
+    rotateBtn.addEventListener("click", () => rotateToken(rotateBtn));
+    actions.append(rotateBtn, cancelBtn, deleteBtn);
     actions._cancel = cancelBtn;
+    actions._rotate = rotateBtn;
   }
 
+  /** A new master token (the old one stops working at once), shown once with its one-liners. */
+  async function rotateToken(btn) {
+    const ok = await confirmDialog({ titleKey: "deployments.rotateTitle", bodyKey: "deployments.rotateBody", confirmKey: "deployments.rotateConfirm", cancelKey: "deployments.keepToken" });
+    if (!ok) return;
+    btn.disabled = true;
+    actionErrors.clear();
+    try {
+      const data = await api.post(`${base}/master-token`);
+      rememberOneLiners(id, data.one_liners || {});
+      const fresh = oneLinersCard();
+      handOver.replaceWith(fresh);
+      handOver = fresh;
+      handOver.open = true;
+      handOver.scrollIntoView({ block: "nearest" });
+      toast("success", t("deployments.rotated"));
+    } catch (err) {
+      actionErrors.show(err);
+    } finally {
+      btn.disabled = false;
+    }
+  }
+
+  /** The install hand-over: open while its one-liners are fresh (creation, a new token); otherwise
+   * a collapsed section with the templates and the offer of a new master token, which is what
+   * makes them usable again. */
   function oneLinersCard() {
     const stash = oneLinersFor(id);
+    const section = h("details", { class: "card glass one-liners-card handover", "data-testid": "one-liners" });
+    const summary = h("summary", { class: "card-head" }, h("h2", { t: "deployments.oneLinersTitle" }));
+    section.append(summary);
     if (stash && (stash.bash || stash.powershell)) {
-      const dismiss = h("button", { type: "button", class: "btn btn--small", t: "deployments.oneLinersDone" });
-      const el = card(
-        "deployments.oneLinersTitle",
-        [
-          h("p", { class: "notice notice--warn", role: "note", t: "deployments.oneLinersOnce" }),
-          stash.bash ? oneLinerBlock("bash", stash.bash) : null,
-          stash.powershell ? oneLinerBlock("powershell", stash.powershell) : null,
-        ],
-        { actions: [dismiss], testid: "one-liners", class: "one-liners-card" },
+      section.open = true;
+      const dismiss = h("button", { type: "button", class: "btn btn--small", t: "deployments.oneLinersDone", "data-testid": "one-liners-done" });
+      section.append(
+        h("p", { class: "notice notice--warn", role: "note", t: "deployments.oneLinersOnce" }),
+        stash.bash ? oneLinerBlock("bash", stash.bash) : null,
+        stash.powershell ? oneLinerBlock("powershell", stash.powershell) : null,
+        h("div", { class: "card-actions" }, dismiss),
       );
       dismiss.addEventListener("click", async () => {
-        const ok = await confirmDialog({ titleKey: "deployments.oneLinersDoneTitle", bodyKey: "deployments.oneLinersDoneBody", confirmKey: "deployments.oneLinersDone" });
+        const ok = await confirmDialog({ titleKey: "deployments.oneLinersDoneTitle", bodyKey: "deployments.oneLinersDoneBody", confirmKey: "deployments.oneLinersDone", cancelKey: "deployments.keepShowing" });
         if (!ok) return;
         forgetOneLiners(id);
-        el.remove();
+        const collapsed = oneLinersCard();
+        section.replaceWith(collapsed);
+        handOver = collapsed;
       });
-      return el;
+      return section;
     }
     const body = h("div", {}, h("p", { class: "muted", t: "deployments.oneLinersHidden" }));
+    if (can("operator")) {
+      const offer = h("button", { type: "button", class: "btn btn--primary btn--small", t: "deployments.rotateToken", "data-testid": "rotate-token-handover" });
+      offer.addEventListener("click", () => rotateToken(offer));
+      body.append(h("p", { class: "hint", t: "deployments.rotateHint" }), offer);
+    }
     api
       .get(`${base}/installer`)
       .then((data) => {
@@ -277,8 +438,10 @@ export function mountDeploymentDetail(container, { id }) {
       .catch((err) => {
         if (err.status !== 404) body.append(h("p", { class: "error-box", role: "alert", text: errorText(err) }));
       });
-    return card("deployments.oneLinersTitle", body, { testid: "one-liners" });
+    section.append(body);
+    return section;
   }
+  let handOver = null;
 
   function build() {
     built = true;
@@ -294,11 +457,13 @@ export function mountDeploymentDetail(container, { id }) {
       ),
       actions,
     );
+    const mapLink = h("a", { href: `#/map?deployment=${id}`, class: "btn btn--ghost", t: "deployments.mapLink", "data-testid": "deployment-map-link" });
+    actions.insertBefore(mapLink, live.el.nextSibling);
+    handOver = oneLinersCard();
     holder.replaceWith(
       header,
       killAlert,
       actionErrors.el,
-      h("div", { class: "detail-top" }, card("deployments.facts", facts, { testid: "facts-card" }), oneLinersCard()),
       h("div", { class: "progress-row" }, tileRow, bar.el),
       h(
         "div",
@@ -306,6 +471,7 @@ export function mountDeploymentDetail(container, { id }) {
         card("deployments.targets", tableWrap, { actions: [shownCount, search, statusFilter], testid: "targets-card" }),
         logsCard,
       ),
+      h("div", { class: "detail-bottom" }, handOver, card("deployments.facts", facts, { testid: "facts-card" })),
     );
   }
 
@@ -330,13 +496,20 @@ export function mountDeploymentDetail(container, { id }) {
         h("p", { t: `deployments.killReasons.${d.kill_reason === "INTEGRITY_VIOLATION" ? "INTEGRITY_VIOLATION" : "other"}` }),
       );
     }
-    if (actions._cancel) actions._cancel.hidden = d.status !== "active";
+    if (actions._cancel) actions._cancel.hidden = !LIVE_DEPLOYMENT.has(d.status);
+    if (actions._rotate) actions._rotate.hidden = !LIVE_DEPLOYMENT.has(d.status);
+    if (handOver && !handOver.open && !oneLinersFor(id) && handOver.dataset.auto !== "done" && (d.counts || {}).enrolled === 0) {
+      handOver.open = true; // nothing enrolled yet: the hand-over is what the page is for
+      handOver.dataset.auto = "done";
+    }
     const expires = d.expires_at ? h("time", {}) : null;
     if (expires) bindTime(expires, d.expires_at);
     const created = h("time", {});
     bindTime(created, d.created_at);
     const checksum = h("span", { class: "checksum-row" }, h("span", { class: "mono checksum", text: d.script_checksum || "—" }), d.script_checksum ? copyButton(d.script_checksum, "actions.copy") : null);
-    const signature = JSON.stringify([d.script_id, d.script_name, d.script_version, d.script_checksum, d.expected_machines, d.max_runs, d.expires_at, d.created_by, d.created_at, d.description, d.script_type]);
+    const cancelledAt = d.cancelled_at ? h("time", {}) : null;
+    if (cancelledAt) bindTime(cancelledAt, d.cancelled_at);
+    const signature = JSON.stringify([d.script_id, d.script_name, d.script_version, d.script_checksum, d.expected_machines, d.max_runs, d.expires_at, d.created_by, d.created_at, d.description, d.script_type, d.cancelled_by, d.cancelled_at, d.fail_on_error]);
     if (facts.dataset.signature !== signature) {
       facts.dataset.signature = signature;
       facts.replaceChildren(
@@ -349,11 +522,14 @@ export function mountDeploymentDetail(container, { id }) {
         ...fact("common.createdBy", d.created_by),
         ...fact("common.createdAt", created),
         ...(d.description ? fact("deployments.fields.description", d.description) : []),
+        ...fact("deployments.fields.failOnError", null, { t: d.fail_on_error ? "deployments.failOnErrorYes" : "deployments.failOnErrorNo" }),
+        ...(d.cancelled_at ? fact("deployments.fields.cancelledBy", d.cancelled_by || "—") : []),
+        ...(cancelledAt ? fact("deployments.fields.cancelledAt", cancelledAt) : []),
       );
     }
     const c = d.counts || {};
     setText(tiles.enrolled, `${formatNumber(c.enrolled || 0)} / ${formatNumber(d.expected_machines || 0)}`);
-    for (const k of ["running", "completed", "failed", "expired"]) setText(tiles[k], formatNumber(c[k] || 0));
+    for (const k of COUNT_TILES.slice(1)) setText(tiles[k], formatNumber(c[k] || 0));
     bar.update(c, d.expected_machines);
   }
 
@@ -371,20 +547,80 @@ export function mountDeploymentDetail(container, { id }) {
     return all;
   }
 
+  let lastMachineLogs = [];
+
   async function loadLogs() {
     const path = selectedTarget ? `${base}/targets/${encodeURIComponent(selectedTarget)}/logs` : `${base}/logs`;
     const want = selectedTarget;
+    const query = { limit: 100, level: levelFilter.value || undefined, step: stepFilter.value.trim() || undefined };
     try {
-      const page = await api.get(path, { limit: 100 });
+      const page = await api.get(path, query);
       if (want !== selectedTarget) return;
       logError.clear();
       const items = page.items || [];
       logEmpty.hidden = items.length > 0;
-      logs.update(items);
+      if (selectedTarget) {
+        lastMachineLogs = items;
+        renderRuns(items);
+        renderMachineSummary(items);
+      } else logs.update(items);
     } catch (err) {
       logError.show(err);
       throw err;
     }
+  }
+
+  /** One list per run, newest run first: a re-run never mixes with the run before it. */
+  function renderRuns(items) {
+    const byRun = new Map();
+    for (const entry of items) {
+      const run = entry.run ?? 0;
+      if (!byRun.has(run)) byRun.set(run, []);
+      byRun.get(run).push(entry);
+    }
+    const runs = [...byRun.keys()].sort((a, b) => b - a);
+    const existing = new Map([...runsBox.children].map((el) => [Number(el.dataset.run), el]));
+    const ordered = runs.map((run) => {
+      let section = existing.get(run);
+      if (!section) {
+        const list = logList({ testid: "run-logs", showHost: false });
+        section = h("section", { class: "run", "data-run": String(run), "data-testid": "machine-run" }, h("h3", { class: "run-title", t: run ? ["deployments.runTitle", { n: run }] : "deployments.beforeRun" }), list.el);
+        section._list = list;
+      }
+      section._list.update(byRun.get(run));
+      return section;
+    });
+    runsBox.replaceChildren(...ordered);
+  }
+
+  /** Status, exit code, duration and the reason from the log (its last error of the latest run). */
+  function renderMachineSummary(items) {
+    const tg = targets.find((x) => x.id === selectedTarget);
+    if (!tg) {
+      machineSummary.replaceChildren();
+      return;
+    }
+    const latestRun = Math.max(0, ...items.map((e) => e.run ?? 0));
+    const ofRun = items.filter((e) => (e.run ?? 0) === latestRun);
+    // The script's own last error says why; the wrapper's final entry ("failed with exit code 2") is the fallback.
+    const final = ofRun.find((e) => e.status === "error" && e.step !== "complete") || ofRun.find((e) => e.status === "error");
+    const failed = STATUS_RANK[tg.status] <= 2;
+    const exit = tg.exit_code === null || tg.exit_code === undefined ? "—" : String(tg.exit_code);
+    machineSummary.replaceChildren(
+      h(
+        "dl",
+        { class: "facts facts--inline" },
+        h("dt", { t: "deployments.targetColumns.status" }),
+        h("dd", {}, statusBadge("target", tg.status)),
+        h("dt", { t: "deployments.targetColumns.exitCode" }),
+        h("dd", { class: "mono", "data-testid": "machine-exit-code", text: exit }),
+        h("dt", { t: "deployments.targetColumns.runs" }),
+        h("dd", { class: "mono", text: String(tg.run_count ?? 0) }),
+        h("dt", { t: "deployments.targetColumns.duration" }),
+        h("dd", { class: "mono", text: durationText(tg.started_at, tg.completed_at) || "—" }),
+      ),
+      failed && final ? h("p", { class: "machine-reason", role: "note", "data-testid": "machine-reason" }, h("strong", { t: "deployments.reason" }), " ", h("span", { text: final.message })) : null,
+    );
   }
 
   const poller = createPoller(
@@ -421,6 +657,7 @@ export function mountDeploymentDetail(container, { id }) {
         );
       }
       poller.setInterval(targets.length > LARGE ? 10000 : 3000);
+      if (selectedTarget) renderMachineSummary(lastMachineLogs);
       await loadLogs();
     },
     {
@@ -440,6 +677,7 @@ export function mountDeploymentDetail(container, { id }) {
   return {
     unmount() {
       stopped = true;
+      offLanguage && offLanguage();
       poller.stop();
     },
   };

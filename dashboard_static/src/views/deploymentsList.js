@@ -11,17 +11,20 @@ import { statusBadge, updateStatusBadge } from "../ui/status.js";
 
 const COLUMNS = ["name", "script", "status", "machines", "running", "completed", "failed", "expires", "created"];
 
+/** A cell that names its column (the card layout on phones shows it above the value). */
+const td = (column, props = {}, ...children) => h("td", { ...props, tAttr: { "data-label": `deployments.columns.${column}` } }, ...children);
+
 function createRow() {
   const link = h("a", { class: "row-link" });
-  const name = h("td", {}, link);
-  const script = h("td", {}, h("span", { class: "script-name" }), " ", h("span", { class: "muted mono" }));
-  const statusCell = h("td", {}, statusBadge("deployment", "active"), h("span", { class: "kill-flag", hidden: true }));
+  const name = td("name", {}, link);
+  const script = td("script", {}, h("span", { class: "script-name" }), " ", h("span", { class: "muted mono" }));
+  const statusCell = td("status", { "data-testid": "deployment-status" }, statusBadge("deployment", "active"), h("span", { class: "kill-flag", hidden: true }));
   const bar = progressBar();
-  const machines = h("td", { class: "machines-cell" }, h("span", { class: "mono" }), bar.el);
-  const num = () => h("td", { class: "num" });
-  const expires = h("td", {}, h("time", {}));
-  const created = h("td", {}, h("time", {}));
-  const row = h("tr", { "data-testid": "deployment-row" }, name, script, statusCell, machines, num(), num(), num(), expires, created);
+  const machines = td("machines", { class: "machines-cell" }, h("span", { class: "mono" }), bar.el);
+  const num = (column) => td(column, { class: "num" });
+  const expires = td("expires", {}, h("time", {}));
+  const created = td("created", {}, h("time", {}));
+  const row = h("tr", { "data-testid": "deployment-row" }, name, script, statusCell, machines, num("running"), num("completed"), num("failed"), expires, created);
   row._bar = bar;
   return row;
 }
@@ -63,7 +66,7 @@ function summaryTile(key) {
 }
 
 export function mountDeployments(container) {
-  const live = liveIndicator();
+  const live = liveIndicator({ retry: () => poller.now() });
   const actions = [live.el];
   if (can("operator")) actions.push(h("a", { href: "#/deployments/new", class: "btn btn--primary", t: "deployments.new", "data-testid": "new-deployment" }));
 
@@ -78,13 +81,14 @@ export function mountDeployments(container) {
   const statusFilter = h(
     "select",
     { class: "input input--small", tAttr: { "aria-label": "deployments.filterStatus" } },
-    ["all", "active", "cancelled", "expired"].map((s) => h("option", { value: s, t: s === "all" ? "common.all" : `status.deployment.${s}` })),
+    ["all", "active", "completed", "completed_with_failures", "cancelled", "expired"].map((s) => h("option", { value: s, t: s === "all" ? "common.all" : `status.deployment.${s}` })),
   );
+  statusFilter.dataset.testid = "deployment-status-filter";
   const search = h("input", { type: "search", class: "input input--small", tAttr: { placeholder: "common.search", "aria-label": "common.search" } });
   const tbody = h("tbody", {});
   const table = h(
     "table",
-    { class: "table", "data-testid": "deployments-table" },
+    { class: "table table--cards", "data-testid": "deployments-table" },
     h("thead", {}, h("tr", {}, COLUMNS.map((c) => h("th", { scope: "col", class: ["running", "completed", "failed"].includes(c) ? "num" : null, t: `deployments.columns.${c}` })))),
     tbody,
   );
@@ -105,7 +109,10 @@ export function mountDeployments(container) {
     setText(tiles.active.value, formatNumber(items.filter((d) => d.status === "active").length));
     for (const k of ["enrolled", "running", "completed", "failed"]) setText(tiles[k].value, formatNumber(sum(k)));
   }
-  statusFilter.addEventListener("change", render);
+  statusFilter.addEventListener("change", () => {
+    render();
+    poller.now(); // the API filters on the read status (settled deployments included)
+  });
   search.addEventListener("input", render);
 
   container.append(
@@ -116,7 +123,8 @@ export function mountDeployments(container) {
 
   const poller = createPoller(
     async () => {
-      items = await api.listAll("/v1/admin/deployments", { limit: 100, maxItems: 1000 });
+      const status = statusFilter.value === "all" ? undefined : statusFilter.value;
+      items = await api.listAll("/v1/admin/deployments", { limit: 100, maxItems: 1000, query: { status } });
       render();
     },
     { interval: 4000, onStatus: (s) => live.update(s) },

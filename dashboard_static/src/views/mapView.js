@@ -33,7 +33,7 @@ function spread(points) {
 export function mountMap(container) {
   const query = new URLSearchParams(location.hash.split("?")[1] || "");
   const onlyDeployment = query.get("deployment");
-  const live = liveIndicator();
+  const live = liveIndicator({ retry: () => poller.now() });
   const errors = errorBox();
   const tileNotice = h("p", { class: "notice notice--warn", role: "status", hidden: true, "data-testid": "tiles-notice" });
   const mapEl = h("div", { class: "map", "data-testid": "map", tabindex: "0", tAttr: { "aria-label": "map.label" } });

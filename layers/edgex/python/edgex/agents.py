@@ -23,7 +23,7 @@ class AgentSession:
 
 def _require_running_allowed(target: TargetModel, dep: DeploymentModel) -> None:
     liveness.require_live(dep)
-    if target.status == TargetStatus.EXPIRED:
+    if target.status in (TargetStatus.EXPIRED, TargetStatus.CANCELLED):  # expired: cancelled before cancelled existed
         raise TargetCancelled()
 
 

@@ -2,8 +2,10 @@
 a master token shown once, and live counters kept by atomic updates.
 
 Cancelling or expiring a deployment is one write: targets that were still enrolled
-or running are shown as ``expired`` from then on (and agents are refused with 410),
-so a deployment of any size is cancelled in constant time with no counter drift.
+or running read ``cancelled`` / ``expired`` from then on (and agents are refused with
+410), so a deployment of any size is stopped in constant time with no counter drift.
+A deployment whose expected machines all reached a final outcome reads "settled"
+(:func:`read_status`).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from typing import Any
 from edgex import clock, config, platform_settings, scripts, tokens, wrappers
 from edgex.audit import Actor
 from edgex.errors import FindingsNotAcknowledged, TargetChanged, TargetNotFound
-from edgex.liveness import effective_status, is_live, require_live, target_status
+from edgex.liveness import effective_status, ended_as, is_live, require_live, target_status
 from edgex.store import config as config_store
 from edgex.store import counters, tables
 from edgex.store import deployments as store
@@ -21,25 +23,40 @@ from edgex.store import targets as target_store
 from edgex.store.base import optimistic
 from edgex.store.cursors import Page
 from edgex.store.tables import DeploymentModel, TargetModel
-from edgex.vocabulary import LIVE_TARGET_STATUSES, DeploymentStatus, TargetStatus
+from edgex.vocabulary import FINAL_TARGET_STATUSES, LIVE_TARGET_STATUSES, DeploymentStatus, LogLevel, TargetStatus
 
 __all__ = ["effective_status", "is_live", "require_live", "target_status"]  # agents use edgex.liveness
-COUNTS = ("enrolled", "running", "completed", "failed", "expired")
+COUNTS = ("enrolled", *counters.RUN_COUNTS)
 TARGET_CHANGE_ATTEMPTS = 5
 
 
 def counts(dep: DeploymentModel, runs: dict[str, int]) -> dict[str, int]:
-    result = {"enrolled": int(dep.enrolled_count or 0), **runs}
+    result = {"enrolled": int(dep.enrolled_count or 0), **dict.fromkeys(counters.RUN_COUNTS, 0), **runs}
     if effective_status(dep) != DeploymentStatus.ACTIVE:
-        result["expired"] += result["running"]
+        result[ended_as(dep)] += result["running"]
         result["running"] = 0
     return result
+
+
+def read_status(dep: DeploymentModel, counted: dict[str, int]) -> str:
+    """The status the API shows: an active deployment whose expected machines all reached
+    a final outcome (none running) has "settled": completed, or completed_with_failures
+    when any of them did not complete. It still accepts re-runs until it expires."""
+    status = effective_status(dep)
+    if status != DeploymentStatus.ACTIVE or counted.get(TargetStatus.RUNNING, 0) > 0:
+        return status
+    finals = {s.value for s in FINAL_TARGET_STATUSES}
+    if sum(counted.get(s, 0) for s in finals) < int(dep.expected_machines):
+        return status
+    unsuccessful = sum(counted.get(s, 0) for s in finals if s != TargetStatus.COMPLETED)
+    return (DeploymentStatus.COMPLETED_WITH_FAILURES if unsuccessful else DeploymentStatus.COMPLETED).value
 
 
 def view(dep: DeploymentModel, runs: dict[str, int] | None = None) -> dict[str, Any]:
     """The API's deployment; ``runs`` (from the run counters) is read when not given."""
     if runs is None:
         runs = store.run_counts([int(dep.deployment_id)])[int(dep.deployment_id)]
+    counted = counts(dep, runs)
     return {
         "id": int(dep.deployment_id),
         "script_id": int(dep.script_id),
@@ -47,14 +64,17 @@ def view(dep: DeploymentModel, runs: dict[str, int] | None = None) -> dict[str, 
         "script_type": dep.script_type,
         "name": dep.name,
         "description": dep.description,
-        "status": effective_status(dep),
+        "status": read_status(dep, counted),
         "kill_reason": dep.kill_reason,
+        "fail_on_error": bool(dep.fail_on_error),
+        "cancelled_by": dep.cancelled_by,
+        "cancelled_at": dep.cancelled_at,
         "expires_at": dep.expires_at,
         "expected_machines": int(dep.expected_machines),
         "max_runs": int(dep.max_runs),
         "script_version": dep.script_version,
         "script_checksum": dep.script_checksum,
-        "counts": counts(dep, runs),
+        "counts": counted,
         "created_by": dep.created_by,
         "created_at": dep.created_at,
         "updated_at": dep.updated_at,
@@ -117,6 +137,7 @@ def create(data: dict[str, Any], actor: Actor) -> dict[str, Any]:
         run_log_entries=int(settings["run_log_entries"]),
         run_log_bytes=int(settings["run_log_bytes"]),
         report_grace_minutes=int(settings["report_grace_minutes"]),
+        fail_on_error=bool(data.get("fail_on_error")),
         created_by=actor.username,
         created_at=now,
         updated_at=now,
@@ -129,10 +150,27 @@ def create(data: dict[str, Any], actor: Actor) -> dict[str, Any]:
     }
 
 
-def list_page(limit: int, cursor: str | None) -> Page:
+def list_page(limit: int, cursor: str | None, status: str | None = None) -> Page:
+    """Newest first; ``status`` keeps the deployments whose read status (settled ones
+    included) is that one, filtered after the query: a page may hold fewer items."""
     found, next_cursor = store.page(limit, cursor)
     runs = store.run_counts([int(d.deployment_id) for d in found])
-    return [view(d, runs[int(d.deployment_id)]) for d in found], next_cursor
+    views = [view(d, runs[int(d.deployment_id)]) for d in found]
+    return [v for v in views if status is None or v["status"] == status], next_cursor
+
+
+def rotate_master(deployment_id: int) -> dict[str, Any]:
+    """A new master token replaces the stored hash (the old token stops working at
+    once: every master request reads the hash); shown once with fresh one-liners."""
+    dep = store.get(deployment_id)
+    require_live(dep)
+    master = tokens.new_master(deployment_id)
+    store.set_master_hash(dep, tokens.digest(master), clock.now_iso())
+    return {
+        "deployment_id": deployment_id,
+        "master_token": master,
+        "one_liners": wrappers.one_liners(config.public_url(), master),
+    }
 
 
 def targets_page(dep: DeploymentModel, limit: int, cursor: str | None) -> Page:
@@ -153,11 +191,12 @@ def one_liner_templates(deployment_id: int) -> dict[str, Any]:
     }
 
 
-def cancel(deployment_id: int) -> dict[str, Any]:
+def cancel(deployment_id: int, actor: Actor | None = None) -> dict[str, Any]:
+    """Stop the deployment; who and when are recorded on it."""
     dep = store.get(deployment_id)
     if dep.status != DeploymentStatus.ACTIVE:
         return view(dep)  # idempotent: cancelling twice is not an error
-    if not store.set_status(dep, DeploymentStatus.CANCELLED, clock.now_iso(), only_from=DeploymentStatus.ACTIVE):
+    if not store.cancel(dep, actor.username if actor else None, clock.now_iso()):
         return view(store.get(deployment_id))
     return view(dep)  # the conditional update read back what it wrote
 
@@ -169,9 +208,12 @@ def get_target(deployment_id: int, target_id: str) -> TargetModel:
     return target
 
 
-def cancel_target(deployment_id: int, target_id: str, block: bool = False) -> dict[str, Any]:
-    """Stop one machine; with ``block`` also ban it from enrolling in this deployment
-    again, under its machine id or its hostname (a cancel alone is a stop)."""
+def cancel_target(
+    deployment_id: int, target_id: str, actor: Actor | None = None, block: bool = False
+) -> dict[str, Any]:
+    """Stop one machine: it reads ``cancelled`` (its own count), and who and when go to
+    its log. With ``block`` it is also banned from enrolling in this deployment again,
+    under its machine id or its hostname (a cancel alone is a stop)."""
     dep = store.get(deployment_id)
     if block:
         target_store.block(get_target(deployment_id, target_id))
@@ -180,7 +222,10 @@ def cancel_target(deployment_id: int, target_id: str, block: bool = False) -> di
         target = get_target(deployment_id, target_id)
         if target_status(target, dep) not in LIVE_TARGET_STATUSES:
             return target_view(target, dep)
-        if not target_store.finish(target, TargetStatus.EXPIRED, clock.now_iso()):
+        now = clock.now_iso()
+        who = actor.username if actor else "an administrator"
+        note = {"status": LogLevel.WARNING.value, "message": f"Cancelled by {who} at {now}", "step": "cancelled"}
+        if not target_store.finish(target, dep, TargetStatus.CANCELLED, now, note=note):
             return None  # the machine changed state meanwhile: look again
         return target_view(get_target(deployment_id, target_id), store.get(deployment_id))
 

@@ -1,8 +1,14 @@
-"""Feedback: log entries and the status they imply, written in one transaction.
+"""Feedback: a report's entries and the status they imply, written in one transaction.
 
-Status rules (the seed's state diagram): from ``running`` only, an ``error`` entry
-makes the target ``failed``; a ``success`` entry with step ``complete`` makes it
-``completed``. A batch of entries costs one write, whatever its size.
+Status rules: the wrapper's final report (an entry with step ``complete``) decides a
+run's outcome, from ``running`` only: its ``outcome`` field when present, else
+``success`` -> completed and ``error`` -> failed; it carries the exit code (its
+``exit_code`` field, else "exit code N" in its message). Any other ``error`` entry is
+only a log line: a script may report a non-fatal error and still succeed. The seed's
+"the first error fails the machine" stays available per deployment (``fail_on_error``).
+
+A report is stored once (the agent's request key fixes its place), only while its run
+is on (and briefly after), and within the run's log quota.
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ from edgex.vocabulary import FINAL_TARGET_STATUSES, LogLevel, TargetStatus
 REPORT_ATTEMPTS = 5
 FINAL_STEP = "complete"  # the step of the wrapper's final report
 TRUNCATED_STEP = "log-truncated"
-_EXIT_CODE = re.compile(r"exit code (-?\d{1,5})", re.IGNORECASE)
+_EXIT_CODE = re.compile(r"exit code (-?\d{1,10})", re.IGNORECASE)
 
 
 def entries_of(data: dict[str, Any]) -> list[dict[str, Any]]:
@@ -30,19 +36,36 @@ def entries_of(data: dict[str, Any]) -> list[dict[str, Any]]:
     return list(data["entries"]) if "entries" in data else [data]
 
 
-def next_status(current: str, entries: list[dict[str, Any]]) -> tuple[str, int | None]:
-    """Status after the entries, and the exit code a final error entry reports."""
+def next_status(current: str, entries: list[dict[str, Any]], fail_on_error: bool = False) -> tuple[str, int | None]:
+    """Status after the entries, and the exit code the deciding entry reports."""
     status, exit_code = current, None
     for entry in entries:
         if status != TargetStatus.RUNNING:
             break
-        if entry["status"] == LogLevel.ERROR:
-            status = TargetStatus.FAILED.value
-            found = _EXIT_CODE.search(entry["message"])
-            exit_code = int(found.group(1)) if found else None
-        elif entry["status"] == LogLevel.SUCCESS and entry.get("step") == FINAL_STEP:
-            status, exit_code = TargetStatus.COMPLETED.value, 0
+        failing = fail_on_error and entry["status"] == LogLevel.ERROR
+        decided = _final_outcome(entry) or (TargetStatus.FAILED.value if failing else None)
+        if decided:
+            status, exit_code = decided, _exit_code_of(entry, decided)
     return status, exit_code
+
+
+_FINAL_BY_LEVEL = {LogLevel.SUCCESS: TargetStatus.COMPLETED.value, LogLevel.ERROR: TargetStatus.FAILED.value}
+
+
+def _final_outcome(entry: dict[str, Any]) -> str | None:
+    """The outcome a final report (step "complete") decides; None for any other entry."""
+    if entry.get("step") != FINAL_STEP:
+        return None
+    return entry.get("outcome") or _FINAL_BY_LEVEL.get(entry["status"])
+
+
+def _exit_code_of(entry: dict[str, Any], outcome: str) -> int | None:
+    if entry.get("exit_code") is not None:
+        return int(entry["exit_code"])
+    found = _EXIT_CODE.search(entry["message"])
+    if found:
+        return int(found.group(1))
+    return 0 if outcome == TargetStatus.COMPLETED else None
 
 
 def _request_key(request: str | None) -> str:
@@ -80,7 +103,7 @@ def _size(entries: list[dict[str, Any]]) -> int:
 def _report(target: TargetModel, dep: DeploymentModel, entries: list[dict[str, Any]], request: str) -> store.Report:
     """The report as stored; past the run's quota only what decides the run is kept,
     behind an entry that says how much was cut."""
-    status, exit_code = next_status(target.status, entries)
+    status, exit_code = next_status(target.status, entries, bool(dep.fail_on_error))
     max_entries, max_bytes = _quota(dep)
     size = _size(entries)
     if int(target.log_entries) + len(entries) <= max_entries and int(target.log_bytes) + size <= max_bytes:
@@ -124,8 +147,9 @@ def record(
     return optimistic(attempt, REPORT_ATTEMPTS, TargetChanged)
 
 
-def log_views(item: LogModel, newest_first: bool) -> list[dict[str, Any]]:
-    """The entries of one stored report, each as the API shows it."""
+def log_views(item: LogModel, level: str | None = None, step: str | None = None) -> list[dict[str, Any]]:
+    """The entries of one stored report as the API shows them, newest first (the
+    order of every log view), optionally only one level and/or step."""
     views = [
         {
             "id": f"{item.seq}#{n:03d}",
@@ -138,18 +162,30 @@ def log_views(item: LogModel, newest_first: bool) -> list[dict[str, Any]]:
             "run": int(item.run),
         }
         for n, entry in enumerate(item.entries or [])
+        if (level is None or entry["status"] == level) and (step is None or entry.get("step") == step)
     ]
-    return views[::-1] if newest_first else views
+    return views[::-1]
 
 
-def deployment_feed(deployment_id: int, limit: int, cursor: str | None) -> Page:
-    """A deployment's recent log entries, newest first (a page holds up to ``limit``
-    reports, each with all its entries)."""
+def deployment_feed(
+    deployment_id: int, limit: int, cursor: str | None, level: str | None = None, step: str | None = None
+) -> Page:
+    """A deployment's log entries, newest first: a page holds up to ``limit`` reports,
+    each with its entries (those of ``level`` / ``step`` only, when given: a page may
+    then hold fewer)."""
     items, next_cursor = store.feed_page(deployment_id, limit, cursor)
-    return [view for item in items for view in log_views(item, newest_first=True)], next_cursor
+    return [view for item in items for view in log_views(item, level, step)], next_cursor
 
 
-def target_logs(deployment_id: int, target_id: str, limit: int, cursor: str | None) -> Page:
-    """One target's log entries, oldest first (the order its runs happened in)."""
+def target_logs(
+    deployment_id: int,
+    target_id: str,
+    limit: int,
+    cursor: str | None,
+    level: str | None = None,
+    step: str | None = None,
+) -> Page:
+    """One target's log entries, newest first: the order of the deployment's feed, so a
+    live view reads both the same way and the first page is what just happened."""
     items, next_cursor = store.log_page(deployment_id, target_id, limit, cursor)
-    return [view for item in items for view in log_views(item, newest_first=False)], next_cursor
+    return [view for item in items for view in log_views(item, level, step)], next_cursor

@@ -32,9 +32,16 @@ def require_live(dep: DeploymentModel) -> None:
         raise DeploymentExpired()
 
 
+def ended_as(dep: DeploymentModel) -> str:
+    """What an unfinished machine of a stopped deployment reads as."""
+    return (TargetStatus.CANCELLED if dep.status == DeploymentStatus.CANCELLED else TargetStatus.EXPIRED).value
+
+
 def target_status(target: TargetModel, dep: DeploymentModel) -> str:
+    """Unfinished machines of a cancelled deployment read ``cancelled``, of an expired one
+    ``expired`` (never written to each target: stopping stays one write)."""
     if target.status in LIVE_TARGET_STATUSES and effective_status(dep) != DeploymentStatus.ACTIVE:
-        return TargetStatus.EXPIRED.value
+        return ended_as(dep)
     return str(target.status)
 
 

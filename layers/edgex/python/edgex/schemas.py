@@ -8,7 +8,7 @@ from typing import Any
 
 from edgex import limits
 from edgex.errors import ValidationFailed
-from edgex.vocabulary import SEMVER_PATTERN, AiMode, LogLevel, Role, ScriptType, TargetStatus
+from edgex.vocabulary import SEMVER_PATTERN, AiMode, DeploymentStatus, LogLevel, Role, ScriptType, TargetStatus
 
 NO_CONTROL = r"^[^\x00-\x1f\x7f]*$"
 # Hostnames: DNS/NetBIOS characters only, so look-alike letters and RTL marks never
@@ -100,6 +100,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             },
             "script_version": {"type": "string", "pattern": SEMVER_PATTERN},
             "acknowledge_findings": {"type": "boolean"},
+            "fail_on_error": {"type": "boolean"},
         },
         ["script_id", "name", "expected_machines"],
     ),
@@ -173,11 +174,32 @@ def validate(name: str, data: Any) -> dict[str, Any]:
     try:
         validator(name)(data)
     except JsonSchemaValueException as exc:
-        path = [str(p) for p in (exc.path or [])[1:]]
-        raise ValidationFailed(
-            exc.message.replace("data.", "", 1).replace("data ", "body ", 1), field=".".join(path) or None
-        ) from None
+        raise ValidationFailed(_message_of(exc), field=_field_of(exc)) from None
     return dict(data)  # every request schema is an object
+
+
+def _field_of(exc: Any) -> str | None:
+    """The dotted path of the offending field ("expected_machines", "entries.0.status"),
+    or None when the body as a whole is wrong (not an object, a field missing)."""
+    path = [str(p) for p in (exc.path or [])[1:]]  # path[0] is "data"
+    if exc.rule == "required" and isinstance(exc.value, dict):
+        path += [name for name in exc.rule_definition or [] if name not in exc.value][:1]
+    return ".".join(path) or None
+
+
+def _message_of(exc: Any) -> str:
+    """fastjsonschema's words with "data" replaced by the field's name; the rule stays in
+    them ("must be smaller than or equal to 10000", "must be one of [...]"). Our two text
+    patterns are said in words: a regular expression is no help to whoever filled the form."""
+    message = str(exc.message).replace("data.", "", 1).replace("data ", "body ", 1)
+    worded = _PATTERN_WORDS.get(exc.rule_definition) if exc.rule == "pattern" else None
+    return message.split(" must ", 1)[0] + " " + worded if worded else message
+
+
+_PATTERN_WORDS = {
+    NO_CONTROL: "must not contain control characters (such as a tab or a line break)",
+    HOSTNAME: "must hold only letters, digits, '.', '_' and '-', and start with a letter or a digit",
+}
 
 
 # --- response bodies (documented in the OpenAPI document; checked by the fuzz suite) ---
@@ -240,8 +262,8 @@ VERSION = {
 }
 COUNTS = {
     "type": "object",
-    "required": ["enrolled", "running", "completed", "failed", "expired"],
-    "properties": {k: _INT for k in ("enrolled", "running", "completed", "failed", "expired")},
+    "required": ["enrolled", "running", "completed", "failed", "expired", "cancelled"],
+    "properties": {k: _INT for k in ("enrolled", "running", "completed", "failed", "expired", "cancelled")},
 }
 DEPLOYMENT: dict[str, Any] = {
     "type": "object",
@@ -253,8 +275,11 @@ DEPLOYMENT: dict[str, Any] = {
         "script_type": _STR,
         "name": _STR,
         "description": _STR,
-        "status": {"enum": ["active", "cancelled", "expired"]},
+        "status": {"enum": [s.value for s in DeploymentStatus]},
         "kill_reason": _NSTR,
+        "fail_on_error": {"type": "boolean"},
+        "cancelled_by": _NSTR,
+        "cancelled_at": _NSTR,
         "expires_at": _NSTR,
         "expected_machines": _INT,
         "max_runs": _INT,
@@ -294,7 +319,7 @@ LOG = {
         "message": _STR,
         "step": _NSTR,
         "timestamp": _STR,
-        "run": _INT,
+        "run": _INT,  # the machine's run the entry belongs to (1 = first run; 0 = before any)
     },
 }
 WRAPPER = {
@@ -409,6 +434,15 @@ RESPONSE_SCHEMAS: dict[str, dict[str, Any]] = {
         "properties": {**DEPLOYMENT["properties"], "targets": {"type": "array", "items": TARGET}, "next_cursor": _NSTR},
     },
     "DeploymentPage": _page(DEPLOYMENT),
+    "MasterToken": {
+        "type": "object",
+        "required": ["deployment_id", "master_token", "one_liners"],
+        "properties": {
+            "deployment_id": _INT,
+            "master_token": _STR,
+            "one_liners": {"type": "object", "required": ["bash", "powershell"]},
+        },
+    },
     "OneLiners": {
         "type": "object",
         "required": ["one_liners"],

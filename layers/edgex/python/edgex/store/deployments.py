@@ -4,13 +4,16 @@ pinned wrapper beside its targets, and its sharded run counters."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from edgex.errors import DeploymentNotFound, ScriptNotFound, StorageUnavailable
 from edgex.store import counters, cursors, keys
 from edgex.store.base import ConditionFailed, get_items, storage_errors, transact
 from edgex.store.tables import DeploymentModel, ScriptModel, WrapperSnapshotModel
 from edgex.vocabulary import DeploymentStatus
+
+if TYPE_CHECKING:
+    from pynamodb.expressions.update import Action
 
 _LIST_SHAPE = cursors.Shape({"kind": cursors.text(r"deployment"), "deployment_id": cursors.number()})
 CREATE_ATTEMPTS = 3
@@ -107,18 +110,34 @@ def page(limit: int, cursor: str | None) -> tuple[list[DeploymentModel], str | N
     return [row for row in rows if row is not None], cursors.encode(found.last_evaluated_key)
 
 
-def set_status(dep: DeploymentModel, status: DeploymentStatus, now: str, *, only_from: DeploymentStatus) -> bool:
-    """Move the deployment from ``only_from`` to ``status``; False when it was no
-    longer in ``only_from`` (someone else moved it first)."""
+def cancel(dep: DeploymentModel, actor: str | None, now: str) -> bool:
+    """Cancel an active deployment and record who and when; False when it was no
+    longer active (someone else stopped it first)."""
+    actions: list[Action] = [
+        DeploymentModel.status.set(DeploymentStatus.CANCELLED.value),
+        DeploymentModel.updated_at.set(now),
+        DeploymentModel.cancelled_at.set(now),
+    ]
+    if actor:
+        actions.append(DeploymentModel.cancelled_by.set(actor))
     try:
         with storage_errors():
-            dep.update(
-                actions=[DeploymentModel.status.set(status.value), DeploymentModel.updated_at.set(now)],
-                condition=DeploymentModel.status == only_from.value,
-            )
+            dep.update(actions=actions, condition=DeploymentModel.status == DeploymentStatus.ACTIVE.value)
     except ConditionFailed:
         return False
     return True
+
+
+def set_master_hash(dep: DeploymentModel, token_hash: str, now: str) -> None:
+    """Replace the master token's hash: the old token stops working at once."""
+    try:
+        with storage_errors():
+            dep.update(
+                actions=[DeploymentModel.master_token_hash.set(token_hash), DeploymentModel.updated_at.set(now)],
+                condition=DeploymentModel.deployment_id.exists(),
+            )
+    except ConditionFailed:
+        raise DeploymentNotFound() from None
 
 
 def kill(dep: DeploymentModel, reason: str, now: str) -> None:

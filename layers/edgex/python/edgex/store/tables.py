@@ -145,6 +145,9 @@ class DeploymentModel(Model):
     s3_key = UnicodeAttribute()
     s3_version_id = UnicodeAttribute()
     enrolled_count = NumberAttribute(default=0)  # the run counters are sharded: edgex.counters
+    fail_on_error = BooleanAttribute(null=True)  # the seed's rule: any error entry fails the run
+    cancelled_by = UnicodeAttribute(null=True)  # who cancelled the deployment, and when
+    cancelled_at = UnicodeAttribute(null=True)
     created_by = UnicodeAttribute()
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
@@ -256,6 +259,7 @@ class CounterShardModel(Model):
     completed = NumberAttribute(default=0)
     failed = NumberAttribute(default=0)
     expired = NumberAttribute(default=0)
+    cancelled = NumberAttribute(default=0)
 
 
 class LogModel(Model):

@@ -36,8 +36,8 @@ if TYPE_CHECKING:
     from pynamodb.expressions.update import Action
 
 _TARGETS_SHAPE = cursors.Shape({"after": cursors.text(r"[0-9a-f]{16}")})
-_TARGET_LOG_SHAPE = cursors.Shape({"after": cursors.text(r"[0-9]{4}#[0-9A-Za-z~._-]{1,80}")})
-_FEED_SHAPE = cursors.Shape({"before": cursors.text(r"[0-9T:.Z-]{24}#[0-9a-f]{16}#[0-9]{4}#[0-9A-Za-z~._-]{1,80}")})
+_TARGET_LOG_SHAPE = cursors.Shape({"before": cursors.text(r"[0-9]{4}#[0-9A-Za-z~._:-]{1,80}")})
+_FEED_SHAPE = cursors.Shape({"before": cursors.text(r"[0-9T:.Z-]{24}#[0-9a-f]{16}#[0-9]{4}#[0-9A-Za-z~._:-]{1,80}")})
 
 
 @dataclass(frozen=True)
@@ -233,6 +233,29 @@ class ReportOutcome:
     STORED, DUPLICATE, RACED = "stored", "duplicate", "raced"
 
 
+def _log_row(
+    target: TargetModel, dep: DeploymentModel, entries: list[dict[str, Any]], seq: str, now: datetime
+) -> LogModel:
+    """One stored report of a target: its entries, its place in the log and the feed."""
+    from edgex import clock
+
+    stamp = clock.iso(now)
+    deployment_id, target_id = int(dep.deployment_id), target.target_id
+    return LogModel(
+        keys.log_partition(deployment_id, target_id),
+        seq,
+        feed_shard=keys.list_shard(deployment_id, keys.shard_of(target_id)),
+        at=keys.feed_at(stamp, target_id, seq),
+        deployment_id=deployment_id,
+        target_id=target_id,
+        hostname=target.hostname,
+        run=int(target.run_count),
+        entries=entries,
+        timestamp=stamp,
+        ttl=now + timedelta(days=int(dep.log_retention_days)),
+    )
+
+
 def report(
     target: TargetModel,
     dep: DeploymentModel,
@@ -249,20 +272,7 @@ def report(
 
     stamp = clock.iso(now)
     deployment_id, target_id = int(dep.deployment_id), target.target_id
-    seq = keys.log_seq(int(target.run_count), item.request)
-    row = LogModel(
-        keys.log_partition(deployment_id, target_id),
-        seq,
-        feed_shard=keys.list_shard(deployment_id, keys.shard_of(target_id)),
-        at=keys.feed_at(stamp, target_id, seq),
-        deployment_id=deployment_id,
-        target_id=target_id,
-        hostname=target.hostname,
-        run=int(target.run_count),
-        entries=item.entries,
-        timestamp=stamp,
-        ttl=now + timedelta(days=int(dep.log_retention_days)),
-    )
+    row = _log_row(target, dep, item.entries, keys.log_seq(int(target.run_count), item.request), now)
     moved = item.status != target.status
     actions: list[Action] = [
         TargetModel.last_seen_at.set(stamp),
@@ -296,11 +306,20 @@ def report(
     return ReportOutcome.STORED
 
 
-def finish(target: TargetModel, status: TargetStatus, now: str) -> bool:
-    """An admin's final word on a live target (cancel): the target and the counters,
-    on the condition that its status is still the one read."""
+def finish(
+    target: TargetModel, dep: DeploymentModel, status: TargetStatus, now: str, note: dict[str, Any] | None = None
+) -> bool:
+    """An admin's final word on a live target (cancel): the target, the counters and
+    (``note``) an entry in its log saying who and when, on the condition that its
+    status is still the one read."""
+    from edgex import clock
+
     seen = target.status
     shard = counters.shard_of(int(target.deployment_id), target.target_id)
+    row = None
+    if note is not None:
+        stamp = clock.parse(now)
+        row = _log_row(target, dep, [note], keys.log_seq(int(target.run_count), f"~{now}-admin"), stamp)
 
     def writes(tx: Any) -> None:
         tx.update(
@@ -314,6 +333,8 @@ def finish(target: TargetModel, status: TargetStatus, now: str) -> bool:
         )
         changes = {status.value: 1, TargetStatus.RUNNING.value: -1 if seen == TargetStatus.RUNNING else 0}
         tx.update(shard, actions=counters.moves(shard, changes))
+        if row is not None:
+            tx.save(row)
 
     try:
         transact(writes)
@@ -365,14 +386,17 @@ def members(deployment_id: int) -> list[tuple[str, str]]:
 
 
 def log_page(deployment_id: int, target_id: str, limit: int, cursor: str | None) -> tuple[list[LogModel], str | None]:
-    """One target's reports, oldest first (run by run, in the order they were sent)."""
+    """One target's reports, newest first (the latest run first, its reports from the
+    last sent)."""
     partition = keys.log_partition(deployment_id, target_id)
     start = cursors.decode(cursor, _TARGET_LOG_SHAPE)
     with storage_errors():
-        found = LogModel.query(partition, LogModel.seq > start["after"]["S"] if start else None, limit=limit)
+        found = LogModel.query(
+            partition, LogModel.seq < start["before"]["S"] if start else None, scan_index_forward=False, limit=limit
+        )
         items = list(found)
     more = found.last_evaluated_key is not None and len(items) == limit
-    return items, cursors.encode({"after": {"S": items[-1].seq}}) if more else None
+    return items, cursors.encode({"before": {"S": items[-1].seq}}) if more else None
 
 
 def feed_page(deployment_id: int, limit: int, cursor: str | None) -> tuple[list[LogModel], str | None]:

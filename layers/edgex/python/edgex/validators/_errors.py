@@ -26,6 +26,13 @@ class JsonSchemaValueException(ValueError):
     def path(self) -> list[str]:
         return [item for item in _SPLIT.split(self.name or "") if item != ""]
 
+    @property
+    def rule_definition(self) -> Any:
+        """What the broken rule asks (``42`` for a maximum of 42)."""
+        if not self.rule or not self.definition:
+            return None
+        return self.definition.get(self.rule)
+
 
 class JsonSchemaValuesException(ValueError):
     """Raised only when fast_fail is off, which the generator never sets."""
