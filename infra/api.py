@@ -4,8 +4,12 @@ Routes come only from ``lambdas/manifest.ROUTES``. Admin routes get the JWT
 authorizer (checked at the edge; the handler verifies the token again, with the
 role); agent and public routes have no gateway authorizer because their bearer
 tokens are deployment tokens the handler checks against DynamoDB. Agent routes
-get their own throttle, tighter than the rest, as they are reachable by anyone
-holding a one-liner.
+get their own throttle, sized for 100,000 machines in 10 minutes (infra/fleet.py);
+the per-source limit in front of it is the edge's web ACL (infra/waf.py).
+
+Without ``apiDomain`` the default execute-api endpoint stays on: it is CloudFront's
+only way to the API. With it, the API gets that custom domain and the default
+endpoint is disabled.
 
 CORS: the dashboard calls the API on its own origin (CloudFront serves both), so
 no CORS is configured unless a custom domain or ``corsOrigins`` names the

@@ -17,6 +17,12 @@ and the managed CachingDisabled policy forwards no header at all, so the API get
 
 Dashboard behavior: the S3 bucket through origin access control only, with the
 security headers of the seed and a strict CSP (no inline script).
+
+Every API origin request also carries ``X-Edgex-Origin``, a per-installation secret
+(Secrets Manager, resolved by CloudFormation at deploy) the agent functions get as
+``EDGEX_ORIGIN_SECRET``: the API stays publicly reachable without CloudFront, so
+this is how a function tells a request that passed CloudFront (whose location
+headers it may trust). The optional web ACL (infra/waf.py) is attached here.
 """
 
 from __future__ import annotations
