@@ -311,7 +311,7 @@ def _lint_errors(template_file: Path, region: str) -> list[str]:
     return [f"{m.rule.id} {m.message} at {m.path}" for m in matches if m.rule.id.startswith("E")]
 
 
-def test_the_web_acl_stack_and_the_api_domain_variant_lint_clean(synth: Any, alternate: Any) -> None:
+def test_the_web_acl_stack_and_the_other_variants_lint_clean(synth: Any, alternate: Any, waf_off: Any) -> None:
     from cdk_nag import AwsSolutionsChecks
 
     # Given the us-east-1 companion of the default installation and the apiDomain installation
@@ -320,6 +320,7 @@ def test_the_web_acl_stack_and_the_api_domain_variant_lint_clean(synth: Any, alt
     # Then cfn-lint finds no error in either
     assert not _lint_errors(synth.outdir / companion.template_file, companion.region)
     assert not _lint_errors(Path(app.outdir) / stack.template_file, stack.region)
-    # And cdk-nag finds nothing unacknowledged in the apiDomain installation
-    report = AwsSolutionsChecks().validate_scope(app)
-    assert report.success, [v.rule_name for v in report.violations]
+    # And cdk-nag finds nothing unacknowledged in the apiDomain installation nor without the web ACL
+    for variant in (app, waf_off[0]):
+        report = AwsSolutionsChecks().validate_scope(variant)
+        assert report.success, [v.rule_name for v in report.violations]
