@@ -83,7 +83,7 @@ bootstrap: setup $(STAMPS)/cdk-cli
 	$(CDK) bootstrap $(CDK_ARGS)
 
 deploy: setup $(STAMPS)/cdk-cli
-	$(CDK) deploy --require-approval broadening --outputs-file cdk.out/outputs.json $(CDK_ARGS)
+	$(CDK) deploy --all --require-approval broadening --outputs-file cdk.out/outputs.json $(CDK_ARGS)
 
 # Reattach the tables, buckets and user pool a `destroy` retained (docs/DEPLOY.md); then `make deploy`.
 import: setup $(STAMPS)/cdk-cli

@@ -4,8 +4,12 @@ Routes come only from ``lambdas/manifest.ROUTES``. Admin routes get the JWT
 authorizer (checked at the edge; the handler verifies the token again, with the
 role); agent and public routes have no gateway authorizer because their bearer
 tokens are deployment tokens the handler checks against DynamoDB. Agent routes
-get their own throttle, tighter than the rest, as they are reachable by anyone
-holding a one-liner.
+get their own throttle, sized for 100,000 machines in 10 minutes (infra/fleet.py);
+the per-source limit in front of it is the edge's web ACL (infra/waf.py).
+
+Without ``apiDomain`` the default execute-api endpoint stays on: it is CloudFront's
+only way to the API. With it, the API gets that custom domain and the default
+endpoint is disabled.
 
 CORS: the dashboard calls the API on its own origin (CloudFront serves both), so
 no CORS is configured unless a custom domain or ``corsOrigins`` names the
@@ -20,13 +24,16 @@ import json
 from collections.abc import Iterable, Mapping
 
 import jsii
-from aws_cdk import Duration
+from aws_cdk import CfnOutput, Duration
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_apigatewayv2_authorizers as authorizers
 from aws_cdk import aws_apigatewayv2_integrations as integrations
+from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_route53 as route53
+from aws_cdk import aws_route53_targets as targets
 from constructs import Construct
 
 from infra.config import EdgexConfig
@@ -83,6 +90,9 @@ class Api(Construct):
             "HttpApi",
             description="Edgex API (routes from lambdas/manifest.py)",
             create_default_stage=False,
+            # With its own domain the API is reached only by that name (CloudFront's origin);
+            # the default execute-api endpoint, which bypasses CloudFront, is switched off.
+            disable_execute_api_endpoint=config.api_domain.enabled,
             cors_preflight=apigwv2.CorsPreflightOptions(
                 allow_origins=origins,
                 allow_methods=[apigwv2.CorsHttpMethod.ANY],
@@ -110,6 +120,39 @@ class Api(Construct):
             access_log_settings=_AccessLogSettings(self.access_logs),
         )
         self.routes: dict[str, apigwv2.HttpRoute] = {}
+        if config.api_domain.enabled:
+            self._add_domain(config)
+
+    def _add_domain(self, config: EdgexConfig) -> None:
+        """The API's custom domain (apiDomain): a regional name mapped to the stage, with its DNS if a zone is given."""
+        name, arn = config.api_domain.domain_name, config.api_domain.certificate_arn
+        assert name and arn  # load_config requires both together
+        self.domain = apigwv2.DomainName(
+            self,
+            "Domain",
+            domain_name=name,
+            certificate=acm.Certificate.from_certificate_arn(self, "DomainCertificate", arn),
+            security_policy=apigwv2.SecurityPolicy.TLS_1_2,
+        )
+        apigwv2.ApiMapping(self, "Mapping", api=self.http_api, domain_name=self.domain, stage=self.stage)
+        zone_name = (config.hosted_zone_name or "").rstrip(".")
+        if config.hosted_zone_id and zone_name and (name == zone_name or name.endswith(f".{zone_name}")):
+            zone = route53.HostedZone.from_hosted_zone_attributes(
+                self, "Zone", hosted_zone_id=config.hosted_zone_id, zone_name=zone_name
+            )
+            target = route53.RecordTarget.from_alias(
+                targets.ApiGatewayv2DomainProperties(
+                    self.domain.regional_domain_name, self.domain.regional_hosted_zone_id
+                )
+            )
+            route53.ARecord(self, "DomainAlias", zone=zone, record_name=name, target=target)
+        else:
+            CfnOutput(
+                self,
+                "ApiDomainTarget",
+                value=self.domain.regional_domain_name,
+                description=f"CNAME target for {name} (CloudFront's origin for /v1/*)",
+            )
 
     def add_routes(
         self,
@@ -144,9 +187,12 @@ class Api(Construct):
                     },
                 )
             if route.is_agent:
+                # Sized for the fleet goal (infra/fleet.py, docs/DEPLOY.md "Fleet scale"):
+                # agentThrottle times the calls one lifecycle makes of this route.
+                throttle = self._config.agent_route_throttle(route.handler)
                 throttled[route_key(route)] = {
-                    "ThrottlingRateLimit": self._config.agent_throttle.rate_limit,
-                    "ThrottlingBurstLimit": self._config.agent_throttle.burst_limit,
+                    "ThrottlingRateLimit": throttle.rate_limit,
+                    "ThrottlingBurstLimit": throttle.burst_limit,
                 }
                 # Route settings name routes by key: the stage must come after them.
                 self.stage.node.add_dependency(http_route)

@@ -18,6 +18,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Node
 
 from infra import constants as c
+from infra import fleet
 
 # Context keys and their defaults: the whole configuration surface of a deployment.
 DEFAULTS: dict[str, Any] = {
@@ -49,12 +50,29 @@ DEFAULTS: dict[str, Any] = {
     "removalPolicy": "retain",  # retain | destroy
     "deletionProtection": True,  # DynamoDB tables
     "lambdaMemoryMb": 512,
-    # Reserved concurrency of EACH agent function (0: none). It caps agent traffic so a
-    # fleet cannot take the account's whole concurrency and starve the admin API; the
-    # account must keep 100 unreserved (docs/DEPLOY.md, "Prerequisites").
-    "agentConcurrency": 25,
-    "agentThrottle": {"rateLimit": 50, "burstLimit": 100},  # per agent route, requests/s
-    "apiThrottle": {"rateLimit": 100, "burstLimit": 200},  # every other route
+    # Reserved concurrency of an agent function per call a lifecycle makes of its route
+    # (0: none): the feedback function, called 3 times, reserves 3 x this. It caps agent
+    # traffic so a fleet cannot take the account's whole concurrency and starve the admin
+    # API; the account must keep 100 unreserved (docs/DEPLOY.md, "Fleet scale").
+    # 350 requests/s x 0.3 s p99 = 105 (infra/fleet.py).
+    "agentConcurrency": fleet.AGENT_CONCURRENCY_PER_CALL,
+    # Per agent route and per call a lifecycle makes of it (feedback: 3 x), requests/s:
+    # 100,000 machines / 600 s = 166.7 lifecycles/s, x 2 headroom = 333 -> 350; the
+    # burst is the reserved concurrency (105), so a storm meets 429s, never Lambda 500s.
+    "agentThrottle": {"rateLimit": fleet.AGENT_RATE_PER_CALL, "burstLimit": fleet.AGENT_BURST_PER_CALL},
+    "apiThrottle": {"rateLimit": 100, "burstLimit": 200},  # every other route (dashboard, admin API)
+    # Optional AWS WAF web ACL on the CloudFront distribution (infra/waf.py): per-source-IP
+    # rate rules, requests per 5 minutes (infra/fleet.py). CLOUDFRONT scope lives in
+    # us-east-1: elsewhere a small companion stack there holds it (docs/DEPLOY.md).
+    "waf": {
+        "enabled": True,
+        "agentRequestsPer5Min": fleet.WAF_AGENT_REQUESTS_PER_5MIN,
+        "requestsPer5Min": fleet.WAF_REQUESTS_PER_5MIN,
+    },
+    # Optional custom domain of the API itself (CloudFront's origin for /v1/*), with an
+    # ACM certificate in the stack's region. With it the default execute-api endpoint is
+    # disabled (docs/DEPLOY.md, "Fleet scale").
+    "apiDomain": {"domainName": None, "certificateArn": None},
     "corsOrigins": [],  # extra dashboard origins allowed by CORS (the dashboard itself is same-origin)
     "mapTileHosts": ["https://*.basemaps.cartocdn.com"],
     "alarmEmail": None,
@@ -106,6 +124,23 @@ class Throttle:
 
 
 @dataclass(frozen=True)
+class WafConfig:
+    enabled: bool
+    agent_requests_per_5min: int
+    requests_per_5min: int
+
+
+@dataclass(frozen=True)
+class ApiDomainConfig:
+    domain_name: str | None
+    certificate_arn: str | None
+
+    @property
+    def enabled(self) -> bool:
+        return self.domain_name is not None
+
+
+@dataclass(frozen=True)
 class IdentityConfig:
     type: str
     domain_prefix: str | None
@@ -145,9 +180,22 @@ class EdgexConfig:
     agent_concurrency: int | None
     agent_throttle: Throttle
     api_throttle: Throttle
+    waf: WafConfig
+    api_domain: ApiDomainConfig
     cors_origins: tuple[str, ...]
     map_tile_hosts: tuple[str, ...]
     alarm_email: str | None
+
+    def agent_route_throttle(self, handler: str) -> Throttle:
+        """The throttle of an agent route: ``agentThrottle`` times the calls a lifecycle makes of it."""
+        calls = fleet.calls_per_lifecycle(handler)
+        return Throttle(self.agent_throttle.rate_limit * calls, self.agent_throttle.burst_limit * calls)
+
+    def agent_reserved_concurrency(self, handler: str) -> int | None:
+        """Reserved concurrency of an agent function: ``agentConcurrency`` times its calls per lifecycle."""
+        if self.agent_concurrency is None:
+            return None
+        return self.agent_concurrency * fleet.calls_per_lifecycle(handler)
 
 
 def read_cdk_json_context() -> dict[str, Any]:
@@ -260,6 +308,41 @@ def _identity(raw: dict[str, Any]) -> IdentityConfig:
     return identity
 
 
+def _waf(raw: dict[str, Any]) -> WafConfig:
+    waf = WafConfig(
+        enabled=_boolean("waf.enabled", raw["enabled"]),
+        # AWS WAF's smallest rate-based limit is 10 requests per window.
+        agent_requests_per_5min=_integer("waf.agentRequestsPer5Min", raw["agentRequestsPer5Min"], minimum=10),
+        requests_per_5min=_integer("waf.requestsPer5Min", raw["requestsPer5Min"], minimum=10),
+    )
+    if waf.requests_per_5min < waf.agent_requests_per_5min:
+        raise ConfigError("waf.requestsPer5Min counts agent requests too: it cannot be below waf.agentRequestsPer5Min")
+    return waf
+
+
+def _api_domain(raw: dict[str, Any]) -> ApiDomainConfig:
+    domain = ApiDomainConfig(
+        domain_name=_optional_text("apiDomain.domainName", raw["domainName"]),
+        certificate_arn=_optional_text(
+            "apiDomain.certificateArn", raw["certificateArn"], pattern=r"arn:aws[\w-]*:acm:.+"
+        ),
+    )
+    if bool(domain.domain_name) != bool(domain.certificate_arn):
+        raise ConfigError(
+            "apiDomain.domainName and apiDomain.certificateArn go together (an ACM certificate in the stack's region)"
+        )
+    return domain
+
+
+def _agent_sizing(concurrency: int | None, throttle: Throttle) -> None:
+    """A burst above the reserved concurrency would meet Lambda throttles (500s, not retried) before 429s."""
+    if concurrency is not None and throttle.burst_limit > concurrency:
+        raise ConfigError(
+            f"agentThrottle.burstLimit ({throttle.burst_limit}) must not exceed agentConcurrency ({concurrency}): "
+            "a burst beyond the reserved concurrency is answered 500 instead of a retryable 429"
+        )
+
+
 def load_config(node: Node) -> EdgexConfig:
     """Read and validate every setting of a deployment from ``node``'s context."""
     stack_name = _text("stackName", _value(node, "stackName"), pattern=_STACK_NAME)
@@ -280,6 +363,9 @@ def load_config(node: Node) -> EdgexConfig:
     removal = _value(node, "removalPolicy")
     if removal not in _REMOVAL:
         raise ConfigError(f"removalPolicy must be one of {tuple(_REMOVAL)}")
+    agent_concurrency = _integer("agentConcurrency", _value(node, "agentConcurrency"), minimum=0) or None
+    agent_throttle = _throttle("agentThrottle", _value(node, "agentThrottle"))
+    _agent_sizing(agent_concurrency, agent_throttle)
     model_id = _value(node, "bedrockModelId")
     if not isinstance(model_id, str) or not model_id:
         raise ConfigError("bedrockModelId must be a model id")
@@ -299,9 +385,11 @@ def load_config(node: Node) -> EdgexConfig:
         destroy_on_removal=removal == "destroy",
         deletion_protection=_boolean("deletionProtection", _value(node, "deletionProtection")),
         lambda_memory_mb=_integer("lambdaMemoryMb", _value(node, "lambdaMemoryMb")),
-        agent_concurrency=_integer("agentConcurrency", _value(node, "agentConcurrency"), minimum=0) or None,
-        agent_throttle=_throttle("agentThrottle", _value(node, "agentThrottle")),
+        agent_concurrency=agent_concurrency,
+        agent_throttle=agent_throttle,
         api_throttle=_throttle("apiThrottle", _value(node, "apiThrottle")),
+        waf=_waf(_value(node, "waf")),
+        api_domain=_api_domain(_value(node, "apiDomain")),
         cors_origins=tuple(
             _https("corsOrigins", o) or "" for o in _strings("corsOrigins", _value(node, "corsOrigins"))
         ),

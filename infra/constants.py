@@ -78,6 +78,13 @@ GEO_HEADERS: tuple[str, ...] = (
 # GEO_HEADERS + these stay within CloudFront's quota of 10 headers per policy.
 API_VIEWER_HEADERS: tuple[str, ...] = ("Accept", "Content-Type", "User-Agent", "Origin")
 API_CACHE_KEY_HEADERS: tuple[str, ...] = ("Authorization",)
+# CloudFront adds this header, holding a per-installation secret (Secrets Manager,
+# generated at the first deploy), to every API origin request; the agent functions get
+# the same value in EDGEX_ORIGIN_SECRET. A request without the matching header did not
+# pass CloudFront: its geo headers are the caller's own words (docs/SECURITY.md).
+ORIGIN_HEADER = "X-Edgex-Origin"
+ORIGIN_ENV = "EDGEX_ORIGIN_SECRET"
+ORIGIN_VALUE_LENGTH = 48  # letters and digits: about 285 bits
 
 # Security headers of the seed (edgex-cloudflare-README, "HTTP security headers").
 HSTS_MAX_AGE_SECONDS = 63_072_000  # 2 years

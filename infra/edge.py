@@ -17,13 +17,19 @@ and the managed CachingDisabled policy forwards no header at all, so the API get
 
 Dashboard behavior: the S3 bucket through origin access control only, with the
 security headers of the seed and a strict CSP (no inline script).
+
+Every API origin request also carries ``X-Edgex-Origin``, a per-installation secret
+(Secrets Manager, resolved by CloudFormation at deploy) the agent functions get as
+``EDGEX_ORIGIN_SECRET``: the API stays publicly reachable without CloudFront, so
+this is how a function tells a request that passed CloudFront (whose location
+headers it may trust). The optional web ACL (infra/waf.py) is attached here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from aws_cdk import Duration, Stack
+from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_cloudfront as cloudfront
@@ -31,11 +37,13 @@ from aws_cdk import aws_cloudfront_origins as origins
 from aws_cdk import aws_route53 as route53
 from aws_cdk import aws_route53_targets as targets
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from infra import constants as c
 from infra.config import EdgexConfig
 from infra.nag import acknowledge
+from infra.waf import web_acl_arn
 
 
 def policy_name(config: EdgexConfig, purpose: str) -> str:
@@ -147,12 +155,39 @@ class Edge(Construct):
             default_ttl=Duration.seconds(0),
             max_ttl=Duration.seconds(1),
         )
-        api_domain = f"{api.api_id}.execute-api.{stack.region}.{stack.url_suffix}"
+        # With an API custom domain the execute-api endpoint is disabled (infra/api.py) and
+        # CloudFront reaches the API by that name; otherwise by the default endpoint.
+        api_domain = config.api_domain.domain_name or f"{api.api_id}.execute-api.{stack.region}.{stack.url_suffix}"
+        # The API stays reachable without CloudFront (the default endpoint, or the custom
+        # domain's public name), so CloudFront proves itself with a per-installation secret
+        # header the agent functions compare (EDGEX_ORIGIN_SECRET; docs/SECURITY.md).
+        self.origin_secret = secretsmanager.Secret(
+            self,
+            "OriginSecret",
+            description="Edgex: header CloudFront adds to API requests (X-Edgex-Origin), compared by the agent functions",
+            generate_secret_string=secretsmanager.SecretStringGenerator(
+                password_length=c.ORIGIN_VALUE_LENGTH, exclude_punctuation=True, include_space=False
+            ),
+            # Nothing to keep: a redeploy generates a new one and hands it to CloudFront and the functions.
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        acknowledge(
+            self.origin_secret,
+            {
+                "AwsSolutions-SMG4": "CloudFormation resolves the value into the CloudFront origin header and the "
+                "agent functions' environment at deploy time; a rotation Lambda could not update them. Rotate by "
+                "putting a new value and redeploying (docs/DEPLOY.md, Fleet scale).",
+            },
+        )
+        # A CloudFormation dynamic reference: the value is resolved at deploy, never in the template.
+        self.origin_secret_value = self.origin_secret.secret_value.unsafe_unwrap()
         certificate = (
             acm.Certificate.from_certificate_arn(self, "Certificate", config.certificate_arn)
             if config.certificate_arn
             else None
         )
+        # Per-source-IP rate rules before the API throttle (infra/waf.py); None when switched off.
+        self.web_acl_arn = web_acl_arn(self, config)
         self.distribution = cloudfront.Distribution(
             self,
             "Distribution",
@@ -171,6 +206,7 @@ class Edge(Construct):
                         api_domain,
                         protocol_policy=cloudfront.OriginProtocolPolicy.HTTPS_ONLY,
                         origin_ssl_protocols=[cloudfront.OriginSslPolicy.TLS_V1_2],
+                        custom_headers={c.ORIGIN_HEADER: self.origin_secret_value},
                     ),
                     viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
                     allowed_methods=cloudfront.AllowedMethods.ALLOW_ALL,
@@ -192,12 +228,16 @@ class Edge(Construct):
             enable_logging=True,
             log_bucket=log_bucket,
             log_file_prefix="cloudfront/",
+            web_acl_id=self.web_acl_arn,
         )
         findings = {
             "AwsSolutions-CFR1": "No geo restriction: agent machines run in any country; access is by token.",
-            "AwsSolutions-CFR2": "No WAF by default (cost); agent routes are throttled at the API stage and every "
-            "API call needs a token or a JWT. A web ACL can be attached to this distribution.",
         }
+        if self.web_acl_arn is None:
+            findings["AwsSolutions-CFR2"] = (
+                "The web ACL is switched off in this installation (context waf.enabled=false); agent routes "
+                "stay throttled at the API stage and every API call needs a token or a JWT."
+            )
         if certificate is None:
             findings["AwsSolutions-CFR4"] = (
                 "Without a custom domain CloudFront serves its default *.cloudfront.net "

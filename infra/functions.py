@@ -147,9 +147,12 @@ class Endpoints(Construct):
             # the API's latency metrics do not), and the Powertools tracer would add its
             # aws-xray-sdk import to every agent cold start, whose budget is tight.
             tracing=lambda_.Tracing.DISABLED,
-            # Agent functions get a reserved share (agentConcurrency) that also caps them:
-            # a fleet of machines cannot take the concurrency the admin API needs.
-            reserved_concurrent_executions=self._config.agent_concurrency if route.is_agent else None,
+            # Agent functions get a reserved share (agentConcurrency, times the calls a
+            # lifecycle makes of the route: infra/fleet.py) that also caps them: a fleet
+            # of machines cannot take the concurrency the admin API needs.
+            reserved_concurrent_executions=self._config.agent_reserved_concurrency(route.handler)
+            if route.is_agent
+            else None,
             description=f"{route.method} {route.path}: {route.summary}",
             environment={
                 **powertools_env(),

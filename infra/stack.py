@@ -13,6 +13,7 @@ from typing import Any
 from aws_cdk import CfnOutput, Stack
 from constructs import Construct
 
+from infra import constants as c
 from infra.ai import Ai
 from infra.api import Api
 from infra.config import EdgexConfig
@@ -32,7 +33,8 @@ class EdgexStack(Stack):
     def __init__(
         self, scope: Construct, construct_id: str, *, config: EdgexConfig, routes: Sequence[Route], **kwargs: Any
     ) -> None:
-        super().__init__(scope, construct_id, **kwargs)
+        # The edge's web ACL lives in us-east-1 (infra/waf.py): its ARN crosses regions.
+        super().__init__(scope, construct_id, cross_region_references=True, **kwargs)
         storage = Storage(self, "Storage", config=config)
         dashboard = DashboardHosting(self, "Dashboard", config=config, access_logs=storage.access_logs)
         identity = Identity(self, "Identity", config=config)
@@ -58,6 +60,10 @@ class EdgexStack(Stack):
             public_url=edge.public_url,
             oidc_env=identity.function_env(),
         )
+        # The agent functions check that a request passed CloudFront (infra/edge.py).
+        for route in routes:
+            if route.is_agent:
+                endpoints.functions[route.function_name].add_environment(c.ORIGIN_ENV, edge.origin_secret_value)
         api.add_routes(routes, endpoints.functions, jwt_issuer=identity.issuer, jwt_audience=identity.audience)
         dashboard.publish(
             edge.distribution,

@@ -99,7 +99,7 @@ def test_bad_context_stops_the_synth(context: dict[str, Any]) -> None:
         ({"lambdaMemoryMb": "1024"}, "lambda_memory_mb", 1024),
         ({"lambdaMemoryMb": 1024}, "lambda_memory_mb", 1024),
         ({"logRetentionDays": "90"}, "log_retention_days", 90),
-        ({"agentConcurrency": "10"}, "agent_concurrency", 10),
+        ({"agentConcurrency": "200"}, "agent_concurrency", 200),
         ({"agentConcurrency": "0"}, "agent_concurrency", None),  # 0: no reservation
         ({"deletionProtection": "false"}, "deletion_protection", False),
         ({"deletionProtection": "False"}, "deletion_protection", False),

@@ -69,6 +69,7 @@ _NAMED: dict[str, tuple[str, bool]] = {
     "AWS::Logs::LogGroup": ("LogGroupName", False),
     "AWS::IAM::Role": ("RoleName", True),
     "AWS::SNS::Topic": ("TopicName", False),
+    "AWS::WAFv2::WebACL": ("Name", True),  # CLOUDFRONT scope: one namespace per account
 }
 
 
@@ -92,6 +93,7 @@ def test_two_installations_and_two_regions_share_no_physical_name(synth: Any, tm
 
     from infra.config import read_cdk_json_context
     from infra.stack import EdgexStack
+    from infra.waf import WafStack
     from manifest import ROUTES
 
     # Given the default installation (the session's synth), a second one in the same
@@ -111,10 +113,24 @@ def test_two_installations_and_two_regions_share_no_physical_name(synth: Any, tm
         )
         others.append((stack, region))
     assembly = app.synth()
-    # When their explicitly given physical names are collected
-    named = [_physical_names(synth.template_json, default.region)] + [
-        _physical_names(assembly.get_stack_artifact(stack.artifact_id).template, region) for stack, region in others
+    # When their explicitly given physical names are collected, with their web ACL
+    # companion stacks in us-east-1 (named after stack and region too)
+    companions = {
+        s.waf_config.stack_name + s.waf_config.region: s for s in app.node.children if isinstance(s, WafStack)
+    }
+    (default_companion,) = [s for s in synth.app.node.children if isinstance(s, WafStack)]
+    named = [
+        _physical_names(synth.template_json, default.region)
+        | _physical_names(json.loads((synth.outdir / default_companion.template_file).read_text()), "us-east-1")
     ]
+    for stack, region in others:
+        companion = companions[stack.config.stack_name + region]
+        named.append(
+            _physical_names(assembly.get_stack_artifact(stack.artifact_id).template, region)
+            | _physical_names(assembly.get_stack_artifact(companion.artifact_id).template, "us-east-1")
+        )
+    stack_names = [default_companion.stack_name, *(c.stack_name for c in companions.values())]
+    assert len(set(stack_names)) == len(stack_names), stack_names
     # Then some names are given (the test checks something) and no two installations share one
     assert all(len(n) >= 6 for n in named), named
     for i, first in enumerate(named):
