@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from edgex import resources
+
 # --- paths (absolute, so the app synthesizes from any working directory) ---
 REPO_ROOT = Path(__file__).resolve().parent.parent
 LAMBDAS_DIR = REPO_ROOT / "lambdas"
@@ -82,8 +84,8 @@ API_CACHE_KEY_HEADERS: tuple[str, ...] = ("Authorization",)
 # generated at the first deploy), to every API origin request; the agent functions get
 # the same value in EDGEX_ORIGIN_SECRET. A request without the matching header did not
 # pass CloudFront: its geo headers are the caller's own words (docs/SECURITY.md).
-ORIGIN_HEADER = "X-Edgex-Origin"
-ORIGIN_ENV = "EDGEX_ORIGIN_SECRET"
+ORIGIN_HEADER = resources.ORIGIN_HEADER
+ORIGIN_ENV = resources.ENV_ORIGIN_SECRET
 ORIGIN_VALUE_LENGTH = 48  # letters and digits: about 285 bits
 
 # Security headers of the seed (edgex-cloudflare-README, "HTTP security headers").

@@ -5,12 +5,14 @@ from __future__ import annotations
 import base64
 import binascii
 import codecs
+import hmac
 import json
+import os
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from edgex import limits
+from edgex import limits, resources
 from edgex.errors import InvalidJson, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
 
 _CUT_SEQUENCE = "edgex-cut-utf8-sequence"
@@ -105,6 +107,14 @@ class Request:
         return page_size(self.query.get("limit")), self.query.get("cursor")
 
     def geo(self) -> dict[str, str]:
+        """CloudFront's viewer location headers, when the request came through this
+        installation's CloudFront (its origin secret header matches); anything else may
+        have set them itself, so they are dropped. With no secret configured (local
+        mode, no CloudFront) they are taken as sent, and edgex.geo checks each value."""
+        secret = os.environ.get(resources.ENV_ORIGIN_SECRET)
+        sent = self.headers.get(resources.ORIGIN_HEADER.lower(), "")
+        if secret and not hmac.compare_digest(sent.encode(), secret.encode()):
+            return {}
         return {field_: self.headers[h] for h, field_ in GEO_HEADERS.items() if h in self.headers}
 
 

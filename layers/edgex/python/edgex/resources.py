@@ -43,3 +43,8 @@ ENV_OIDC_REQUIRED_SCOPE = "EDGEX_OIDC_REQUIRED_SCOPE"  # a scope every access to
 ENV_OIDC_ACCESS_AUDIENCE = "EDGEX_OIDC_ACCESS_AUDIENCE"  # the API's audience (not the client id)
 ENV_LOG_RETENTION_DAYS = "EDGEX_LOG_RETENTION_DAYS"
 ENV_AI_MODEL_ID = "EDGEX_AI_MODEL_ID"
+# CloudFront adds this header with a per-installation secret to every origin request;
+# the agent functions get the same value, and trust a request's geo headers only when
+# they match (the API stays reachable without CloudFront, where anyone sets them).
+ORIGIN_HEADER = "X-Edgex-Origin"
+ENV_ORIGIN_SECRET = "EDGEX_ORIGIN_SECRET"  # noqa: S105 - the variable's name, not a secret
