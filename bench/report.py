@@ -583,8 +583,10 @@ def readme_table(results: dict[str, Any]) -> list[str]:
             f"{ld['errors']} errors, {ld['lifecycles_per_second']:.2f} lifecycles/s; p50 {p50} | {_met(ok)} |"
         )
     dash = results.get("dashboard", {})
-    for figure in dash.get("figures", []):
-        lines.append(f"| dashboard: {figure['figure']} | {figure['value']} {figure['unit']} | {_met(figure['met'])} |")
+    for figure in dash.get("figures", []):  # the scalar figures; per-file and per-run details stay in the JSON
+        value = figure["value"]
+        if isinstance(value, int | float) and not isinstance(value, bool) and not figure["figure"].endswith("_runs"):
+            lines.append(f"| dashboard: {figure['figure']} | {value:,} {figure['unit']} | {_met(figure['met'])} |")
     bench = results.get("bench", {})
     for figure in bench.get("figures", []):
         lines.append(f"| {figure['figure']} | {figure['value']} {figure['unit']} | {_met(figure['met'])} (<= 600 s) |")
