@@ -238,7 +238,7 @@ def build(layer: LayerBuild, *, force: bool = False) -> Path:
             "install",
             "--quiet",
             "--disable-pip-version-check",
-            "--no-compile",
+            "--no-compile",  # pip's pycs are timestamp-checked: compile_tree writes unchecked-hash ones below
             "--upgrade",
             *layer.platform_args,
             "--target",
