@@ -97,6 +97,7 @@ smoke: $(STAMPS)/venv
 
 bench: setup $(STAMPS)/apt
 	$(PY) -m bench.run
+	$(PY) -m bench.report --readme
 
 clean:
 	rm -rf .venv $(STAMPS) cdk.out build .local-state dashboard_static/node_modules dashboard_static/dist infra/cli/node_modules

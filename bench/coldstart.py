@@ -1,23 +1,25 @@
-"""Cold start: each handler's init in a fresh interpreter, side by side with the floor.
+"""Cold start as shipped: whole processes, in alternation, paired CPU ratios.
 
-Handlers create their AWS clients lazily, so a Lambda's init is split between the
-import of ``handlers.<name>`` (the INIT phase) and the first request (lazy imports,
-botocore sessions and clients). What a cold request pays is the sum, so "init"
-here is: the import, the modules the first request imports lazily (the auth
-kind's domain module, pynamodb's transactions on write routes), and the clients
-that request creates, as counted by the round-trip bench on moto.
+Each sample is a whole fresh interpreter, from exec to exit, and its figure is the
+CPU time (user + system) the kernel charged it (``os.wait4``): interpreter start-up
+included, nothing left to the process's own clock. Two kinds of child run in
+strict alternation, floor then handler, so both halves of a pair see the same load
+on a busy machine; the figure per agent handler is the median of the per-pair
+ratios handler / floor, with their min and max.
 
-The floor is a fresh interpreter that imports botocore and creates one DynamoDB
-client: nothing a Python function on AWS can do with less. Runs are interleaved
-(floor and every handler in each round, in a shuffled order) so that a busy
-machine slows both sides alike; the median of the rounds is reported. The child
-times itself from its first statement (interpreter start-up is the same for both
-sides and is not part of the comparison) and reports its peak RSS (VmHWM).
+- The floor: a fresh interpreter that imports botocore, creates one DynamoDB client
+  and makes one GetItem: the least a Python function on AWS does to read one item.
+- The handler: a fresh interpreter whose path is the assets exactly as they ship
+  (``infra.build_assets``: the compiled code asset, then the edgex and deps layers
+  as ``/opt/python``, then the runtime's boto3), ``-B`` and ``PYTHONDONTWRITEBYTECODE``
+  (``/opt`` is read-only: no bytecode is written, the shipped one is used), that
+  imports the handler module and serves one full cold request: the payload-2.0
+  event the round-trip bench sent, every storage call answered at botocore's HTTP
+  layer (``before-send``) by moto's recorded raw answer to that very request.
 
-No network call is made: the environment is the one a deployed function has
-(``local.server.configure_environment``), computed in the parent and handed to
-the child, because importing ``local.server`` in the child would import botocore
-and werkzeug before the clock starts.
+Both run ``-I -S`` (no site-packages, no PYTHON* variables): the path holds only the
+assets and the standard library. A ratio below 1 is noise: the handler does all the
+floor does and more.
 """
 
 from __future__ import annotations
@@ -30,165 +32,196 @@ import statistics
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench import CODE_PATHS, ROOT
-
 FLOOR = "floor"
-BUDGET_RATIO = 1.25  # ARCHITECTURE.md section 10
-CHILD = """\
-import time
-_phases = {{}}
-_t0 = time.perf_counter()
-_c0 = time.process_time()
-{body}
-_t1 = time.perf_counter()
-_c1 = time.process_time()
-import json, resource
-try:  # this process image's own peak: ru_maxrss would carry the parent's peak over from fork
-    _rss = int([l for l in open("/proc/self/status") if l.startswith("VmHWM:")][0].split()[1])
-except (OSError, IndexError):
-    _rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print("BENCH " + json.dumps({{"wall": _t1 - _t0, "cpu": _c1 - _c0, "phases": _phases, "rss_kb": _rss}}), flush=True)
+BUDGET_RATIO = 1.25  # ARCHITECTURE.md section 10: as-shipped cold start within 1.25x the floor
+FLAGS = ("-I", "-S", "-B")
+
+# Shared by both children: the replay of recorded HTTP answers at botocore's before-send.
+_PRELUDE = """\
+import sys
+sys.path[:0] = {paths!r}
+import base64, io, json
+import botocore.handlers
+from botocore.awsrequest import AWSResponse, HeadersDict
+with open({replay!r}) as _f:
+    _plan = json.load(_f)
+_replies = list(_plan["responses"])
+_served = []
+
+
+class _Raw(io.BytesIO):
+    def stream(self, **_):
+        data = self.read()
+        while data:
+            yield data
+            data = self.read()
+
+
+def _reply(request, **_):
+    answer = _replies.pop(0)
+    _served.append(answer["status"])
+    return AWSResponse(request.url, answer["status"], HeadersDict(answer["headers"]), _Raw(base64.b64decode(answer["body"])))
+
+
+botocore.handlers.BUILTIN_HANDLERS.append(("before-send", _reply))
+"""
+
+_FLOOR_BODY = """\
+import botocore.session
+_client = botocore.session.get_session().create_client("dynamodb", region_name={region!r})
+_client.get_item(**_plan["params"])
+_status = 200
+"""
+
+_HANDLER_BODY = """\
+import handlers.{handler} as _module
+_status = _module.handler(_plan["event"], None)["statusCode"]
+"""
+
+_EPILOGUE = """\
+sys.stdout.flush()
+_hwm = [int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM:")]
+_answer = {"status": _status, "served": len(_served), "left": len(_replies), "rss_kb": (_hwm or [0])[0]}
+sys.stderr.write("BENCH " + json.dumps(_answer) + "\\n")
+sys.stderr.flush()
 import os
-os._exit(0)  # skip the interpreter's teardown: a third of each run, and no part of the figure
+os._exit(0)  # no teardown: a cold start ends when the answer is out
 """
 
 
-def _phase(name: str, lines: list[str]) -> str:
-    inner = "\n".join(lines)
-    return f"_s = time.perf_counter()\n{inner}\n_phases[{name!r}] = time.perf_counter() - _s"
+def child_code(body: str, paths: list[str], replay: Path) -> str:
+    return _PRELUDE.format(paths=paths, replay=str(replay)) + body + _EPILOGUE
 
 
-def floor_body(region: str) -> str:
-    return _phase(
-        "client dynamodb",
-        [
-            "import botocore.session",
-            f"botocore.session.get_session().create_client('dynamodb', region_name={region!r})",
-        ],
-    )
-
-
-def handler_body(handler: str, auth: str, tables: list[str], writes: bool, clients: list[str]) -> str:
-    """What a cold request of ``handler`` runs before its first storage call."""
-    parts = [_phase("import handler", [f"import handlers.{handler}"])]
-    lazy = {
-        "master": ["import edgex.enrollment"],
-        "agent": ["import edgex.agents"],
-        "admin": ["import edgex.identity", "import jose.jwt"],
-    }.get(auth, [])
-    if writes:
-        lazy.append("import pynamodb.transactions")
-    if lazy:
-        parts.append(_phase("first-request imports", lazy))
-    if tables:
-        parts.append(_phase("bind tables", ["from edgex.store import tables", f"tables.bind(*{tables!r})"]))
-    for client in clients:
-        if client == "dynamodb":
-            lines = ["from edgex.store import base", "base.connection().client"]
-        elif client == "s3":
-            lines = ["from edgex.store import base", "base.s3()"]
-        else:
-            raise ValueError(f"unknown client {client!r}")
-        parts.append(_phase(f"client {client}", lines))
-    return "\n".join(parts)
+@dataclass
+class Sample:
+    cpu: float  # user + system seconds of the whole child process
+    wall: float
+    rss_kb: int
+    stdout_bytes: int  # what it printed: the handler's log lines
 
 
 @dataclass
 class Subject:
-    name: str
-    body: str
-    agent: bool = False
-    clients: list[str] = field(default_factory=list)
-    estimated_clients: bool = False
-    walls: list[float] = field(default_factory=list)
-    cpus: list[float] = field(default_factory=list)
-    rss: list[int] = field(default_factory=list)
-    phases: list[dict[str, float]] = field(default_factory=list)
-    no_pyc_walls: list[float] = field(default_factory=list)
+    name: str  # handler module name, or "floor"
+    code: str
+    samples: list[Sample] = field(default_factory=list)
 
-    def median_phases(self) -> dict[str, float]:
-        names = list(self.phases[0]) if self.phases else []
-        return {n: statistics.median(p[n] for p in self.phases if n in p) for n in names}
+    @property
+    def cpus(self) -> list[float]:
+        return [s.cpu for s in self.samples]
 
 
-def child_environment(pycache: Path | None, write_bytecode: bool = True) -> dict[str, str]:
-    """The environment a deployed function has (tables, bucket, region, credentials)."""
+@dataclass
+class Pairs:
+    handler: str
+    ratios: list[float] = field(default_factory=list)
+    handler_cpu: list[float] = field(default_factory=list)
+    floor_cpu: list[float] = field(default_factory=list)
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.ratios)
+
+    def verdict(self) -> str:
+        """ "met", "missed", or "noise" (a median below 1: the handler cannot do less than the floor)."""
+        if self.median < 1.0:
+            return "noise"
+        return "met" if self.median <= BUDGET_RATIO else "missed"
+
+
+def run_child(code: str, env: dict[str, str]) -> tuple[Sample, dict[str, Any]]:
+    """One whole child process; its CPU time from the kernel's accounting of it."""
+    import time
+
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        started = time.perf_counter()
+        process = subprocess.Popen([sys.executable, *FLAGS, "-c", code], env=env, cwd="/", stdout=out, stderr=err)
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - started
+        process.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        printed, errors = out.read(), err.read().decode(errors="replace")
+    found = [line for line in errors.splitlines() if line.startswith("BENCH ")]
+    if process.returncode != 0 or not found:
+        raise RuntimeError(f"cold-start child failed ({process.returncode}):\n{errors[-3000:]}")
+    answer = json.loads(found[-1][6:])
+    if answer["left"] or answer["status"] >= 300:
+        raise RuntimeError(f"cold-start child did not replay its request: {answer}\n{errors[-2000:]}")
+    # The peak RSS comes from the child itself (VmHWM): ru_maxrss after fork+exec can carry the parent's.
+    sample = Sample(usage.ru_utime + usage.ru_stime, wall, answer["rss_kb"], len(printed))
+    return sample, answer
+
+
+def shipped_paths() -> tuple[list[str], list[str]]:
+    """(handler path, floor path): the assets in Lambda's order, as ``infra.build_assets`` builds them.
+
+    The deps layer for this machine (same requirements, compiled the same way) stands in
+    for the arm64 one, and the runtime folder (boto3 and its dependencies, compiled) for
+    the Lambda runtime's own copies.
+    """
+    from infra import build_assets
+
+    code = build_assets.code_asset()
+    edgex = build_assets.edgex_layer_asset()
+    deps = build_assets.build(build_assets.host_deps_layer())
+    runtime = build_assets.build(build_assets.host_runtime_layer())
+    runtime_path = str(runtime / "python")
+    return [str(code), str(edgex / "python"), str(deps / "python"), runtime_path], [runtime_path]
+
+
+def child_environment() -> dict[str, str]:
+    """What a deployed function has in its environment (tables, bucket, region, credentials)."""
     from local import server
 
     saved = dict(os.environ)
     try:
         server.configure_environment("https://edgex.example.com")
-        env = dict(os.environ)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
     finally:
         os.environ.clear()
         os.environ.update(saved)
-    env["PYTHONPATH"] = os.pathsep.join(str(p) for p in CODE_PATHS)
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
-    env.pop("PYTHONSTARTUP", None)
-    if not write_bytecode:
-        env["PYTHONDONTWRITEBYTECODE"] = "1"
-    if pycache is not None:
-        env["PYTHONPYCACHEPREFIX"] = str(pycache)
+    env["PYTHONDONTWRITEBYTECODE"] = "1"  # -B says the same under -I
     env["AWS_EC2_METADATA_DISABLED"] = "true"  # never reach for instance metadata
+    env["AWS_LAMBDA_FUNCTION_NAME"] = "bench"
     return env
 
 
-def run_child(code: str, env: dict[str, str], extra_args: tuple[str, ...] = ()) -> tuple[dict[str, Any], str]:
-    done = subprocess.run(
-        [sys.executable, *extra_args, "-c", code],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    for line in done.stdout.splitlines():
-        if line.startswith("BENCH "):
-            return json.loads(line[6:]), done.stderr
-    raise RuntimeError(f"cold-start child failed ({done.returncode}):\n{done.stderr[-2000:]}")
+@dataclass
+class ColdStart:
+    floor: Subject
+    handlers: dict[str, Subject]
+    pairs: dict[str, Pairs]
+    rounds: int
+    attributions: dict[str, list[tuple[str, float, int]]]
+    paths: list[str]
 
-
-def subjects(plans: dict[str, list[str]], region: str) -> list[Subject]:
-    """The floor, then every handler of the manifest. Agent handlers get the clients their
-    first request was seen to create; admin handlers (not exercised by the round-trip
-    bench) get one storage connection and the S3 client when their route has a bucket."""
-    from manifest import ROUTES, Auth
-
-    found = [Subject(FLOOR, floor_body(region))]
-    for route in ROUTES:
-        tables = list(route.tables)
-        writes = route.writes
-        if route.handler in plans:
-            clients, estimated = plans[route.handler], False
-        else:
-            clients = (["dynamodb"] if tables else []) + (["s3"] if route.buckets else [])
-            estimated = True
-        body = handler_body(route.handler, route.auth.value, tables, writes, clients)
-        found.append(
-            Subject(
-                route.handler,
-                body,
-                agent=route.auth in (Auth.MASTER, Auth.AGENT),
-                clients=clients,
-                estimated_clients=estimated,
-            )
-        )
-    return found
+    def ratio(self, handler: str) -> float:
+        return self.pairs[handler].median
 
 
 IMPORT_LINE = re.compile(r"^import time:\s+(\d+) \|\s+(\d+) \|( *)(\S+)")
 
 
 def import_profile(code: str, env: dict[str, str]) -> dict[str, int]:
-    """Self time (us) of every module imported, from ``-X importtime``."""
-    _, stderr = run_child(code, env, ("-X", "importtime"))
+    """Self time (us) of every module the child imports (``-X importtime``), as shipped."""
+    done = subprocess.run(
+        [sys.executable, *FLAGS, "-X", "importtime", "-c", code],
+        env=env,
+        cwd="/",
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     profile: dict[str, int] = {}
-    for line in stderr.splitlines():
+    for line in done.stderr.splitlines():
         found = IMPORT_LINE.match(line)
         if found:
             profile[found.group(4)] = int(found.group(1))
@@ -202,82 +235,69 @@ def attribute_imports(
     floor_modules = set().union(*floor) if floor else set()
     extra: dict[str, list[float]] = {}
     modules: dict[str, set[str]] = {}
-    names = set().union(*handler) - floor_modules
-    for name in names:
+    for name in set().union(*handler) - floor_modules:
         package = name.split(".")[0]
-        self_times = [p.get(name, 0) for p in handler]
-        extra.setdefault(package, []).append(statistics.median(self_times) / 1000)
+        extra.setdefault(package, []).append(statistics.median(p.get(name, 0) for p in handler) / 1000)
         modules.setdefault(package, set()).add(name)
     ranked = sorted(((p, sum(v), len(modules[p])) for p, v in extra.items()), key=lambda x: -x[1])
     return ranked[:top]
 
 
-@dataclass
-class ColdStart:
-    subjects: list[Subject]
-    runs: int
-    attributions: dict[str, list[tuple[str, float, int]]]
-    no_pyc_runs: int
-    pycache: str
-    admin_runs: int = 0
-
-    def floor(self) -> Subject:
-        return self.subjects[0]
-
-    def ratio(self, subject: Subject) -> float:
-        return statistics.median(subject.walls) / statistics.median(self.floor().walls)
+def _replay_file(folder: Path, name: str, plan: dict[str, Any]) -> Path:
+    path = folder / f"{name}.json"
+    path.write_text(json.dumps(plan))
+    return path
 
 
 def measure(
-    plans: dict[str, list[str]],
-    runs: int = 15,
-    admin_runs: int = 15,
-    agent_only: bool = False,
-    profile_runs: int = 3,
-    no_pyc_runs: int = 3,
-    progress: Any = None,
+    requests: dict[str, Any],
+    floor_request: dict[str, Any],
+    rounds: int = 15,
+    profile_runs: int = 1,
+    progress: Callable[[str], None] | None = None,
 ) -> ColdStart:
-    """Floor and agent handlers in every one of ``runs`` rounds; admin handlers (no budget)
-    in the first ``admin_runs`` rounds only, to keep ``make bench`` within its time."""
+    """``rounds`` pairs (floor, handler) per agent handler, handlers shuffled within a round.
+
+    ``requests`` maps handler module -> the round-trip bench's window of its first request
+    (event and recorded answers); ``floor_request`` is the floor's GetItem and its answer.
+    """
     from local.server import REGION
 
-    found = subjects(plans, REGION)
-    if agent_only:
-        found = [s for s in found if s.name == FLOOR or s.agent]
-    pycache = Path(tempfile.gettempdir()) / "edgex-bench-pycache"
-    env = child_environment(pycache)
-    codes = {s.name: CHILD.format(body=s.body) for s in found}
-    for s in found:  # warm-up: bytecode into the bench's own cache, files into the page cache
-        run_child(codes[s.name], env)
-    rng = random.Random(8)
-    for n in range(max(runs, admin_runs)):
-        order = [x for x in found if (n < runs if x.name == FLOOR or x.agent else n < admin_runs)]
-        rng.shuffle(order)
-        for s in order:
-            answer, _ = run_child(codes[s.name], env)
-            s.walls.append(answer["wall"])
-            s.cpus.append(answer["cpu"])
-            s.rss.append(answer["rss_kb"])
-            s.phases.append(answer["phases"])
-        if progress:
-            progress(f"cold start: round {n + 1}/{max(runs, admin_runs)}")
-    agents = [s for s in found if s.agent]
-    attributions: dict[str, list[tuple[str, float, int]]] = {}
-    if profile_runs:
-        floor_profiles = [import_profile(codes[FLOOR], env) for _ in range(profile_runs)]
-        for s in agents:
-            attributions[s.name] = attribute_imports(
-                [import_profile(codes[s.name], env) for _ in range(profile_runs)], floor_profiles
-            )
-    if no_pyc_runs:
-        # Lambda's layers are read-only and built with pip --no-compile: what a cold start
-        # pays when nothing has bytecode (the difference to the floor, which compiles
-        # botocore the same way, is the layer's own compile cost).
-        with tempfile.TemporaryDirectory(prefix="edgex-bench-nopyc-") as empty:
-            bare = child_environment(Path(empty), write_bytecode=False)
-            for _ in range(no_pyc_runs):
-                for s in [found[0], *agents]:
-                    s.no_pyc_walls.append(run_child(codes[s.name], bare)[0]["wall"])
+    handler_path, floor_path = shipped_paths()
+    env = child_environment()
+    with tempfile.TemporaryDirectory(prefix="edgex-bench-cold-") as tmp:
+        folder = Path(tmp)
+        floor_plan = {"params": floor_request["params"], "responses": [r.to_json() for r in floor_request["responses"]]}
+        floor = Subject(
+            FLOOR, child_code(_FLOOR_BODY.format(region=REGION), floor_path, _replay_file(folder, FLOOR, floor_plan))
+        )
+        subjects = {}
+        for handler, window in requests.items():
+            plan = {"event": window.event, "responses": [r.to_json() for r in window.responses]}
+            body = _HANDLER_BODY.format(handler=handler)
+            subjects[handler] = Subject(handler, child_code(body, handler_path, _replay_file(folder, handler, plan)))
+        for subject in [floor, *subjects.values()]:  # warm-up: files into the page cache; discarded
+            run_child(subject.code, env)
+        pairs = {name: Pairs(name) for name in subjects}
+        rng = random.Random(12)
+        for n in range(rounds):
+            order = list(subjects.values())
+            rng.shuffle(order)
+            for subject in order:
+                low, _ = run_child(floor.code, env)
+                high, _ = run_child(subject.code, env)
+                floor.samples.append(low)
+                subject.samples.append(high)
+                pair = pairs[subject.name]
+                pair.ratios.append(high.cpu / low.cpu)
+                pair.handler_cpu.append(high.cpu)
+                pair.floor_cpu.append(low.cpu)
             if progress:
-                progress("cold start: no-bytecode runs done")
-    return ColdStart(found, runs, attributions, no_pyc_runs, str(pycache), admin_runs)
+                progress(f"cold start: round {n + 1}/{rounds}")
+        attributions: dict[str, list[tuple[str, float, int]]] = {}
+        if profile_runs:
+            floor_profiles = [import_profile(floor.code, env) for _ in range(profile_runs)]
+            for name, subject in subjects.items():
+                profiles = [import_profile(subject.code, env) for _ in range(profile_runs)]
+                attributions[name] = attribute_imports(profiles, floor_profiles)
+    return ColdStart(floor, subjects, pairs, rounds, attributions, handler_path)

@@ -1,41 +1,59 @@
-"""Cost: AWS list price of 1,000 machine runs, from the counted calls and durations.
+"""Cost: AWS list price of 1,000 machine runs, every line, from counted calls and measured bytes.
 
-Pure arithmetic over figures the other benches measure, so it is unit-tested and
-the assumptions sit in one place, printed with the result. Prices are the public
-us-east-1 list prices (no free tier, first pricing tier); the bench cannot look
-them up (no network), so they are dated here and must be re-checked when they
-matter. The stack deploys to the region in cdk.json; these services cost the same
-in us-west-2.
+Pure arithmetic over figures the other benches measure (storage units by type from
+the metering, answer/request/log bytes and durations from the round-trip bench, the
+cold-start CPU from the cold-start bench), so it is unit-tested and the assumptions
+sit in one place, printed with the result. Prices are public us-east-1 list prices,
+first tier, no free tier; the bench has no network to look them up, so each is a
+named constant with the page it comes from and when it was read: re-check them
+when the figure matters.
 """
 
 from __future__ import annotations
 
+import json
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
-PRICES_AS_OF = "2025 public list prices, us-east-1 (DynamoDB on-demand after the 1 Nov 2024 cut; Lambda INIT billed since 1 Aug 2025)"
+PRICES_AS_OF = "us-east-1 public list prices as read in 2025 (first tier, no free tier)"
 
+# https://aws.amazon.com/api-gateway/pricing/ (HTTP APIs, first 300 million requests a month;
+# each 512 KB counts as one request), read 2025.
+APIGW_HTTP_PER_MILLION = 1.00
+# https://aws.amazon.com/cloudfront/pricing/ (pay-as-you-go, United States/Europe: HTTPS requests
+# per 10,000; data transfer out to the internet, first 10 TB a month, per GB; data transfer
+# out to the origin, per GB), read 2025.
+CLOUDFRONT_HTTPS_PER_10K = 0.0100
+CLOUDFRONT_OUT_PER_GB = 0.085
+CLOUDFRONT_TO_ORIGIN_PER_GB = 0.020
+# https://aws.amazon.com/lambda/pricing/ (arm64, first 7.5 billion GB-seconds a month; INIT
+# is billed as duration since 1 August 2025), read 2025.
+LAMBDA_REQUESTS_PER_MILLION = 0.20
+LAMBDA_ARM_GB_SECOND = 0.0000133334
+# https://aws.amazon.com/dynamodb/pricing/on-demand/ (Standard table class, after the
+# 1 November 2024 price cut): a write request unit, a read request unit, per million, read 2025.
+DYNAMODB_WRU_PER_MILLION = 0.625
+DYNAMODB_RRU_PER_MILLION = 0.125
+# https://aws.amazon.com/s3/pricing/ (S3 Standard, GET and other reads, per 1,000), read 2025.
+S3_GET_PER_THOUSAND = 0.0004
+# https://aws.amazon.com/cloudwatch/pricing/ (Logs, Standard log class, data ingested, per GB), read 2025.
+CLOUDWATCH_LOGS_INGEST_PER_GB = 0.50
+# https://aws.amazon.com/xray/pricing/ (traces recorded, per million), read 2025.
+XRAY_TRACES_PER_MILLION = 5.00
 
-@dataclass(frozen=True)
-class Prices:
-    apigw_http_per_million: float = 1.00  # HTTP API, first 300M requests/month, per 512 KB request
-    lambda_requests_per_million: float = 0.20
-    lambda_arm_gb_second: float = 0.0000133334  # arm64, first 7.5B GB-s/month
-    dynamodb_wru_per_million: float = 0.625  # on-demand write request units, Standard table class
-    dynamodb_rru_per_million: float = 0.125  # on-demand read request units
-    s3_get_per_thousand: float = 0.0004  # S3 Standard GET, SELECT and other reads
-    s3_put_per_thousand: float = 0.005  # S3 Standard PUT, COPY, POST, LIST
+GB = 1024**3
 
-    def lines(self) -> list[tuple[str, str]]:
-        return [
-            ("API Gateway HTTP API", f"${self.apigw_http_per_million:.2f} per million requests"),
-            ("Lambda requests", f"${self.lambda_requests_per_million:.2f} per million"),
-            ("Lambda arm64 duration", f"${self.lambda_arm_gb_second:.10f} per GB-second (INIT billed too)"),
-            ("DynamoDB on-demand writes", f"${self.dynamodb_wru_per_million:.3f} per million WRU"),
-            ("DynamoDB on-demand reads", f"${self.dynamodb_rru_per_million:.3f} per million RRU"),
-            ("S3 Standard GET", f"${self.s3_get_per_thousand:.4f} per 1,000"),
-        ]
-
+# Lambda writes START, END and REPORT lines for every invocation (text log format,
+# as the stack configures it); their size, from the documented format with a 36-character
+# request id and typical figures: an assumption, not measured (the bench runs no Lambda).
+LAMBDA_PLATFORM_LOG_BYTES = len(
+    "START RequestId: 6f1c2a9e-3b7d-4c1e-9a2f-8d5e4b3c2a10 Version: $LATEST\n"
+    "END RequestId: 6f1c2a9e-3b7d-4c1e-9a2f-8d5e4b3c2a10\n"
+    "REPORT RequestId: 6f1c2a9e-3b7d-4c1e-9a2f-8d5e4b3c2a10\tDuration: 23.45 ms\tBilled Duration: 24 ms\t"
+    "Memory Size: 512 MB\tMax Memory Used: 92 MB\t\n"
+)
 
 # What AWS takes to answer each call from a Lambda in the same region (typical p50,
 # assumed: moto's answer time says nothing about DynamoDB's). The function waits for
@@ -53,11 +71,29 @@ DEFAULT_LATENCY_MS = 10.0
 FULL_VCPU_MB = 1769  # Lambda gives one full vCPU at 1,769 MB, proportionally less below
 
 
+def access_log_bytes(fields: Mapping[str, str], route_key: str, status: int, response_bytes: int) -> int:
+    """One API Gateway access log line, rendered from the stage's format with typical values."""
+    values = {
+        "$context.requestId": "JpU8ZhJ4oAMEVqw=",
+        "$context.identity.sourceIp": "203.0.113.17",
+        "$context.requestTime": "01/Dec/2026:21:15:41 +0000",
+        "$context.httpMethod": route_key.split(" ")[0],
+        "$context.routeKey": route_key,
+        "$context.status": str(status),
+        "$context.protocol": "HTTP/1.1",
+        "$context.responseLength": str(response_bytes),
+        "$context.integrationLatency": "24",
+        "$context.integrationErrorMessage": "-",
+        "$context.authorizer.error": "-",
+    }
+    return len(json.dumps({k: values.get(v, v) for k, v in fields.items()})) + 1
+
+
 @dataclass(frozen=True)
 class Assumptions:
     memory_mb: int = 512
     cold_start_share: float = 0.10  # share of invocations that start a new environment (a fleet starts at once)
-    prices: Prices = field(default_factory=Prices)
+    tracing: bool = False  # X-Ray active tracing on the functions (infra/functions.py: disabled)
 
     @property
     def cpu_factor(self) -> float:
@@ -67,13 +103,17 @@ class Assumptions:
 
 @dataclass(frozen=True)
 class EndpointLoad:
-    """One endpoint as the cost model needs it."""
+    """One endpoint as the cost model needs it (every figure per request, measured)."""
 
     name: str
     per_machine: int  # requests per lifecycle
     own_ms: float  # CPU work per request (measured on this machine, one full core)
     operations: dict[str, int]  # storage calls per request
-    init_ms: float  # cold-start init (measured, one full core)
+    init_ms: float  # a cold start's CPU (measured as shipped, one full core)
+    response_bytes: int = 0  # the answer, body + headers: CloudFront data out
+    request_bytes: int = 0  # the request, body + headers: CloudFront to origin
+    log_bytes: int = 0  # the handler's own log lines
+    access_log_bytes: int = 0  # the stage's access log line
 
 
 def duration_ms(own_ms: float, operations: dict[str, int], cpu_factor: float) -> float:
@@ -89,77 +129,129 @@ def billed_ms(ms: float) -> int:
 
 
 @dataclass
+class CostLine:
+    service: str
+    usd: float
+    quantity: str  # what was counted, for the table
+
+
+@dataclass
 class CostBreakdown:
     machines: int
     requests: float
-    apigw: float
-    lambda_requests: float
-    lambda_duration: float
-    lambda_init: float
-    dynamodb_writes: float
-    dynamodb_reads: float
-    s3: float
-    gb_seconds: float
-    durations_ms: dict[str, int]
+    lines_: list[CostLine] = field(default_factory=list)
+    gb_seconds: float = 0.0
+    durations_ms: dict[str, int] = field(default_factory=dict)
 
     @property
     def total(self) -> float:
-        return (
-            self.apigw
-            + self.lambda_requests
-            + self.lambda_duration
-            + self.lambda_init
-            + self.dynamodb_writes
-            + self.dynamodb_reads
-            + self.s3
-        )
+        return sum(line.usd for line in self.lines_)
 
     def lines(self) -> list[tuple[str, float]]:
-        return [
-            ("API Gateway HTTP API", self.apigw),
-            ("Lambda requests", self.lambda_requests),
-            ("Lambda duration (warm)", self.lambda_duration),
-            ("Lambda INIT (cold starts)", self.lambda_init),
-            ("DynamoDB writes", self.dynamodb_writes),
-            ("DynamoDB reads", self.dynamodb_reads),
-            ("S3 requests", self.s3),
-        ]
+        return [(line.service, line.usd) for line in self.lines_]
+
+    def get(self, service: str) -> float:
+        return sum(line.usd for line in self.lines_ if line.service == service)
 
 
 def cost_of_runs(
     endpoints: list[EndpointLoad],
-    write_units: float,
-    read_units: float,
+    unit_types: Mapping[str, float],
     s3_gets: float,
     assumptions: Assumptions,
     machines: int = 1000,
-    s3_puts: float = 0.0,
 ) -> CostBreakdown:
-    """Cost of ``machines`` lifecycles; units and S3 requests are per lifecycle."""
-    p = assumptions.prices
+    """Cost of ``machines`` lifecycles; ``unit_types`` and ``s3_gets`` are per lifecycle."""
     gb = assumptions.memory_mb / 1024
-    requests = sum(e.per_machine for e in endpoints) * machines
+    n = machines
+    requests = sum(e.per_machine for e in endpoints) * n
+
+    def each(attribute: str) -> float:
+        return sum(e.per_machine * getattr(e, attribute) for e in endpoints) * n
+
     durations = {e.name: billed_ms(duration_ms(e.own_ms, e.operations, assumptions.cpu_factor)) for e in endpoints}
-    warm_gb_s = sum(e.per_machine * machines * durations[e.name] / 1000 * gb for e in endpoints)
+    warm_gb_s = sum(e.per_machine * n * durations[e.name] / 1000 * gb for e in endpoints)
+    cold = assumptions.cold_start_share
     init_gb_s = sum(
-        e.per_machine
-        * machines
-        * assumptions.cold_start_share
-        * billed_ms(e.init_ms * assumptions.cpu_factor)
-        / 1000
-        * gb
-        for e in endpoints
+        e.per_machine * n * cold * billed_ms(e.init_ms * assumptions.cpu_factor) / 1000 * gb for e in endpoints
     )
-    return CostBreakdown(
-        machines=machines,
-        requests=requests,
-        apigw=requests * p.apigw_http_per_million / 1e6,
-        lambda_requests=requests * p.lambda_requests_per_million / 1e6,
-        lambda_duration=warm_gb_s * p.lambda_arm_gb_second,
-        lambda_init=init_gb_s * p.lambda_arm_gb_second,
-        dynamodb_writes=write_units * machines * p.dynamodb_wru_per_million / 1e6,
-        dynamodb_reads=read_units * machines * p.dynamodb_rru_per_million / 1e6,
-        s3=(s3_gets * p.s3_get_per_thousand + s3_puts * p.s3_put_per_thousand) * machines / 1000,
-        gb_seconds=warm_gb_s + init_gb_s,
-        durations_ms=durations,
+    out_bytes, origin_bytes = each("response_bytes"), each("request_bytes")
+    log_bytes = each("log_bytes") + each("access_log_bytes") + requests * LAMBDA_PLATFORM_LOG_BYTES
+    breakdown = CostBreakdown(machines=n, requests=requests, gb_seconds=warm_gb_s + init_gb_s, durations_ms=durations)
+    add = breakdown.lines_.append
+    add(CostLine("API Gateway HTTP API requests", requests * APIGW_HTTP_PER_MILLION / 1e6, f"{requests:,.0f} requests"))
+    add(CostLine("CloudFront HTTPS requests", requests * CLOUDFRONT_HTTPS_PER_10K / 1e4, f"{requests:,.0f} requests"))
+    add(
+        CostLine(
+            "CloudFront data transfer out",
+            out_bytes / GB * CLOUDFRONT_OUT_PER_GB,
+            f"{out_bytes / 1e6:,.2f} MB (answers: bootstrapper, payload, JSON)",
+        )
     )
+    add(
+        CostLine(
+            "CloudFront to origin",
+            origin_bytes / GB * CLOUDFRONT_TO_ORIGIN_PER_GB,
+            f"{origin_bytes / 1e6:,.2f} MB (request headers and bodies)",
+        )
+    )
+    add(CostLine("Lambda requests", requests * LAMBDA_REQUESTS_PER_MILLION / 1e6, f"{requests:,.0f} invocations"))
+    add(CostLine("Lambda duration (warm)", warm_gb_s * LAMBDA_ARM_GB_SECOND, f"{warm_gb_s:,.1f} GB-s"))
+    add(
+        CostLine(
+            "Lambda INIT (cold starts)",
+            init_gb_s * LAMBDA_ARM_GB_SECOND,
+            f"{init_gb_s:,.1f} GB-s at {cold:.0%} cold",
+        )
+    )
+    for kind in sorted(unit_types):
+        units = unit_types[kind] * n
+        price = DYNAMODB_WRU_PER_MILLION if kind.startswith("WRU") else DYNAMODB_RRU_PER_MILLION
+        add(CostLine(f"DynamoDB {kind}", units * price / 1e6, f"{units:,.0f} units"))
+    add(CostLine("S3 GET", s3_gets * n * S3_GET_PER_THOUSAND / 1000, f"{s3_gets * n:,.0f} GETs"))
+    add(
+        CostLine(
+            "CloudWatch Logs ingestion",
+            log_bytes / GB * CLOUDWATCH_LOGS_INGEST_PER_GB,
+            f"{log_bytes / 1e6:,.2f} MB (handler lines, access log, Lambda START/END/REPORT)",
+        )
+    )
+    traces = requests if assumptions.tracing else 0
+    add(
+        CostLine(
+            "X-Ray traces",
+            traces * XRAY_TRACES_PER_MILLION / 1e6,
+            f"{traces:,.0f} traces" + ("" if assumptions.tracing else " (tracing is off)"),
+        )
+    )
+    return breakdown
+
+
+def price_table() -> list[tuple[str, str]]:
+    """The prices the model uses, for the printed table."""
+    return [
+        ("API Gateway HTTP API", f"${APIGW_HTTP_PER_MILLION:.2f} per million requests"),
+        ("CloudFront HTTPS requests", f"${CLOUDFRONT_HTTPS_PER_10K:.4f} per 10,000"),
+        (
+            "CloudFront data out",
+            f"${CLOUDFRONT_OUT_PER_GB:.3f} per GB (internet), ${CLOUDFRONT_TO_ORIGIN_PER_GB:.3f} to origin",
+        ),
+        (
+            "Lambda",
+            f"${LAMBDA_REQUESTS_PER_MILLION:.2f} per million requests, ${LAMBDA_ARM_GB_SECOND:.10f} per GB-s (arm64)",
+        ),
+        (
+            "DynamoDB on-demand",
+            f"${DYNAMODB_WRU_PER_MILLION:.3f} per million WRU, ${DYNAMODB_RRU_PER_MILLION:.3f} per million RRU",
+        ),
+        ("S3 Standard GET", f"${S3_GET_PER_THOUSAND:.4f} per 1,000"),
+        ("CloudWatch Logs", f"${CLOUDWATCH_LOGS_INGEST_PER_GB:.2f} per GB ingested"),
+        ("X-Ray", f"${XRAY_TRACES_PER_MILLION:.2f} per million traces"),
+    ]
+
+
+def as_json(breakdown: CostBreakdown) -> dict[str, Any]:
+    return {
+        "lines": [{"service": x.service, "usd": round(x.usd, 7), "quantity": x.quantity} for x in breakdown.lines_],
+        "total_usd": round(breakdown.total, 6),
+    }

@@ -43,6 +43,8 @@ class Call:
     read_units: float = 0.0
     write_units: int = 0  # base table and index writes together
     writes: list[Write] = field(default_factory=list)
+    reads: list[tuple[str, float]] = field(default_factory=list)  # ("<table>[/<index>]:<hash>", read units)
+    unit_types: dict[str, float] = field(default_factory=dict)  # billed units by type ("WRU transactional" ...)
     failed: bool = False
 
     @property
@@ -176,6 +178,88 @@ def read_cost(operation: str, params: dict[str, Any], result: dict[str, Any] | N
     return 0.0
 
 
+@dataclass(frozen=True)
+class Reply:
+    """One raw HTTP answer of a storage service, as botocore received it."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    @classmethod
+    def of(cls, response: Any) -> Reply:
+        raw = response.raw
+        # moto's raw answer is a BytesIO: read it without consuming it (a streamed S3 body
+        # is read by the handler later); anything else has its content cached already.
+        body = raw.getvalue() if hasattr(raw, "getvalue") else response.content
+        return cls(response.status_code, dict(response.headers.items()), bytes(body))
+
+    def to_json(self) -> dict[str, Any]:
+        import base64
+
+        return {"status": self.status, "headers": self.headers, "body": base64.b64encode(self.body).decode()}
+
+
+def _partition(meter: Meter, table: str, value: dict[str, Any] | None, index: str | None = None) -> str:
+    name = short_table(table)
+    return f"{name}/{index}:{_scalar(value)}" if index else f"{name}:{_scalar(value)}"
+
+
+def _query_partition(meter: Meter, params: dict[str, Any], rows: list[dict[str, Any]]) -> str:
+    """The partition a Query reads: its hash key's value, from a returned row or the key condition."""
+    table, index = params["TableName"], params.get("IndexName")
+    shape = meter.shape(table)
+    hash_name = next((i[1] for i in shape.indexes if i[0] == index), shape.hash_key) if index else shape.hash_key
+    if rows and hash_name in rows[0]:
+        return _partition(meter, table, rows[0][hash_name], index)
+    names = {v: k for k, v in params.get("ExpressionAttributeNames", {}).items()}
+    condition = params.get("KeyConditionExpression", "")
+    for clause in condition.split(" AND "):
+        left, _, right = clause.partition("=")
+        left, right = left.strip(" ()"), right.strip(" ()")
+        if names.get(left, left) == hash_name or left == hash_name:
+            return _partition(meter, table, params.get("ExpressionAttributeValues", {}).get(right), index)
+    return _partition(meter, table, None, index)
+
+
+def read_partitions(
+    meter: Meter, operation: str, params: dict[str, Any], result: dict[str, Any] | None
+) -> tuple[list[tuple[str, float]], str]:
+    """Read units per partition key of a read request, and the unit type they are billed as."""
+    result = result or {}
+    if operation == "GetItem":
+        shape = meter.shape(params["TableName"])
+        units = read_cost(operation, params, result)
+        kind = "RRU strong" if params.get("ConsistentRead") else "RRU eventual"
+        return [(_partition(meter, params["TableName"], params["Key"].get(shape.hash_key)), units)], kind
+    if operation == "BatchGetItem":
+        found: list[tuple[str, float]] = []
+        consistent = False
+        for table, request in params.get("RequestItems", {}).items():
+            shape = meter.shape(table)
+            strong = bool(request.get("ConsistentRead"))
+            consistent |= strong
+            rows = result.get("Responses", {}).get(table, [])
+            for key in request.get("Keys", []):
+                row = next((r for r in rows if all(r.get(k) == v for k, v in key.items())), None)
+                units = capacity.read_units(capacity.item_size(row), strong)
+                found.append((_partition(meter, table, key.get(shape.hash_key)), units))
+        return found, "RRU strong" if consistent else "RRU eventual"
+    if operation == "Query":
+        rows = result.get("Items", [])
+        kind = "RRU strong" if params.get("ConsistentRead") else "RRU eventual"
+        return [(_query_partition(meter, params, rows), read_cost(operation, params, result))], kind
+    if operation == "TransactGetItems":
+        found = []
+        for entry, answer in zip(params.get("TransactItems", []), result.get("Responses", []), strict=False):
+            get = entry["Get"]
+            shape = meter.shape(get["TableName"])
+            units = capacity.read_units(capacity.item_size(answer.get("Item")), transactional=True)
+            found.append((_partition(meter, get["TableName"], get["Key"].get(shape.hash_key)), units))
+        return found, "RRU transactional"
+    return [], ""
+
+
 class Recorder:
     """Counts calls while active; also counts botocore sessions and clients created."""
 
@@ -187,6 +271,7 @@ class Recorder:
         self.sessions = 0
         self.overhead = 0.0  # seconds the meter itself spent inside a measured window
         self.service_seconds = 0.0  # seconds moto spent answering (AWS's side of a call)
+        self.responses: list[Reply] = []  # moto's raw HTTP answers, for the cold-start replay
         self._inside = threading.local()
         self._meter: Meter | None = None
         self._restore: list[tuple[Any, str, Any]] = []
@@ -231,11 +316,15 @@ class Recorder:
 
             def answered(stub: Any, *args: Any, **kwargs: Any) -> Any:
                 started = time.perf_counter()
+                response = None
                 try:
-                    return original_stub(stub, *args, **kwargs)
+                    response = original_stub(stub, *args, **kwargs)
+                    return response
                 finally:
                     if recorder.active and not getattr(recorder._inside, "on", False):
                         recorder.service_seconds += time.perf_counter() - started
+                        if response is not None:
+                            recorder.responses.append(Reply.of(response))
 
             self._restore.append((BotocoreStubber, "__call__", original_stub))
             BotocoreStubber.__call__ = answered  # type: ignore[method-assign]
@@ -275,9 +364,17 @@ class Recorder:
             try:
                 if service == "dynamodb":
                     call.read_units = read_cost(operation, params, result)
+                    call.reads, kind = read_partitions(self._meter, operation, params, result)
+                    if call.read_units:
+                        call.unit_types[kind or "RRU other"] = call.read_units
                     if touched:
                         call.writes = self._meter.write_cost(operation, touched, before)
                         call.write_units = sum(w.units + sum(u for _, u in w.index_writes) for w in call.writes)
+                        kind = "WRU transactional" if operation == "TransactWriteItems" else "WRU standard"
+                        call.unit_types[kind] = sum(w.units for w in call.writes)
+                        indexed = sum(u for w in call.writes for _, u in w.index_writes)
+                        if indexed:
+                            call.unit_types["WRU index"] = indexed
             finally:
                 self._inside.on = False
             self.overhead += time.perf_counter() - meter_started
@@ -287,6 +384,7 @@ class Recorder:
     def window(self) -> Iterator[Window]:
         """Count what happens inside; the window holds the calls, clients and timing."""
         first_call, first_client, sessions = len(self.calls), len(self.clients), self.sessions
+        first_response = len(self.responses)
         overhead, service = self.overhead, self.service_seconds
         window = Window()
         self.active = True
@@ -301,6 +399,7 @@ class Recorder:
             window.sessions = self.sessions - sessions
             window.seconds = elapsed - (self.overhead - overhead)
             window.service_seconds = self.service_seconds - service
+            window.responses = self.responses[first_response:]
 
 
 @dataclass
@@ -310,6 +409,10 @@ class Window:
     sessions: int = 0
     seconds: float = 0.0  # wall time minus the meter's own reads
     service_seconds: float = 0.0  # of which moto answering: what AWS would do on its side
+    responses: list[Reply] = field(default_factory=list)  # the HTTP answers, in order
+    event: dict[str, Any] = field(default_factory=dict)  # the payload-2.0 event of the request
+    response_bytes: int = 0  # body + headers of the handler's answer (what CloudFront sends out)
+    log_bytes: int = 0  # the log lines the handler wrote (what CloudWatch Logs ingests)
 
     @property
     def storage_seconds(self) -> float:

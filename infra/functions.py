@@ -23,6 +23,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from edgex import resources
+from infra import build_assets
 from infra import constants as c
 from infra.ai import Ai
 from infra.config import EdgexConfig
@@ -30,7 +31,12 @@ from infra.nag import acknowledge, arn_ref
 from infra.storage import Storage
 from manifest import QUERY, Auth, Route
 
-RUNTIME = {"3.12": lambda_.Runtime.PYTHON_3_12, "3.13": lambda_.Runtime.PYTHON_3_13}[c.LAMBDA_PYTHON_VERSION]
+# The runtime follows the Python that builds (and compiles) the assets: see infra.constants.
+RUNTIME = {
+    "3.11": lambda_.Runtime.PYTHON_3_11,
+    "3.12": lambda_.Runtime.PYTHON_3_12,
+    "3.13": lambda_.Runtime.PYTHON_3_13,
+}[c.LAMBDA_PYTHON_VERSION]
 ARCHITECTURE = lambda_.Architecture.ARM_64
 TIMEOUT = Duration.seconds(10)
 # API Gateway HTTP APIs end an integration after 30 s: a model call gets just under that.
@@ -93,7 +99,7 @@ class Endpoints(Construct):
             lambda_.LayerVersion(
                 self,
                 "EdgexLayer",
-                code=lambda_.Code.from_asset(str(c.EDGEX_LAYER_DIR), exclude=list(c.ASSET_EXCLUDES)),
+                code=lambda_.Code.from_asset(str(build_assets.edgex_layer_asset())),
                 compatible_runtimes=[RUNTIME],
                 compatible_architectures=[ARCHITECTURE],
                 description="The edgex domain package (layers/edgex)",
@@ -109,7 +115,7 @@ class Endpoints(Construct):
                 removal_policy=config.removal_policy,
             ),
         )
-        self._code = lambda_.Code.from_asset(str(c.LAMBDAS_DIR), exclude=list(c.ASSET_EXCLUDES))
+        self._code = lambda_.Code.from_asset(str(build_assets.code_asset()))
         self.functions: dict[str, lambda_.Function] = {}
         self.log_groups: dict[str, logs.LogGroup] = {}
         for route in routes:
@@ -168,8 +174,8 @@ class Endpoints(Construct):
         )
         log_group.grant_write(role)
         findings = {
-            "AwsSolutions-L1": f"Pinned to Python {c.LAMBDA_PYTHON_VERSION}: the deps layer's compiled wheels (cffi) are "
-            "built for that ABI; raise infra.constants.LAMBDA_PYTHON_VERSION to move both together.",
+            "AwsSolutions-L1": f"Python {c.LAMBDA_PYTHON_VERSION}, the version that built the assets: their bytecode and "
+            "the deps layer's compiled wheels (cffi) are tied to it; build with a newer Python to move all together.",
         }
         findings |= self._grant_storage(route, function)
         if route.bedrock:

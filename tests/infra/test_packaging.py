@@ -6,8 +6,12 @@ Lambda would put there: the synthesized code asset (/var/task), the layers'
 ``python`` folders (/opt/python) and, standing in for the Lambda runtime, a folder
 with only boto3/botocore and their dependencies.
 
+The interpreter runs with ``-B`` (and the layers stand in for read-only ``/opt``): it
+writes no bytecode, so it uses what the assets ship. Every ``.py`` of the code asset
+and both layers has its unchecked-hash ``.pyc`` for the runtime's version.
+
 Why two deps layers: the deployed layer holds wheels for the Lambda platform
-(manylinux aarch64, CPython 3.12). This machine is probably x86_64 with another
+(manylinux aarch64, the building CPython's version). This machine is probably x86_64 with another
 Python, where aarch64 ``.so`` files cannot be loaded, so the import test uses the
 same requirements built for this host (``build/layers/deps-host``), and the
 deployed layer's binaries are checked separately: every ``.so`` must be an
@@ -16,6 +20,7 @@ aarch64 ELF and every wheel tag must fit the Lambda platform.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import subprocess
 import sys
@@ -132,19 +137,75 @@ def test_synthesized_deps_layer_is_the_lambda_platform_build(synth: Any) -> None
             assert python_tag in interpreter or abi in ("abi3", "none"), f"{wheel.parent.name}: {tag}"
 
 
-def test_deps_layer_leaves_boto3_to_the_runtime_and_fits_lambda(synth: Any) -> None:
+def test_deps_layer_leaves_what_the_runtime_provides_to_it_and_fits_lambda(synth: Any) -> None:
+    # Given the synthesized deps layer
     edgex_layer, deps_layer = _layer_assets(synth)
-    for package in c.RUNTIME_PROVIDED:
-        assert not (deps_layer / "python" / package).exists(), f"{package} belongs to the Lambda runtime"
+    site = deps_layer / "python"
+    # Then none of the runtime's own packages is shipped again, neither its code nor its metadata
+    shipped = {p.name.split("-")[0].lower().replace("_", "-") for p in site.glob("*.dist-info")}
+    for distribution, module in c.RUNTIME_PROVIDED.items():
+        assert distribution.replace("_", "-") not in shipped, f"{distribution} belongs to the Lambda runtime"
+        assert not (site / module).exists() and not (site / f"{module}.py").exists(), f"{module} is the runtime's"
+    # And code and layers fit Lambda's unzipped size limit
     code = _function_asset(synth, ROUTES[0])
     total = sum(f.stat().st_size for d in (edgex_layer, deps_layer, code) for f in d.rglob("*") if f.is_file())
     assert total < LAYER_SIZE_LIMIT
 
 
-def test_code_asset_has_no_tests_or_bytecode(synth: Any) -> None:
+def test_code_asset_has_no_tests(synth: Any) -> None:
     code = _function_asset(synth, ROUTES[0])
     assert (code / "manifest.py").is_file()
-    assert not list(code.rglob("__pycache__")) and not list(code.rglob("*.pyc"))
+    assert not list(code.rglob("tests")) and not list(code.rglob("conftest.py"))
+
+
+def _pyc_problems(root: Path) -> list[str]:
+    """Sources under ``root`` without a usable pyc for the runtime's version, and stray pycs."""
+    tag = f"cpython-{c.LAMBDA_PYTHON_VERSION.replace('.', '')}"
+    problems = []
+    for source in root.rglob("*.py"):
+        pyc = source.parent / "__pycache__" / f"{source.stem}.{tag}.pyc"
+        if not pyc.is_file():
+            problems.append(f"{source.relative_to(root)}: no {pyc.name}")
+            continue
+        header = pyc.read_bytes()[:16]
+        flags = int.from_bytes(header[4:8], "little")
+        if header[:4] != importlib.util.MAGIC_NUMBER and tag == sys.implementation.cache_tag:
+            problems.append(f"{source.relative_to(root)}: {pyc.name} has another magic number")
+        elif flags != 0b01:  # PEP 552: hash-based (bit 0), check_source off (bit 1): valid on a read-only /opt
+            problems.append(f"{source.relative_to(root)}: {pyc.name} is not an unchecked-hash pyc (flags {flags})")
+    for pyc in root.rglob("*.pyc"):
+        if tag not in pyc.name or pyc.name.count(".") != 2:
+            problems.append(f"{pyc.relative_to(root)}: bytecode for another interpreter or optimization level")
+    return problems
+
+
+def test_every_module_of_code_and_layers_ships_its_bytecode(synth: Any) -> None:
+    # Given the synthesized code asset and both layers
+    roots = [_function_asset(synth, ROUTES[0]), *_layer_assets(synth)]
+    # Then every .py has its unchecked-hash .pyc for the runtime's Python version, and no other bytecode is there
+    for root in roots:
+        problems = _pyc_problems(root)
+        assert not problems, f"{root.name}: {len(problems)} problems, e.g. {problems[:5]}"
+
+
+def test_the_runtime_is_the_python_that_built_the_bytecode(synth: Any) -> None:
+    # Given the building interpreter, and the runtime of every route's function and layer in the template
+    # (CDK's own custom-resource functions ship no code of ours and choose their own runtime)
+    resources = synth.template_json["Resources"]
+    ours = [synth.logical_id(f) for f in synth.stack.endpoints.functions.values()]
+    runtimes = {resources[logical_id]["Properties"]["Runtime"] for logical_id in ours}
+    layers = [resources[synth.logical_id(layer)]["Properties"] for layer in synth.stack.endpoints.layers]
+    # Then they are the same version
+    assert runtimes == {f"python{sys.version_info.major}.{sys.version_info.minor}"}
+    assert all(layer["CompatibleRuntimes"] == list(runtimes) for layer in layers)
+
+
+def test_an_unsupported_building_python_is_refused_with_a_clear_message() -> None:
+    # Given Pythons Lambda has no runtime for, When asked for the runtime, Then the build stops and says why
+    for version in ((3, 10), (3, 14)):
+        with pytest.raises(c.UnsupportedPython, match=r"Lambda runs only Python 3\.11, 3\.12, 3\.13"):
+            c.builder_python(version)
+    assert c.builder_python((3, 11)) == "3.11"
 
 
 def test_build_is_skipped_when_requirements_are_unchanged() -> None:

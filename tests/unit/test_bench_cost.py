@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench import capacity, cost, scale
+from bench import capacity, cost
 
 
 def test_item_size_follows_dynamodb_sizing_rules() -> None:
@@ -44,40 +44,42 @@ def test_duration_adds_scaled_cpu_work_to_storage_waits() -> None:
     assert cost.Assumptions(memory_mb=4096).cpu_factor == 1.0
 
 
-def test_cost_of_runs_prices_each_service_from_counted_units() -> None:
-    # Given one endpoint called twice per machine, 1 ms of work, no storage, a full vCPU, never cold
-    prices = cost.Prices()
-    one_vcpu = cost.Assumptions(memory_mb=cost.FULL_VCPU_MB, cold_start_share=0.0, prices=prices)
-    endpoint = cost.EndpointLoad("x", per_machine=2, own_ms=1.0, operations={}, init_ms=100.0)
+def test_cost_of_runs_prices_every_line_from_counted_units_and_bytes() -> None:
+    # Given one endpoint called twice per machine, 1 ms of work, no storage, a full vCPU, never cold,
+    # answering 1 MB and logging 100 bytes plus a 200-byte access log line per request
+    one_vcpu = cost.Assumptions(memory_mb=cost.FULL_VCPU_MB, cold_start_share=0.0)
+    endpoint = cost.EndpointLoad(
+        "x", 2, own_ms=1.0, operations={}, init_ms=100.0, response_bytes=2**20, log_bytes=100, access_log_bytes=200
+    )
     gb = cost.FULL_VCPU_MB / 1024
-    # When 1,000 machines run with 10 WRU, 4 RRU and 1 S3 GET each
-    got = cost.cost_of_runs([endpoint], write_units=10, read_units=4, s3_gets=1, assumptions=one_vcpu)
-    # Then every line is requests or units times the list price
+    # When 1,000 machines run with 10 transactional WRU, 4 strong RRU and 1 S3 GET each
+    units = {"WRU transactional": 10, "RRU strong": 4}
+    got = cost.cost_of_runs([endpoint], units, s3_gets=1, assumptions=one_vcpu)
+    # Then every line is requests, units or bytes times its list price
     assert got.requests == 2000
-    assert got.apigw == pytest.approx(2000 * 1.00 / 1e6)
-    assert got.lambda_requests == pytest.approx(2000 * 0.20 / 1e6)
-    assert got.dynamodb_writes == pytest.approx(10_000 * 0.625 / 1e6)
-    assert got.dynamodb_reads == pytest.approx(4_000 * 0.125 / 1e6)
-    assert got.s3 == pytest.approx(1000 * 0.0004 / 1000)
-    assert got.lambda_duration == pytest.approx(2000 * 0.001 * gb * prices.lambda_arm_gb_second)
-    assert got.lambda_init == 0.0
+    assert got.get("API Gateway HTTP API requests") == pytest.approx(2000 * cost.APIGW_HTTP_PER_MILLION / 1e6)
+    assert got.get("CloudFront HTTPS requests") == pytest.approx(2000 * cost.CLOUDFRONT_HTTPS_PER_10K / 1e4)
+    assert got.get("CloudFront data transfer out") == pytest.approx(2000 / 1024 * cost.CLOUDFRONT_OUT_PER_GB)
+    assert got.get("Lambda requests") == pytest.approx(2000 * cost.LAMBDA_REQUESTS_PER_MILLION / 1e6)
+    assert got.get("DynamoDB WRU transactional") == pytest.approx(10_000 * cost.DYNAMODB_WRU_PER_MILLION / 1e6)
+    assert got.get("DynamoDB RRU strong") == pytest.approx(4_000 * cost.DYNAMODB_RRU_PER_MILLION / 1e6)
+    assert got.get("S3 GET") == pytest.approx(1000 * cost.S3_GET_PER_THOUSAND / 1000)
+    assert got.get("Lambda duration (warm)") == pytest.approx(2000 * 0.001 * gb * cost.LAMBDA_ARM_GB_SECOND)
+    log_bytes = 2000 * (100 + 200 + cost.LAMBDA_PLATFORM_LOG_BYTES)
+    assert got.get("CloudWatch Logs ingestion") == pytest.approx(
+        log_bytes / cost.GB * cost.CLOUDWATCH_LOGS_INGEST_PER_GB
+    )
+    assert got.get("Lambda INIT (cold starts)") == 0.0
+    assert got.get("X-Ray traces") == 0.0
     assert got.total == pytest.approx(sum(v for _, v in got.lines()))
-    # And when half the invocations are cold, each bills its 100 ms init on top
-    half_cold = cost.Assumptions(memory_mb=cost.FULL_VCPU_MB, cold_start_share=0.5, prices=prices)
-    cold = cost.cost_of_runs([endpoint], 0, 0, 0, half_cold)
-    assert cold.lambda_init == pytest.approx(2000 * 0.5 * 0.1 * gb * prices.lambda_arm_gb_second)
+    # And when half the invocations are cold and tracing is on, INIT and traces are billed too
+    half_cold = cost.Assumptions(memory_mb=cost.FULL_VCPU_MB, cold_start_share=0.5, tracing=True)
+    cold = cost.cost_of_runs([endpoint], {}, 0, half_cold)
+    assert cold.get("Lambda INIT (cold starts)") == pytest.approx(2000 * 0.5 * 0.1 * gb * cost.LAMBDA_ARM_GB_SECOND)
+    assert cold.get("X-Ray traces") == pytest.approx(2000 * cost.XRAY_TRACES_PER_MILLION / 1e6)
 
 
-def test_hot_item_limit_and_throttling_verdict() -> None:
-    # Given an item taking 60 WCU per machine, 20 of them at enrollment
-    spot = scale.Hotspot("item", "deployments:1|", writes_per_machine=3, wcu_per_machine=60, wcu_per_enrollment=20)
-    # Then 1,000 WCU/s is reached at 1,000 lifecycles or 3,000 enrollments per minute
-    assert spot.lifecycles_per_minute == pytest.approx(1000)
-    assert spot.enrollments_per_minute == pytest.approx(3000)
-    # And 100,000 enrollments within 10 minutes need 3,333 WCU/s: throttled
-    assert spot.fleet_demand() == pytest.approx(100_000 / 600 * 20)
-    assert spot.throttles()
-    small = scale.Hotspot("item", "d", 3, 6, 2)
-    assert not small.throttles()
-    assert scale.machines_per_minute(0) == float("inf")
-    assert scale.hottest_item([small, spot]) is spot
+def test_access_log_line_is_rendered_from_the_stage_format() -> None:
+    # Given a two-field format, When rendered for a route, Then its size is the JSON line's
+    size = cost.access_log_bytes({"r": "$context.routeKey", "n": "$context.responseLength"}, "GET /v1/x", 200, 1234)
+    assert size == len('{"r": "GET /v1/x", "n": "1234"}') + 1
