@@ -2,7 +2,7 @@
 
 Every botocore client funnels its API calls through ``BaseClient._make_api_call``,
 whichever session created it: pynamodb gives each model connection its own
-botocore session, ``edgex.storage`` another, boto3 a third for S3. Wrapping that
+botocore session, the store another, boto3 a third for S3. Wrapping that
 one method counts them all, including clients created lazily during the very
 request being measured, which per-client event hooks would miss.
 

@@ -256,6 +256,18 @@ def build(layer: LayerBuild, *, force: bool = False) -> Path:
     return layer.out_dir
 
 
+DASHBOARD_VOCABULARY = c.DASHBOARD_DIR / "src" / "generated" / "vocabulary.json"
+
+
+def write_dashboard_vocabulary() -> None:
+    """The dashboard's copy of edgex.vocabulary (roles, statuses ...): generated, never
+    edited; committed so that `npm run build` alone works, and checked by a test."""
+    from edgex import vocabulary
+
+    DASHBOARD_VOCABULARY.parent.mkdir(parents=True, exist_ok=True)
+    DASHBOARD_VOCABULARY.write_text(vocabulary.as_json() + "\n", encoding="utf-8")
+
+
 def build_dashboard(*, force: bool = False) -> Path:
     """``npm ci`` (when node_modules is missing) and ``npm run build`` in dashboard_static.
 
@@ -265,6 +277,7 @@ def build_dashboard(*, force: bool = False) -> Path:
     npm = shutil.which("npm")
     if npm is None:
         raise SystemExit("npm not found: install Node.js (docs/DEPLOY.md, Prerequisites)")
+    write_dashboard_vocabulary()
     if (c.DASHBOARD_DIST_DIR / c.DASHBOARD_INDEX).is_file() and not force:
         return c.DASHBOARD_DIST_DIR
     if force or not (c.DASHBOARD_DIR / "node_modules").is_dir():

@@ -1,6 +1,8 @@
 // Roles from the API's /v1/admin/me: viewer < operator < admin. The UI builds no control that the
 // role cannot use (a viewer gets no create/edit/cancel buttons at all, not disabled ones).
-const ORDER = ["viewer", "operator", "admin"];
+import vocabulary from "../generated/vocabulary.json";
+
+const ORDER = vocabulary.roles;
 let me = { username: "", role: "viewer", email: null, groups: [] };
 
 export function setMe(value) {

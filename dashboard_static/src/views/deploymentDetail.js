@@ -3,6 +3,7 @@
 // panel (the whole deployment, or one machine with its runs separated and the reason it failed),
 // then the facts and the install hand-over (collapsed once machines have enrolled; a new master
 // token can be issued there). Polls while open; rows are patched in place.
+import vocabulary from "../generated/vocabulary.json";
 import { api } from "../core/api.js";
 import { h, setText, toggleClass } from "../core/dom.js";
 import { bindText, bindTime, formatNumber, onLanguageChange, refreshRelativeTimes, t } from "../core/i18n.js";
@@ -25,7 +26,8 @@ const SORTABLE = new Set(["hostname", "status", "runs", "exitCode", "duration", 
 const CANCELLABLE = new Set(["enrolled", "running"]);
 const LARGE = 500;
 const COUNT_TILES = ["enrolled", "running", "completed", "failed", "cancelled", "expired"];
-const FILTER_STATUSES = ["enrolled", "running", "completed", "failed", "timed_out", "lost", "cancelled", "expired"];
+// Every target status but "waiting" (no machine waits until rollout control exists).
+const FILTER_STATUSES = vocabulary.targetStatuses.filter((s) => s !== "waiting");
 const LOG_LEVELS = ["info", "success", "warning", "error"];
 // Failures first: what needs a look at 2 a.m. is at the top of the table.
 const STATUS_RANK = { failed: 0, timed_out: 1, lost: 2, cancelled: 3, running: 4, waiting: 5, enrolled: 6, expired: 7, completed: 8 };

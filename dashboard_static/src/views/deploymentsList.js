@@ -1,5 +1,6 @@
 // Deployments: every deployment with its live machine counts. Updates itself while open (polling),
 // patching rows in place so nothing flickers and the scroll position stays.
+import vocabulary from "../generated/vocabulary.json";
 import { api } from "../core/api.js";
 import { h, reconcile, setText } from "../core/dom.js";
 import { bindText, bindTime, formatNumber } from "../core/i18n.js";
@@ -81,7 +82,7 @@ export function mountDeployments(container) {
   const statusFilter = h(
     "select",
     { class: "input input--small", tAttr: { "aria-label": "deployments.filterStatus" } },
-    ["all", "active", "completed", "completed_with_failures", "cancelled", "expired"].map((s) => h("option", { value: s, t: s === "all" ? "common.all" : `status.deployment.${s}` })),
+    ["all", ...vocabulary.deploymentStatuses.filter((s) => s !== "paused")].map((s) => h("option", { value: s, t: s === "all" ? "common.all" : `status.deployment.${s}` })),
   );
   statusFilter.dataset.testid = "deployment-status-filter";
   const search = h("input", { type: "search", class: "input input--small", tAttr: { placeholder: "common.search", "aria-label": "common.search" } });
