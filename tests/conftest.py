@@ -82,6 +82,14 @@ class ApiClient:
         assert answer.status_code in (200, 201), answer.text
         return dict(answer.json())
 
+    def start_run(self, master_token: str, machine_id: str, hostname: str) -> dict[str, Any]:
+        """Enroll a machine and download its payload, as the bootstrapper does: its run is
+        on, so it may report. Returns the enrollment answer (agent_token, target_id)."""
+        enrolled = self.enroll(master_token, machine_id, hostname)
+        answer = self.agent("GET", "/v1/agent/download", enrolled["agent_token"])
+        assert answer.status_code == 200, answer.text
+        return enrolled
+
 
 @dataclass(kw_only=True)
 class LocalServer(ApiClient):

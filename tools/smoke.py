@@ -27,6 +27,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import requests
@@ -76,7 +77,7 @@ def _is_local(url: str) -> bool:
     return urllib.parse.urlparse(url).hostname in ("127.0.0.1", "localhost", "::1")
 
 
-def admin_token(url: str, token_command: str | None, environ: dict[str, str]) -> str:
+def admin_token(url: str, token_command: str | None, environ: dict[str, str], state_dir: str | None = None) -> str:
     """The bearer token to use, from the first source that has one (see the module doc)."""
     if token_command:
         # The deployer's own command line, pipes included: run by their bash.
@@ -87,9 +88,10 @@ def admin_token(url: str, token_command: str | None, environ: dict[str, str]) ->
     if environ.get(TOKEN_ENV):
         return environ[TOKEN_ENV]
     if _is_local(url):
-        from local.token import fetch
+        from local.token import DEFAULT_STATE_DIR, fetch
 
-        return fetch(url, "admin")
+        # the local server's passwords are in its state folder (local/identity.py)
+        return fetch(url, "admin", state_dir=Path(state_dir) if state_dir else DEFAULT_STATE_DIR)
     raise ValueError(f"no admin token: pass --token-command or set {TOKEN_ENV} (docs/DEPLOY.md, Smoke check)")
 
 
@@ -214,13 +216,14 @@ def main(argv: list[str] | None = None, environ: dict[str, str] | None = None) -
     parser.add_argument("--token-command", help=f"prints an admin access token (default: ${TOKEN_ENV})")
     parser.add_argument("--timeout", type=float, default=180, help="seconds for the one-liner and each wait")
     parser.add_argument("--quiet", action="store_true", help="only the final line")
+    parser.add_argument("--state-dir", help="local server only: its state folder, for the admin's password")
     args = parser.parse_args(argv)
     url = args.url.rstrip("/")
     if urllib.parse.urlparse(url).scheme not in ("http", "https"):
         print(f"smoke: FAILED: --url must be an http(s) URL, got {args.url!r}")
         return EXIT_USAGE
     try:
-        token = admin_token(url, args.token_command, dict(os.environ if environ is None else environ))
+        token = admin_token(url, args.token_command, dict(os.environ if environ is None else environ), args.state_dir)
     except (ValueError, OSError, requests.RequestException) as err:
         print(f"smoke: FAILED: {err}")
         return EXIT_USAGE

@@ -516,7 +516,7 @@ def test_values_exactly_at_the_limit_are_accepted(field_name: str, value: str, s
         # Then it is accepted
         assert answer.status_code == 201, answer.text
     else:
-        agent = stack.enroll(dep["master_token"], "edge-machine", "edge-host")["agent_token"]
+        agent = stack.start_run(dep["master_token"], "edge-machine", "edge-host")["agent_token"]
         answer = stack.agent("POST", "/v1/agent/feedback", agent, json=_feedback(**{field_name: value}))
         assert answer.status_code == 200, answer.text
 

@@ -124,15 +124,7 @@ def test_tofu_same_machine_64_at_once(local_server: LocalServer, race_script: di
         # And of the 64 tokens handed out exactly one still opens the machine: each
         # re-enrollment replaced the one before, whatever order they landed in
         checks = burst(
-            [
-                lambda a=a: call(
-                    "POST",
-                    f"{local_server.url}/v1/agent/feedback",
-                    a.body["agent_token"],
-                    json={"status": "info", "message": "who am i"},
-                )
-                for a in answers
-            ]
+            [lambda a=a: call("GET", f"{local_server.url}/v1/agent/download", a.body["agent_token"]) for a in answers]
         )
         assert sorted(c.status for c in checks) == [200] + [401] * (THREADS - 1)
 

@@ -35,16 +35,17 @@ def audit_records(stack: Stack) -> list[dict[str, Any]]:
 @pytest.fixture
 def log_lines(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[dict[str, Any]]]:
     """The request log lines the endpoint wrapper writes, as (message, fields)."""
-    from http_api import endpoint
+    from edgex import log
 
+    logger = log.logger(agent=False)  # the admin functions' logger (the endpoint wrapper's)
     lines: list[dict[str, Any]] = []
-    original = endpoint.logger.info
+    original = logger.info
 
     def keep(message: str, *args: Any, extra: dict[str, Any] | None = None, **kw: Any) -> None:
         lines.append({"message": message, **(extra or {})})
         original(message, *args, extra=extra, **kw)
 
-    monkeypatch.setattr(endpoint.logger, "info", keep)
+    monkeypatch.setattr(logger, "info", keep)
     yield lines
 
 
@@ -241,5 +242,5 @@ def test_a_blocked_machine_cannot_enroll_again(stack: Stack) -> None:
     assert bad.status_code == 400
     # And deleting the deployment takes the block items with it
     assert stack.admin("DELETE", f"/v1/admin/deployments/{dep['id']}").status_code == 200
-    left = [i for i in stack.table_items("targets") if int(i["deployment_id"]["N"]) == dep["id"]]
+    left = [i for i in stack.table_items("targets") if i["pk"]["S"].split("#")[1] == str(dep["id"])]
     assert left == []

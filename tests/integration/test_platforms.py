@@ -142,10 +142,11 @@ def test_a_6kb_utf8_message_under_lc_all_c_is_stored(server: LocalServer) -> Non
 
 
 def test_a_body_whose_last_utf8_sequence_is_cut_keeps_its_entry(server: LocalServer) -> None:
-    # Given an enrolled machine whose client cut a message by bytes, mid-character
+    # Given a running machine whose client cut a message by bytes, mid-character
     script = server.create_script("true\n")
     dep = server.create_deployment(script["id"], machines=1)
     agent = server.enroll(dep["master_token"], "cut-machine", "cut-host")["agent_token"]
+    assert server.agent("GET", "/v1/agent/download", agent).status_code == 200  # its run is on: it may report
     body = b'{"status":"info","step":"cut","message":"ab' + "\u017c".encode()[:1] + b'"}'
     # When it posts that body
     answer = server.agent("POST", "/v1/agent/feedback", agent, data=body, headers={"Content-Type": "application/json"})

@@ -27,7 +27,17 @@ def test_smoke_passes_against_the_local_server_and_leaves_nothing_behind(local_s
     # Given the local server
     # When the smoke command runs as a deployer runs it (a process; token from the local issuer)
     run = subprocess.run(
-        [sys.executable, "-m", "tools.smoke", "--url", local_server.url, "--timeout", "240"],
+        [
+            sys.executable,
+            "-m",
+            "tools.smoke",
+            "--url",
+            local_server.url,
+            "--timeout",
+            "240",
+            "--state-dir",
+            str(local_server.state_dir),
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -61,7 +71,7 @@ def test_a_failing_check_exits_1_and_still_cleans_up(
     # Given a machine whose bash runs the one-liner but the script fails (exit 7)
     monkeypatch.setattr(smoke, "SCRIPT", "exit 7\n")
     # When the smoke command runs against the local server
-    code = smoke.main(["--url", local_server.url], environ={})
+    code = smoke.main(["--url", local_server.url, "--state-dir", str(local_server.state_dir)], environ={})
     # Then it reports the failed run with exit code 1, its last line saying why
     assert code == smoke.EXIT_FAILED
     output = capsys.readouterr().out

@@ -21,8 +21,11 @@ class AgentSession:
     wrapper: str | None = None
 
 
-def _require_running_allowed(target: TargetModel, dep: DeploymentModel) -> None:
-    liveness.require_live(dep)
+def _require_running_allowed(target: TargetModel, dep: DeploymentModel, reporting: bool) -> None:
+    """410 when the deployment no longer runs (a run in progress may still report within
+    its grace: ``reporting``) or this machine was cancelled."""
+    if not (reporting and liveness.may_report(target, dep)):
+        liveness.require_live(dep)
     if target.status in (TargetStatus.EXPIRED, TargetStatus.CANCELLED):  # expired: cancelled before cancelled existed
         raise TargetCancelled()
 
@@ -36,8 +39,7 @@ def authenticate(token: str, with_wrapper: bool = False, reporting: bool = False
     found = store.load(claimed.deployment_id, claimed.target_id, with_wrapper)
     if found.target is None or found.deployment is None or not tokens.matches(token, found.target.token_hash):
         raise Unauthenticated()
-    if not (reporting and liveness.may_report(found.target, found.deployment)):
-        _require_running_allowed(found.target, found.deployment)
+    _require_running_allowed(found.target, found.deployment, reporting)
     return AgentSession(found.target, found.deployment, found.wrapper)
 
 
@@ -46,6 +48,5 @@ def refresh(target: TargetModel, dep: DeploymentModel, reporting: bool = False) 
     found = store.load(int(dep.deployment_id), target.target_id, with_wrapper=False)
     if found.target is None or found.deployment is None:
         raise Unauthenticated()
-    if not (reporting and liveness.may_report(found.target, found.deployment)):
-        _require_running_allowed(found.target, found.deployment)
+    _require_running_allowed(found.target, found.deployment, reporting)
     return found.target, found.deployment

@@ -23,10 +23,12 @@ from edgex.store import targets as store
 from edgex.store.base import optimistic
 from edgex.store.cursors import Page
 from edgex.store.tables import DeploymentModel, LogModel, TargetModel
-from edgex.vocabulary import FINAL_TARGET_STATUSES, LogLevel, TargetStatus
+from edgex.vocabulary import LogLevel, TargetStatus
 
 REPORT_ATTEMPTS = 5
 FINAL_STEP = "complete"  # the step of the wrapper's final report
+# Runs that ended with their own final report: late lines of theirs are still taken.
+ENDED_BY_ITS_REPORT = frozenset({TargetStatus.COMPLETED, TargetStatus.FAILED, TargetStatus.TIMED_OUT})
 TRUNCATED_STEP = "log-truncated"
 _EXIT_CODE = re.compile(r"exit code (-?\d{1,10})", re.IGNORECASE)
 
@@ -84,7 +86,7 @@ def _accepts(target: TargetModel, run_id: str | None) -> None:
         raise StaleRun()
     if target.status == TargetStatus.RUNNING:
         return
-    if target.status in FINAL_TARGET_STATUSES or target.status == TargetStatus.EXPIRED:
+    if target.status in ENDED_BY_ITS_REPORT:
         if clock.seconds_since(target.completed_at) <= limits.FINAL_REPORT_GRACE_SECONDS:
             return
     raise TargetNotRunning()
