@@ -22,6 +22,8 @@ from edgex.errors import (
     DeploymentCancelled,
     DeploymentExpired,
     DeploymentNotFound,
+    DeploymentNotPaused,
+    DeploymentPaused,
     EdgexError,
     EnrollmentCapReached,
     FindingsNotAcknowledged,
@@ -38,6 +40,7 @@ from edgex.errors import (
     TargetNotFound,
     TargetNotRunning,
     VersionNotFound,
+    WaitForSlot,
 )
 from edgex.vocabulary import Role
 
@@ -161,12 +164,23 @@ ROUTES: tuple[Route, ...] = (
         "agent_download",
         Auth.AGENT,
         "Wrapped, encoded script for this machine",
-        tables={"deployments": can(BATCH_GET, UPDATE), "targets": can(BATCH_GET, UPDATE), "counters": can(UPDATE)},
+        tables={
+            "deployments": can(BATCH_GET, UPDATE),
+            "targets": can(BATCH_GET, UPDATE),
+            "counters": can(GET, UPDATE),
+        },
         buckets={"scripts": can(S3_GET_VERSION)},
         content_type="text/plain",
         reads_wrapper=True,
         headers=("x-edgex-run",),
-        errors=(RerunLimitExceeded, DeploymentExpired, DeploymentCancelled, TargetCancelled),
+        errors=(
+            RerunLimitExceeded,
+            DeploymentExpired,
+            DeploymentCancelled,
+            TargetCancelled,
+            WaitForSlot,
+            DeploymentPaused,
+        ),
     ),
     Route(
         "POST",
@@ -303,6 +317,7 @@ ROUTES: tuple[Route, ...] = (
             "script_versions": can(GET),
             "deployments": can(PUT),
             "targets": can(PUT),
+            "counters": can(PUT),
             "config": can(BATCH_GET, UPDATE),
         },
         request="DeploymentCreateRequest",
@@ -337,6 +352,28 @@ ROUTES: tuple[Route, ...] = (
         "Cancel a deployment and its running targets",
         tables={"deployments": can(GET, UPDATE), "counters": can(BATCH_GET)},
         errors=(DeploymentNotFound,),
+        response="Deployment",
+    ),
+    _admin(
+        "PUT",
+        "/v1/admin/deployments/{id}/pause",
+        "deployments_pause",
+        Role.OPERATOR,
+        "Pause a deployment: no run starts (waiting and new machines are refused with DEPLOYMENT_PAUSED); "
+        "runs in flight finish and report",
+        tables={"deployments": can(GET, UPDATE), "counters": can(UPDATE, BATCH_GET)},
+        errors=(DeploymentNotFound, DeploymentNotPaused),
+        response="Deployment",
+    ),
+    _admin(
+        "PUT",
+        "/v1/admin/deployments/{id}/resume",
+        "deployments_resume",
+        Role.OPERATOR,
+        "Resume a paused deployment (also one its error threshold paused): machines may run again; "
+        "nothing is reset, so past the threshold the next failure pauses it again",
+        tables={"deployments": can(GET, UPDATE), "counters": can(GET, UPDATE, BATCH_GET)},
+        errors=(DeploymentNotFound, DeploymentNotPaused),
         response="Deployment",
     ),
     _admin(
