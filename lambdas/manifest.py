@@ -155,6 +155,7 @@ ROUTES: tuple[Route, ...] = (
             TargetBusy,
             HostnameMismatch,
             MachineBlocked,
+            DeploymentPaused,
         ),
         response="Enrollment",
     ),
@@ -383,7 +384,7 @@ ROUTES: tuple[Route, ...] = (
         Role.OPERATOR,
         "Issue a new master token (the old one stops working at once); shown once, with its one-liners",
         tables={"deployments": can(GET, UPDATE)},
-        errors=(DeploymentNotFound, DeploymentExpired, DeploymentCancelled),
+        errors=(DeploymentNotFound, DeploymentExpired, DeploymentCancelled, DeploymentPaused),
         response="MasterToken",
     ),
     _admin(

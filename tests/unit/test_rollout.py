@@ -211,3 +211,14 @@ def test_an_operator_pause_stops_new_runs_and_lets_running_ones_report(aws: None
     assert finish(running, TargetStatus.COMPLETED)["target_status"] == TargetStatus.COMPLETED
     # And a cancel still stops a paused deployment
     assert deployments.cancel(dep["id"], ADMIN)["status"] == DeploymentStatus.CANCELLED
+
+
+def test_the_wait_answer_is_a_coded_503_with_retry_after() -> None:
+    # Given the wait and the paused errors, When the HTTP layer answers them
+    from http_api.errors import from_error
+
+    wait, paused = from_error(WaitForSlot()), from_error(DeploymentPaused())
+    # Then the wait is a retryable 503 saying how long to wait, the pause a final 409
+    assert wait["statusCode"] == 503 and wait["headers"]["Retry-After"] == str(WaitForSlot.retry_after)
+    assert '"WAIT_FOR_SLOT"' in wait["body"]
+    assert paused["statusCode"] == 409 and '"DEPLOYMENT_PAUSED"' in paused["body"]
