@@ -25,7 +25,7 @@ def from_error(err: EdgexError) -> dict[str, Any]:
     status = STATUS[err.kind]
     extra = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
     if status == 503:
-        extra["Retry-After"] = "2"
+        extra["Retry-After"] = str(err.retry_after or 2)
     if status == 500:  # never explain internals
         return error_response(500, "INTERNAL_ERROR", "Internal error")
     return error_response(status, err.code, err.message, extra, field=err.field)

@@ -196,6 +196,30 @@ def test_rerun_limit_64_downloads_at_once(local_server: LocalServer, race_script
         assert counts["running"] == 1 and counts["enrolled"] == 1
 
 
+def test_max_concurrency_64_downloads_at_once(local_server: LocalServer, race_script: dict[str, Any]) -> None:
+    limit = 5
+    for round_no in range(ROUNDS // 4):  # each round enrolls 64 machines first
+        # Given 64 enrolled machines in a deployment that runs at most 5 at a time
+        dep = local_server.create_deployment(race_script["id"], machines=THREADS, max_concurrency=limit)
+        enrolled = burst(
+            [
+                enroll_job(local_server, dep["master_token"], f"mc-{round_no}-{n}", f"mc-{round_no}-{n}")
+                for n in range(THREADS)
+            ]
+        )
+        assert Counter(a.status for a in enrolled) == Counter({201: THREADS})
+        # When all 64 ask for their payload at once
+        answers = burst(
+            [lambda t=a.body["agent_token"]: call("GET", f"{local_server.url}/v1/agent/download", t) for a in enrolled]
+        )
+        # Then exactly 5 were served and the others told to wait, and the counts agree
+        statuses = Counter(a.status for a in answers)
+        assert statuses == Counter({200: limit, 503: THREADS - limit}), statuses
+        assert {a.code for a in answers if a.status == 503} == {"WAIT_FOR_SLOT"}
+        counts = deployment(local_server, dep["id"])["counts"]
+        assert counts["running"] == limit and counts["waiting"] == THREADS - limit
+
+
 def _jittered(job: Callable[[], Answer], delay: float) -> Callable[[], Answer]:
     def run() -> Answer:
         time.sleep(delay)

@@ -390,6 +390,7 @@ ADMIN_MUTATIONS: dict[str, tuple[str, str, dict[str, Any] | None]] = {
 # Idempotent: a 503 may come after the change, as long as the retry converges.
 IDEMPOTENT_MUTATIONS: dict[str, tuple[str, str, dict[str, Any] | None]] = {
     "deployments_cancel": ("PUT", "/v1/admin/deployments/{dep}/cancel", None),
+    "deployments_pause": ("PUT", "/v1/admin/deployments/{dep}/pause", None),
     "target_cancel": ("PUT", "/v1/admin/deployments/{dep}/targets/{tid}/cancel", None),
     "settings_update": ("PUT", "/v1/admin/settings", {"log_retention_days": 31}),
 }
@@ -447,6 +448,8 @@ def test_idempotent_admin_mutation_converges_after_a_fault(stack: Stack, script_
         assert again.status_code < 300, again.text
         if handler == "deployments_cancel":
             assert again.json()["status"] == "cancelled"
+        if handler == "deployments_pause":
+            assert again.json()["status"] == "paused"
         if handler == "target_cancel":
             assert again.json()["status"] == "cancelled"
             assert_consistent(deployment_state(stack, int(path.split("/")[4])))

@@ -235,7 +235,7 @@ def test_viewer_finds_no_create_edit_or_cancel_controls(open_dashboard: Any, loc
     dash.sign_in("viewer")
     assert "Viewer" in page.locator(".topbar").inner_text()
     forbidden = re.compile(
-        r"^(New deployment|New script|Save|Delete|Cancel|Cancel deployment|Reset to default|"
+        r"^(New deployment|New script|Save|Delete|Cancel|Cancel deployment|Pause|Resume|Reset to default|"
         r"Create deployment|Deploy…|Ask the assistant|Load into the editor)$"
     )
 
@@ -251,7 +251,7 @@ def test_viewer_finds_no_create_edit_or_cancel_controls(open_dashboard: Any, loc
 
     dash.go(f"#/deployments/{deployment['id']}")
     page.locator("[data-testid=target-row]", has_text="viewer-target").wait_for()
-    for testid in ("cancel-deployment", "delete-deployment", "cancel-target"):
+    for testid in ("cancel-deployment", "delete-deployment", "cancel-target", "pause-deployment", "resume-deployment"):
         assert page.get_by_test_id(testid).count() == 0
     assert_no_controls()
 

@@ -131,6 +131,8 @@ def test_each_mutation_writes_exactly_one_audit_record(local_server: LocalServer
         role="operator",
         json={"script_id": script["id"], "name": "a", "expected_machines": 1},
     ).json()
+    local_server.admin("PUT", f"/v1/admin/deployments/{dep['id']}/pause", role="operator")
+    local_server.admin("PUT", f"/v1/admin/deployments/{dep['id']}/resume", role="operator")
     local_server.admin("PUT", f"/v1/admin/deployments/{dep['id']}/cancel", role="operator")
     local_server.admin("PUT", "/v1/admin/settings", json={"log_retention_days": 31})
     refused = local_server.admin("DELETE", f"/v1/admin/scripts/{script['id']}", role="operator")
@@ -142,6 +144,8 @@ def test_each_mutation_writes_exactly_one_audit_record(local_server: LocalServer
             "scripts_create",
             "scripts_update",
             "deployments_create",
+            "deployments_pause",
+            "deployments_resume",
             "deployments_cancel",
             "settings_update",
             "scripts_delete",

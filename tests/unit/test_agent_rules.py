@@ -129,7 +129,15 @@ def test_download_counts_runs_and_refuses_past_the_limit(aws: None) -> None:
     with pytest.raises(RerunLimitExceeded):
         execution.download(agents.authenticate(agent["agent_token"], with_wrapper=True))
     view = deployments.view(DeploymentModel.get(dep["id"]))
-    assert view["counts"] == {"enrolled": 1, "running": 0, "completed": 1, "failed": 0, "expired": 0, "cancelled": 0}
+    assert view["counts"] == {
+        "enrolled": 1,
+        "running": 0,
+        "completed": 1,
+        "failed": 0,
+        "expired": 0,
+        "cancelled": 0,
+        "waiting": 0,
+    }
     assert targets_of(dep["id"])[0].run_count == 3
 
 

@@ -41,6 +41,12 @@ UNEXERCISED: dict[tuple[str, str, str], str] = {
     ("agent_feedback", "counters", UPDATE): "a final report moves the deployment's counters",
     ("scripts_delete", "deployments", BATCH_GET): "a script pinned by deployments has them read (the example's is not)",
     ("deployments_delete", "logs", BATCH_WRITE): "a deployment whose machines reported has its log entries deleted",
+    ("agent_download", "counters", GET): "a rollout slot that refuses a run is read (wait, or paused)",
+    ("deployments_create", "counters", PUT): "a deployment with rollout limits gets its slot item",
+    ("deployments_pause", "counters", UPDATE): "a deployment with rollout limits pauses its slot too",
+    ("deployments_resume", "deployments", UPDATE): "resuming a paused deployment (the example's is active)",
+    ("deployments_resume", "counters", GET): "a paused deployment with rollout limits has its slot read",
+    ("deployments_resume", "counters", UPDATE): "... and resumed",
 }
 
 

@@ -1136,3 +1136,37 @@ if _edgex_backoff '' 0 20; then echo attempts-ok; else echo attempts-spent; fi
     # ... a Retry-After of 7 s is waited at least, and the total and attempt bounds stop it
     assert int(re.search(r"^after ([0-9]+)$", out.stdout, re.M).group(1)) >= 7000
     assert "budget-spent" in out.stdout and "attempts-spent" in out.stdout
+
+
+def test_bootstrapper_waits_for_a_rollout_slot_past_the_ordinary_attempts(
+    stub: StubApi, sandbox: dict[str, Path]
+) -> None:
+    # Given a download told to wait for a slot four times, with only 2 ordinary attempts allowed
+    enrolled(stub, "echo ran\n")
+    ok_download = stub.replies[("GET", "/v1/agent/download")][0]
+    wait = Reply(503, {"error": {"code": "WAIT_FOR_SLOT", "message": "wait"}}, {"Retry-After": "0"})
+    stub.answer("GET", "/v1/agent/download", wait, wait, wait, wait, ok_download)
+    # When the bootstrapper runs with the download's own wait budget
+    done = run_bootstrapper(
+        stub,
+        sandbox,
+        EDGEX_MACHINE_ID="m-1",
+        EDGEX_HOSTNAME="h-1",
+        EDGEX_RETRY_ATTEMPTS="2",
+        EDGEX_RETRY_BASE_DELAY="0.01",
+    )
+    # Then it waited through every answer (the same run id each time) and ran the script
+    assert done.returncode == 0, done.stderr
+    downloads = [r for r in stub.requests if r.path == "/v1/agent/download"]
+    assert len(downloads) == 5 and b"ran" in done.stdout
+    assert len({r.headers.get("x-edgex-run") for r in downloads}) == 1
+
+
+def test_bootstrapper_stops_at_once_when_the_deployment_is_paused(stub: StubApi, sandbox: dict[str, Path]) -> None:
+    # Given a download answered 409 DEPLOYMENT_PAUSED
+    enrolled(stub, "echo ran\n")
+    stub.answer("GET", "/v1/agent/download", error(409, "DEPLOYMENT_PAUSED"))
+    # When the bootstrapper runs / Then it asked once, ran nothing and said why
+    done = run_bootstrapper(stub, sandbox, EDGEX_MACHINE_ID="m-1", EDGEX_HOSTNAME="h-1")
+    assert done.returncode == 92 and b"DEPLOYMENT_PAUSED" in done.stderr and b"ran" not in done.stdout
+    assert [r.path for r in stub.requests].count("/v1/agent/download") == 1

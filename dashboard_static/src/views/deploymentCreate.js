@@ -24,6 +24,9 @@ export function mountDeploymentCreate(container) {
   const name = h("input", { class: "input", name: "name", required: true, maxlength: "200", autocomplete: "off", "data-testid": "deployment-name" });
   const description = h("textarea", { class: "input", name: "description", rows: "2", maxlength: "2000" });
   const expected = h("input", { class: "input", name: "expected_machines", type: "number", min: "1", max: "100000", step: "1", value: "", required: true, inputmode: "numeric", "data-testid": "expected-machines", tAttr: { placeholder: "deployments.expectedPlaceholder" } });
+  // Rollout control: a number of machines or a percentage of the expected machines ("10%").
+  const maxConcurrency = h("input", { class: "input", name: "max_concurrency", type: "text", inputmode: "numeric", autocomplete: "off", maxlength: "6", "data-testid": "max-concurrency", tAttr: { placeholder: "deployments.limitPlaceholder" } });
+  const errorThreshold = h("input", { class: "input", name: "error_threshold", type: "text", inputmode: "numeric", autocomplete: "off", maxlength: "6", "data-testid": "error-threshold", tAttr: { placeholder: "deployments.limitPlaceholder" } });
   const failOnError = h("input", { type: "checkbox", id: "fail-on-error", name: "fail_on_error", "data-testid": "fail-on-error" });
   const hours = h("input", { class: "input input--small", name: "expires_hours", type: "number", min: "1", max: "8760", step: "1", value: "24", "data-testid": "expires-hours" });
   const expiresMode = h("input", { type: "radio", name: "expiry", value: "hours", checked: true, id: "expiry-hours" });
@@ -66,6 +69,13 @@ export function mountDeploymentCreate(container) {
     errors.el,
     h("div", { class: "form-grid" }, field("deployments.fields.script", scriptSelect), field("deployments.fields.name", name), field("deployments.fields.expected", expected, "deployments.hints.expected")),
     field("deployments.fields.description", description),
+    h(
+      "fieldset",
+      { class: "fieldset", "data-testid": "rollout-fields" },
+      h("legend", { t: "deployments.fields.rollout" }),
+      h("p", { class: "hint", t: "deployments.hints.rollout" }),
+      h("div", { class: "form-grid" }, field("deployments.fields.maxConcurrency", maxConcurrency, "deployments.hints.maxConcurrency"), field("deployments.fields.errorThreshold", errorThreshold, "deployments.hints.errorThreshold")),
+    ),
     h("div", { class: "field field--check" }, failOnError, h("label", { for: "fail-on-error", t: "deployments.failOnErrorLabel" }), h("p", { class: "hint", t: "deployments.hints.failOnError" })),
     h(
       "fieldset",
@@ -82,7 +92,7 @@ export function mountDeploymentCreate(container) {
   offLang = onLanguageChange(() => hours.setAttribute("aria-label", t("deployments.hours")));
 
   // The API's field names -> the inputs, so a server VALIDATION_ERROR marks the right one.
-  const controls = { script_id: scriptSelect, name, description, expected_machines: expected, expires_hours: hours, acknowledge_findings: ack, fail_on_error: failOnError };
+  const controls = { script_id: scriptSelect, name, description, expected_machines: expected, expires_hours: hours, acknowledge_findings: ack, fail_on_error: failOnError, max_concurrency: maxConcurrency, error_threshold: errorThreshold };
 
   /** [field, message key] of the first problem, or null. */
   function validate() {
@@ -94,9 +104,21 @@ export function mountDeploymentCreate(container) {
       const hrs = Number(hours.value);
       if (!Number.isInteger(hrs) || hrs < 1 || hrs > 8760) return ["expires_hours", "deployments.validation.hours"];
     }
+    if (limitValue(maxConcurrency) === undefined) return ["max_concurrency", "deployments.validation.limit"];
+    if (limitValue(errorThreshold) === undefined) return ["error_threshold", "deployments.validation.limit"];
     const s = scripts.find((x) => String(x.id) === scriptSelect.value);
     if (s && s.findings && s.findings.length && !ack.checked) return ["acknowledge_findings", "deployments.validation.acknowledge"];
     return null;
+  }
+
+  /** A limit as the API takes it: null when empty, a number, "N%"; undefined when malformed. */
+  function limitValue(input) {
+    const raw = input.value.trim();
+    if (!raw) return null;
+    const percent = /^([0-9]{1,3})%$/.exec(raw);
+    if (percent) return Number(percent[1]) >= 1 && Number(percent[1]) <= 100 ? `${Number(percent[1])}%` : undefined;
+    const n = Number(raw);
+    return /^[0-9]{1,6}$/.test(raw) && n >= 1 && n <= 100000 ? n : undefined;
   }
 
   function clearMarks() {
@@ -127,6 +149,8 @@ export function mountDeploymentCreate(container) {
       if (description.value.trim()) body.description = description.value.trim();
       if (ack.checked) body.acknowledge_findings = true;
       if (failOnError.checked) body.fail_on_error = true;
+      if (limitValue(maxConcurrency) !== null) body.max_concurrency = limitValue(maxConcurrency);
+      if (limitValue(errorThreshold) !== null) body.error_threshold = limitValue(errorThreshold);
       const created = await api.post("/v1/admin/deployments", body);
       rememberOneLiners(created.id, { ...(created.one_liners || {}), master_token: created.master_token });
       location.hash = `#/deployments/${created.id}`;

@@ -25,13 +25,15 @@ const TARGET_COLUMNS = ["hostname", "status", "runs", "exitCode", "duration", "l
 const SORTABLE = new Set(["hostname", "status", "runs", "exitCode", "duration", "location", "lastSeen"]);
 const CANCELLABLE = new Set(["enrolled", "running"]);
 const LARGE = 500;
-const COUNT_TILES = ["enrolled", "running", "completed", "failed", "cancelled", "expired"];
-// Every target status but "waiting" (no machine waits until rollout control exists).
-const FILTER_STATUSES = vocabulary.targetStatuses.filter((s) => s !== "waiting");
+const COUNT_TILES = ["enrolled", "running", "waiting", "completed", "failed", "cancelled", "expired"];
+const FILTER_STATUSES = vocabulary.targetStatuses;
 const LOG_LEVELS = ["info", "success", "warning", "error"];
 // Failures first: what needs a look at 2 a.m. is at the top of the table.
 const STATUS_RANK = { failed: 0, timed_out: 1, lost: 2, cancelled: 3, running: 4, waiting: 5, enrolled: 6, expired: 7, completed: 8 };
 const LIVE_DEPLOYMENT = new Set(["active", "completed", "completed_with_failures"]);
+// A paused deployment may still be cancelled (and its machines one by one).
+const STOPPABLE = new Set([...LIVE_DEPLOYMENT, "paused"]);
+const THRESHOLD_PAUSER = "error threshold"; // paused_by of a deployment its error threshold paused
 
 function seconds(tg) {
   if (!tg.started_at) return -1;
@@ -77,6 +79,8 @@ export function mountDeploymentDetail(container, { id }) {
   const headBadge = statusBadge("deployment", "active");
   const actions = h("div", { class: "page-actions" }, live.el);
   const killAlert = h("div", { class: "kill-alert", role: "alert", hidden: true, "data-testid": "kill-reason" });
+  const pauseAlert = h("div", { class: "pause-alert", role: "status", hidden: true, "data-testid": "paused-banner" });
+  const rolloutRow = h("div", { class: "rollout-row muted", "data-testid": "rollout" });
   const actionErrors = errorBox();
 
   const facts = h("dl", { class: "facts facts--grid", "data-testid": "deployment-facts" });
@@ -265,7 +269,7 @@ export function mountDeploymentDetail(container, { id }) {
     const pressed = String(tg.id === selectedTarget);
     if (logsBtn.getAttribute("aria-pressed") !== pressed) logsBtn.setAttribute("aria-pressed", pressed);
     const cancel = c[7].querySelector("button[data-action=cancel]");
-    if (cancel) cancel.hidden = !(CANCELLABLE.has(tg.status) && deployment && LIVE_DEPLOYMENT.has(deployment.status));
+    if (cancel) cancel.hidden = !(CANCELLABLE.has(tg.status) && deployment && STOPPABLE.has(deployment.status));
   }
 
   tbody.addEventListener("click", async (event) => {
@@ -368,9 +372,72 @@ export function mountDeploymentDetail(container, { id }) {
     });
     const rotateBtn = h("button", { type: "button", class: "btn", t: "deployments.rotateToken", "data-testid": "rotate-token" });
     rotateBtn.addEventListener("click", () => rotateToken(rotateBtn));
-    actions.append(rotateBtn, cancelBtn, deleteBtn);
+    const pauseBtn = h("button", { type: "button", class: "btn", t: "deployments.pause", "data-testid": "pause-deployment", hidden: true });
+    const resumeBtn = h("button", { type: "button", class: "btn btn--primary", t: "deployments.resume", "data-testid": "resume-deployment", hidden: true });
+    pauseBtn.addEventListener("click", () => pauseOrResume(pauseBtn, "pause"));
+    resumeBtn.addEventListener("click", () => pauseOrResume(resumeBtn, "resume"));
+    actions.append(pauseBtn, resumeBtn, rotateBtn, cancelBtn, deleteBtn);
+    actions._pause = pauseBtn;
+    actions._resume = resumeBtn;
     actions._cancel = cancelBtn;
     actions._rotate = rotateBtn;
+  }
+
+  /** Pause (no new run starts; runs in flight finish) or resume (machines may run again). */
+  async function pauseOrResume(btn, verb) {
+    const ok = await confirmDialog({ titleKey: `deployments.${verb}Title`, bodyKey: `deployments.${verb}Body`, bodyParams: { name: deployment.name }, confirmKey: `deployments.${verb}`, cancelKey: "actions.cancel" });
+    if (!ok) return;
+    btn.disabled = true;
+    actionErrors.clear();
+    try {
+      deployment = await api.put(`${base}/${verb}`);
+      renderDeployment();
+      toast("success", t(`deployments.${verb}d`, { name: deployment.name }));
+      poller.now();
+    } catch (err) {
+      actionErrors.show(err);
+    } finally {
+      btn.disabled = false;
+    }
+  }
+
+  /** Why the deployment is paused, who paused it and when. */
+  function renderPause(d) {
+    pauseAlert.hidden = d.status !== "paused";
+    if (pauseAlert.hidden) return;
+    const signature = JSON.stringify([d.paused_by, d.paused_at, d.error_threshold]);
+    if (pauseAlert.dataset.signature === signature) return;
+    pauseAlert.dataset.signature = signature;
+    const when = h("time", {});
+    if (d.paused_at) bindTime(when, d.paused_at);
+    const byThreshold = d.paused_by === THRESHOLD_PAUSER;
+    const why = h("p", { "data-testid": "paused-reason" });
+    if (byThreshold) bindText(why, ["deployments.pausedByThreshold", { n: d.error_threshold ?? 0 }]);
+    else bindText(why, ["deployments.pausedBy", { who: d.paused_by || "—" }]);
+    pauseAlert.replaceChildren(h("strong", { t: "deployments.pausedTitle" }), when, why, h("p", { t: "deployments.pausedEffect" }));
+  }
+
+  /** The rollout's waves (max_concurrency) and error threshold, in words. */
+  function renderRollout(d) {
+    const c = d.counts || {};
+    const failures = (c.failed || 0) + (c.timed_out || 0) + (c.lost || 0);
+    const parts = [];
+    if (d.max_concurrency) {
+      const waves = Math.ceil((d.expected_machines || 0) / d.max_concurrency);
+      parts.push(["deployments.rolloutWaves", { n: d.max_concurrency, waves, waiting: c.waiting || 0 }]);
+    }
+    if (d.error_threshold) parts.push(["deployments.rolloutThreshold", { n: d.error_threshold, failures }]);
+    if (!parts.length) parts.push("deployments.rolloutNone");
+    const signature = JSON.stringify(parts);
+    if (rolloutRow.dataset.signature === signature) return;
+    rolloutRow.dataset.signature = signature;
+    rolloutRow.replaceChildren(
+      ...parts.map((p, i) => {
+        const span = h("span", { "data-testid": i === 0 && d.max_concurrency ? "rollout-waves" : null });
+        bindText(span, p);
+        return span;
+      }),
+    );
   }
 
   /** A new master token (the old one stops working at once), shown once with its one-liners. */
@@ -465,8 +532,9 @@ export function mountDeploymentDetail(container, { id }) {
     holder.replaceWith(
       header,
       killAlert,
+      pauseAlert,
       actionErrors.el,
-      h("div", { class: "progress-row" }, tileRow, bar.el),
+      h("div", { class: "progress-row" }, tileRow, bar.el, rolloutRow),
       h(
         "div",
         { class: "detail-grid" },
@@ -498,7 +566,11 @@ export function mountDeploymentDetail(container, { id }) {
         h("p", { t: `deployments.killReasons.${d.kill_reason === "INTEGRITY_VIOLATION" ? "INTEGRITY_VIOLATION" : "other"}` }),
       );
     }
-    if (actions._cancel) actions._cancel.hidden = !LIVE_DEPLOYMENT.has(d.status);
+    if (actions._cancel) actions._cancel.hidden = !STOPPABLE.has(d.status);
+    if (actions._pause) actions._pause.hidden = !LIVE_DEPLOYMENT.has(d.status);
+    if (actions._resume) actions._resume.hidden = d.status !== "paused";
+    renderPause(d);
+    renderRollout(d);
     if (actions._rotate) actions._rotate.hidden = !LIVE_DEPLOYMENT.has(d.status);
     if (handOver && !handOver.open && !oneLinersFor(id) && handOver.dataset.auto !== "done" && (d.counts || {}).enrolled === 0) {
       handOver.open = true; // nothing enrolled yet: the hand-over is what the page is for
@@ -511,7 +583,7 @@ export function mountDeploymentDetail(container, { id }) {
     const checksum = h("span", { class: "checksum-row" }, h("span", { class: "mono checksum", text: d.script_checksum || "—" }), d.script_checksum ? copyButton(d.script_checksum, "actions.copy") : null);
     const cancelledAt = d.cancelled_at ? h("time", {}) : null;
     if (cancelledAt) bindTime(cancelledAt, d.cancelled_at);
-    const signature = JSON.stringify([d.script_id, d.script_name, d.script_version, d.script_checksum, d.expected_machines, d.max_runs, d.expires_at, d.created_by, d.created_at, d.description, d.script_type, d.cancelled_by, d.cancelled_at, d.fail_on_error]);
+    const signature = JSON.stringify([d.script_id, d.script_name, d.script_version, d.script_checksum, d.expected_machines, d.max_runs, d.expires_at, d.created_by, d.created_at, d.description, d.script_type, d.cancelled_by, d.cancelled_at, d.fail_on_error, d.max_concurrency, d.error_threshold]);
     if (facts.dataset.signature !== signature) {
       facts.dataset.signature = signature;
       facts.replaceChildren(
@@ -525,6 +597,8 @@ export function mountDeploymentDetail(container, { id }) {
         ...fact("common.createdAt", created),
         ...(d.description ? fact("deployments.fields.description", d.description) : []),
         ...fact("deployments.fields.failOnError", null, { t: d.fail_on_error ? "deployments.failOnErrorYes" : "deployments.failOnErrorNo" }),
+        ...fact("deployments.fields.maxConcurrency", d.max_concurrency ?? null, d.max_concurrency ? { testid: "fact-max-concurrency" } : { t: "deployments.noLimit", testid: "fact-max-concurrency" }),
+        ...fact("deployments.fields.errorThreshold", d.error_threshold ?? null, d.error_threshold ? { testid: "fact-error-threshold" } : { t: "deployments.noLimit", testid: "fact-error-threshold" }),
         ...(d.cancelled_at ? fact("deployments.fields.cancelledBy", d.cancelled_by || "—") : []),
         ...(cancelledAt ? fact("deployments.fields.cancelledAt", cancelledAt) : []),
       );

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from edgex import clock, config, platform_settings, scripts, tokens, wrappers
+from edgex import clock, config, platform_settings, rollout, scripts, tokens, wrappers
 from edgex.audit import Actor
 from edgex.errors import FindingsNotAcknowledged, TargetChanged, TargetNotFound
-from edgex.liveness import effective_status, ended_as, is_live, require_live, target_status
+from edgex.liveness import effective_status, ended_as, halted, is_live, require_live, target_status
 from edgex.store import config as config_store
 from edgex.store import counters, tables
 from edgex.store import deployments as store
@@ -32,9 +32,9 @@ TARGET_CHANGE_ATTEMPTS = 5
 
 def counts(dep: DeploymentModel, runs: dict[str, int]) -> dict[str, int]:
     result = {"enrolled": int(dep.enrolled_count or 0), **dict.fromkeys(counters.RUN_COUNTS, 0), **runs}
-    if effective_status(dep) != DeploymentStatus.ACTIVE:
-        result[ended_as(dep)] += result["running"]
-        result["running"] = 0
+    if halted(dep):
+        result[ended_as(dep)] += result["running"] + result["waiting"]
+        result["running"] = result["waiting"] = 0
     return result
 
 
@@ -75,6 +75,7 @@ def view(dep: DeploymentModel, runs: dict[str, int] | None = None) -> dict[str, 
         "script_version": dep.script_version,
         "script_checksum": dep.script_checksum,
         "counts": counted,
+        **rollout.view_fields(dep),
         "created_by": dep.created_by,
         "created_at": dep.created_at,
         "updated_at": dep.updated_at,
@@ -138,6 +139,8 @@ def create(data: dict[str, Any], actor: Actor) -> dict[str, Any]:
         run_log_bytes=int(settings["run_log_bytes"]),
         report_grace_minutes=int(settings["report_grace_minutes"]),
         fail_on_error=bool(data.get("fail_on_error")),
+        max_concurrency=rollout.resolve(data.get("max_concurrency"), data["expected_machines"]),
+        error_threshold=rollout.resolve(data.get("error_threshold"), data["expected_machines"]),
         created_by=actor.username,
         created_at=now,
         updated_at=now,
@@ -194,7 +197,7 @@ def one_liner_templates(deployment_id: int) -> dict[str, Any]:
 def cancel(deployment_id: int, actor: Actor | None = None) -> dict[str, Any]:
     """Stop the deployment; who and when are recorded on it."""
     dep = store.get(deployment_id)
-    if dep.status != DeploymentStatus.ACTIVE:
+    if dep.status not in (DeploymentStatus.ACTIVE, DeploymentStatus.PAUSED):
         return view(dep)  # idempotent: cancelling twice is not an error
     if not store.cancel(dep, actor.username if actor else None, clock.now_iso()):
         return view(store.get(deployment_id))

@@ -34,6 +34,7 @@ class EdgexError(Exception):
 
     kind: ClassVar[Kind] = Kind.INTERNAL
     code: ClassVar[str] = "INTERNAL_ERROR"
+    retry_after: ClassVar[int | None] = None  # seconds, for the Retry-After of an UNAVAILABLE answer
     message: str = "Internal error"
 
     def __init__(self, message: str | None = None, *, field: str | None = None) -> None:
@@ -162,6 +163,17 @@ class AuditBusy(Conflict):
     code, message = "AUDIT_BUSY", "The audit trail is busy; retry"
 
 
+class DeploymentPaused(Conflict):
+    """Final for an agent (not retried): a paused deployment starts no run; runs in
+    flight may still report. An operator's resume lets machines run again."""
+
+    code, message = "DEPLOYMENT_PAUSED", "Deployment is paused: no new run starts until an operator resumes it"
+
+
+class DeploymentNotPaused(Conflict):
+    code, message = "DEPLOYMENT_NOT_PAUSED", "Only an active deployment can be paused, only a paused one resumed"
+
+
 class FindingsNotAcknowledged(Conflict):
     code, message = (
         "FINDINGS_NOT_ACKNOWLEDGED",
@@ -227,6 +239,14 @@ class ConfigurationError(EdgexError):
 
 class StorageUnavailable(EdgexError):
     kind, code, message = Kind.UNAVAILABLE, "STORAGE_UNAVAILABLE", "Storage temporarily unavailable, retry"
+
+
+class WaitForSlot(EdgexError):
+    """The rollout's in-flight limit (max_concurrency) is reached: the agent waits
+    (at least ``retry_after`` seconds) and asks again with the same run id."""
+
+    kind, code, message = Kind.UNAVAILABLE, "WAIT_FOR_SLOT", "All rollout slots are busy: wait and retry"
+    retry_after = 5
 
 
 class AiUnavailable(EdgexError):

@@ -6,7 +6,7 @@ script never costs a machine a run and never leaves this module.
 
 from __future__ import annotations
 
-from edgex import agents, clock, log, wrappers
+from edgex import agents, clock, log, rollout, wrappers
 from edgex.errors import IntegrityViolation, NotFound, RerunLimitExceeded, TargetChanged
 from edgex.store import blobs
 from edgex.store import deployments as deployment_store
@@ -69,6 +69,8 @@ def start_run(session: agents.AgentSession, run_id: str | None) -> None:
         failed = store.start_run(target, dep, run_id, clock.now_iso())
         if failed is None:
             return True
+        if store.slot_refused(failed):
+            rollout.refused(target, dep)  # raises: wait for a slot, or paused
         target, dep = agents.refresh(target, dep)
         if store.run_limit_hit(failed) and int(target.run_count) >= int(dep.max_runs):
             raise RerunLimitExceeded()

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from edgex import clock
-from edgex.errors import DeploymentCancelled, DeploymentExpired
+from edgex.errors import DeploymentCancelled, DeploymentExpired, DeploymentPaused
 from edgex.limits import REPORT_GRACE_MINUTES_DEFAULT
 from edgex.store.tables import DeploymentModel, TargetModel
 from edgex.vocabulary import LIVE_TARGET_STATUSES, DeploymentStatus, TargetStatus
@@ -18,7 +18,7 @@ def is_live(dep: DeploymentModel) -> bool:
 
 
 def effective_status(dep: DeploymentModel) -> str:
-    if dep.status == DeploymentStatus.ACTIVE and clock.is_past(dep.expires_at):
+    if dep.status in (DeploymentStatus.ACTIVE, DeploymentStatus.PAUSED) and clock.is_past(dep.expires_at):
         return DeploymentStatus.EXPIRED.value
     return str(dep.status)
 
@@ -28,6 +28,8 @@ def require_live(dep: DeploymentModel) -> None:
     status = effective_status(dep)
     if status == DeploymentStatus.CANCELLED:
         raise DeploymentCancelled()
+    if status == DeploymentStatus.PAUSED:
+        raise DeploymentPaused()
     if status != DeploymentStatus.ACTIVE:
         raise DeploymentExpired()
 
@@ -40,14 +42,21 @@ def ended_as(dep: DeploymentModel) -> str:
 def target_status(target: TargetModel, dep: DeploymentModel) -> str:
     """Unfinished machines of a cancelled deployment read ``cancelled``, of an expired one
     ``expired`` (never written to each target: stopping stays one write)."""
-    if target.status in LIVE_TARGET_STATUSES and effective_status(dep) != DeploymentStatus.ACTIVE:
+    if target.status in LIVE_TARGET_STATUSES and halted(dep):
         return ended_as(dep)
     return str(target.status)
 
 
+def halted(dep: DeploymentModel) -> bool:
+    """Stopped for good (cancelled, expired): a paused deployment is not, its machines
+    keep their own statuses and its runs in flight keep reporting."""
+    return effective_status(dep) not in (DeploymentStatus.ACTIVE, DeploymentStatus.PAUSED)
+
+
 def stopped_at(dep: DeploymentModel) -> str | None:
-    """When agents were last allowed in: None while the deployment is live."""
-    if dep.status != DeploymentStatus.ACTIVE:
+    """When agents were last allowed in: None while the deployment is live (or paused:
+    its runs in flight report as usual)."""
+    if dep.status not in (DeploymentStatus.ACTIVE, DeploymentStatus.PAUSED):
         return str(dep.updated_at)
     return dep.expires_at if clock.is_past(dep.expires_at) else None
 

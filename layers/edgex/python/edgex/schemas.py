@@ -33,6 +33,14 @@ def _obj(properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
     return {"type": "object", "properties": properties, "required": required, "additionalProperties": False}
 
 
+# A rollout limit: a number of machines, or a percentage of expected_machines (1% to 100%).
+_LIMIT = {
+    "anyOf": [
+        {"type": "integer", "minimum": 1, "maximum": limits.EXPECTED_MACHINES_MAX},
+        {"type": "string", "pattern": r"^(100|[1-9][0-9]?)%$"},
+    ]
+}
+
 FEEDBACK_ENTRY = _obj(
     {
         "status": {"enum": LOG_STATUSES},
@@ -101,6 +109,10 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "script_version": {"type": "string", "pattern": SEMVER_PATTERN},
             "acknowledge_findings": {"type": "boolean"},
             "fail_on_error": {"type": "boolean"},
+            # Rollout control: runs in flight at most, and failures that pause the
+            # deployment; each a number or a percentage of expected_machines ("10%").
+            "max_concurrency": _LIMIT,
+            "error_threshold": _LIMIT,
         },
         ["script_id", "name", "expected_machines"],
     ),
@@ -262,8 +274,8 @@ VERSION = {
 }
 COUNTS = {
     "type": "object",
-    "required": ["enrolled", "running", "completed", "failed", "expired", "cancelled"],
-    "properties": {k: _INT for k in ("enrolled", "running", "completed", "failed", "expired", "cancelled")},
+    "required": ["enrolled", "running", "completed", "failed", "expired", "cancelled", "waiting"],
+    "properties": {k: _INT for k in ("enrolled", "running", "completed", "failed", "expired", "cancelled", "waiting")},
 }
 DEPLOYMENT: dict[str, Any] = {
     "type": "object",
@@ -286,6 +298,10 @@ DEPLOYMENT: dict[str, Any] = {
         "script_version": _STR,
         "script_checksum": _STR,
         "counts": COUNTS,
+        "max_concurrency": {"type": ["integer", "null"]},
+        "error_threshold": {"type": ["integer", "null"]},
+        "paused_by": _NSTR,
+        "paused_at": _NSTR,
         "created_by": _STR,
         "created_at": _STR,
         "updated_at": _STR,

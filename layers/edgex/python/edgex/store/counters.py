@@ -19,7 +19,7 @@ from edgex.store.keys import counter_shard, deployment_of_shard
 from edgex.store.tables import CounterShardModel
 
 SHARDS = keys.LIST_SHARDS
-RUN_COUNTS = ("running", "completed", "failed", "expired", "cancelled")
+RUN_COUNTS = ("running", "completed", "failed", "expired", "cancelled", "waiting")
 
 
 def shard_of(deployment_id: int, target_id: str) -> CounterShardModel:

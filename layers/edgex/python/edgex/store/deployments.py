@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from edgex.errors import DeploymentNotFound, ScriptNotFound, StorageUnavailable
-from edgex.store import counters, cursors, keys
+from edgex.store import counters, cursors, keys, rollout
 from edgex.store.base import ConditionFailed, get_items, storage_errors, transact
-from edgex.store.tables import DeploymentModel, ScriptModel, WrapperSnapshotModel
+from edgex.store.tables import DeploymentModel, RolloutSlotModel, ScriptModel, WrapperSnapshotModel
 from edgex.vocabulary import DeploymentStatus
 
 if TYPE_CHECKING:
@@ -68,6 +68,7 @@ def create(deployment_id: int, pin: Pin, wrapper: str, **fields: Any) -> Deploym
     )
     snapshot = WrapperSnapshotModel(keys.snapshot_pk(deployment_id), content=wrapper)
     script = ScriptModel(pin.script_id)
+    slot = rollout.new_slot(dep)
 
     def writes(tx: Any) -> None:
         tx.update(
@@ -77,6 +78,8 @@ def create(deployment_id: int, pin: Pin, wrapper: str, **fields: Any) -> Deploym
         )
         tx.save(dep, condition=DeploymentModel.deployment_id.does_not_exist())
         tx.save(snapshot)
+        if slot is not None:
+            tx.save(slot)
 
     for _ in range(CREATE_ATTEMPTS):
         try:
@@ -111,8 +114,8 @@ def page(limit: int, cursor: str | None) -> tuple[list[DeploymentModel], str | N
 
 
 def cancel(dep: DeploymentModel, actor: str | None, now: str) -> bool:
-    """Cancel an active deployment and record who and when; False when it was no
-    longer active (someone else stopped it first)."""
+    """Cancel an active (or paused) deployment and record who and when; False when it
+    was no longer either (someone else stopped it first)."""
     actions: list[Action] = [
         DeploymentModel.status.set(DeploymentStatus.CANCELLED.value),
         DeploymentModel.updated_at.set(now),
@@ -122,7 +125,10 @@ def cancel(dep: DeploymentModel, actor: str | None, now: str) -> bool:
         actions.append(DeploymentModel.cancelled_by.set(actor))
     try:
         with storage_errors():
-            dep.update(actions=actions, condition=DeploymentModel.status == DeploymentStatus.ACTIVE.value)
+            dep.update(
+                actions=actions,
+                condition=DeploymentModel.status.is_in(DeploymentStatus.ACTIVE.value, DeploymentStatus.PAUSED.value),
+            )
     except ConditionFailed:
         return False
     return True
@@ -170,3 +176,6 @@ def delete(dep: DeploymentModel) -> None:
     with storage_errors():
         dep.delete()
     counters.delete_all(deployment_id)
+    if rollout.limited(dep):
+        with storage_errors(), RolloutSlotModel.batch_write() as batch:
+            batch.delete(RolloutSlotModel(keys.rollout_slot(deployment_id)))

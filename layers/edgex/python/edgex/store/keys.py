@@ -84,6 +84,12 @@ def counter_shard(deployment_id: int, shard: int) -> str:
     return f"{deployment_id}#{shard}"
 
 
+def rollout_slot(deployment_id: int) -> str:
+    """The rollout slot item of a deployment, beside its counter shards (which are
+    ``<dep>#<number>``: the two never collide)."""
+    return f"{deployment_id}#slot"
+
+
 def deployment_of_shard(shard_key: str) -> int:
     return int(shard_key.split("#")[0])
 

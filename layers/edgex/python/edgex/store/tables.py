@@ -148,6 +148,10 @@ class DeploymentModel(Model):
     fail_on_error = BooleanAttribute(null=True)  # the seed's rule: any error entry fails the run
     cancelled_by = UnicodeAttribute(null=True)  # who cancelled the deployment, and when
     cancelled_at = UnicodeAttribute(null=True)
+    max_concurrency = NumberAttribute(null=True)  # pinned rollout: runs in flight at most (None: no limit)
+    error_threshold = NumberAttribute(null=True)  # failures that pause the deployment (None: never)
+    paused_by = UnicodeAttribute(null=True)  # who paused it ("error threshold" when it paused itself), and when
+    paused_at = UnicodeAttribute(null=True)
     created_by = UnicodeAttribute()
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
@@ -260,6 +264,24 @@ class CounterShardModel(Model):
     failed = NumberAttribute(default=0)
     expired = NumberAttribute(default=0)
     cancelled = NumberAttribute(default=0)
+    waiting = NumberAttribute(default=0)
+
+
+class RolloutSlotModel(Model):
+    """Same table as the counter shards (``<deployment_id>#slot``): a rollout's runs in
+    flight and failures, in one small item, only for deployments with a max_concurrency
+    or an error_threshold (see :mod:`edgex.store.rollout`). Its conditions make both
+    exact under any concurrency; deployments without limits never touch it."""
+
+    class Meta(_Meta):
+        pass
+
+    shard_key = UnicodeAttribute(hash_key=True)
+    in_flight = NumberAttribute(default=0)
+    failures = NumberAttribute(default=0)  # failed + timed_out + lost, counted once per run
+    max_in_flight = NumberAttribute(null=True)
+    failure_limit = NumberAttribute(null=True)  # no run starts once failures reach it
+    paused = BooleanAttribute(default=False)
 
 
 class LogModel(Model):
@@ -320,7 +342,7 @@ TABLE_MODELS: dict[str, tuple[type[Model], ...]] = {
     "deployments": (DeploymentModel,),
     "targets": (TargetModel, HostnameClaimModel, WrapperSnapshotModel),
     "logs": (LogModel,),
-    "counters": (CounterShardModel,),
+    "counters": (CounterShardModel, RolloutSlotModel),
     "config": (ConfigModel,),
     "audit": (AuditModel,),
 }

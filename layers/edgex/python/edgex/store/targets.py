@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from edgex.store import counters, cursors, keys
+from edgex.store import counters, cursors, keys, rollout
 from edgex.store.base import CONDITION_FAILED, ConditionFailed, get_items, storage_errors, transact
 from edgex.store.tables import (
     DeploymentModel,
@@ -180,7 +180,7 @@ def start_run(target: TargetModel, dep: DeploymentModel, run_id: str | None, now
     seen = target.status
     shard = counters.shard_of(int(dep.deployment_id), target.target_id)
     changes = {TargetStatus.RUNNING.value: 0 if seen == TargetStatus.RUNNING else 1}
-    if seen not in (TargetStatus.ENROLLED, TargetStatus.WAITING, TargetStatus.RUNNING):
+    if seen not in (TargetStatus.ENROLLED, TargetStatus.RUNNING):
         changes[seen] = -1
     moves = counters.moves(shard, changes)
     actions: list[Action] = [
@@ -201,7 +201,10 @@ def start_run(target: TargetModel, dep: DeploymentModel, run_id: str | None, now
             target, actions=actions, condition=(TargetModel.run_count < dep.max_runs) & (TargetModel.status == seen)
         )
         # Liveness was checked on the deployment read with the token; no condition on
-        # the deployment item here, which would cost a write on the hottest item.
+        # the deployment item here, which would cost a write on the hottest item. A
+        # rollout's limits are conditions on its slot item (index 1 of the transaction).
+        if seen != TargetStatus.RUNNING:
+            rollout.take_slot(tx, dep)
         if moves:  # a re-download while running moves nothing
             tx.update(shard, actions=moves)
 
@@ -214,6 +217,31 @@ def start_run(target: TargetModel, dep: DeploymentModel, run_id: str | None, now
 
 def run_limit_hit(failed: ConditionFailed) -> bool:
     return bool(failed.reasons) and failed.reasons[0] == CONDITION_FAILED
+
+
+def slot_refused(failed: ConditionFailed) -> bool:
+    """The rollout's slot refused the run (full, past the threshold, or paused)."""
+    return failed.failed(1) and not failed.failed(0)
+
+
+def mark_waiting(target: TargetModel, dep: DeploymentModel, now: str) -> bool:
+    """An enrolled machine told to wait for a rollout slot reads ``waiting`` (and is
+    counted so), on the condition that it is still enrolled; False when it moved."""
+    shard = counters.shard_of(int(dep.deployment_id), target.target_id)
+
+    def writes(tx: Any) -> None:
+        tx.update(
+            target,
+            actions=[TargetModel.status.set(TargetStatus.WAITING.value), TargetModel.last_seen_at.set(now)],
+            condition=TargetModel.status == TargetStatus.ENROLLED.value,
+        )
+        tx.update(shard, actions=counters.moves(shard, {TargetStatus.WAITING.value: 1}))
+
+    try:
+        transact(writes)
+    except ConditionFailed:
+        return False
+    return True
 
 
 @dataclass(frozen=True)
@@ -298,6 +326,7 @@ def report(
         if moved:
             shard = counters.shard_of(deployment_id, target_id)
             tx.update(shard, actions=counters.moves(shard, {TargetStatus.RUNNING.value: -1, item.status: 1}))
+            rollout.release_slot(tx, dep, item.status)
 
     try:
         transact(writes)
@@ -332,7 +361,11 @@ def finish(
             condition=TargetModel.status == seen,
         )
         changes = {status.value: 1, TargetStatus.RUNNING.value: -1 if seen == TargetStatus.RUNNING else 0}
+        if seen == TargetStatus.WAITING:
+            changes[TargetStatus.WAITING.value] = -1
         tx.update(shard, actions=counters.moves(shard, changes))
+        if seen == TargetStatus.RUNNING:
+            rollout.release_slot(tx, dep, status.value)
         if row is not None:
             tx.save(row)
 

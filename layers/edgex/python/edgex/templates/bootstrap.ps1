@@ -12,7 +12,8 @@
 #
 # Overrides: $env:EDGEX_MACHINE_ID (set it on machines cloned from one image),
 # $env:EDGEX_HOSTNAME; $env:EDGEX_RETRY_BASE_DELAY, EDGEX_RETRY_ATTEMPTS,
-# EDGEX_RETRY_MAX_WAIT (Invoke-EdgexHttp).
+# EDGEX_RETRY_MAX_WAIT (Invoke-EdgexHttp); EDGEX_WAIT_MAX, EDGEX_WAIT_ATTEMPTS (the same
+# policy for the download, which may wait for a rollout slot).
 #
 # Failures throw (so `powershell -Command` exits non-zero; `exit` would close an
 # interactive console) after setting $LASTEXITCODE: for automation, run
@@ -319,7 +320,19 @@
 
     # The run's id: a download retried after a lost reply is the same run, not another.
     $runId = [guid]::NewGuid().ToString('N')
-    $payload = Invoke-EdgexApi -Method 'GET' -Path '/v1/agent/download' -Token $agentToken -TimeoutSec 300 -Headers @{ 'X-Edgex-Run' = $runId }
+    # A rollout with a max_concurrency answers 503 WAIT_FOR_SLOT (with Retry-After) until a
+    # slot frees: the download may wait far longer than any other call, up to
+    # $env:EDGEX_WAIT_MAX seconds (default 3600) over up to $env:EDGEX_WAIT_ATTEMPTS attempts (999).
+    $savedAttempts = $env:EDGEX_RETRY_ATTEMPTS
+    $savedWait = $env:EDGEX_RETRY_MAX_WAIT
+    $env:EDGEX_RETRY_ATTEMPTS = if ($env:EDGEX_WAIT_ATTEMPTS) { $env:EDGEX_WAIT_ATTEMPTS } else { '999' }
+    $env:EDGEX_RETRY_MAX_WAIT = if ($env:EDGEX_WAIT_MAX) { $env:EDGEX_WAIT_MAX } else { '3600' }
+    try {
+        $payload = Invoke-EdgexApi -Method 'GET' -Path '/v1/agent/download' -Token $agentToken -TimeoutSec 300 -Headers @{ 'X-Edgex-Run' = $runId }
+    } finally {
+        $env:EDGEX_RETRY_ATTEMPTS = $savedAttempts
+        $env:EDGEX_RETRY_MAX_WAIT = $savedWait
+    }
     if (-not $payload) {
         Stop-Edgex -Code 93 -Message 'download: empty payload'
     }

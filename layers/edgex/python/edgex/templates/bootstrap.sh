@@ -15,7 +15,8 @@
 # Environment overrides: EDGEX_MACHINE_ID, EDGEX_HOSTNAME (replace the detected
 # values; set EDGEX_MACHINE_ID on machines cloned from one image that kept its
 # /etc/machine-id), EDGEX_RETRY_BASE_DELAY, EDGEX_RETRY_ATTEMPTS,
-# EDGEX_RETRY_MAX_WAIT (the retry policy, see _edgex_http).
+# EDGEX_RETRY_MAX_WAIT (the retry policy, see _edgex_http), EDGEX_WAIT_MAX and
+# EDGEX_WAIT_ATTEMPTS (the same policy for the download, which may wait for a rollout slot).
 #
 # Exit status:
 #   the payload's own (= the script's exit status) once the payload has run;
@@ -82,7 +83,11 @@ _edgex_main() {
     # The run's id: a download retried after a lost reply is the same run, not another.
     run_id=$(_edgex_run_id)
     _edgex_extra="header = \"X-Edgex-Run: $run_id\""$'\n'
-    _edgex_request "$api_url" GET /v1/agent/download "$agent_token" 300 || return
+    # A rollout with a max_concurrency answers 503 WAIT_FOR_SLOT (with Retry-After) until
+    # a slot frees: the download may wait far longer than any other call, up to
+    # EDGEX_WAIT_MAX seconds (default 3600) over up to EDGEX_WAIT_ATTEMPTS attempts (999).
+    EDGEX_RETRY_ATTEMPTS=${EDGEX_WAIT_ATTEMPTS:-999} EDGEX_RETRY_MAX_WAIT=${EDGEX_WAIT_MAX:-3600} \
+        _edgex_request "$api_url" GET /v1/agent/download "$agent_token" 300 || return
     _edgex_extra=
     payload=$_edgex_body
     _edgex_body=

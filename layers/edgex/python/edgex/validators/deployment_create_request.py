@@ -7,19 +7,20 @@ from edgex.validators._errors import JsonSchemaValueException, JsonSchemaValuesE
 
 REGEX_PATTERNS = {
     '^[^\\x00-\\x1f\\x7f]*$': re.compile('^[^\\x00-\\x1f\\x7f]*\\Z'),
-    '^[0-9]{1,6}\\.[0-9]{1,6}\\.[0-9]{1,6}$': re.compile('^[0-9]{1,6}\\.[0-9]{1,6}\\.[0-9]{1,6}\\Z')
+    '^[0-9]{1,6}\\.[0-9]{1,6}\\.[0-9]{1,6}$': re.compile('^[0-9]{1,6}\\.[0-9]{1,6}\\.[0-9]{1,6}\\Z'),
+    '^(100|[1-9][0-9]?)%$': re.compile('^(100|[1-9][0-9]?)%\\Z')
 }
 
 NoneType = type(None)
 
 def validate(data, custom_formats={}, name_prefix=None):
     if not isinstance(data, (dict)):
-        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be object", value=data, name="" + (name_prefix or "data") + "", definition={'type': 'object', 'properties': {'script_id': {'type': 'integer', 'minimum': 1, 'maximum': 9007199254740991}, 'name': {'type': 'string', 'minLength': 1, 'maxLength': 200, 'pattern': '^[^\\x00-\\x1f\\x7f]*$'}, 'description': {'type': 'string', 'minLength': 0, 'maxLength': 2000, 'pattern': '^[^\\x00-\\x1f\\x7f]*$'}, 'expected_machines': {'type': 'integer', 'minimum': 1, 'maximum': 100000}, 'expires_hours': {'anyOf': [{'type': 'integer', 'minimum': 0, 'maximum': 8760}, {'type': 'null'}]}, 'script_version': {'type': 'string', 'pattern': '^[0-9]{1,6}\\.[0-9]{1,6}\\.[0-9]{1,6}$'}, 'acknowledge_findings': {'type': 'boolean'}, 'fail_on_error': {'type': 'boolean'}}, 'required': ['script_id', 'name', 'expected_machines'], 'additionalProperties': False}, rule='type')
+        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be object", value=data, name="" + (name_prefix or "data") + "", definition={'type': 'object', 'properties': {'script_id': {'type': 'integer', 'minimum': 1, 'maximum': 9007199254740991}, 'name': {'type': 'string', 'minLength': 1, 'maxLength': 200, 'pattern': '^[^\\x00-\\x1f\\x7f]*$'}, 'description': {'type': 'string', 'minLength': 0, 'maxLength': 2000, 'pattern': '^[^\\x00-\\x1f\\x7f]*$'}, 'expected_machines': {'type': 'integer', 'minimum': 1, 'maximum': 100000}, 'expires_hours': {'anyOf': [{'type': 'integer', 'minimum': 0, 'maximum': 8760}, {'type': 'null'}]}, 'script_version': {'type': 'string', 'pattern': '^[0-9]{1,6}\\.[0-9]{1,6}\\.[0-9]{1,6}$'}, 'acknowledge_findings': {'type': 'boolean'}, 'fail_on_error': {'type': 'boolean'}, 'max_concurrency': {'anyOf': [{'type': 'integer', 'minimum': 1, 'maximum': 100000}, {'type': 'string', 'pattern': '^(100|[1-9][0-9]?)%$'}]}, 'error_threshold': {'anyOf': [{'type': 'integer', 'minimum': 1, 'maximum': 100000}, {'type': 'string', 'pattern': '^(100|[1-9][0-9]?)%$'}]}}, 'required': ['script_id', 'name', 'expected_machines'], 'additionalProperties': False}, rule='type')
     data_is_dict = isinstance(data, dict)
     if data_is_dict:
         data__missing_keys = set(['script_id', 'name', 'expected_machines']) - data.keys()
         if data__missing_keys:
-            raise JsonSchemaValueException("" + (name_prefix or "data") + " must contain " + (str(sorted(data__missing_keys)) + " properties"), value=data, name="" + (name_prefix or "data") + "", definition={'type': 'object', 'properties': {'script_id': {'type': 'integer', 'minimum': 1, 'maximum': 9007199254740991}, 'name': {'type': 'string', 'minLength': 1, 'maxLength': 200, 'pattern': '^[^\\x00-\\x1f\\x7f]*$'}, 'description': {'type': 'string', 'minLength': 0, 'maxLength': 2000, 'pattern': '^[^\\x00-\\x1f\\x7f]*$'}, 'expected_machines': {'type': 'integer', 'minimum': 1, 'maximum': 100000}, 'expires_hours': {'anyOf': [{'type': 'integer', 'minimum': 0, 'maximum': 8760}, {'type': 'null'}]}, 'script_version': {'type': 'string', 'pattern': '^[0-9]{1,6}\\.[0-9]{1,6}\\.[0-9]{1,6}$'}, 'acknowledge_findings': {'type': 'boolean'}, 'fail_on_error': {'type': 'boolean'}}, 'required': ['script_id', 'name', 'expected_machines'], 'additionalProperties': False}, rule='required')
+            raise JsonSchemaValueException("" + (name_prefix or "data") + " must contain " + (str(sorted(data__missing_keys)) + " properties"), value=data, name="" + (name_prefix or "data") + "", definition={'type': 'object', 'properties': {'script_id': {'type': 'integer', 'minimum': 1, 'maximum': 9007199254740991}, 'name': {'type': 'string', 'minLength': 1, 'maxLength': 200, 'pattern': '^[^\\x00-\\x1f\\x7f]*$'}, 'description': {'type': 'string', 'minLength': 0, 'maxLength': 2000, 'pattern': '^[^\\x00-\\x1f\\x7f]*$'}, 'expected_machines': {'type': 'integer', 'minimum': 1, 'maximum': 100000}, 'expires_hours': {'anyOf': [{'type': 'integer', 'minimum': 0, 'maximum': 8760}, {'type': 'null'}]}, 'script_version': {'type': 'string', 'pattern': '^[0-9]{1,6}\\.[0-9]{1,6}\\.[0-9]{1,6}$'}, 'acknowledge_findings': {'type': 'boolean'}, 'fail_on_error': {'type': 'boolean'}, 'max_concurrency': {'anyOf': [{'type': 'integer', 'minimum': 1, 'maximum': 100000}, {'type': 'string', 'pattern': '^(100|[1-9][0-9]?)%$'}]}, 'error_threshold': {'anyOf': [{'type': 'integer', 'minimum': 1, 'maximum': 100000}, {'type': 'string', 'pattern': '^(100|[1-9][0-9]?)%$'}]}}, 'required': ['script_id', 'name', 'expected_machines'], 'additionalProperties': False}, rule='required')
         data_keys = set(data.keys())
         if "script_id" in data_keys:
             data_keys.remove("script_id")
@@ -108,6 +109,58 @@ def validate(data, custom_formats={}, name_prefix=None):
             data__failonerror = data["fail_on_error"]
             if not isinstance(data__failonerror, (bool)):
                 raise JsonSchemaValueException("" + (name_prefix or "data") + ".fail_on_error must be boolean", value=data__failonerror, name="" + (name_prefix or "data") + ".fail_on_error", definition={'type': 'boolean'}, rule='type')
+        if "max_concurrency" in data_keys:
+            data_keys.remove("max_concurrency")
+            data__maxconcurrency = data["max_concurrency"]
+            data__maxconcurrency_any_of_count2 = 0
+            if not data__maxconcurrency_any_of_count2:
+                try:
+                    if not isinstance(data__maxconcurrency, (int)) and not (isinstance(data__maxconcurrency, float) and data__maxconcurrency.is_integer()) or isinstance(data__maxconcurrency, bool):
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".max_concurrency must be integer", value=data__maxconcurrency, name="" + (name_prefix or "data") + ".max_concurrency", definition={'type': 'integer', 'minimum': 1, 'maximum': 100000}, rule='type')
+                    if isinstance(data__maxconcurrency, (int, float, Decimal)) and not isinstance(data__maxconcurrency, bool):
+                        if data__maxconcurrency < 1:
+                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".max_concurrency must be bigger than or equal to 1", value=data__maxconcurrency, name="" + (name_prefix or "data") + ".max_concurrency", definition={'type': 'integer', 'minimum': 1, 'maximum': 100000}, rule='minimum')
+                        if data__maxconcurrency > 100000:
+                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".max_concurrency must be smaller than or equal to 100000", value=data__maxconcurrency, name="" + (name_prefix or "data") + ".max_concurrency", definition={'type': 'integer', 'minimum': 1, 'maximum': 100000}, rule='maximum')
+                    data__maxconcurrency_any_of_count2 += 1
+                except (JsonSchemaValueException, JsonSchemaValuesException): pass
+            if not data__maxconcurrency_any_of_count2:
+                try:
+                    if not isinstance(data__maxconcurrency, (str)):
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".max_concurrency must be string", value=data__maxconcurrency, name="" + (name_prefix or "data") + ".max_concurrency", definition={'type': 'string', 'pattern': '^(100|[1-9][0-9]?)%$'}, rule='type')
+                    if isinstance(data__maxconcurrency, str):
+                        if not REGEX_PATTERNS['^(100|[1-9][0-9]?)%$'].search(data__maxconcurrency):
+                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".max_concurrency must match pattern ^(100|[1-9][0-9]?)%$", value=data__maxconcurrency, name="" + (name_prefix or "data") + ".max_concurrency", definition={'type': 'string', 'pattern': '^(100|[1-9][0-9]?)%$'}, rule='pattern')
+                    data__maxconcurrency_any_of_count2 += 1
+                except (JsonSchemaValueException, JsonSchemaValuesException): pass
+            if not data__maxconcurrency_any_of_count2:
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".max_concurrency cannot be validated by any definition", value=data__maxconcurrency, name="" + (name_prefix or "data") + ".max_concurrency", definition={'anyOf': [{'type': 'integer', 'minimum': 1, 'maximum': 100000}, {'type': 'string', 'pattern': '^(100|[1-9][0-9]?)%$'}]}, rule='anyOf')
+        if "error_threshold" in data_keys:
+            data_keys.remove("error_threshold")
+            data__errorthreshold = data["error_threshold"]
+            data__errorthreshold_any_of_count3 = 0
+            if not data__errorthreshold_any_of_count3:
+                try:
+                    if not isinstance(data__errorthreshold, (int)) and not (isinstance(data__errorthreshold, float) and data__errorthreshold.is_integer()) or isinstance(data__errorthreshold, bool):
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".error_threshold must be integer", value=data__errorthreshold, name="" + (name_prefix or "data") + ".error_threshold", definition={'type': 'integer', 'minimum': 1, 'maximum': 100000}, rule='type')
+                    if isinstance(data__errorthreshold, (int, float, Decimal)) and not isinstance(data__errorthreshold, bool):
+                        if data__errorthreshold < 1:
+                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".error_threshold must be bigger than or equal to 1", value=data__errorthreshold, name="" + (name_prefix or "data") + ".error_threshold", definition={'type': 'integer', 'minimum': 1, 'maximum': 100000}, rule='minimum')
+                        if data__errorthreshold > 100000:
+                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".error_threshold must be smaller than or equal to 100000", value=data__errorthreshold, name="" + (name_prefix or "data") + ".error_threshold", definition={'type': 'integer', 'minimum': 1, 'maximum': 100000}, rule='maximum')
+                    data__errorthreshold_any_of_count3 += 1
+                except (JsonSchemaValueException, JsonSchemaValuesException): pass
+            if not data__errorthreshold_any_of_count3:
+                try:
+                    if not isinstance(data__errorthreshold, (str)):
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".error_threshold must be string", value=data__errorthreshold, name="" + (name_prefix or "data") + ".error_threshold", definition={'type': 'string', 'pattern': '^(100|[1-9][0-9]?)%$'}, rule='type')
+                    if isinstance(data__errorthreshold, str):
+                        if not REGEX_PATTERNS['^(100|[1-9][0-9]?)%$'].search(data__errorthreshold):
+                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".error_threshold must match pattern ^(100|[1-9][0-9]?)%$", value=data__errorthreshold, name="" + (name_prefix or "data") + ".error_threshold", definition={'type': 'string', 'pattern': '^(100|[1-9][0-9]?)%$'}, rule='pattern')
+                    data__errorthreshold_any_of_count3 += 1
+                except (JsonSchemaValueException, JsonSchemaValuesException): pass
+            if not data__errorthreshold_any_of_count3:
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".error_threshold cannot be validated by any definition", value=data__errorthreshold, name="" + (name_prefix or "data") + ".error_threshold", definition={'anyOf': [{'type': 'integer', 'minimum': 1, 'maximum': 100000}, {'type': 'string', 'pattern': '^(100|[1-9][0-9]?)%$'}]}, rule='anyOf')
         if data_keys:
-            raise JsonSchemaValueException("" + (name_prefix or "data") + " must not contain "+str(data_keys)+" properties", value=data, name="" + (name_prefix or "data") + "", definition={'type': 'object', 'properties': {'script_id': {'type': 'integer', 'minimum': 1, 'maximum': 9007199254740991}, 'name': {'type': 'string', 'minLength': 1, 'maxLength': 200, 'pattern': '^[^\\x00-\\x1f\\x7f]*$'}, 'description': {'type': 'string', 'minLength': 0, 'maxLength': 2000, 'pattern': '^[^\\x00-\\x1f\\x7f]*$'}, 'expected_machines': {'type': 'integer', 'minimum': 1, 'maximum': 100000}, 'expires_hours': {'anyOf': [{'type': 'integer', 'minimum': 0, 'maximum': 8760}, {'type': 'null'}]}, 'script_version': {'type': 'string', 'pattern': '^[0-9]{1,6}\\.[0-9]{1,6}\\.[0-9]{1,6}$'}, 'acknowledge_findings': {'type': 'boolean'}, 'fail_on_error': {'type': 'boolean'}}, 'required': ['script_id', 'name', 'expected_machines'], 'additionalProperties': False}, rule='additionalProperties')
+            raise JsonSchemaValueException("" + (name_prefix or "data") + " must not contain "+str(data_keys)+" properties", value=data, name="" + (name_prefix or "data") + "", definition={'type': 'object', 'properties': {'script_id': {'type': 'integer', 'minimum': 1, 'maximum': 9007199254740991}, 'name': {'type': 'string', 'minLength': 1, 'maxLength': 200, 'pattern': '^[^\\x00-\\x1f\\x7f]*$'}, 'description': {'type': 'string', 'minLength': 0, 'maxLength': 2000, 'pattern': '^[^\\x00-\\x1f\\x7f]*$'}, 'expected_machines': {'type': 'integer', 'minimum': 1, 'maximum': 100000}, 'expires_hours': {'anyOf': [{'type': 'integer', 'minimum': 0, 'maximum': 8760}, {'type': 'null'}]}, 'script_version': {'type': 'string', 'pattern': '^[0-9]{1,6}\\.[0-9]{1,6}\\.[0-9]{1,6}$'}, 'acknowledge_findings': {'type': 'boolean'}, 'fail_on_error': {'type': 'boolean'}, 'max_concurrency': {'anyOf': [{'type': 'integer', 'minimum': 1, 'maximum': 100000}, {'type': 'string', 'pattern': '^(100|[1-9][0-9]?)%$'}]}, 'error_threshold': {'anyOf': [{'type': 'integer', 'minimum': 1, 'maximum': 100000}, {'type': 'string', 'pattern': '^(100|[1-9][0-9]?)%$'}]}}, 'required': ['script_id', 'name', 'expected_machines'], 'additionalProperties': False}, rule='additionalProperties')
     return data
