@@ -38,6 +38,7 @@ VENV_BIN = Path(sys.executable).parent
 SHELLCHECK = shutil.which("shellcheck", path=f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}")
 PS_PARSER = tree_sitter.Parser(tree_sitter.Language(tree_sitter_powershell.language()))
 FEEDBACK = "/v1/agent/feedback"
+SAMPLE_SHA = "5" * 64  # a payload SHA-256 for texts that are only linted or parsed
 PLACEHOLDER_UUIDS = {"00000000-0000-0000-0000-000000000000", "03000200-0400-0500-0006-000700080009"}
 
 
@@ -175,9 +176,19 @@ def run_payload(stub: StubApi, sandbox: dict[str, Path], script: str, **extra: s
     )
 
 
+def served_payload_sha(stub: StubApi) -> str:
+    """The SHA-256 of the payload the stub serves (what a deployment pins), or a
+    stand-in when the test serves none."""
+    queue = stub.replies.get(("GET", "/v1/agent/download")) or []
+    for reply in queue:
+        if reply.status == 200 and isinstance(reply.body, str):
+            return wrappers.payload_sha256(reply.body)
+    return SAMPLE_SHA
+
+
 def run_bootstrapper(stub: StubApi, sandbox: dict[str, Path], **extra: str) -> subprocess.CompletedProcess:
     # Fed on stdin, as `curl ... | bash` does.
-    text = wrappers.render_bootstrapper("bash", stub.url, MASTER_TOKEN)
+    text = wrappers.render_bootstrapper("bash", stub.url, MASTER_TOKEN, served_payload_sha(stub))
     return subprocess.run(
         ["bash"],
         input=text.encode(),
@@ -203,7 +214,7 @@ def enrolled(stub: StubApi, script: str) -> None:
 
 def sample_bash_texts() -> dict[str, str]:
     return {
-        "bootstrapper": wrappers.render_bootstrapper("bash", SAMPLE_URL, MASTER_TOKEN),
+        "bootstrapper": wrappers.render_bootstrapper("bash", SAMPLE_URL, MASTER_TOKEN, SAMPLE_SHA),
         "payload": wrappers.render_payload(
             wrappers.DEFAULT_WRAPPERS["bash"], "bash", b"#!/bin/bash\necho 'hello'\n" + os.urandom(3000)
         ),
@@ -212,13 +223,16 @@ def sample_bash_texts() -> dict[str, str]:
 
 def sample_ps_texts() -> dict[str, str]:
     return {
-        "bootstrapper": wrappers.render_bootstrapper("ps1", SAMPLE_URL, MASTER_TOKEN),
+        "bootstrapper": wrappers.render_bootstrapper("ps1", SAMPLE_URL, MASTER_TOKEN, SAMPLE_SHA),
         "payload": wrappers.render_payload(
             wrappers.DEFAULT_WRAPPERS["powershell"],
             "powershell",
             "Write-Host 'zażółć'\n_Orc-Send -Status info -Message hi\n".encode(),
         ),
-        "one-liner": wrappers.one_liners(SAMPLE_URL, MASTER_TOKEN)["powershell"],
+        "one-liner": wrappers.pinned_one_liners(
+            SAMPLE_URL, MASTER_TOKEN, SAMPLE_SHA, wrappers.bootstrapper_templates()
+        )["powershell"],
+        "unpinned one-liner": wrappers.one_liners(SAMPLE_URL, MASTER_TOKEN)["powershell"],
     }
 
 
@@ -269,7 +283,7 @@ def test_the_powershell_parser_does_report_broken_code() -> None:
     assert ps_problems("function Broken { if ($x -eq ) { ") != []
 
 
-@pytest.mark.parametrize("name", ["bootstrapper", "payload", "one-liner"])
+@pytest.mark.parametrize("name", ["bootstrapper", "payload", "one-liner", "unpinned one-liner"])
 def test_generated_powershell_parses_cleanly(name: str) -> None:
     # Given a generated PowerShell text / When tree-sitter-powershell parses it
     problems = ps_problems(sample_ps_texts()[name])
@@ -480,7 +494,7 @@ def test_unknown_script_type_is_refused() -> None:
     with pytest.raises(ValidationFailed):
         wrappers.validate_template("python", wrappers.DEFAULT_WRAPPERS["bash"])
     with pytest.raises(ValidationFailed):
-        wrappers.render_bootstrapper("powershell", SAMPLE_URL, MASTER_TOKEN)
+        wrappers.render_bootstrapper("powershell", SAMPLE_URL, MASTER_TOKEN, SAMPLE_SHA)
 
 
 def test_default_wrappers_are_valid_templates() -> None:
@@ -530,7 +544,7 @@ BAD_TOKENS = [
 def test_bootstrapper_refuses_a_dangerous_url(kind: str, url: str) -> None:
     # Given a URL that could break out of its quotes / When rendered / Then refused
     with pytest.raises(ValidationFailed):
-        wrappers.render_bootstrapper(kind, url, MASTER_TOKEN)
+        wrappers.render_bootstrapper(kind, url, MASTER_TOKEN, SAMPLE_SHA)
     with pytest.raises(ValidationFailed):
         wrappers.one_liners(url, MASTER_TOKEN)
 
@@ -539,7 +553,7 @@ def test_bootstrapper_refuses_a_dangerous_url(kind: str, url: str) -> None:
 @pytest.mark.parametrize("kind", ["bash", "ps1"])
 def test_bootstrapper_refuses_a_dangerous_token(kind: str, token: str) -> None:
     with pytest.raises(ValidationFailed):
-        wrappers.render_bootstrapper(kind, SAMPLE_URL, token)
+        wrappers.render_bootstrapper(kind, SAMPLE_URL, token, SAMPLE_SHA)
     with pytest.raises(ValidationFailed):
         wrappers.one_liners(SAMPLE_URL, token)
 
@@ -549,7 +563,7 @@ def test_slots_are_filled_once_and_in_single_quotes() -> None:
     token = "exm_3___EDGEX_API_URL__"
     for kind in ("bash", "ps1"):
         # When rendered
-        text = wrappers.render_bootstrapper(kind, "http://127.0.0.1:8787/", token)
+        text = wrappers.render_bootstrapper(kind, "http://127.0.0.1:8787/", token, SAMPLE_SHA)
         # Then each value sits in single quotes, verbatim, and no slot is left
         assert f"'{token}'" in text
         assert "'http://127.0.0.1:8787'" in text
@@ -730,7 +744,11 @@ def test_one_liner_installs_enrolls_downloads_and_runs(stub: StubApi, sandbox: d
     # Given a deployment whose script is larger than one argv string may be (> 128 KiB; here > 1 MiB)
     script = "# " + "x" * 1_100_000 + '\n_orc_send info "$_ORC_MACHINE_ID|$_ORC_HOSTNAME" facts\n'
     enrolled(stub, script)
-    stub.answer("GET", "/v1/agent/installer", Reply(200, wrappers.render_bootstrapper("bash", stub.url, MASTER_TOKEN)))
+    stub.answer(
+        "GET",
+        "/v1/agent/installer",
+        Reply(200, wrappers.render_bootstrapper("bash", stub.url, MASTER_TOKEN, served_payload_sha(stub))),
+    )
     # And CloudFront's viewer headers simulated through a .curlrc
     (sandbox["home"] / ".curlrc").write_text('header = "CloudFront-Viewer-Country: PL"\n')
     line = wrappers.one_liners(stub.url, MASTER_TOKEN)["bash"]
@@ -877,7 +895,7 @@ def test_bootstrapper_exit_code_is_the_scripts(stub: StubApi, sandbox: dict[str,
 def test_a_truncated_bootstrapper_runs_nothing(stub: StubApi, sandbox: dict[str, Path]) -> None:
     # Given a download cut off before its last line
     enrolled(stub, "echo ran\n")
-    text = wrappers.render_bootstrapper("bash", stub.url, MASTER_TOKEN)
+    text = wrappers.render_bootstrapper("bash", stub.url, MASTER_TOKEN, served_payload_sha(stub))
     cut = text[: text.rindex("_edgex_main </dev/null")]
     # When bash runs what arrived / Then no request was made
     done = subprocess.run(["bash"], input=cut.encode(), env=agent_env(sandbox), capture_output=True, timeout=30)
@@ -1071,7 +1089,7 @@ def test_the_bootstrapper_refuses_every_shell_but_bash_before_any_request(
     if shutil.which(shell[0]) is None:
         pytest.fail(f"{shell[0]} must be installed (make setup installs it)")
     enrolled(stub, "echo ran\n")
-    text = wrappers.render_bootstrapper("bash", stub.url, MASTER_TOKEN)
+    text = wrappers.render_bootstrapper("bash", stub.url, MASTER_TOKEN, served_payload_sha(stub))
     # When it runs
     done = subprocess.run(
         shell,
