@@ -168,3 +168,22 @@ def test_pinned_one_liners_match_the_documented_shape() -> None:
     ps = lines["powershell"]
     assert "\n" not in ps
     assert ps.index("ComputeHash") < ps.index(f"if ($d -ne '{'b' * 64}')") < ps.index("Invoke-Expression $s")
+
+
+def test_a_deployment_from_before_the_pinning_still_gets_a_matching_installer(aws: None) -> None:
+    # Given a deployment as created before the pinning: no bootstrapper snapshot, no payload hash
+    from edgex.store import keys
+    from edgex.store.tables import BootstrapperSnapshotModel, DeploymentModel
+
+    dep = new_deployment()
+    BootstrapperSnapshotModel(keys.bootstrapper_pk(dep["id"])).delete()
+    stored = deployment_store.get(dep["id"])
+    stored.update(actions=[DeploymentModel.payload_sha256.remove()])
+    # When its installer is asked for
+    text = deployments.installer(deployment_store.get(dep["id"]), "bash", dep["master_token"])
+    # Then it pins the hash of the payload its machines will download (worked out from the same bytes)
+    assert f"'{dep['payload_sha256']}'" in text
+    # And a rotation gives one-liners that check no installer hash (its bytes were never pinned)
+    rotated = deployments.rotate_master(dep["id"])
+    assert "sha256sum" not in rotated["one_liners"]["bash"]
+    assert deployments.view(deployment_store.get(dep["id"]))["payload_sha256"] is None
