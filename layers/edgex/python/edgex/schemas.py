@@ -285,6 +285,7 @@ DEPLOYMENT: dict[str, Any] = {
         "max_runs": _INT,
         "script_version": _STR,
         "script_checksum": _STR,
+        "payload_sha256": _NSTR,  # what every machine's bootstrapper checks (null: created before the pinning)
         "counts": COUNTS,
         "created_by": _STR,
         "created_at": _STR,
@@ -446,7 +447,13 @@ RESPONSE_SCHEMAS: dict[str, dict[str, Any]] = {
     "OneLiners": {
         "type": "object",
         "required": ["one_liners"],
-        "properties": {"deployment_id": _INT, "token_placeholder": _STR, "one_liners": {"type": "object"}},
+        "properties": {
+            "deployment_id": _INT,
+            "token_placeholder": _STR,
+            "one_liners": {"type": "object"},
+            "installer_pinned": {"type": "boolean"},
+            "note": _STR,
+        },
     },
     "Target": TARGET,
     "TargetPage": _page(TARGET),

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from edgex.errors import DeploymentNotFound, ScriptNotFound, StorageUnavailable
 from edgex.store import counters, cursors, keys
 from edgex.store.base import ConditionFailed, get_items, storage_errors, transact
-from edgex.store.tables import DeploymentModel, ScriptModel, WrapperSnapshotModel
+from edgex.store.tables import BootstrapperSnapshotModel, DeploymentModel, ScriptModel, WrapperSnapshotModel
 from edgex.vocabulary import DeploymentStatus
 
 if TYPE_CHECKING:
@@ -49,8 +49,18 @@ def find(deployment_id: int) -> DeploymentModel | None:
             return None
 
 
-def create(deployment_id: int, pin: Pin, wrapper: str, **fields: Any) -> DeploymentModel:
-    """The deployment and its wrapper snapshot, and one more on the script's count of
+@dataclass(frozen=True)
+class Bootstrappers:
+    """The bootstrapper templates and API URL a deployment pins (its installer's bytes)."""
+
+    api_url: str
+    templates: dict[str, str]
+
+
+def create(
+    deployment_id: int, pin: Pin, wrapper: str, bootstrappers: Bootstrappers | None = None, **fields: Any
+) -> DeploymentModel:
+    """The deployment and its wrapper (and bootstrapper) snapshot, and one more on the script's count of
     deployments (which a delete of the script checks), in one transaction: a deleted
     script cannot be deployed. A transaction that lost only to a concurrent update of
     the script is tried again; a missing or deleted script is 404."""
@@ -77,6 +87,14 @@ def create(deployment_id: int, pin: Pin, wrapper: str, **fields: Any) -> Deploym
         )
         tx.save(dep, condition=DeploymentModel.deployment_id.does_not_exist())
         tx.save(snapshot)
+        if bootstrappers is not None:
+            tx.save(
+                BootstrapperSnapshotModel(
+                    keys.bootstrapper_pk(deployment_id),
+                    api_url=bootstrappers.api_url,
+                    templates=dict(bootstrappers.templates),
+                )
+            )
 
     for _ in range(CREATE_ATTEMPTS):
         try:
@@ -155,6 +173,14 @@ def kill(dep: DeploymentModel, reason: str, now: str) -> None:
 def wrapper_snapshot(deployment_id: int) -> str | None:
     (snapshot,) = get_items((WrapperSnapshotModel, (keys.snapshot_pk(deployment_id),)))
     return snapshot.content if snapshot is not None else None
+
+
+def bootstrapper_snapshot(deployment_id: int) -> Bootstrappers | None:
+    """The pinned bootstrappers, or None for a deployment created before they were pinned."""
+    (snapshot,) = get_items((BootstrapperSnapshotModel, (keys.bootstrapper_pk(deployment_id),)))
+    if snapshot is None:
+        return None
+    return Bootstrappers(api_url=snapshot.api_url, templates=dict(snapshot.templates))
 
 
 def run_counts(deployment_ids: list[int]) -> dict[int, dict[str, int]]:
