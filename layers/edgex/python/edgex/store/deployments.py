@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from pynamodb.expressions.update import Action
 
 _LIST_SHAPE = cursors.Shape({"kind": cursors.text(r"deployment"), "deployment_id": cursors.number()})
-CREATE_ATTEMPTS = 3
+CREATE_ATTEMPTS = 5
 
 
 @dataclass(frozen=True)
@@ -103,7 +103,7 @@ def create(
         except ConditionFailed as failed:
             if failed.failed(0) and _script_gone(pin.script_id):
                 raise ScriptNotFound() from None
-    raise StorageUnavailable()
+    raise StorageUnavailable()  # retryable: never a not-found for a script that exists
 
 
 def _script_gone(script_id: int) -> bool:
