@@ -277,6 +277,7 @@ def _item_sizes(deployment_id: int) -> dict[str, int]:
         "t#": "target",
         "h#": "hostname claim",
         "w#": "wrapper snapshot item",
+        "b#": "bootstrapper snapshot item",
     }
     for prefix, label in kinds.items():
         found = [r for r in rows if r["pk"]["S"].startswith(prefix)]

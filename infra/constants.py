@@ -92,6 +92,12 @@ INTEGRITY_METRIC = "IntegrityViolation"
 INTEGRITY_LOG_FIELD = "kill_reason"
 INTEGRITY_LOG_VALUE = "INTEGRITY_VIOLATION"
 INTEGRITY_HANDLER = "agent_download"  # the function whose logs carry the kill switch
+# A machine that refused its payload (its SHA-256 is not the one pinned at creation)
+# reports it; the feedback function logs {"integrity": "payload_mismatch"}.
+PAYLOAD_MISMATCH_METRIC = "PayloadMismatch"
+PAYLOAD_MISMATCH_LOG_FIELD = "integrity"
+PAYLOAD_MISMATCH_LOG_VALUE = "payload_mismatch"
+PAYLOAD_MISMATCH_HANDLER = "agent_feedback"
 # lambdas/http_api/endpoint.py ends every request with one JSON log line
 # {"message": "request", "route": <handler>, "status": <HTTP status>, "ms": <duration>}.
 REQUEST_LOG_MESSAGE = "request"

@@ -121,6 +121,24 @@ class Observability(Construct):
             "A script object no longer matched its pinned SHA-256: the deployment was killed.",
             threshold=1,
         )
+        self.payload_mismatch_metric = logs.MetricFilter(
+            self,
+            "PayloadMismatches",
+            log_group=log_groups[c.PAYLOAD_MISMATCH_HANDLER],
+            filter_pattern=logs.FilterPattern.string_value(
+                f"$.{c.PAYLOAD_MISMATCH_LOG_FIELD}", "=", c.PAYLOAD_MISMATCH_LOG_VALUE
+            ),
+            metric_namespace=c.METRICS_NAMESPACE,
+            metric_name=c.PAYLOAD_MISMATCH_METRIC,
+            metric_value="1",
+        ).metric(statistic="Sum", period=_MINUTE)
+        self._alarm(
+            "PayloadMismatchAlarm",
+            self.payload_mismatch_metric,
+            "A machine received a payload whose SHA-256 is not the deployment's: something between the API and "
+            "the machine changed it (nothing ran there).",
+            threshold=1,
+        )
         self._api_rate_alarms(http_api)
         self._sum_alarms(
             "LambdaErrors",

@@ -1,6 +1,10 @@
-"""GET /v1/agent/installer?type=bash|ps1 (master token): the bootstrapper."""
+"""GET /v1/agent/installer?type=bash|ps1 (master token): the bootstrapper.
 
-from edgex import config, liveness, wrappers
+Byte-identical for the deployment's whole life (per token): its one-liners pin its
+SHA-256, so it is rendered from the templates snapshotted at creation.
+"""
+
+from edgex import deployments, liveness
 from edgex.store.tables import DeploymentModel
 from http_api.endpoint import Reply, endpoint
 from http_api.request import Request
@@ -9,4 +13,4 @@ from http_api.request import Request
 @endpoint("agent_installer")
 def handler(req: Request, dep: DeploymentModel) -> Reply:
     liveness.require_live(dep)
-    return Reply(wrappers.render_bootstrapper(req.params["type"], config.public_url(), req.bearer()))
+    return Reply(deployments.installer(dep, req.params["type"], req.bearer()))

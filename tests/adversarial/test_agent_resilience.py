@@ -4,8 +4,10 @@ A small fault-injecting HTTP proxy on 127.0.0.1 sits in front of a local server 
 public URL is the proxy, so the one-liner, the bootstrapper and the wrapper all talk
 through it. Following a script of faults it answers 503 without forwarding, closes
 the connection without forwarding, forwards and then drops the answer (the server did
-the work, the agent never hears), or holds a request a while before forwarding. The
-machine must still run its script once, retry, and the final status must arrive.
+the work, the agent never hears), holds a request a while before forwarding, or
+forwards and flips one byte of the answer. The machine must still run its script
+once, retry, and the final status must arrive; a flipped byte of the installer or of
+the payload must run nothing at all.
 """
 
 from __future__ import annotations
@@ -32,7 +34,8 @@ HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "expect", "proxy-
 class FaultProxy(socketserver.ThreadingTCPServer):
     """Forwards HTTP/1.1 requests to ``upstream``; the Nth request to a path may instead
     meet the fault its plan names: "503", "429" / "429-after" (the gateway's throttle,
-    without / with Retry-After), "drop", "lost-reply" or "delay"."""
+    without / with Retry-After), "drop", "lost-reply", "delay" or "flip" (the answer
+    arrives whole, one byte in its middle changed: a substituted response)."""
 
     daemon_threads = True
     allow_reuse_address = True
@@ -119,10 +122,18 @@ class _ProxyHandler(socketserver.StreamRequestHandler):
         if action == "lost-reply":  # the API did the work; the agent never hears of it
             self.connection.shutdown(socket.SHUT_RDWR)
             return
+        if action == "flip" and data:
+            data = flip_one_byte(data)
         head = [f"HTTP/1.1 {status} {reason}"]
         head += [f"{k}: {v}" for k, v in answer_headers if k.lower() not in HOP_BY_HOP | {"content-length"}]
         head += [f"Content-Length: {len(data)}", "Connection: close"]
         self.wfile.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + data)
+
+
+def flip_one_byte(data: bytes) -> bytes:
+    """``data`` with the low bit of its middle byte flipped (ASCII stays ASCII)."""
+    middle = len(data) // 2
+    return data[:middle] + bytes([data[middle] ^ 0x01]) + data[middle + 1 :]
 
 
 @pytest.fixture
@@ -215,3 +226,74 @@ def test_a_failing_script_still_reports_failure_through_faults(proxied: tuple[Lo
     assert len(proxy.applied) == 3
     (target,) = server.admin("GET", f"/v1/admin/deployments/{dep['id']}/targets").json()["items"]
     assert target["status"] == "failed" and target["exit_code"] == 5
+
+
+MARKER_SCRIPT = 'echo "ran" > "$HOME/marker"\n'
+
+
+def target_and_logs(server: LocalServer, deployment_id: int) -> tuple[dict, list[dict]]:
+    (target,) = server.admin("GET", f"/v1/admin/deployments/{deployment_id}/targets").json()["items"]
+    logs = server.admin("GET", f"/v1/admin/deployments/{deployment_id}/targets/{target['id']}/logs").json()["items"]
+    return target, logs
+
+
+def test_a_flipped_byte_of_the_payload_runs_nothing_and_is_recorded(proxied: tuple[LocalServer, FaultProxy]) -> None:
+    server, proxy = proxied
+    # Given a deployment of a script that leaves a marker, and a proxy that flips one
+    # byte of the payload's answer (the installer and everything else pass untouched)
+    script = server.create_script(MARKER_SCRIPT)
+    dep = server.create_deployment(script["id"], machines=1)
+    assert dep["payload_sha256"]
+    proxy.arm({"GET /v1/agent/download": ["flip"]})
+    # When the real one-liner runs in a real bash
+    run = server.run_one_liner(dep["one_liners"]["bash"], "flip-payload-machine", "flip-payload-host", timeout=180)
+    # Then the flip happened, and the bootstrapper refused the payload: exit 94, one clear line
+    assert proxy.applied == [("GET /v1/agent/download", 1, "flip")], proxy.applied
+    assert run.returncode == 94, run.stdout + run.stderr
+    assert "does not match the one pinned for this deployment" in run.stderr
+    assert dep["payload_sha256"] in run.stderr
+    # And nothing of the script ran on the machine
+    assert not (server.state_dir / "machines" / "flip-payload-machine" / "marker").exists()
+    # And the platform recorded it: the target failed with 94, its log holds the integrity entry
+    target, logs = target_and_logs(server, dep["id"])
+    assert target["status"] == "failed" and target["exit_code"] == 94, target
+    integrity = [e for e in logs if e["step"] == "integrity"]
+    assert len(integrity) == 1 and integrity[0]["status"] == "error"
+    assert "SHA-256" in integrity[0]["message"] and dep["payload_sha256"] in integrity[0]["message"]
+    (final,) = [e for e in logs if e["step"] == "complete"]
+    assert final["status"] == "error" and "integrity" in final["message"]
+
+
+def test_a_flipped_byte_of_the_installer_runs_nothing(proxied: tuple[LocalServer, FaultProxy]) -> None:
+    server, proxy = proxied
+    # Given a deployment of a script that leaves a marker, and a proxy that flips one
+    # byte of the installer's answer
+    script = server.create_script(MARKER_SCRIPT)
+    dep = server.create_deployment(script["id"], machines=1)
+    proxy.arm({"GET /v1/agent/installer": ["flip"]})
+    # When the real one-liner runs in a real bash
+    run = server.run_one_liner(dep["one_liners"]["bash"], "flip-boot-machine", "flip-boot-host", timeout=180)
+    # Then the flip happened, and the one-liner refused the installer: exit 95, one clear line
+    assert proxy.applied == [("GET /v1/agent/installer", 1, "flip")], proxy.applied
+    assert run.returncode == 95, run.stdout + run.stderr
+    assert "the installer does not match the SHA-256 in this one-liner" in run.stderr
+    # And nothing ran: no marker, no enroll or download reached the proxy nor the server
+    assert not (server.state_dir / "machines" / "flip-boot-machine" / "marker").exists()
+    assert proxy.seen["POST /v1/agent/enroll"] == 0 and proxy.seen["GET /v1/agent/download"] == 0, proxy.seen
+    assert "/v1/agent/enroll" not in server.log_text()
+    shown = server.admin("GET", f"/v1/admin/deployments/{dep['id']}").json()
+    assert shown["counts"]["enrolled"] == 0
+
+
+def test_the_same_one_liner_runs_through_a_faithful_proxy(proxied: tuple[LocalServer, FaultProxy]) -> None:
+    server, proxy = proxied
+    # Given the same kind of deployment and a proxy that changes nothing
+    script = server.create_script(MARKER_SCRIPT)
+    dep = server.create_deployment(script["id"], machines=1)
+    proxy.arm({})
+    # When the one-liner runs / Then the pinned installer and payload matched and the script ran
+    run = server.run_one_liner(dep["one_liners"]["bash"], "faithful-machine", "faithful-host", timeout=180)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert (server.state_dir / "machines" / "faithful-machine" / "marker").read_text() == "ran\n"
+    target, _ = target_and_logs(server, dep["id"])
+    assert target["status"] == "completed"

@@ -290,6 +290,8 @@ def test_every_view_fits_in_both_languages(
         checksum.scroll_into_view_if_needed()
         line_box = checksum.bounding_box()
         assert line_box and line_box["width"] > 100, "the checksum wraps one character a line"
+        # and the payload SHA-256 every machine checks, whole
+        assert dep["payload_sha256"] in page.get_by_test_id("deployment-payload-sha").inner_text()
     # Field-level errors: the server's rule under the field it is about
     page.locator("button[data-lang=en]").click()
     dash.go("#/deployments/new")

@@ -337,6 +337,23 @@ def test_integrity_violations_become_a_metric_with_an_alarm(synth: Any) -> None:
     )
 
 
+def test_payloads_refused_by_machines_become_a_metric_with_an_alarm(synth: Any) -> None:
+    # Given the feedback function's log group, where a machine's integrity report is logged
+    feedback_logs = synth.logical_id(synth.stack.endpoints.log_groups[c.PAYLOAD_MISMATCH_HANDLER])
+    # Then a metric filter counts those lines and an alarm fires on the first one
+    synth.template.has_resource_properties(
+        "AWS::Logs::MetricFilter",
+        {
+            "LogGroupName": {"Ref": feedback_logs},
+            "FilterPattern": '{ $.integrity = "payload_mismatch" }',
+            "MetricTransformations": [Match.object_like({"MetricNamespace": "Edgex", "MetricName": "PayloadMismatch"})],
+        },
+    )
+    synth.template.has_resource_properties(
+        "AWS::CloudWatch::Alarm", {"MetricName": "PayloadMismatch", "Namespace": "Edgex", "Threshold": 1}
+    )
+
+
 def _alarm_metric_names(alarm: dict[str, Any]) -> set[str]:
     props = alarm["Properties"]
     names = {m["MetricStat"]["Metric"]["MetricName"] for m in props.get("Metrics", []) if "MetricStat" in m}

@@ -76,8 +76,8 @@ def test_piping_into_another_shell_stops_with_90_before_any_request(server: Loca
     script = server.create_script("echo must-not-run\n")
     dep = server.create_deployment(script["id"], machines=1)
     line = dep["one_liners"]["bash"]
-    assert line.endswith("| bash)")
-    line = line[: -len("| bash)")] + f"| {shell})"
+    assert line.count("| bash ;;") == 1
+    line = line.replace("| bash ;;", f"| {shell} ;;")
     log_start = len(server.log_text())
     # When it runs
     run = server.run_one_liner(line, f"{shell}-machine".replace(" ", "-"), "sh-host")

@@ -22,6 +22,7 @@ from manifest import (
     GET,
     PUT,
     ROUTES,
+    S3_GET_VERSION,
     S3_PUT,
     UPDATE,
     Auth,
@@ -40,6 +41,9 @@ UNEXERCISED: dict[tuple[str, str, str], str] = {
     "example downloads again during its run)",
     ("agent_feedback", "counters", UPDATE): "a final report moves the deployment's counters",
     ("scripts_delete", "deployments", BATCH_GET): "a script pinned by deployments has them read (the example's is not)",
+    ("agent_installer", "deployments", UPDATE): "the kill switch, for a deployment from before the installer pinning",
+    ("agent_installer", "scripts", S3_GET_VERSION): "a deployment from before the installer pinning has its payload "
+    "hash worked out from the pinned script",
     ("deployments_delete", "logs", BATCH_WRITE): "a deployment whose machines reported has its log entries deleted",
     ("agent_download", "counters", GET): "a rollout slot that refuses a run is read (wait, or paused)",
     ("deployments_create", "counters", PUT): "a deployment with rollout limits gets its slot item",

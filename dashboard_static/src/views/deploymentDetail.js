@@ -581,15 +581,18 @@ export function mountDeploymentDetail(container, { id }) {
     const created = h("time", {});
     bindTime(created, d.created_at);
     const checksum = h("span", { class: "checksum-row" }, h("span", { class: "mono checksum", text: d.script_checksum || "—" }), d.script_checksum ? copyButton(d.script_checksum, "actions.copy") : null);
+    // What every machine's bootstrapper checks the downloaded payload against (null: a deployment from before the pinning).
+    const payloadSha = d.payload_sha256 ? h("span", { class: "checksum-row" }, h("span", { class: "mono checksum", text: d.payload_sha256 }), copyButton(d.payload_sha256, "actions.copy")) : null;
     const cancelledAt = d.cancelled_at ? h("time", {}) : null;
     if (cancelledAt) bindTime(cancelledAt, d.cancelled_at);
-    const signature = JSON.stringify([d.script_id, d.script_name, d.script_version, d.script_checksum, d.expected_machines, d.max_runs, d.expires_at, d.created_by, d.created_at, d.description, d.script_type, d.cancelled_by, d.cancelled_at, d.fail_on_error, d.max_concurrency, d.error_threshold]);
+    const signature = JSON.stringify([d.script_id, d.script_name, d.script_version, d.script_checksum, d.payload_sha256, d.expected_machines, d.max_runs, d.expires_at, d.created_by, d.created_at, d.description, d.script_type, d.cancelled_by, d.cancelled_at, d.fail_on_error, d.max_concurrency, d.error_threshold]);
     if (facts.dataset.signature !== signature) {
       facts.dataset.signature = signature;
       facts.replaceChildren(
         ...fact("deployments.fields.script", h("a", { href: `#/scripts/${d.script_id}`, text: `${d.script_name || `#${d.script_id}`} (${d.script_type || ""})` })),
         ...fact("scripts.fields.version", d.script_version ? `v${d.script_version}` : "—", { class: "mono" }),
         ...fact("scripts.fields.checksum", checksum, { testid: "deployment-checksum" }),
+        ...(payloadSha ? fact("deployments.fields.payloadSha", payloadSha, { testid: "deployment-payload-sha" }) : []),
         ...fact("deployments.fields.expected", formatNumber(d.expected_machines || 0)),
         ...fact("deployments.fields.maxRuns", d.max_runs ?? "—"),
         ...fact("deployments.fields.expires", expires, expires ? {} : { t: "deployments.permanent" }),

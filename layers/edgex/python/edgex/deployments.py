@@ -14,10 +14,10 @@ from typing import Any
 
 from edgex import clock, config, platform_settings, rollout, scripts, tokens, wrappers
 from edgex.audit import Actor
-from edgex.errors import FindingsNotAcknowledged, TargetChanged, TargetNotFound
+from edgex.errors import FindingsNotAcknowledged, IntegrityViolation, NotFound, TargetChanged, TargetNotFound
 from edgex.liveness import effective_status, ended_as, halted, is_live, require_live, target_status
+from edgex.store import blobs, counters, tables
 from edgex.store import config as config_store
-from edgex.store import counters, tables
 from edgex.store import deployments as store
 from edgex.store import targets as target_store
 from edgex.store.base import optimistic
@@ -74,6 +74,7 @@ def view(dep: DeploymentModel, runs: dict[str, int] | None = None) -> dict[str, 
         "max_runs": int(dep.max_runs),
         "script_version": dep.script_version,
         "script_checksum": dep.script_checksum,
+        "payload_sha256": dep.payload_sha256,
         "counts": counted,
         **rollout.view_fields(dep),
         "created_by": dep.created_by,
@@ -111,6 +112,8 @@ def create(data: dict[str, Any], actor: Actor) -> dict[str, Any]:
     if static_audit.has_high(version.findings or []) and not data.get("acknowledge_findings"):
         raise FindingsNotAcknowledged()
     settings, wrapper = platform_settings.settings_and_wrapper(head.type)
+    payload_hash = _payload_sha256(wrapper, head.type, head.s3_key, version.s3_version_id, version.checksum)
+    boot = store.Bootstrappers(api_url=config.public_url(), templates=wrappers.bootstrapper_templates())
     deployment_id = config_store.next_id("deployment")
     master = tokens.new_master(deployment_id)
     hours = data.get("expires_hours")
@@ -128,6 +131,8 @@ def create(data: dict[str, Any], actor: Actor) -> dict[str, Any]:
         deployment_id,
         pin,
         wrapper,
+        boot,
+        payload_sha256=payload_hash,
         name=data["name"],
         description=data.get("description", ""),
         master_token_hash=tokens.digest(master),
@@ -148,9 +153,47 @@ def create(data: dict[str, Any], actor: Actor) -> dict[str, Any]:
     return {
         **view(dep, dict.fromkeys(counters.RUN_COUNTS, 0)),
         "master_token": master,
-        "one_liners": wrappers.one_liners(config.public_url(), master),
+        "one_liners": wrappers.pinned_one_liners(boot.api_url, master, payload_hash, boot.templates),
         "findings_acknowledged": bool(data.get("acknowledge_findings")),
     }
+
+
+def _payload_sha256(wrapper: str, script_type: str, s3_key: str, s3_version_id: str, checksum: str) -> str:
+    """The SHA-256 of the payload every machine of the deployment will get: the same
+    pure rendering the download does, from the same pinned bytes. A script object that
+    no longer matches its checksum is refused here too, before anything is pinned."""
+    try:
+        script = blobs.get(s3_key, s3_version_id)
+    except (NotFound, blobs.ObjectCorrupt):
+        raise IntegrityViolation() from None
+    if blobs.sha256(script) != checksum:
+        raise IntegrityViolation()
+    return wrappers.payload_sha256(wrappers.render_payload(wrapper, script_type, script))
+
+
+def installer(dep: DeploymentModel, kind: str, master_token: str) -> str:
+    """The bootstrapper the one-liners of this deployment pinned: rendered from the
+    templates and URL snapshotted at creation, with the payload's pinned SHA-256, so
+    its bytes depend on the master token alone. A deployment from before the pinning
+    gets this version's templates and its payload hash worked out from the same
+    pinned bytes the download serves (its one-liners pin no installer hash)."""
+    boot = store.bootstrapper_snapshot(int(dep.deployment_id))
+    if boot is not None and dep.payload_sha256:
+        return wrappers.render_bootstrapper(kind, boot.api_url, master_token, dep.payload_sha256, boot.templates[kind])
+    from edgex import execution
+
+    wrapper = store.wrapper_snapshot(int(dep.deployment_id))
+    if wrapper is None:
+        raise IntegrityViolation()  # a deployment always has its snapshot: missing is tampering
+    payload = wrappers.render_payload(wrapper, dep.script_type, execution.verified_script(dep))
+    return wrappers.render_bootstrapper(kind, config.public_url(), master_token, wrappers.payload_sha256(payload))
+
+
+def _one_liners(dep: DeploymentModel, master_token: str) -> dict[str, str]:
+    boot = store.bootstrapper_snapshot(int(dep.deployment_id))
+    if boot is None or not dep.payload_sha256:
+        return wrappers.one_liners(config.public_url(), master_token)  # from before the pinning
+    return wrappers.pinned_one_liners(boot.api_url, master_token, dep.payload_sha256, boot.templates)
 
 
 def list_page(limit: int, cursor: str | None, status: str | None = None) -> Page:
@@ -172,7 +215,7 @@ def rotate_master(deployment_id: int) -> dict[str, Any]:
     return {
         "deployment_id": deployment_id,
         "master_token": master,
-        "one_liners": wrappers.one_liners(config.public_url(), master),
+        "one_liners": _one_liners(dep, master),
     }
 
 
@@ -182,7 +225,9 @@ def targets_page(dep: DeploymentModel, limit: int, cursor: str | None) -> Page:
 
 
 def one_liner_templates(deployment_id: int) -> dict[str, Any]:
-    """The one-liners with a placeholder: the master token is only ever shown once."""
+    """The one-liners with a placeholder: the master token is only ever shown once. The
+    installer's bytes depend on the token, so these lines cannot pin its SHA-256 (the
+    lines given at creation and rotation do); the answer says so."""
     store.get(deployment_id)
     placeholder = "<MASTER_TOKEN>"
     stand_in = f"exm_{deployment_id}_" + "X" * 43  # a well-formed token, so the one-liners render
@@ -191,6 +236,9 @@ def one_liner_templates(deployment_id: int) -> dict[str, Any]:
         "deployment_id": deployment_id,
         "token_placeholder": placeholder,
         "one_liners": {k: v.replace(stand_in, placeholder) for k, v in lines.items()},
+        "installer_pinned": False,
+        "note": "These lines do not check the installer's SHA-256 (it depends on the master token); "
+        "the one-liners shown at creation or after a master token rotation do.",
     }
 
 

@@ -17,13 +17,13 @@ import os
 import re
 from typing import Any
 
-from edgex import agents, clock, limits
+from edgex import agents, clock, limits, log
 from edgex.errors import LogQuotaExceeded, StaleRun, TargetChanged, TargetNotRunning
 from edgex.store import targets as store
 from edgex.store.base import optimistic
 from edgex.store.cursors import Page
 from edgex.store.tables import DeploymentModel, LogModel, TargetModel
-from edgex.vocabulary import LogLevel, TargetStatus
+from edgex.vocabulary import INTEGRITY_STEP, LogLevel, TargetStatus
 
 REPORT_ATTEMPTS = 5
 FINAL_STEP = "complete"  # the step of the wrapper's final report
@@ -143,10 +143,27 @@ def record(
         if item.truncated and item.status == target.status:
             raise LogQuotaExceeded()  # marked once; the caller learns its entries were dropped
         status = item.status if outcome == store.ReportOutcome.STORED else target.status
+        if outcome == store.ReportOutcome.STORED:
+            _note_integrity(target, entries)
         answer: dict[str, Any] = {"accepted": len(entries), "target_status": status}
         return answer | ({"duplicate": True} if outcome == store.ReportOutcome.DUPLICATE else {})
 
     return optimistic(attempt, REPORT_ATTEMPTS, TargetChanged)
+
+
+def _note_integrity(target: TargetModel, entries: list[dict[str, Any]]) -> None:
+    """A machine that refused its payload (its SHA-256 was not the pinned one) saw
+    something between the platform and itself change the bytes: beside the run's log,
+    one security line in the function's log, where the kill switch's alarm looks."""
+    if any(e.get("step") == INTEGRITY_STEP for e in entries):
+        log.logger(agent=True).error(
+            "payload integrity",
+            extra={
+                "integrity": "payload_mismatch",
+                "deployment_id": int(target.deployment_id),
+                "target_id": target.target_id,
+            },
+        )
 
 
 def log_views(item: LogModel, level: str | None = None, step: str | None = None) -> list[dict[str, Any]]:

@@ -297,6 +297,7 @@ DEPLOYMENT: dict[str, Any] = {
         "max_runs": _INT,
         "script_version": _STR,
         "script_checksum": _STR,
+        "payload_sha256": _NSTR,  # what every machine's bootstrapper checks (null: created before the pinning)
         "counts": COUNTS,
         "max_concurrency": {"type": ["integer", "null"]},
         "error_threshold": {"type": ["integer", "null"]},
@@ -462,7 +463,13 @@ RESPONSE_SCHEMAS: dict[str, dict[str, Any]] = {
     "OneLiners": {
         "type": "object",
         "required": ["one_liners"],
-        "properties": {"deployment_id": _INT, "token_placeholder": _STR, "one_liners": {"type": "object"}},
+        "properties": {
+            "deployment_id": _INT,
+            "token_placeholder": _STR,
+            "one_liners": {"type": "object"},
+            "installer_pinned": {"type": "boolean"},
+            "note": _STR,
+        },
     },
     "Target": TARGET,
     "TargetPage": _page(TARGET),

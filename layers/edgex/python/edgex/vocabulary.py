@@ -105,6 +105,9 @@ class AiMode(StrEnum):
 
 
 KILL_REASON_INTEGRITY = "INTEGRITY_VIOLATION"
+# The step of a machine's report that its bootstrapper refused a payload whose SHA-256
+# was not the deployment's pinned one (templates/bootstrap.sh, bootstrap.ps1).
+INTEGRITY_STEP = "integrity"
 SEMVER_PATTERN = r"^[0-9]{1,6}\.[0-9]{1,6}\.[0-9]{1,6}$"
 SEMVER = re.compile(SEMVER_PATTERN)
 DEFAULT_AI_MODEL_ID = "qwen.qwen3-coder-30b-a3b-v1:0"  # Qwen3 Coder 30B A3B Instruct on Bedrock

@@ -9,17 +9,22 @@ Two different trust levels meet here:
   deployment's snapshot with the script's base64 at one placeholder. Nothing
   machine-specific goes in, so every machine of a deployment receives the same
   bytes (the token and machine facts reach it through the environment the
-  bootstrapper sets). That keeps the door open for pinning the payload's SHA-256.
+  bootstrapper sets). Its SHA-256 is fixed when the deployment is created
+  (:func:`payload_sha256`) and rendered into the bootstrapper, which refuses to run
+  anything else.
 * The *bootstrapper* (``GET /v1/agent/installer``) and the *one-liners* carry the
   API URL and the master token. Both are checked against strict character sets
   before they are placed in single-quoted shell / PowerShell strings, so neither
-  can break out of its quotes: a bad value is refused, never escaped.
+  can break out of its quotes: a bad value is refused, never escaped. The
+  one-liner pins the SHA-256 of the bootstrapper it fetches
+  (:func:`bootstrapper_sha256`), so a substituted installer runs nothing either.
 """
 
 from __future__ import annotations
 
 import base64
 import functools
+import hashlib
 import os
 import re
 
@@ -34,7 +39,12 @@ CONTENT_TYPE = "text/plain; charset=utf-8"
 _TEMPLATE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "templates")
 _WRAPPER_FILES = {"bash": "wrapper.sh", "powershell": "wrapper.ps1"}
 _BOOTSTRAPPER_FILES = {"bash": "bootstrap.sh", "ps1": "bootstrap.ps1"}
-_BOOTSTRAPPER_SLOTS = re.compile(r"__EDGEX_(API_URL|MASTER_TOKEN)__")
+_BOOTSTRAPPER_SLOTS = re.compile(r"__EDGEX_(API_URL|MASTER_TOKEN|PAYLOAD_SHA256)__")
+_SHA256 = re.compile(r"[0-9a-f]{64}", re.ASCII)
+# The exit status of a bootstrapper refused by the one-liner (bash); the bootstrapper
+# itself exits 94 when the payload does not match (templates/bootstrap.sh).
+INSTALLER_MISMATCH_EXIT = 95
+PAYLOAD_MISMATCH_EXIT = 94
 
 # Only characters that are inert inside single quotes in bash, POSIX sh and
 # PowerShell (which also treats the Unicode quotes as quotes: hence ASCII only).
@@ -64,6 +74,28 @@ DEFAULT_WRAPPERS: dict[str, str] = {kind: _read_template(name) for kind, name in
 @functools.cache
 def _bootstrapper_template(kind: str) -> str:
     return _read_template(_BOOTSTRAPPER_FILES[kind])
+
+
+def bootstrapper_templates() -> dict[str, str]:
+    """This platform version's bootstrapper templates, per kind: a deployment snapshots
+    them at creation so its installer's bytes (pinned in its one-liners) never change."""
+    return {kind: _bootstrapper_template(kind) for kind in BOOTSTRAPPER_KINDS}
+
+
+def sha256_hex(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def payload_sha256(payload: str) -> str:
+    """What the bootstrapper compares: the SHA-256 of the payload's UTF-8 bytes as served."""
+    return sha256_hex(payload)
+
+
+def bootstrapper_sha256(bootstrapper: str) -> str:
+    """What the one-liner compares: the SHA-256 of the bootstrapper with its trailing
+    newlines made exactly one (``$(...)`` in sh drops them all and the one-liner adds
+    one back; the PowerShell one-liner does the same with ``TrimEnd``)."""
+    return sha256_hex(bootstrapper.rstrip("\n") + "\n")
 
 
 def _check_script_type(script_type: str) -> None:
@@ -121,20 +153,42 @@ def _check_master_token(master_token: str) -> str:
     return master_token
 
 
-def render_bootstrapper(kind: str, api_url: str, master_token: str) -> str:
-    """The installer for one deployment (``kind``: "bash" or "ps1").
+def _check_sha256(digest: str) -> str:
+    if not isinstance(digest, str) or not _SHA256.fullmatch(digest):
+        raise ValidationFailed("a SHA-256 must be 64 lowercase hex digits")
+    return digest
+
+
+def render_bootstrapper(
+    kind: str, api_url: str, master_token: str, payload_hash: str, template: str | None = None
+) -> str:
+    """The installer for one deployment (``kind``: "bash" or "ps1"), pinning the
+    payload's SHA-256; ``template`` is the deployment's snapshot (default: this
+    platform version's).
 
     The slots are filled in a single pass, so a value that happens to spell the
     other slot's name is never substituted twice.
     """
     if kind not in BOOTSTRAPPER_KINDS:
         raise ValidationFailed("installer type must be bash or ps1")
-    values = {"API_URL": _check_api_url(api_url), "MASTER_TOKEN": _check_master_token(master_token)}
-    return _BOOTSTRAPPER_SLOTS.sub(lambda m: values[m.group(1)], _bootstrapper_template(kind))
+    values = {
+        "API_URL": _check_api_url(api_url),
+        "MASTER_TOKEN": _check_master_token(master_token),
+        "PAYLOAD_SHA256": _check_sha256(payload_hash),
+    }
+    return _BOOTSTRAPPER_SLOTS.sub(
+        lambda m: values[m.group(1)], _bootstrapper_template(kind) if template is None else template
+    )
 
 
-def one_liners(api_url: str, master_token: str) -> dict[str, str]:
-    """What an admin pastes on a machine: fetch the bootstrapper and run it.
+def one_liners(api_url: str, master_token: str, installer_sha256: dict[str, str] | None = None) -> dict[str, str]:
+    """What an admin pastes on a machine: fetch the bootstrapper, check it, run it.
+
+    ``installer_sha256`` (per bootstrapper kind, :func:`bootstrapper_sha256`) pins the
+    installer's bytes: the line runs it only when its SHA-256 matches, else stops
+    with a one-line reason (bash: exit 95; no hashing tool: exit 90). Without it
+    (the placeholder one-liners, made when the token and so the installer's bytes
+    are unknown) the installer is run unchecked.
 
     bash (any POSIX shell runs the line; the bootstrapper itself needs bash): the
     token reaches curl as a config on stdin (``-K -``) from the shell's builtin
@@ -143,22 +197,43 @@ def one_liners(api_url: str, master_token: str) -> dict[str, str]:
     status and its one-line reason (``curl -fsS``), so automation sees it (a plain
     ``curl | bash`` exits 0). curl's ``--retry`` covers throttling and 5xx
     (exponential backoff; Retry-After honoured by curl 7.66+), bounded in time.
-    The subshell keeps ``exit`` from closing the admin's terminal.
+    The hash comes from sha256sum, else ``shasum -a 256`` (macOS), else openssl;
+    the first that exists reads the text (a missing one reads nothing). The
+    subshell keeps ``exit`` from closing the admin's terminal.
 
     PowerShell: TLS 1.2 first (Windows PowerShell 5.1 on an older .NET would fail
     the fetch), then up to 6 attempts while the answer is 429 or 503, with full
-    jitter; any other failure throws (``powershell -Command`` exits 1). Everything
-    sits in a script block so nothing is left in the admin's session.
+    jitter; any other failure, and an installer whose SHA-256 differs, throws
+    (``powershell -Command`` exits 1). Everything sits in a script block so
+    nothing is left in the admin's session.
     Values are validated as for the bootstrapper and sit in single quotes.
     """
     url = _check_api_url(api_url)
     token = _check_master_token(master_token)
+    pins = {kind: _check_sha256(installer_sha256[kind]) for kind in BOOTSTRAPPER_KINDS} if installer_sha256 else None
+    fetch = (
+        f"(s=$(printf 'header = \"Authorization: Bearer %s\"\\n' '{token}' |"
+        f" curl -fsS --retry 6 --retry-max-time 300 -K - '{url}/v1/agent/installer?type=bash') || exit;"
+    )
+    if pins is None:
+        bash = f"{fetch} printf '%s\\n' \"$s\" | bash)"
+    else:
+        bash = (
+            f"{fetch} h=$(printf '%s\\n' \"$s\" | (sha256sum || shasum -a 256 || openssl dgst -sha256 -r) 2>/dev/null);"
+            f" case $h in '{pins['bash']} '*) printf '%s\\n' \"$s\" | bash ;;"
+            " '') echo 'edgex: cannot check the installer: no sha256sum, shasum or openssl' >&2; exit 90 ;;"
+            " *) echo 'edgex: the installer does not match the SHA-256 in this one-liner: nothing was run' >&2;"
+            f" exit {INSTALLER_MISMATCH_EXIT} ;; esac)"
+        )
+    check = ""
+    if pins is not None:
+        check = (
+            "$b = [Text.Encoding]::UTF8.GetBytes($s.TrimEnd([char]10) + [char]10); "
+            "$d = -join ([Security.Cryptography.SHA256]::Create().ComputeHash($b) | ForEach-Object { $_.ToString('x2') }); "
+            f"if ($d -ne '{pins['ps1']}') {{ throw 'edgex: the installer does not match the SHA-256 in this one-liner: nothing was run' }}; "
+        )
     return {
-        "bash": (
-            f"(s=$(printf 'header = \"Authorization: Bearer %s\"\\n' '{token}' |"
-            f" curl -fsS --retry 6 --retry-max-time 300 -K - '{url}/v1/agent/installer?type=bash') || exit;"
-            " printf '%s\\n' \"$s\" | bash)"
-        ),
+        "bash": bash,
         "powershell": (
             "& { [Net.ServicePointManager]::SecurityProtocol = [Net.ServicePointManager]::SecurityProtocol"
             " -bor [Net.SecurityProtocolType]::Tls12; "
@@ -168,6 +243,17 @@ def one_liners(api_url: str, master_token: str) -> dict[str, str]:
             "} catch { $c = 0; if ($_.Exception.Response) { $c = [int]$_.Exception.Response.StatusCode }; "
             "if ($n -eq 6 -or ($c -ne 429 -and $c -ne 503)) { throw }; "
             "Start-Sleep -Milliseconds (Get-Random -Maximum ([int][math]::Min(60000, 1000 * [math]::Pow(2, $n)))) } }; "
-            "Invoke-Expression $s }"
+            f"{check}Invoke-Expression $s }}"
         ),
     }
+
+
+def pinned_one_liners(api_url: str, master_token: str, payload_hash: str, templates: dict[str, str]) -> dict[str, str]:
+    """The one-liners of a deployment whose token is known: each pins the SHA-256 of
+    the bootstrapper the installer route will serve for that token (the same
+    snapshot templates, URL and payload hash)."""
+    pins = {
+        kind: bootstrapper_sha256(render_bootstrapper(kind, api_url, master_token, payload_hash, templates[kind]))
+        for kind in BOOTSTRAPPER_KINDS
+    }
+    return one_liners(api_url, master_token, pins)

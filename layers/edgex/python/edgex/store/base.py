@@ -10,6 +10,8 @@ service errors are STORAGE_UNAVAILABLE (a retryable 503); a failed condition is
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -29,7 +31,8 @@ _RETRYABLE = {
     "TransactionInProgressException",
 }
 CONDITION_FAILED = "ConditionalCheckFailed"
-TRANSACTION_ATTEMPTS = 3  # a transaction that only lost to another one is tried again
+TRANSACTION_ATTEMPTS = 5  # a transaction that only lost to another one is tried again
+TRANSACTION_BACKOFF_S = 0.02  # before attempt n+1: a random wait up to n times this (full jitter)
 
 _connection: Any = None
 _s3: Any = None
@@ -160,6 +163,8 @@ def transact(build: Callable[[Any], None]) -> None:
         except TransactionConflict:
             if attempt == TRANSACTION_ATTEMPTS - 1:
                 raise
+            # the other transaction is still on the same items: let it finish first
+            time.sleep(random.uniform(0, TRANSACTION_BACKOFF_S * (attempt + 1)))  # noqa: S311 - jitter, not secrets
 
 
 def optimistic(attempt: Callable[[], T | None], attempts: int, gives_up: Callable[[], EdgexError]) -> T:

@@ -9,14 +9,20 @@ from typing import TYPE_CHECKING, Any
 from edgex.errors import DeploymentNotFound, ScriptNotFound, StorageUnavailable
 from edgex.store import counters, cursors, keys, rollout
 from edgex.store.base import ConditionFailed, get_items, storage_errors, transact
-from edgex.store.tables import DeploymentModel, RolloutSlotModel, ScriptModel, WrapperSnapshotModel
+from edgex.store.tables import (
+    BootstrapperSnapshotModel,
+    DeploymentModel,
+    RolloutSlotModel,
+    ScriptModel,
+    WrapperSnapshotModel,
+)
 from edgex.vocabulary import DeploymentStatus
 
 if TYPE_CHECKING:
     from pynamodb.expressions.update import Action
 
 _LIST_SHAPE = cursors.Shape({"kind": cursors.text(r"deployment"), "deployment_id": cursors.number()})
-CREATE_ATTEMPTS = 3
+CREATE_ATTEMPTS = 5
 
 
 @dataclass(frozen=True)
@@ -49,8 +55,18 @@ def find(deployment_id: int) -> DeploymentModel | None:
             return None
 
 
-def create(deployment_id: int, pin: Pin, wrapper: str, **fields: Any) -> DeploymentModel:
-    """The deployment and its wrapper snapshot, and one more on the script's count of
+@dataclass(frozen=True)
+class Bootstrappers:
+    """The bootstrapper templates and API URL a deployment pins (its installer's bytes)."""
+
+    api_url: str
+    templates: dict[str, str]
+
+
+def create(
+    deployment_id: int, pin: Pin, wrapper: str, bootstrappers: Bootstrappers | None = None, **fields: Any
+) -> DeploymentModel:
+    """The deployment and its wrapper (and bootstrapper) snapshot, and one more on the script's count of
     deployments (which a delete of the script checks), in one transaction: a deleted
     script cannot be deployed. A transaction that lost only to a concurrent update of
     the script is tried again; a missing or deleted script is 404."""
@@ -80,6 +96,14 @@ def create(deployment_id: int, pin: Pin, wrapper: str, **fields: Any) -> Deploym
         tx.save(snapshot)
         if slot is not None:
             tx.save(slot)
+        if bootstrappers is not None:
+            tx.save(
+                BootstrapperSnapshotModel(
+                    keys.bootstrapper_pk(deployment_id),
+                    api_url=bootstrappers.api_url,
+                    templates=dict(bootstrappers.templates),
+                )
+            )
 
     for _ in range(CREATE_ATTEMPTS):
         try:
@@ -88,7 +112,7 @@ def create(deployment_id: int, pin: Pin, wrapper: str, **fields: Any) -> Deploym
         except ConditionFailed as failed:
             if failed.failed(0) and _script_gone(pin.script_id):
                 raise ScriptNotFound() from None
-    raise StorageUnavailable()
+    raise StorageUnavailable()  # retryable: never a not-found for a script that exists
 
 
 def _script_gone(script_id: int) -> bool:
@@ -161,6 +185,14 @@ def kill(dep: DeploymentModel, reason: str, now: str) -> None:
 def wrapper_snapshot(deployment_id: int) -> str | None:
     (snapshot,) = get_items((WrapperSnapshotModel, (keys.snapshot_pk(deployment_id),)))
     return snapshot.content if snapshot is not None else None
+
+
+def bootstrapper_snapshot(deployment_id: int) -> Bootstrappers | None:
+    """The pinned bootstrappers, or None for a deployment created before they were pinned."""
+    (snapshot,) = get_items((BootstrapperSnapshotModel, (keys.bootstrapper_pk(deployment_id),)))
+    if snapshot is None:
+        return None
+    return Bootstrappers(api_url=snapshot.api_url, templates=dict(snapshot.templates))
 
 
 def run_counts(deployment_ids: list[int]) -> dict[int, dict[str, int]]:

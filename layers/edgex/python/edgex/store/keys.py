@@ -48,6 +48,10 @@ def snapshot_pk(deployment_id: int) -> str:
     return f"w#{deployment_id}"
 
 
+def bootstrapper_pk(deployment_id: int) -> str:
+    return f"b#{deployment_id}"
+
+
 def list_shard(deployment_id: int, shard: int) -> str:
     return f"{deployment_id}#{shard}"
 

@@ -144,6 +144,9 @@ class DeploymentModel(Model):
     script_checksum = UnicodeAttribute()
     s3_key = UnicodeAttribute()
     s3_version_id = UnicodeAttribute()
+    payload_sha256 = UnicodeAttribute(
+        null=True
+    )  # SHA-256 of the payload every machine gets (pinned in the bootstrapper)
     enrolled_count = NumberAttribute(default=0)  # the run counters are sharded: edgex.counters
     fail_on_error = BooleanAttribute(null=True)  # the seed's rule: any error entry fails the run
     cancelled_by = UnicodeAttribute(null=True)  # who cancelled the deployment, and when
@@ -224,6 +227,21 @@ class WrapperSnapshotModel(Model):
 
     pk = UnicodeAttribute(hash_key=True)
     content = UnicodeAttribute()
+
+
+class BootstrapperSnapshotModel(Model):
+    """Same table as TargetModel (``b#<dep>``): the bootstrapper templates and the API
+    URL a deployment pinned at creation. Its one-liners pin the SHA-256 of the
+    installer rendered from them, so the installer must stay byte-identical for the
+    deployment's whole life, whatever a platform upgrade does to the templates. A
+    row of its own: downloads read the wrapper snapshot, never this one."""
+
+    class Meta(_Meta):
+        pass
+
+    pk = UnicodeAttribute(hash_key=True)
+    api_url = UnicodeAttribute()
+    templates = JSONAttribute()  # {"bash": text, "ps1": text}
 
 
 class HostnameClaimModel(Model):
@@ -340,7 +358,7 @@ TABLE_MODELS: dict[str, tuple[type[Model], ...]] = {
     "scripts": (ScriptModel,),
     "script_versions": (ScriptVersionModel,),
     "deployments": (DeploymentModel,),
-    "targets": (TargetModel, HostnameClaimModel, WrapperSnapshotModel),
+    "targets": (TargetModel, HostnameClaimModel, WrapperSnapshotModel, BootstrapperSnapshotModel),
     "logs": (LogModel,),
     "counters": (CounterShardModel, RolloutSlotModel),
     "config": (ConfigModel,),

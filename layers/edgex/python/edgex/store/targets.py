@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from edgex.store import counters, cursors, keys, rollout
 from edgex.store.base import CONDITION_FAILED, ConditionFailed, get_items, storage_errors, transact
 from edgex.store.tables import (
+    BootstrapperSnapshotModel,
     DeploymentModel,
     HostnameClaimModel,
     LogModel,
@@ -462,3 +463,4 @@ def delete_all(deployment_id: int) -> None:
                         logs.delete(log)
                 targets.delete(TargetModel(pk))
         WrapperSnapshotModel(keys.snapshot_pk(deployment_id)).delete()
+        BootstrapperSnapshotModel(keys.bootstrapper_pk(deployment_id)).delete()

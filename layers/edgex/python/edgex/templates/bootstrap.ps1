@@ -3,7 +3,8 @@
 # (Invoke-RestMethod, then Invoke-Expression).
 #
 # It enrolls this machine (POST /v1/agent/enroll, master token), downloads the
-# payload (GET /v1/agent/download, agent token) and runs it in memory; the payload
+# payload (GET /v1/agent/download, agent token), checks it against the SHA-256
+# pinned when the deployment was created (rendered below) and runs it in memory; the payload
 # runs the script itself in a child PowerShell (see the wrapper), so the script's
 # `exit` never closes this console. The payload takes the API URL, the agent token
 # and the machine facts from $env:EDGEX_* (set here, and put back as they were in
@@ -22,10 +23,13 @@
 #   91 the API could not be reached (network errors until the retry policy gave up),
 #   92 the API refused the request (its code and message are in the error),
 #   93 the API answered something unexpected,
+#   94 the payload's SHA-256 is not the pinned one: nothing ran, and the run is
+#      reported failed with a step "integrity" entry when the API can be reached,
 #   N  the script's exit code, when it is not 0.
 & {
     $apiUrl = '__EDGEX_API_URL__'
     $masterToken = '__EDGEX_MASTER_TOKEN__'
+    $payloadSha256 = '__EDGEX_PAYLOAD_SHA256__'
     $ProgressPreference = 'SilentlyContinue'
 
     function Stop-Edgex {
@@ -203,6 +207,26 @@
         return (($bytes | ForEach-Object { $_.ToString('x2') }) -join '')
     }
 
+    # Refuse a payload whose SHA-256 is not the pinned one: report the run failed (a
+    # step "integrity" entry and the final entry, exit code 94) when the API can be
+    # reached, then stop with 94. Nothing of the payload has run.
+    function Stop-EdgexIntegrity {
+        param([string]$Token, [string]$RunId, [string]$Got)
+        $message = "the payload's SHA-256 ($Got) does not match the one pinned for this deployment ($payloadSha256): nothing was run"
+        $report = @{
+            entries = @(
+                @{ status = 'error'; message = $message; step = 'integrity' },
+                @{ status = 'error'; message = 'Payload integrity check failed: ' + $message; step = 'complete'; exit_code = 94; outcome = 'failed' }
+            )
+        } | ConvertTo-Json -Compress -Depth 4
+        $headers = @{ 'X-Edgex-Run' = $RunId; 'X-Edgex-Request' = ([DateTime]::UtcNow.ToString('yyyyMMddHHmmss') + '-integrity') }
+        $sent = Invoke-EdgexHttp -Method 'POST' -Uri ($apiUrl + '/v1/agent/feedback') -Token $Token -Body $report -TimeoutSec 30 -Headers $headers
+        if (-not $sent.Ok) {
+            Write-Warning ('edgex: the integrity report could not be delivered (HTTP {0})' -f $sent.Status)
+        }
+        Stop-Edgex -Code 94 -Message $message
+    }
+
     # The DNS host name, with the domain when joined: never the 15-character NetBIOS name.
     function Get-EdgexHostName {
         try {
@@ -335,6 +359,10 @@
     }
     if (-not $payload) {
         Stop-Edgex -Code 93 -Message 'download: empty payload'
+    }
+    $payloadHash = Get-EdgexHash -Text $payload
+    if ($payloadHash -ne $payloadSha256) {
+        Stop-EdgexIntegrity -Token $agentToken -RunId $runId -Got $payloadHash
     }
 
     # The payload's inputs, set for it and put back as they were afterwards: left

@@ -5,7 +5,8 @@
 # fed on curl's stdin, and pipes it to `bash`).
 #
 # It enrolls this machine (POST /v1/agent/enroll, master token), downloads the
-# payload (GET /v1/agent/download, agent token) and runs it in memory: the
+# payload (GET /v1/agent/download, agent token), checks it against the SHA-256
+# pinned when the deployment was created (rendered below) and runs it in memory: the
 # payload is piped into a child `bash -s`, never written to disk and never put on
 # a command line (it can exceed ARG_MAX). Tokens never appear in any argv either:
 # curl gets its Authorization header from a config on a file descriptor (-K <(...)).
@@ -20,10 +21,12 @@
 #
 # Exit status:
 #   the payload's own (= the script's exit status) once the payload has run;
-#   90  a prerequisite is missing (bash itself, curl, a way to derive a machine id);
+#   90  a prerequisite is missing (bash itself, curl, a SHA-256 tool, a way to derive a machine id);
 #   91  the API could not be reached (network errors until the retry policy gave up);
 #   92  the API refused the request (HTTP error; its code and message go to stderr);
-#   93  the API answered something unexpected (no agent_token, empty payload).
+#   93  the API answered something unexpected (no agent_token, empty payload);
+#   94  the payload's SHA-256 is not the pinned one: nothing ran, and the run is
+#       reported failed with a step "integrity" entry when the API can be reached.
 
 # Plain POSIX sh up to `fi`: dash, busybox sh, ksh and zsh stop here, before any
 # request and before they meet a bash-only line.
@@ -37,7 +40,8 @@ set +o posix
 _edgex_main() {
     local api_url='__EDGEX_API_URL__'
     local master_token='__EDGEX_MASTER_TOKEN__'
-    local machine_id host_name body agent_token payload re
+    local payload_sha256='__EDGEX_PAYLOAD_SHA256__'
+    local machine_id host_name body agent_token payload payload_hash re
 
     if [ "${BASH_VERSINFO[0]:-0}" -lt 3 ] || { [ "${BASH_VERSINFO[0]}" -eq 3 ] && [ "${BASH_VERSINFO[1]:-0}" -lt 2 ]; }; then
         _edgex_fail 90 "bash 3.2 or later is required (this is $BASH_VERSION)"
@@ -49,6 +53,10 @@ _edgex_main() {
     fi
     if ! command -v bash >/dev/null 2>&1; then
         _edgex_fail 90 "bash must be on PATH"
+        return
+    fi
+    if [ -z "$(printf '' | _edgex_sha256)" ]; then
+        _edgex_fail 90 "a SHA-256 tool is required to check the payload: sha256sum, shasum, sha256 or openssl"
         return
     fi
 
@@ -95,6 +103,14 @@ _edgex_main() {
         _edgex_fail 93 "download: empty payload"
         return
     fi
+    # The payload is byte-identical for every machine of the deployment; anything
+    # else (a proxy, a tampered cache) is refused before a single line of it runs.
+    payload_hash=$(printf '%s' "$payload" | _edgex_sha256)
+    if [ "$payload_hash" != "$payload_sha256" ]; then
+        payload=
+        _edgex_integrity "$api_url" "$agent_token" "$run_id" "$payload_sha256" "$payload_hash"
+        return
+    fi
 
     # The payload reads its inputs from the environment (assignments, not argv);
     # printf is a builtin, so the payload text never reaches an exec'd argv either.
@@ -121,6 +137,25 @@ _edgex_run_id() {
 _edgex_fail() {
     printf 'edgex: %s\n' "$2" >&2
     return "$1"
+}
+
+# _edgex_integrity API_URL AGENT_TOKEN RUN_ID PINNED GOT: refuse a payload whose
+# SHA-256 is not the pinned one. One line on stderr, and when the API can be reached
+# a report that records the run as failed: a step "integrity" entry and the final
+# entry (step "complete", exit code 94, outcome failed). Status 94.
+_edgex_integrity() {
+    local msg body
+    msg="the payload's SHA-256 (${5:-none}) does not match the one pinned for this deployment ($4): nothing was run"
+    printf 'edgex: %s\n' "$msg" >&2
+    body="{\"entries\":[{\"status\":\"error\",\"message\":$(_edgex_json "$msg"),\"step\":\"integrity\"},"
+    body="$body{\"status\":\"error\",\"message\":$(_edgex_json "Payload integrity check failed: $msg"),"
+    body="$body\"step\":\"complete\",\"exit_code\":94,\"outcome\":\"failed\"}]}"
+    _edgex_extra="header = \"X-Edgex-Run: $3\""$'\n'"header = \"X-Edgex-Request: $(date +%s)-integrity\""$'\n'
+    if ! _edgex_http POST "$1/v1/agent/feedback" "$2" 30 "$body"; then
+        printf 'edgex: the integrity report could not be delivered (HTTP %s)\n' "$_edgex_code" >&2
+    fi
+    _edgex_extra=
+    return 94
 }
 
 # _edgex_json TEXT: TEXT as a JSON string (quotes, backslashes, control characters).
