@@ -27,6 +27,7 @@ import argparse
 import compileall
 import hashlib
 import importlib.metadata
+import os
 import py_compile
 import re
 import shutil
@@ -195,21 +196,41 @@ def compile_tree(root: Path, shipped_as: str) -> None:
         raise RuntimeError(f"bytecode for {root}: {len(broken)} file(s) do not compile: {'; '.join(broken[:5])}")
 
 
+def _tree_digest(source: Path) -> str:
+    """What a compiled copy of ``source`` is made of: every shipped file's path and bytes."""
+    ignore = shutil.ignore_patterns(*c.ASSET_EXCLUDES, "*.egg-info")
+    digest = hashlib.sha256()
+    for folder, dirs, files in os.walk(source):
+        dirs[:] = sorted(d for d in dirs if d not in ignore(folder, dirs))
+        for name in sorted(f for f in files if f not in ignore(folder, files)):
+            path = Path(folder) / name
+            digest.update(str(path.relative_to(source)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
 def compiled_copy(source: Path, out_dir: Path, shipped_as: str) -> Path:
-    """``source`` copied to ``out_dir`` without tests or caches, and compiled; swapped in whole.
+    """``source`` copied without tests or caches and compiled, into a folder named by its
+    content (``<out_dir>-<digest>``), made once and never changed afterwards.
 
     Cheap (a few hundred files), so it runs at every synth and the asset always matches the
-    sources; unchecked-hash pycs carry no timestamp, so an unchanged tree keeps its asset hash.
+    sources. Content-named and renamed into place whole, a copy is never rewritten while
+    another synth (a parallel test, a second terminal) reads it; unchecked-hash pycs carry
+    no timestamp, so an unchanged tree keeps its asset hash.
     """
+    final = out_dir.with_name(f"{out_dir.name}-{_tree_digest(source)}")
+    if final.is_dir():
+        return final
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=out_dir.parent, prefix=f".{out_dir.name}-") as tmp:
         staging = Path(tmp) / out_dir.name
         shutil.copytree(source, staging, ignore=shutil.ignore_patterns(*c.ASSET_EXCLUDES, "*.egg-info"))
         compile_tree(staging, shipped_as)
-        if out_dir.exists():
-            shutil.rmtree(out_dir)
-        staging.rename(out_dir)
-    return out_dir
+        try:
+            staging.rename(final)
+        except OSError:
+            if not final.is_dir():  # lost the race to an identical copy: use that one
+                raise
+    return final
 
 
 def code_asset() -> Path:

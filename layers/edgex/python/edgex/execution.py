@@ -69,7 +69,7 @@ def start_run(session: agents.AgentSession, run_id: str | None) -> None:
         failed = store.start_run(target, dep, run_id, clock.now_iso())
         if failed is None:
             return True
-        if store.slot_refused(failed):
+        if store.slot_refused(failed, dep):
             rollout.refused(target, dep)  # raises: wait for a slot, or paused
         target, dep = agents.refresh(target, dep)
         if store.run_limit_hit(failed) and int(target.run_count) >= int(dep.max_runs):

@@ -220,9 +220,11 @@ def run_limit_hit(failed: ConditionFailed) -> bool:
     return bool(failed.reasons) and failed.reasons[0] == CONDITION_FAILED
 
 
-def slot_refused(failed: ConditionFailed) -> bool:
-    """The rollout's slot refused the run (full, past the threshold, or paused)."""
-    return failed.failed(1) and not failed.failed(0)
+def slot_refused(failed: ConditionFailed, dep: DeploymentModel) -> bool:
+    """The rollout's slot refused the run (full, past the threshold, or paused): only a
+    deployment with limits has a slot at index 1 of the transaction (without, the
+    counter shard is there, and it has no condition)."""
+    return rollout.limited(dep) and failed.failed(1) and not failed.failed(0)
 
 
 def mark_waiting(target: TargetModel, dep: DeploymentModel, now: str) -> bool:
