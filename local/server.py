@@ -77,6 +77,8 @@ def create_resources() -> None:
     bucket = os.environ[resources.bucket_env("scripts")]
     s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
     s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    output = os.environ[resources.bucket_env("output")]
+    s3.create_bucket(Bucket=output, CreateBucketConfiguration={"LocationConstraint": REGION})
 
 
 def to_event(request: Request, route: Route, params: dict[str, str], body: bytes) -> dict[str, Any]:

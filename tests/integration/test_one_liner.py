@@ -34,7 +34,16 @@ def test_three_machines_complete_and_a_fourth_is_capped(local_server: LocalServe
     detail = local_server.admin("GET", f"/v1/admin/deployments/{dep['id']}").json()
     assert sorted(t["hostname"] for t in detail["targets"]) == ["host-0", "host-1", "host-2"]
     assert {t["status"] for t in detail["targets"]} == {"completed"}
-    assert detail["counts"] == {"enrolled": 3, "running": 0, "completed": 3, "failed": 0, "expired": 0, "cancelled": 0}
+    assert detail["counts"] == {
+        "enrolled": 3,
+        "running": 0,
+        "completed": 3,
+        "failed": 0,
+        "expired": 0,
+        "cancelled": 0,
+        "timed_out": 0,
+        "lost": 0,
+    }
     assert detail["status"] == "completed"  # every expected machine finished: the deployment settled
     for target in detail["targets"]:
         logs = local_server.admin("GET", f"/v1/admin/deployments/{dep['id']}/targets/{target['id']}/logs").json()

@@ -22,6 +22,7 @@ from manifest import (
     GET,
     PUT,
     ROUTES,
+    S3_GET,
     S3_PUT,
     UPDATE,
     Auth,
@@ -41,6 +42,12 @@ UNEXERCISED: dict[tuple[str, str, str], str] = {
     ("agent_feedback", "counters", UPDATE): "a final report moves the deployment's counters",
     ("scripts_delete", "deployments", BATCH_GET): "a script pinned by deployments has them read (the example's is not)",
     ("deployments_delete", "logs", BATCH_WRITE): "a deployment whose machines reported has its log entries deleted",
+    (
+        "target_output",
+        "output",
+        S3_GET,
+    ): "a run that printed has its stored reports read (the example's printed nothing)",
+    ("target_output_download", "output", S3_GET): "a run that printed has its stored reports read",
 }
 
 
