@@ -116,6 +116,7 @@ class Endpoints(Construct):
             ),
         )
         self._code = lambda_.Code.from_asset(str(build_assets.code_asset()))
+        self.code = self._code  # shared with the scheduled jobs (infra/sweep.py)
         self.functions: dict[str, lambda_.Function] = {}
         self.log_groups: dict[str, logs.LogGroup] = {}
         for route in routes:

@@ -225,3 +225,31 @@ def test_a_cancel_stops_the_running_script(server: LocalServer) -> None:
             os.killpg(machine.pid, signal.SIGKILL)
         for line in _processes(marker):
             os.kill(int(line.split()[0]), signal.SIGKILL)
+
+
+def test_a_machine_killed_mid_run_is_lost_after_the_grace(server: LocalServer) -> None:
+    # Given a deployment whose runs count as lost after 10 s of silence (a setting, pinned)
+    settings = server.admin("PUT", "/v1/admin/settings", json={"lost_after_seconds": 10})
+    assert settings.status_code == 200, settings.text
+    try:
+        marker = "sleep 6013"
+        script = server.create_script(f"{marker}\n")
+        dep = server.create_deployment(script["id"], machines=1)
+    finally:
+        server.admin("PUT", "/v1/admin/settings", json={"lost_after_seconds": 120})
+    machine = _start(server, dep["one_liners"]["bash"], "lost-machine", FAST)
+    try:
+        _poll(lambda: _processes(marker), "the script runs")
+        _poll(lambda: _target(server, dep)["status"] == "running", "target running")
+        # When the machine dies: its wrapper's whole process group killed with SIGKILL
+        os.killpg(machine.pid, signal.SIGKILL)
+        machine.wait(timeout=60)
+        # Then the sweep marks the silent target lost, and the deployment counts it
+        _poll(lambda: _target(server, dep)["status"] == "lost", "target lost")
+        counts = server.admin("GET", f"/v1/admin/deployments/{dep['id']}").json()["counts"]
+        assert counts["lost"] == 1 and counts["running"] == 0
+    finally:
+        if machine.poll() is None:
+            os.killpg(machine.pid, signal.SIGKILL)
+        for line in _processes(marker):  # the script ran in a process group of its own
+            os.kill(int(line.split()[0]), signal.SIGKILL)
