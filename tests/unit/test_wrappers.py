@@ -126,7 +126,17 @@ class StubApi:
         self.replies[(method, path)] = list(replies)
 
     def feedback(self) -> list[dict]:
-        return [r.json for r in self.requests if r.path == FEEDBACK]
+        """The log entries reported, in order: a batch body's entries (none for a
+        heartbeat or an output-only report) or a single-entry body."""
+        found: list[dict] = []
+        for r in self.requests:
+            if r.path == FEEDBACK:
+                found += r.json["entries"] if "entries" in r.json else [r.json]
+        return found
+
+    def output(self) -> list[dict]:
+        """The output chunks reported, in order."""
+        return [c for r in self.requests if r.path == FEEDBACK for c in r.json.get("output", [])]
 
 
 @pytest.fixture
