@@ -42,10 +42,10 @@ def record(target: TargetModel, dep: DeploymentModel, chunks: list[dict[str, Any
         raise OutputTooLarge()
     limit = run_limit(dep)
     prefix = keys.output_prefix(int(dep.deployment_id), target.target_id, int(target.run_count))
-    head_key = keys.output_head(prefix, request)
+    head_key, seen_key = keys.output_head(prefix, request), keys.output_seen(prefix, request)
+    if blobs.exists(head_key) or blobs.exists(seen_key):
+        return  # a retry of a report already stored (head) or already in a tail slot
     in_tail = int(target.output_bytes or 0) >= limit // 2
-    if not in_tail and blobs.exists(head_key):
-        return
     _, seq = target_store.add_output(target, size, tail=in_tail)
     if not in_tail:
         blobs.put(head_key, chunks)
@@ -56,6 +56,7 @@ def record(target: TargetModel, dep: DeploymentModel, chunks: list[dict[str, Any
     if old is not None and old.seq < seq:
         dropped = target_store.add_dropped(target, old.size)
     blobs.put(key, chunks, seq=seq, dropped=dropped)
+    blobs.put(seen_key, [])  # the slot will be overwritten: this remembers the report was taken
 
 
 def _objects(deployment_id: int, target_id: str, run: int) -> tuple[list[str], list[blobs.Stored]]:

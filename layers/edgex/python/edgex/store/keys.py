@@ -122,3 +122,8 @@ def output_head(prefix: str, request: str) -> str:
 def output_tail(prefix: str, slot: int) -> str:
     """One of the rotating tail slots, overwritten in turn once the head is full."""
     return f"{prefix}t/{slot:04d}"
+
+
+def output_seen(prefix: str, request: str) -> str:
+    """An empty marker: this tail report was taken (its slot is overwritten later)."""
+    return f"{prefix}r/{request}"

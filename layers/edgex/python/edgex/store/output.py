@@ -4,7 +4,8 @@ DynamoDB item (a script may print megabytes; the table pays per item write).
 Under the run's prefix (keys.output_prefix): head objects ``h/<request key>`` (the
 agent's request key sorts in the order the reports were made, and a retried report
 lands on the same key), then, once the head holds half of the run's limit, rotating
-tail slots ``t/<slot>`` overwritten in turn. Each object is JSON: {"seq", "chunks",
+tail slots ``t/<slot>`` overwritten in turn (with an empty ``r/<request key>`` marker each, so a
+retried tail report is recognised). Each object is JSON: {"seq", "chunks",
 "dropped"} where ``dropped`` is the run's dropped bytes when it was written.
 """
 
