@@ -29,7 +29,7 @@ from infra.ai import Ai
 from infra.config import EdgexConfig
 from infra.nag import acknowledge, arn_ref
 from infra.storage import Storage
-from manifest import QUERY, Auth, Route
+from manifest import QUERY, S3_LIST, Auth, Route
 
 # The runtime follows the Python that builds (and compiles) the assets: see infra.constants.
 RUNTIME = {
@@ -116,6 +116,7 @@ class Endpoints(Construct):
             ),
         )
         self._code = lambda_.Code.from_asset(str(build_assets.code_asset()))
+        self.code = self._code  # shared with the scheduled jobs (infra/sweep.py)
         self.functions: dict[str, lambda_.Function] = {}
         self.log_groups: dict[str, logs.LogGroup] = {}
         for route in routes:
@@ -200,9 +201,13 @@ class Endpoints(Construct):
             function.add_to_role_policy(iam.PolicyStatement(actions=sorted(actions), resources=arns))
         for name, actions in route.buckets.items():
             bucket = self._storage.buckets[name]
-            function.add_to_role_policy(
-                iam.PolicyStatement(actions=sorted(actions), resources=[bucket.arn_for_objects("*")])
-            )
+            on_objects = sorted(actions - {S3_LIST})
+            if on_objects:
+                function.add_to_role_policy(
+                    iam.PolicyStatement(actions=on_objects, resources=[bucket.arn_for_objects("*")])
+                )
+            if S3_LIST in actions:  # ListBucket applies to the bucket, not to its objects
+                function.add_to_role_policy(iam.PolicyStatement(actions=[S3_LIST], resources=[bucket.bucket_arn]))
             findings[f"AwsSolutions-IAM5[Resource::{arn_ref(bucket)}/*]"] = (
                 f"Objects of the {name} bucket (one object per script version); scoped to this bucket."
             )

@@ -24,6 +24,7 @@ from infra.identity import Identity
 from infra.nag import acknowledge_cdk_internals
 from infra.observability import Observability
 from infra.storage import Storage
+from infra.sweep import LostSweep
 from manifest import Route
 
 
@@ -60,6 +61,7 @@ class EdgexStack(Stack):
             public_url=edge.public_url,
             oidc_env=identity.function_env(),
         )
+        LostSweep(self, "LostSweep", config=config, storage=storage, endpoints=endpoints)
         # The agent functions check that a request passed CloudFront (infra/edge.py).
         for route in routes:
             if route.is_agent:

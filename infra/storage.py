@@ -131,7 +131,27 @@ class Storage(Construct):
                 server_access_logs_prefix="s3/scripts/",
                 removal_policy=config.removal_policy,
                 auto_delete_objects=config.destroy_on_removal,
-            )
+            ),
+            # Runs' captured output (edgex.output): not versioned (tail slots are
+            # overwritten in turn), kept as long as the logs.
+            "output": s3.Bucket(
+                self,
+                "OutputBucket",
+                lifecycle_rules=[
+                    s3.LifecycleRule(
+                        expiration=Duration.days(config.log_retention_days),
+                        abort_incomplete_multipart_upload_after=ABORT_UPLOADS_AFTER,
+                    )
+                ],
+                encryption=s3.BucketEncryption.S3_MANAGED,
+                block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+                enforce_ssl=True,
+                object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+                server_access_logs_bucket=self.access_logs,
+                server_access_logs_prefix="s3/output/",
+                removal_policy=config.removal_policy,
+                auto_delete_objects=config.destroy_on_removal,
+            ),
         }
         missing = set(resources.BUCKETS) - set(self.buckets)
         if missing:

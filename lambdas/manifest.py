@@ -31,6 +31,7 @@ from edgex.errors import (
     HostnameMismatch,
     LogQuotaExceeded,
     MachineBlocked,
+    OutputTooLarge,
     RerunLimitExceeded,
     ScriptInUse,
     ScriptNotFound,
@@ -60,8 +61,9 @@ CHECK = "dynamodb:ConditionCheckItem"
 S3_GET = "s3:GetObject"
 S3_GET_VERSION = "s3:GetObjectVersion"
 S3_PUT = "s3:PutObject"
+S3_LIST = "s3:ListBucket"  # granted on the bucket itself (infra/functions.py), not its objects
 TABLE_ACTIONS = frozenset({GET, BATCH_GET, QUERY, PUT, UPDATE, DELETE, BATCH_WRITE, CHECK})
-BUCKET_ACTIONS = frozenset({S3_GET, S3_GET_VERSION, S3_PUT})
+BUCKET_ACTIONS = frozenset({S3_GET, S3_GET_VERSION, S3_PUT, S3_LIST})
 WRITE_ACTIONS = frozenset({PUT, UPDATE, DELETE, BATCH_WRITE, S3_PUT})
 
 Access = frozenset[str]
@@ -196,6 +198,9 @@ ROUTES: tuple[Route, ...] = (
             "logs": can(PUT),
             "counters": can(UPDATE),
         },
+        # The run's output: a head object is checked (a retry) then put; a tail slot is
+        # read (the bytes it held are counted as dropped) then overwritten.
+        buckets={"output": can(S3_GET, S3_PUT)},
         request="FeedbackRequest",
         headers=("x-edgex-run", "x-edgex-request"),
         reports=True,
@@ -206,6 +211,7 @@ ROUTES: tuple[Route, ...] = (
             TargetNotRunning,
             StaleRun,
             LogQuotaExceeded,
+            OutputTooLarge,
         ),
         response="FeedbackAccepted",
     ),
@@ -437,6 +443,31 @@ ROUTES: tuple[Route, ...] = (
         errors=(TargetNotFound,),
         query=("level", "step"),
         response="LogPage",
+    ),
+    _admin(
+        "GET",
+        "/v1/admin/deployments/{id}/targets/{tid}/output",
+        "target_output",
+        Role.VIEWER,
+        "One run's captured stdout / stderr in order (run= the run, default the latest), paged by"
+        " stored report; where the run's output limit cut it, one item of stream marker says how much",
+        tables={"targets": can(GET)},
+        buckets={"output": can(S3_GET, S3_LIST)},
+        errors=(TargetNotFound,),
+        query=("run",),
+        response="OutputPage",
+    ),
+    _admin(
+        "GET",
+        "/v1/admin/deployments/{id}/targets/{tid}/output/download",
+        "target_output_download",
+        Role.VIEWER,
+        "One run's whole kept output as text, with a [... N bytes dropped ...] line at the cut",
+        tables={"targets": can(GET)},
+        buckets={"output": can(S3_GET, S3_LIST)},
+        errors=(TargetNotFound,),
+        query=("run",),
+        content_type="text/plain",
     ),
     _admin(
         "PUT",

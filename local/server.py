@@ -40,6 +40,9 @@ REGION = "eu-central-1"
 GATEWAY_BODY_MAX = 10 * 1024 * 1024  # API Gateway HTTP API payload limit
 DASHBOARD_DIR = ROOT / "dashboard_static" / "dist"
 SAVE_EVERY = 1.0
+# The lost sweep (edgex.sweep): every 5 minutes in AWS (an EventBridge rule), here every
+# EDGEX_SWEEP_SECONDS (default 60; tests make it short).
+SWEEP_ENV = "EDGEX_SWEEP_SECONDS"
 
 
 def _route_pattern(path: str) -> re.Pattern[str]:
@@ -77,6 +80,8 @@ def create_resources() -> None:
     bucket = os.environ[resources.bucket_env("scripts")]
     s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
     s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    output = os.environ[resources.bucket_env("output")]
+    s3.create_bucket(Bucket=output, CreateBucketConfiguration={"LocationConstraint": REGION})
 
 
 def to_event(request: Request, route: Route, params: dict[str, str], body: bytes) -> dict[str, Any]:
@@ -246,6 +251,21 @@ class LocalPlatform:
         while not stop.wait(SAVE_EVERY):
             self.save_if_dirty()
 
+    def sweep_loop(self, stop: threading.Event) -> None:
+        """The scheduled lost sweep, on a timer, under the same lock as the handlers."""
+        from jobs import sweep_lost
+
+        every = float(os.environ.get(SWEEP_ENV) or 60)
+        while not stop.wait(every):
+            self.lock.acquire_shared()
+            try:
+                if sweep_lost.handler({}, None)["lost"]:
+                    self.dirty = True
+            except Exception:  # a failed sweep is retried on the next tick, like a scheduled run
+                traceback.print_exc()
+            finally:
+                self.lock.release_shared()
+
     def save_if_dirty(self) -> None:
         if not self.dirty:
             return
@@ -307,6 +327,7 @@ def main(argv: list[str] | None = None) -> None:
     stop = threading.Event()
     saver = threading.Thread(target=platform.save_loop, args=(stop,), daemon=True)
     saver.start()
+    threading.Thread(target=platform.sweep_loop, args=(stop,), daemon=True).start()
 
     def shutdown(*_: Any) -> None:
         threading.Thread(target=server.shutdown, daemon=True).start()

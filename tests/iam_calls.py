@@ -61,6 +61,7 @@ def actions_of(service: str, operation: str, params: dict[str, Any]) -> Used:
             "GetObject": "s3:GetObjectVersion" if versioned else "s3:GetObject",
             "HeadObject": "s3:GetObjectVersion" if versioned else "s3:GetObject",
             "DeleteObject": "s3:DeleteObjectVersion" if versioned else "s3:DeleteObject",
+            "ListObjectsV2": "s3:ListBucket",
         }.get(operation, f"s3:{operation}")
         return {("bucket", _logical("bucket", params.get("Bucket", "?")), action)}
     return {(service, "*", f"{service}:{operation}")}

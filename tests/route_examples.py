@@ -32,7 +32,10 @@ def example(route: Route, ids: Ids) -> tuple[str, dict[str, Any] | None]:
     )
     bodies: dict[str, dict[str, Any]] = {
         "agent_enroll": {"hostname": "example-host", "machine_id": "example-machine"},
-        "agent_feedback": {"status": "info", "message": "example"},
+        "agent_feedback": {
+            "entries": [{"status": "info", "message": "example"}],
+            "output": [{"stream": "stdout", "at": "2026-01-01T00:00:00Z", "text": "example output\n"}],
+        },
         "scripts_create": {"name": "n", "type": "bash", "content": "echo created\n"},
         "scripts_update": {"content": "echo updated\n"},
         "deployments_create": {"script_id": ids.script_id, "name": "d", "expected_machines": 1},

@@ -89,12 +89,19 @@ def _step(name: str, raw: str) -> str:
     return raw
 
 
+def _run_number(name: str, raw: str) -> str:
+    if not (raw.isascii() and raw.isdigit() and 1 <= len(raw) <= 4):
+        raise ValidationFailed(f"{name} must be a run number", field=name)
+    return raw
+
+
 QUERY: dict[str, Param] = {
     "type": Param({"enum": [k.value for k in BootstrapperKind]}, _bootstrapper, ValidationFailed),
     "block": Param({"enum": ["true", "false"]}, _flag, ValidationFailed),
     "status": Param({"enum": [s.value for s in DeploymentStatus]}, _one_of(DeploymentStatus), ValidationFailed),
     "level": Param({"enum": [level.value for level in LogLevel]}, _one_of(LogLevel), ValidationFailed),
     "step": Param({"type": "string", "maxLength": limits.STEP_MAX}, _step, ValidationFailed),
+    "run": Param({"type": "string", "pattern": r"^[0-9]{1,4}$"}, _run_number, ValidationFailed),
 }
 QUERY_DEFAULTS: dict[str, str] = {"type": BootstrapperKind.BASH.value, "block": "false"}
 

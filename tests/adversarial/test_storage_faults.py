@@ -286,7 +286,7 @@ def test_feedback_fails_cleanly_at_every_step(stack: Stack, script_id: int) -> N
         assert deployment_state(stack, dep["id"]) == before
     # And the retry lands the whole batch and the status once
     done = stack.agent("POST", "/v1/agent/feedback", token, json=final)
-    assert done.status_code == 200 and done.json() == {"accepted": 2, "target_status": "completed"}
+    assert done.status_code == 200 and done.json() == {"accepted": 2, "target_status": "completed", "control": "stop"}
     state = deployment_state(stack, dep["id"])
     assert list(state["logs"].values()) == [5 + 2]
     assert_consistent(state)

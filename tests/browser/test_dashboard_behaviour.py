@@ -399,3 +399,54 @@ def test_admin_edits_wrapper_and_settings_and_sees_the_audit_trail(open_dashboar
     rows.first.wait_for()
     assert rows.count() >= 4
     assert "admin" in rows.first.inner_text()
+
+
+def test_machine_output_shows_a_live_tail_and_a_download(open_dashboard: Any, local_server: Any) -> None:
+    # Given a machine running a script that prints, waits, then prints more (stdout and stderr)
+    import threading
+
+    script = local_server.create_script(
+        "echo first-output-line\necho warn-on-stderr >&2\nsleep 6\necho later-tail-line\nsleep 3\n",
+        name=f"tail-{uuid.uuid4().hex[:6]}",
+    )
+    dep = local_server.create_deployment(script["id"], 1)
+    runs: list[Any] = []
+    machine = threading.Thread(
+        target=lambda: runs.append(
+            local_server.run_one_liner(
+                dep["one_liners"]["bash"], "tail-machine", "tail-host", extra_env={"EDGEX_HEARTBEAT_SECONDS": "1"}
+            )
+        )
+    )
+    machine.start()
+    try:
+        # When an operator opens the deployment and the machine's panel while it runs
+        dash = open_dashboard()
+        page = dash.page
+        dash.sign_in("admin")
+        dash.go(f"#/deployments/{dep['id']}")
+        row = page.locator("[data-testid=target-row]", has_text="tail-host")
+        row.wait_for(timeout=60_000)
+        row.get_by_test_id("machine-open").click()
+        output = page.get_by_test_id("machine-output-text")
+        # Then the output appears as the machine prints it, stderr marked, the later line included
+        wait_until(
+            page,
+            "() => document.querySelector('[data-testid=machine-output-text]').textContent.includes('first-output-line')",
+            timeout=60,
+        )
+        wait_until(
+            page,
+            "() => document.querySelector('[data-testid=machine-output-text]').textContent.includes('later-tail-line')",
+            timeout=60,
+        )
+        assert output.locator(".output-stderr", has_text="warn-on-stderr").count() == 1
+        # And nothing was cut, and the whole output can be downloaded
+        assert page.get_by_test_id("machine-output-truncated").is_hidden()
+        with page.expect_download() as download:
+            page.get_by_test_id("machine-output-download").click()
+        saved = Path(download.value.path()).read_text()
+        assert "first-output-line" in saved and "later-tail-line" in saved
+    finally:
+        machine.join(timeout=120)
+    assert runs and runs[0].returncode == 0, runs[0].stderr if runs else "the machine did not finish"

@@ -42,6 +42,8 @@ def test_three_machines_complete_and_a_fourth_is_capped(local_server: LocalServe
         "expired": 0,
         "cancelled": 0,
         "waiting": 0,
+        "timed_out": 0,
+        "lost": 0,
     }
     assert detail["status"] == "completed"  # every expected machine finished: the deployment settled
     for target in detail["targets"]:

@@ -137,6 +137,8 @@ def test_download_counts_runs_and_refuses_past_the_limit(aws: None) -> None:
         "expired": 0,
         "cancelled": 0,
         "waiting": 0,
+        "timed_out": 0,
+        "lost": 0,
     }
     assert targets_of(dep["id"])[0].run_count == 3
 
@@ -157,7 +159,7 @@ def test_feedback_moves_status_and_counters_once(aws: None) -> None:
         },
     )
     # Then the first final report decides (later ones are only logged) and the counter moves once
-    assert answer == {"accepted": 3, "target_status": "failed"}
+    assert answer == {"accepted": 3, "target_status": "failed", "control": "stop"}
     target = targets_of(dep["id"])[0]
     assert target.status == "failed" and target.exit_code == 7
     assert deployments.view(DeploymentModel.get(dep["id"]))["counts"]["failed"] == 1

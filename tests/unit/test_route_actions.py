@@ -22,6 +22,7 @@ from manifest import (
     GET,
     PUT,
     ROUTES,
+    S3_GET,
     S3_GET_VERSION,
     S3_PUT,
     UPDATE,
@@ -51,6 +52,12 @@ UNEXERCISED: dict[tuple[str, str, str], str] = {
     ("deployments_resume", "deployments", UPDATE): "resuming a paused deployment (the example's is active)",
     ("deployments_resume", "counters", GET): "a paused deployment with rollout limits has its slot read",
     ("deployments_resume", "counters", UPDATE): "... and resumed",
+    (
+        "target_output",
+        "output",
+        S3_GET,
+    ): "a run that printed has its stored reports read (the example's printed nothing)",
+    ("target_output_download", "output", S3_GET): "a run that printed has its stored reports read",
 }
 
 

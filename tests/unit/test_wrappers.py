@@ -127,7 +127,17 @@ class StubApi:
         self.replies[(method, path)] = list(replies)
 
     def feedback(self) -> list[dict]:
-        return [r.json for r in self.requests if r.path == FEEDBACK]
+        """The log entries reported, in order: a batch body's entries (none for a
+        heartbeat or an output-only report) or a single-entry body."""
+        found: list[dict] = []
+        for r in self.requests:
+            if r.path == FEEDBACK:
+                found += r.json["entries"] if "entries" in r.json else [r.json]
+        return found
+
+    def output(self) -> list[dict]:
+        """The output chunks reported, in order."""
+        return [c for r in self.requests if r.path == FEEDBACK for c in r.json.get("output", [])]
 
 
 @pytest.fixture
@@ -315,7 +325,14 @@ def ps_functions(text: str) -> dict[str, str]:
     return {f.split()[1]: f for f in ps_nodes(text, "function_statement")}
 
 
-RUN_CONTROL = {"Start-OrcScriptProcess", "Invoke-OrcRun", "Get-OrcPowerShellPath"}
+RUN_CONTROL = {
+    "Start-OrcScriptProcess",
+    "Invoke-OrcRun",
+    "Get-OrcPowerShellPath",
+    "Send-OrcReport",
+    "Stop-OrcScriptProcess",
+    "Wait-OrcScriptProcess",
+}
 
 
 def test_powershell_wrapper_runs_the_script_in_a_child_powershell_fed_on_stdin() -> None:
@@ -357,7 +374,10 @@ def test_powershell_exit_codes_reach_the_final_report() -> None:
     assert any("catch" in t and "exit 1" in t for t in ps_nodes(child, "try_statement"))
     assert ". ([scriptblock]::Create($edgexScript.TrimStart([char]0xFEFF)))" in child
     # And the wrapper waits for the child and reports its exit code (field and words) once
-    assert "$process.WaitForExit()" in run and "$exitCode = $process.ExitCode" in run
+    assert (
+        "$Process.WaitForExit()" in ps_functions(text)["Wait-OrcScriptProcess"]
+        and "$exitCode = $process.ExitCode" in run
+    )
     assert "-Step 'complete' -ExitCode $exitCode" in run
     assert "Script failed with exit code {0}" in run
     assert "$completeEvent.WaitOne(0)" in run  # the script's own final report is not doubled
@@ -417,6 +437,7 @@ def test_powershell_bootstrapper_machine_facts_and_cleanup() -> None:
         "EDGEX_MACHINE_ID",
         "EDGEX_HOSTNAME",
         "EDGEX_RUN_ID",
+        "EDGEX_TIMEOUT_SECONDS",
     }
     # ... and a failed run throws with the script's exit code in $LASTEXITCODE
     assert "Stop-Edgex -Code $runExit -Message 'the script failed'" in text
@@ -1325,3 +1346,38 @@ def test_the_bash_one_liner_is_clean_posix_sh_for_shellcheck(pinned: bool, tmp_p
     # When ShellCheck reads it as sh / Then it has nothing to say
     lint = subprocess.run([SHELLCHECK, "-s", "sh", str(path)], capture_output=True, text=True)
     assert (lint.returncode, lint.stdout + lint.stderr) == (0, "")
+
+
+def test_powershell_wrapper_captures_reports_and_stops_the_child() -> None:
+    # Given the default PowerShell payload (PowerShell cannot run here: its parse tree is read)
+    text = sample_ps_texts()["payload"]
+    assert ps_problems(text) == []
+    functions = ps_functions(text)
+    start, wait, run = (
+        functions["Start-OrcScriptProcess"],
+        functions["Wait-OrcScriptProcess"],
+        functions["Invoke-OrcRun"],
+    )
+    report, stop = functions["Send-OrcReport"], functions["Stop-OrcScriptProcess"]
+    # Then the child's stdout and stderr (every PowerShell stream ends on one of them) are captured ...
+    assert "$start.RedirectStandardOutput = $true" in start and "$start.RedirectStandardError = $true" in start
+    # ... read line by line without blocking, echoed to the console and kept as chunks
+    assert "ReadLineAsync()" in wait and "$r.Echo.WriteLine($line)" in wait
+    assert '@{ stream = $r.Stream; at = $at; text = ($line + "`n") }' in wait
+    # And a report goes every EDGEX_HEARTBEAT_SECONDS (an empty one is the heartbeat) or at 48 KiB
+    assert "'EDGEX_HEARTBEAT_SECONDS'" in wait and "$size -ge 49152" in wait
+    assert "$clock.ElapsedMilliseconds -ge $nextReport" in wait and "Send-OrcReport -Chunks $Chunks" in wait
+    assert "entries = @()" in report and "$body.output = @($Chunks.ToArray())" in report
+    # And control "stop", or a 409 / 410, stops the child with every process it started (cancelled)
+    assert '"control"' in report and "409" in report and "410" in report
+    assert "$outcome = 'cancelled'" in wait and "Stop-OrcScriptProcess -Process $Process" in wait
+    assert "$Process.Kill($true)" in stop and "taskkill.exe /T /F /PID" in stop
+    # And EDGEX_TIMEOUT_SECONDS kills it too (timed_out), the final report carrying outcome and output
+    assert "'EDGEX_TIMEOUT_SECONDS'" in wait and "$outcome = 'timed_out'" in wait
+    assert "Wait-OrcScriptProcess -Process $process -Chunks $chunks" in run
+    assert "outcome = $outcome" in run and "Send-OrcReport -Chunks $chunks -Entry $entry" in run
+    # And the bootstrapper hands the download answer's X-Edgex-Timeout to the payload
+    boot = sample_ps_texts()["bootstrapper"]
+    assert "$env:EDGEX_TIMEOUT_SECONDS = $edgexAnswer.Timeout" in boot
+    assert "$answer.Headers['X-Edgex-Timeout']" in boot
+    assert_writes_nothing_to_disk(text)

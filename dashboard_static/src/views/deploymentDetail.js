@@ -171,14 +171,35 @@ export function mountDeploymentDetail(container, { id }) {
   // One machine: its status, exit code and the reason it failed; its runs, newest first, separated.
   const machineSummary = h("div", { class: "machine-summary", hidden: true, "data-testid": "machine-summary" });
   const runsBox = h("div", { class: "runs", hidden: true, "data-testid": "machine-runs" });
-  // Output capture (the script's stdout/stderr) comes with the run-control issue: its place is
-  // here, labelled, with no data until the API provides it.
+  // The selected machine's latest run output (stdout / stderr as captured by the wrapper): a live
+  // tail (the last OUTPUT_TAIL characters, polled with the page), the cut marked, and a download.
+  const outputText = h("pre", { class: "output-text mono", "data-testid": "machine-output-text", tabindex: "0" });
+  const outputEmpty = h("p", { class: "muted", t: "deployments.outputUnavailable" });
+  const outputCut = h("p", { class: "hint", hidden: true, "data-testid": "machine-output-truncated" });
+  const outputDownload = h("button", { type: "button", class: "btn btn--small", t: "deployments.outputDownload", "data-testid": "machine-output-download" });
   const outputBox = h(
     "details",
-    { class: "machine-output", hidden: true, "data-testid": "machine-output" },
+    { class: "machine-output", hidden: true, open: true, "data-testid": "machine-output" },
     h("summary", { t: "deployments.outputTitle" }),
-    h("p", { class: "muted", t: "deployments.outputUnavailable" }),
+    h("div", { class: "card-actions" }, outputDownload),
+    outputCut,
+    outputEmpty,
+    outputText,
   );
+  outputDownload.addEventListener("click", async () => {
+    if (!selectedTarget) return;
+    try {
+      const text = await api.text(`${base}/targets/${encodeURIComponent(selectedTarget)}/output/download`);
+      const url = URL.createObjectURL(new Blob([text], { type: "text/plain" }));
+      const a = h("a", { href: url, download: `output-${selectedTarget}.txt` });
+      document.body.append(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 10000);
+    } catch (err) {
+      toast("error", errorText(err));
+    }
+  });
   const logsCard = h(
     "section",
     { class: "card glass logs-card", "data-testid": "logs-card" },
@@ -216,6 +237,9 @@ export function mountDeploymentDetail(container, { id }) {
     runsBox.hidden = !targetId;
     runsBox.replaceChildren();
     outputBox.hidden = !targetId;
+    outputPages = [];
+    outputText.replaceChildren();
+    outputCut.hidden = true;
     machineSummary.hidden = !targetId;
     renderMachineSummary([]);
     renderTargets(); // marks the selected row
@@ -627,6 +651,47 @@ export function mountDeploymentDetail(container, { id }) {
   }
 
   let lastMachineLogs = [];
+  // Pages of the selected machine's output read so far: each poll reads again from the last
+  // one (it may have grown) and on; the tail shows the end of them all.
+  let outputPages = [];
+  const OUTPUT_TAIL = 64 * 1024;
+  const OUTPUT_PAGES_MAX = 50;
+
+  async function loadOutput() {
+    if (!selectedTarget) return;
+    const want = selectedTarget;
+    const path = `${base}/targets/${encodeURIComponent(want)}/output`;
+    let keep = outputPages.slice(0, -1);
+    let cursor = outputPages.length ? outputPages[outputPages.length - 1].cursor : null;
+    let answer = null;
+    for (let n = 0; n < OUTPUT_PAGES_MAX; n++) {
+      answer = await api.get(path, { limit: 20, cursor: cursor || undefined });
+      if (want !== selectedTarget) return;
+      keep.push({ cursor, items: answer.items || [] });
+      if (!answer.next_cursor) break;
+      cursor = answer.next_cursor;
+    }
+    if (keep.length > OUTPUT_PAGES_MAX) keep = keep.slice(-OUTPUT_PAGES_MAX);
+    outputPages = keep;
+    renderOutput(answer);
+  }
+
+  function renderOutput(answer) {
+    const items = outputPages.flatMap((p) => p.items);
+    outputEmpty.hidden = items.length > 0;
+    let budget = OUTPUT_TAIL;
+    const spans = [];
+    for (let i = items.length - 1; i >= 0 && budget > 0; i--) {
+      const text = items[i].text.length > budget ? items[i].text.slice(-budget) : items[i].text;
+      budget -= text.length;
+      spans.push(h("span", { class: `output-${items[i].stream}` }, text));
+    }
+    const atEnd = outputText.scrollTop + outputText.clientHeight >= outputText.scrollHeight - 4;
+    outputText.replaceChildren(...spans.reverse());
+    if (atEnd) outputText.scrollTop = outputText.scrollHeight;
+    outputCut.hidden = !(answer && answer.truncated);
+    if (answer && answer.truncated) bindText(outputCut, ["deployments.outputTruncated", { dropped: formatNumber(answer.dropped_bytes), total: formatNumber(answer.total_bytes) }]);
+  }
 
   async function loadLogs() {
     const path = selectedTarget ? `${base}/targets/${encodeURIComponent(selectedTarget)}/logs` : `${base}/logs`;
@@ -642,6 +707,7 @@ export function mountDeploymentDetail(container, { id }) {
         lastMachineLogs = items;
         renderRuns(items);
         renderMachineSummary(items);
+        loadOutput().catch((err) => logError.show(err));
       } else logs.update(items);
     } catch (err) {
       logError.show(err);

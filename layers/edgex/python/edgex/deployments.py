@@ -12,9 +12,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from edgex import clock, config, platform_settings, rollout, scripts, tokens, wrappers
+from edgex import clock, config, limits, platform_settings, rollout, scripts, tokens, wrappers
 from edgex.audit import Actor
-from edgex.errors import FindingsNotAcknowledged, IntegrityViolation, NotFound, TargetChanged, TargetNotFound
+from edgex.errors import (
+    FindingsNotAcknowledged,
+    IntegrityViolation,
+    NotFound,
+    TargetChanged,
+    TargetNotFound,
+    TimeoutTooLong,
+)
 from edgex.liveness import effective_status, ended_as, halted, is_live, require_live, target_status
 from edgex.store import blobs, counters, tables
 from edgex.store import config as config_store
@@ -72,6 +79,7 @@ def view(dep: DeploymentModel, runs: dict[str, int] | None = None) -> dict[str, 
         "expires_at": dep.expires_at,
         "expected_machines": int(dep.expected_machines),
         "max_runs": int(dep.max_runs),
+        "timeout_seconds": int(dep.timeout_seconds or limits.TIMEOUT_SECONDS_DEFAULT),
         "script_version": dep.script_version,
         "script_checksum": dep.script_checksum,
         "payload_sha256": dep.payload_sha256,
@@ -96,6 +104,9 @@ def target_view(target: TargetModel, dep: DeploymentModel) -> dict[str, Any]:
         "completed_at": target.completed_at,
         "last_seen_at": target.last_seen_at,
         "exit_code": None if target.exit_code is None else int(target.exit_code),
+        # The current run's output: bytes received, and bytes dropped past the run's limit.
+        "output_bytes": int(target.output_bytes or 0),
+        "output_dropped": int(target.output_dropped or 0),
     }
 
 
@@ -114,6 +125,7 @@ def create(data: dict[str, Any], actor: Actor) -> dict[str, Any]:
     settings, wrapper = platform_settings.settings_and_wrapper(head.type)
     payload_hash = _payload_sha256(wrapper, head.type, head.s3_key, version.s3_version_id, version.checksum)
     boot = store.Bootstrappers(api_url=config.public_url(), templates=wrappers.bootstrapper_templates())
+    run_control = run_control_fields(data, settings)
     deployment_id = config_store.next_id("deployment")
     master = tokens.new_master(deployment_id)
     hours = data.get("expires_hours")
@@ -146,6 +158,7 @@ def create(data: dict[str, Any], actor: Actor) -> dict[str, Any]:
         fail_on_error=bool(data.get("fail_on_error")),
         max_concurrency=rollout.resolve(data.get("max_concurrency"), data["expected_machines"]),
         error_threshold=rollout.resolve(data.get("error_threshold"), data["expected_machines"]),
+        **run_control,
         created_by=actor.username,
         created_at=now,
         updated_at=now,
@@ -194,6 +207,21 @@ def _one_liners(dep: DeploymentModel, master_token: str) -> dict[str, str]:
     if boot is None or not dep.payload_sha256:
         return wrappers.one_liners(config.public_url(), master_token)  # from before the pinning
     return wrappers.pinned_one_liners(boot.api_url, master_token, dep.payload_sha256, boot.templates)
+
+
+def run_control_fields(data: dict[str, Any], settings: dict[str, Any]) -> dict[str, int]:
+    """What a deployment pins for its runs' control: the time limit asked for (400
+    above the platform's cap, never silently lowered), the output kept per run and
+    when a silent run counts as lost."""
+    timeout = int(data.get("timeout_seconds") or limits.TIMEOUT_SECONDS_DEFAULT)
+    cap = int(settings.get("timeout_max_seconds") or limits.TIMEOUT_MAX_SECONDS_DEFAULT)
+    if "timeout_seconds" in data and timeout > cap:
+        raise TimeoutTooLong(f"timeout_seconds is above the platform's limit of {cap} seconds", field="timeout_seconds")
+    return {
+        "timeout_seconds": min(timeout, cap),
+        "run_output_bytes": int(settings.get("run_output_bytes") or limits.RUN_OUTPUT_BYTES_DEFAULT),
+        "lost_after_seconds": int(settings.get("lost_after_seconds") or limits.LOST_AFTER_SECONDS_DEFAULT),
+    }
 
 
 def list_page(limit: int, cursor: str | None, status: str | None = None) -> Page:

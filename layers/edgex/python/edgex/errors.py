@@ -50,6 +50,14 @@ class ValidationFailed(EdgexError):
     kind, code, message = Kind.INVALID, "VALIDATION_ERROR", "Invalid request"
 
 
+class TimeoutTooLong(EdgexError):
+    kind, code, message = (
+        Kind.INVALID,
+        "TIMEOUT_TOO_LONG",
+        "timeout_seconds is above the platform's timeout_max_seconds setting",
+    )
+
+
 class InvalidJson(ValidationFailed):
     code, message = "INVALID_JSON", "body is not valid JSON"
 
@@ -209,6 +217,10 @@ class MachineBlocked(Gone):
 
 class PayloadTooLarge(EdgexError):
     kind, code, message = Kind.TOO_LARGE, "PAYLOAD_TOO_LARGE", "Request body too large"
+
+
+class OutputTooLarge(EdgexError):
+    kind, code, message = Kind.TOO_LARGE, "OUTPUT_TOO_LARGE", "One report carries at most 64 KiB of output text"
 
 
 class RerunLimitExceeded(EdgexError):

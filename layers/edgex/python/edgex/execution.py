@@ -6,7 +6,7 @@ script never costs a machine a run and never leaves this module.
 
 from __future__ import annotations
 
-from edgex import agents, clock, log, rollout, wrappers
+from edgex import agents, clock, limits, log, rollout, wrappers
 from edgex.errors import IntegrityViolation, NotFound, RerunLimitExceeded, TargetChanged
 from edgex.store import blobs
 from edgex.store import deployments as deployment_store
@@ -55,6 +55,12 @@ def download(session: agents.AgentSession, run_id: str | None = None) -> str:
     if not replay:
         start_run(session, run_id)
     return payload
+
+
+def timeout_of(dep: DeploymentModel) -> int:
+    """The run's time limit, for the download answer's X-Edgex-Timeout header (the
+    payload stays byte-identical for every machine; the header is per deployment)."""
+    return int(dep.timeout_seconds or limits.TIMEOUT_SECONDS_DEFAULT)
 
 
 def start_run(session: agents.AgentSession, run_id: str | None) -> None:

@@ -17,13 +17,13 @@ import os
 import re
 from typing import Any
 
-from edgex import agents, clock, limits, log
+from edgex import agents, clock, limits, liveness, log, output
 from edgex.errors import LogQuotaExceeded, StaleRun, TargetChanged, TargetNotRunning
 from edgex.store import targets as store
 from edgex.store.base import optimistic
 from edgex.store.cursors import Page
 from edgex.store.tables import DeploymentModel, LogModel, TargetModel
-from edgex.vocabulary import INTEGRITY_STEP, LogLevel, TargetStatus
+from edgex.vocabulary import INTEGRITY_STEP, DeploymentStatus, LogLevel, TargetStatus
 
 REPORT_ATTEMPTS = 5
 FINAL_STEP = "complete"  # the step of the wrapper's final report
@@ -129,6 +129,9 @@ def record(
     entries = entries_of(data)
     key = _request_key(request)
     target, dep = session.target, session.deployment
+    chunks = list(data.get("output") or [])
+    if not entries:
+        return _heartbeat(target, dep, chunks, run_id, key)
 
     def attempt() -> dict[str, Any] | None:
         nonlocal target, dep
@@ -145,7 +148,8 @@ def record(
         status = item.status if outcome == store.ReportOutcome.STORED else target.status
         if outcome == store.ReportOutcome.STORED:
             _note_integrity(target, entries)
-        answer: dict[str, Any] = {"accepted": len(entries), "target_status": status}
+            output.record(target, dep, chunks, key)
+        answer: dict[str, Any] = {"accepted": len(entries), "target_status": status, "control": control(status, dep)}
         return answer | ({"duplicate": True} if outcome == store.ReportOutcome.DUPLICATE else {})
 
     return optimistic(attempt, REPORT_ATTEMPTS, TargetChanged)
@@ -164,6 +168,27 @@ def _note_integrity(target: TargetModel, entries: list[dict[str, Any]]) -> None:
                 "target_id": target.target_id,
             },
         )
+
+
+def control(status: str, dep: DeploymentModel) -> str:
+    """What the wrapper does next: stop the script once its target no longer runs
+    (cancelled, or already final) or its deployment stopped (cancelled, paused, expired)."""
+    if status != TargetStatus.RUNNING or liveness.effective_status(dep) != DeploymentStatus.ACTIVE:
+        return "stop"
+    return "continue"
+
+
+def _heartbeat(
+    target: TargetModel, dep: DeploymentModel, chunks: list[dict[str, Any]], run_id: str | None, key: str
+) -> dict[str, Any]:
+    """A report with no entries (output only, or nothing: the heartbeat): no log row,
+    only the run's output and its ``last_seen_at``."""
+    _accepts(target, run_id)
+    output.record(target, dep, chunks, key)
+    if target.status == TargetStatus.RUNNING:
+        store.heartbeat(target, clock.now_iso())
+    status = liveness.target_status(target, dep)
+    return {"accepted": 0, "target_status": status, "control": control(status, dep)}
 
 
 def log_views(item: LogModel, level: str | None = None, step: str | None = None) -> list[dict[str, Any]]:

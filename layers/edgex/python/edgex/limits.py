@@ -33,3 +33,16 @@ REPORT_GRACE_MINUTES_DEFAULT = 60
 TAKEOVER_AFTER_SECONDS = 900
 RUN_ID_PATTERN = r"^[A-Za-z0-9_-]{8,64}$"
 REQUEST_KEY_PATTERN = r"^[0-9A-Za-z._-]{1,64}$"  # sortable by the agent: time first
+# A run's captured output (stdout / stderr chunks the wrapper ships with its reports):
+# stored in S3 per run up to RUN_OUTPUT_BYTES_DEFAULT (a setting, pinned on the
+# deployment); past half of it only the newest reports are kept, in rotating tail slots.
+RUN_OUTPUT_BYTES_DEFAULT = 10 * 1024 * 1024
+OUTPUT_REPORT_MAX_BYTES = 64 * 1024  # one report's output text (the wrapper ships <= 48 KiB)
+OUTPUT_CHUNKS_MAX = 500  # chunks in one report
+# A run's time limit (seconds): per deployment, capped by a setting; the wrapper kills
+# the script there and reports timed_out.
+TIMEOUT_SECONDS_DEFAULT = 3600
+TIMEOUT_MAX_SECONDS_DEFAULT = 7 * 24 * 3600
+# A running target with no report for this long is marked lost by the sweep (the
+# wrapper reports at least every EDGEX_HEARTBEAT_SECONDS, 30 by default).
+LOST_AFTER_SECONDS_DEFAULT = 120

@@ -52,6 +52,9 @@ def defaults() -> dict[str, Any]:
         "run_log_entries": limits.RUN_LOG_ENTRIES_DEFAULT,
         "run_log_bytes": limits.RUN_LOG_BYTES_DEFAULT,
         "report_grace_minutes": limits.REPORT_GRACE_MINUTES_DEFAULT,
+        "run_output_bytes": limits.RUN_OUTPUT_BYTES_DEFAULT,
+        "timeout_max_seconds": limits.TIMEOUT_MAX_SECONDS_DEFAULT,
+        "lost_after_seconds": limits.LOST_AFTER_SECONDS_DEFAULT,
         "ai_model_id": os.environ.get(resources.ENV_AI_MODEL_ID) or DEFAULT_AI_MODEL_ID,
         "map_tiles": {
             "url": "https://{s}.basemaps.cartocdn.com/dark_all/{z}/{x}/{y}{r}.png",

@@ -18,7 +18,7 @@ TABLES: tuple[str, ...] = (
     "config",
     "audit",
 )
-BUCKETS: tuple[str, ...] = ("scripts",)
+BUCKETS: tuple[str, ...] = ("scripts", "output")
 
 
 def table_env(name: str) -> str:
@@ -47,4 +47,7 @@ ENV_AI_MODEL_ID = "EDGEX_AI_MODEL_ID"
 # the agent functions get the same value, and trust a request's geo headers only when
 # they match (the API stays reachable without CloudFront, where anyone sets them).
 ORIGIN_HEADER = "X-Edgex-Origin"
+# The download answer tells the bootstrapper the run's time limit (seconds); it passes
+# it to the wrapper as EDGEX_TIMEOUT_SECONDS.
+TIMEOUT_HEADER = "X-Edgex-Timeout"
 ENV_ORIGIN_SECRET = "EDGEX_ORIGIN_SECRET"  # noqa: S105 - the variable's name, not a secret

@@ -55,6 +55,15 @@ FEEDBACK_ENTRY = _obj(
     ["status", "message"],
 )
 
+OUTPUT_CHUNK = _obj(
+    {
+        "stream": {"enum": ["stdout", "stderr"]},
+        "at": {"type": "string", "maxLength": 40},
+        "text": {"type": "string", "maxLength": limits.OUTPUT_REPORT_MAX_BYTES},
+    },
+    ["stream", "text"],
+)
+
 SCHEMAS: dict[str, dict[str, Any]] = {
     "EnrollRequest": _obj(
         {
@@ -71,10 +80,12 @@ SCHEMAS: dict[str, dict[str, Any]] = {
                 {
                     "entries": {
                         "type": "array",
-                        "minItems": 1,
                         "maxItems": limits.FEEDBACK_BATCH_MAX,
                         "items": FEEDBACK_ENTRY,
-                    }
+                    },
+                    # The script's output since the last report, in order (no entries and
+                    # no output: a heartbeat). Its total text is bounded in edgex.output.
+                    "output": {"type": "array", "maxItems": limits.OUTPUT_CHUNKS_MAX, "items": OUTPUT_CHUNK},
                 },
                 ["entries"],
             ),
@@ -113,6 +124,8 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             # deployment; each a number or a percentage of expected_machines ("10%").
             "max_concurrency": _LIMIT,
             "error_threshold": _LIMIT,
+            # Capped by the platform setting timeout_max_seconds (checked in edgex.deployments).
+            "timeout_seconds": {"type": "integer", "minimum": 1, "maximum": 365 * 24 * 3600},
         },
         ["script_id", "name", "expected_machines"],
     ),
@@ -124,6 +137,9 @@ SCHEMAS: dict[str, dict[str, Any]] = {
                 "run_log_entries": {"type": "integer", "minimum": 10, "maximum": 100_000},
                 "run_log_bytes": {"type": "integer", "minimum": 10_240, "maximum": 100 * 1024 * 1024},
                 "report_grace_minutes": {"type": "integer", "minimum": 0, "maximum": 7 * 24 * 60},
+                "run_output_bytes": {"type": "integer", "minimum": 64 * 1024, "maximum": 1024 * 1024 * 1024},
+                "timeout_max_seconds": {"type": "integer", "minimum": 1, "maximum": 365 * 24 * 3600},
+                "lost_after_seconds": {"type": "integer", "minimum": 10, "maximum": 7 * 24 * 3600},
                 "ai_model_id": _text(200, pattern=r"^[A-Za-z0-9._:/-]+$"),
                 "map_tiles": _obj({"url": _text(500, pattern=r"^https://[^\s\"'<>]+$"), "attribution": _text(500)}, []),
             },
@@ -323,6 +339,8 @@ TARGET = {
         "completed_at": _NSTR,
         "last_seen_at": _STR,
         "exit_code": {"type": ["integer", "null"]},
+        "output_bytes": _INT,
+        "output_dropped": _INT,
     },
 }
 LOG = {
@@ -418,7 +436,12 @@ RESPONSE_SCHEMAS: dict[str, dict[str, Any]] = {
     "FeedbackAccepted": {
         "type": "object",
         "required": ["accepted", "target_status"],
-        "properties": {"accepted": _INT, "target_status": _STR, "duplicate": {"type": "boolean"}},
+        "properties": {
+            "accepted": _INT,
+            "target_status": _STR,
+            "duplicate": {"type": "boolean"},
+            "control": {"enum": ["continue", "stop"]},  # stop: end the script now (cancelled, paused, expired)
+        },
     },
     "Me": {
         "type": "object",
@@ -492,6 +515,10 @@ RESPONSE_SCHEMAS: dict[str, dict[str, Any]] = {
         },
     },
     "OpenApi": {"type": "object", "required": ["openapi", "paths"]},
+    "OutputPage": {
+        **_page({"type": "object", "required": ["seq", "stream", "text"]}),
+        "required": ["run", "items", "next_cursor", "truncated", "dropped_bytes", "total_bytes"],
+    },
 }
 
 

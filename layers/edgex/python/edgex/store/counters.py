@@ -1,4 +1,4 @@
-"""Run counters of a deployment (running, completed, failed, expired, cancelled), sharded.
+"""Run counters of a deployment (running, completed, failed, expired, cancelled, timed_out, lost), sharded.
 
 Every download and every final report moves a counter. Kept on the deployment item,
 those writes made it the hottest item of the table: at 100,000 machines in ten
@@ -19,7 +19,7 @@ from edgex.store.keys import counter_shard, deployment_of_shard
 from edgex.store.tables import CounterShardModel
 
 SHARDS = keys.LIST_SHARDS
-RUN_COUNTS = ("running", "completed", "failed", "expired", "cancelled", "waiting")
+RUN_COUNTS = ("running", "completed", "failed", "expired", "cancelled", "waiting", "timed_out", "lost")
 
 
 def shard_of(deployment_id: int, target_id: str) -> CounterShardModel:

@@ -108,3 +108,32 @@ def wrapper_log_pk(script_type: str) -> str:
 
 def script_object(script_id: int) -> str:
     return f"scripts/{script_id}"
+
+
+def running_shard(target_id: str) -> str:
+    """The running index's partition of a target (platform-wide, spread by target id)."""
+    return f"run#{shard_of(target_id)}"
+
+
+def running_shards() -> list[str]:
+    return [f"run#{shard}" for shard in range(LIST_SHARDS)]
+
+
+def output_prefix(deployment_id: int, target_id: str, run: int) -> str:
+    """Where one run's captured output lives in the output bucket."""
+    return f"output/{deployment_id}/{target_id}/{run:04d}/"
+
+
+def output_head(prefix: str, request: str) -> str:
+    """A head report's object: sorted by the agent's request key (time first)."""
+    return f"{prefix}h/{request}"
+
+
+def output_tail(prefix: str, slot: int) -> str:
+    """One of the rotating tail slots, overwritten in turn once the head is full."""
+    return f"{prefix}t/{slot:04d}"
+
+
+def output_seen(prefix: str, request: str) -> str:
+    """An empty marker: this tail report was taken (its slot is overwritten later)."""
+    return f"{prefix}r/{request}"

@@ -140,6 +140,9 @@ class DeploymentModel(Model):
     run_log_entries = NumberAttribute(null=True)  # pinned: one run's log quota (None: the default)
     run_log_bytes = NumberAttribute(null=True)
     report_grace_minutes = NumberAttribute(null=True)  # pinned: reports after a stop, this long
+    run_output_bytes = NumberAttribute(null=True)  # pinned: one run's kept output (None: the default)
+    timeout_seconds = NumberAttribute(null=True)  # the wrapper kills the script after this long
+    lost_after_seconds = NumberAttribute(null=True)  # a silent running target is lost after this long
     script_version = UnicodeAttribute()
     script_checksum = UnicodeAttribute()
     s3_key = UnicodeAttribute()
@@ -183,6 +186,20 @@ class ClaimMembers(DeploymentMembers):
         pass
 
 
+class RunningTargets(GlobalSecondaryIndex[Any]):
+    """The targets running now, keys only, spread over ``keys.LIST_SHARDS`` partitions
+    per clock-free shard (``run#<shard>``): sparse, since only a running target carries
+    ``running_shard`` (set by start_run, removed by the final report: two writes per
+    run, none per heartbeat). The lost sweep reads it instead of scanning the table."""
+
+    class Meta:
+        index_name = "by_running"
+        projection = KeysOnlyProjection()
+
+    running_shard = UnicodeAttribute(hash_key=True)
+    pk = UnicodeAttribute(range_key=True)
+
+
 class TargetModel(Model):
     """One machine in one deployment, in a partition of its own (``t#<dep>#<target>``):
     a deployment's machines never share a partition, however many enroll at once."""
@@ -212,6 +229,15 @@ class TargetModel(Model):
     completed_at = UnicodeAttribute(null=True)
     last_seen_at = UnicodeAttribute()
     exit_code = NumberAttribute(null=True)
+    # This run's captured output (edgex.output): bytes received, bytes dropped past the
+    # run's limit, and the count of reports written to the rotating tail slots.
+    output_bytes = NumberAttribute(null=True)
+    output_dropped = NumberAttribute(null=True)
+    output_tail = NumberAttribute(null=True)
+    # Set while the target runs (start_run), removed by its final report: the sparse
+    # keys-only index the lost sweep reads (``<dep>#<shard>`` style, see keys.running_shard).
+    running_shard = UnicodeAttribute(null=True)
+    by_running = RunningTargets()
 
 
 class WrapperSnapshotModel(Model):
@@ -283,6 +309,8 @@ class CounterShardModel(Model):
     expired = NumberAttribute(default=0)
     cancelled = NumberAttribute(default=0)
     waiting = NumberAttribute(default=0)
+    timed_out = NumberAttribute(default=0)
+    lost = NumberAttribute(default=0)
 
 
 class RolloutSlotModel(Model):

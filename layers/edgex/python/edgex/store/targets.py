@@ -195,6 +195,7 @@ def start_run(target: TargetModel, dep: DeploymentModel, run_id: str | None, now
         TargetModel.log_bytes.set(0),
         TargetModel.log_truncated.set(False),
         TargetModel.run_id.set(run_id) if run_id else TargetModel.run_id.remove(),
+        *run_started_actions(target.target_id),
     ]
 
     def writes(tx: Any) -> None:
@@ -314,6 +315,7 @@ def report(
         actions.append(TargetModel.log_truncated.set(True))
     if moved:
         actions += [TargetModel.status.set(item.status), TargetModel.completed_at.set(stamp)]
+        actions.append(TargetModel.running_shard.remove())
         if item.exit_code is not None:
             actions.append(TargetModel.exit_code.set(item.exit_code))
     condition = (TargetModel.status == target.status) & (TargetModel.run_count == target.run_count)
@@ -360,6 +362,7 @@ def finish(
                 TargetModel.status.set(status.value),
                 TargetModel.completed_at.set(now),
                 TargetModel.last_seen_at.set(now),
+                TargetModel.running_shard.remove(),
             ],
             condition=TargetModel.status == seen,
         )
@@ -466,3 +469,104 @@ def delete_all(deployment_id: int) -> None:
                 targets.delete(TargetModel(pk))
         WrapperSnapshotModel(keys.snapshot_pk(deployment_id)).delete()
         BootstrapperSnapshotModel(keys.bootstrapper_pk(deployment_id)).delete()
+
+
+def run_started_actions(target_id: str) -> list[Action]:
+    """What a new run sets beside the seed's fields: fresh output counters, and the
+    running index's key (removed again by the run's end)."""
+    return [
+        TargetModel.output_bytes.set(0),
+        TargetModel.output_dropped.set(0),
+        TargetModel.output_tail.set(0),
+        TargetModel.running_shard.set(keys.running_shard(target_id)),
+    ]
+
+
+def heartbeat(target: TargetModel, now: str) -> bool:
+    """A report with no entries: only ``last_seen_at`` moves (no log row), on the
+    condition that the run is still the one read. False when it is not."""
+    try:
+        with storage_errors():
+            target.update(
+                actions=[TargetModel.last_seen_at.set(now)],
+                condition=(TargetModel.run_count == target.run_count) & (TargetModel.status == target.status),
+            )
+    except ConditionFailed:
+        return False
+    return True
+
+
+def add_output(target: TargetModel, size: int, *, tail: bool) -> tuple[int, int]:
+    """Count ``size`` bytes of output against the run (and, for a tail report, take the
+    next tail sequence number). Returns (bytes received so far, tail sequence)."""
+    actions: list[Action] = [TargetModel.output_bytes.add(size)]
+    if tail:
+        actions.append(TargetModel.output_tail.add(1))
+    with storage_errors():
+        target.update(actions=actions, condition=TargetModel.run_count == target.run_count)
+    return int(target.output_bytes or 0), int(target.output_tail or 0)
+
+
+def add_dropped(target: TargetModel, size: int) -> int:
+    """Bytes of output dropped from the run (a tail slot overwritten); the new total."""
+    with storage_errors():
+        target.update(actions=[TargetModel.output_dropped.add(size)])
+    return int(target.output_dropped or 0)
+
+
+def running_keys() -> list[tuple[int, str]]:
+    """(deployment id, target id) of every running target, from the sparse index."""
+    found: list[tuple[int, str]] = []
+    with storage_errors():
+        for shard in keys.running_shards():
+            for row in TargetModel.by_running.query(shard):
+                _, deployment_id, target_id = row.pk.split("#", 2)
+                found.append((int(deployment_id), target_id))
+    return found
+
+
+def get_many(pairs: list[tuple[int, str]]) -> list[TargetModel]:
+    """The targets of ``pairs``, in as few BatchGetItem calls as fit."""
+    result: list[TargetModel] = []
+    for start in range(0, len(pairs), 100):
+        chunk = pairs[start : start + 100]
+        wanted = [(TargetModel, (keys.target_pk(d, t),)) for d, t in chunk]
+        result += [row for row in get_items(*wanted) if row is not None]
+    return result
+
+
+def mark_lost(target: TargetModel, now: str, dep: DeploymentModel | None = None) -> bool:
+    """A running target whose reports stopped: lost, with the counters moved (and its
+    rollout slot given back, counted a failure, when ``dep`` has limits), on the
+    condition that it is still the run read and has not reported since (a late
+    heartbeat wins). False when the condition failed."""
+    shard = counters.shard_of(int(target.deployment_id), target.target_id)
+
+    def writes(tx: Any) -> None:
+        tx.update(
+            target,
+            actions=[
+                TargetModel.status.set(TargetStatus.LOST.value),
+                TargetModel.completed_at.set(now),
+                TargetModel.running_shard.remove(),
+            ],
+            condition=(TargetModel.status == TargetStatus.RUNNING.value)
+            & (TargetModel.run_count == target.run_count)
+            & (TargetModel.last_seen_at == target.last_seen_at),
+        )
+        tx.update(shard, actions=counters.moves(shard, {TargetStatus.RUNNING.value: -1, TargetStatus.LOST.value: 1}))
+        if dep is not None:
+            rollout.release_slot(tx, dep, TargetStatus.LOST.value)
+
+    try:
+        transact(writes)
+    except ConditionFailed:
+        return False
+    return True
+
+
+def drop_running_key(target: TargetModel) -> None:
+    """A target in the running index that no longer runs (a final state reached by a
+    path that predates the index): take it out, so the sweep stops reading it."""
+    with storage_errors():
+        target.update(actions=[TargetModel.running_shard.remove()])

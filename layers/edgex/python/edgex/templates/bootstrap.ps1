@@ -28,6 +28,7 @@
 #   N  the script's exit code, when it is not 0.
 & {
     $apiUrl = '__EDGEX_API_URL__'
+    $edgexAnswer = @{ Timeout = '' }  # what the last answer told beside its body (the run's time limit)
     $masterToken = '__EDGEX_MASTER_TOKEN__'
     $payloadSha256 = '__EDGEX_PAYLOAD_SHA256__'
     $ProgressPreference = 'SilentlyContinue'
@@ -62,7 +63,8 @@
     # backoff, full jitter) and at least the answer's Retry-After; at most
     # $env:EDGEX_RETRY_ATTEMPTS attempts (default 8) and $env:EDGEX_RETRY_MAX_WAIT seconds
     # of waiting in all (default 300); base is $env:EDGEX_RETRY_BASE_DELAY seconds (default 1).
-    # Never throws: returns @{ Ok; Status (0 without an answer); Body; Attempts; Detail }.
+    # Never throws: returns @{ Ok; Status (0 without an answer); Body; Attempts; Detail;
+    # Timeout (the answer's X-Edgex-Timeout header, when it has one) }.
     function Invoke-EdgexHttp {
         param([string]$Method, [string]$Uri, [string]$Token, [string]$Body, [int]$TimeoutSec = 60, [hashtable]$Headers = @{})
         $attempts = Get-EdgexSetting -Name 'EDGEX_RETRY_ATTEMPTS' -Default 8 -Scale 1
@@ -92,6 +94,7 @@
                 $result.Ok = $true
                 $result.Status = [int]$answer.StatusCode
                 $result.Body = [string]$answer.Content
+                $result.Timeout = [string]$answer.Headers['X-Edgex-Timeout']  # the run's time limit (download)
                 return $result
             } catch {
                 $failure = $_
@@ -303,6 +306,7 @@
         param([string]$Method, [string]$Path, [string]$Token, [string]$Body, [int]$TimeoutSec = 60, [hashtable]$Headers = @{})
         $result = Invoke-EdgexHttp -Method $Method -Uri ($apiUrl + $Path) -Token $Token -Body $Body -TimeoutSec $TimeoutSec -Headers $Headers
         if ($result.Ok) {
+            $edgexAnswer.Timeout = $result.Timeout
             return $result.Body
         }
         if ($result.Status -eq 0) {
@@ -367,7 +371,7 @@
 
     # The payload's inputs, set for it and put back as they were afterwards: left
     # behind they would act as overrides in the admin's session next time.
-    $names = @('EDGEX_API_URL', 'EDGEX_AGENT_TOKEN', 'EDGEX_MACHINE_ID', 'EDGEX_HOSTNAME', 'EDGEX_RUN_ID')
+    $names = @('EDGEX_API_URL', 'EDGEX_AGENT_TOKEN', 'EDGEX_MACHINE_ID', 'EDGEX_HOSTNAME', 'EDGEX_RUN_ID', 'EDGEX_TIMEOUT_SECONDS')
     $saved = @{}
     foreach ($name in $names) {
         $saved[$name] = [Environment]::GetEnvironmentVariable($name)
@@ -379,6 +383,8 @@
         $env:EDGEX_MACHINE_ID = $machineId
         $env:EDGEX_HOSTNAME = $hostName
         $env:EDGEX_RUN_ID = $runId
+        # The run's time limit came as a header: the payload is the same for every machine.
+        $env:EDGEX_TIMEOUT_SECONDS = $edgexAnswer.Timeout
         $global:LASTEXITCODE = 1
         & ([scriptblock]::Create($payload))
         $runExit = $global:LASTEXITCODE

@@ -41,7 +41,7 @@ _edgex_main() {
     local api_url='__EDGEX_API_URL__'
     local master_token='__EDGEX_MASTER_TOKEN__'
     local payload_sha256='__EDGEX_PAYLOAD_SHA256__'
-    local machine_id host_name body agent_token payload payload_hash re
+    local machine_id host_name body agent_token payload payload_hash re timeout_seconds
 
     if [ "${BASH_VERSINFO[0]:-0}" -lt 3 ] || { [ "${BASH_VERSINFO[0]}" -eq 3 ] && [ "${BASH_VERSINFO[1]:-0}" -lt 2 ]; }; then
         _edgex_fail 90 "bash 3.2 or later is required (this is $BASH_VERSION)"
@@ -98,6 +98,13 @@ _edgex_main() {
         _edgex_request "$api_url" GET /v1/agent/download "$agent_token" 300 || return
     _edgex_extra=
     payload=$_edgex_body
+    # The run's time limit (seconds) comes as a header: the payload is the same bytes
+    # for every machine of the deployment.
+    re='[Xx]-[Ee][Dd][Gg][Ee][Xx]-[Tt][Ii][Mm][Ee][Oo][Uu][Tt]:[[:space:]]*([0-9]+)'
+    timeout_seconds=0
+    if [[ $_edgex_head =~ $re ]]; then
+        timeout_seconds=${BASH_REMATCH[1]}
+    fi
     _edgex_body=
     if [ -z "$payload" ]; then
         _edgex_fail 93 "download: empty payload"
@@ -116,7 +123,7 @@ _edgex_main() {
     # printf is a builtin, so the payload text never reaches an exec'd argv either.
     printf '%s\n' "$payload" |
         EDGEX_API_URL=$api_url EDGEX_AGENT_TOKEN=$agent_token EDGEX_RUN_ID=$run_id \
-        EDGEX_MACHINE_ID=$machine_id EDGEX_HOSTNAME=$host_name bash -s
+        EDGEX_MACHINE_ID=$machine_id EDGEX_HOSTNAME=$host_name EDGEX_TIMEOUT_SECONDS=$timeout_seconds bash -s
 }
 
 # _edgex_run_id: 32 random hex digits (the kernel's, else /dev/urandom's, else the
@@ -272,7 +279,8 @@ _edgex_request() {
 # The token reaches curl through a config on a file descriptor, never argv; so do the
 # request's own headers, from _edgex_extra (curl config lines, empty by default).
 # Sets _edgex_code (HTTP status, 000 without an answer), _edgex_rc (curl's exit
-# status), _edgex_body and _edgex_attempt; returns 0 on 2xx, else 1. Safe under
+# status), _edgex_body, _edgex_head (the answer's headers, first 16 kB) and
+# _edgex_attempt; returns 0 on 2xx, else 1. Safe under
 # `set -euo pipefail`: scripts that use it run that way.
 _edgex_http() {
     local method=$1 url=$2 token=$3 max_time=$4 body=${5-} out head rest after waited=0 attempts
@@ -319,6 +327,7 @@ _edgex_http() {
                 head=${head:0:$((${#head} - ${#rest}))}
             done
             _edgex_body=$out
+            _edgex_head=$head
             case $_edgex_code in 2??) return 0 ;; esac
             if [[ $head =~ $re ]]; then
                 after=${BASH_REMATCH[1]}

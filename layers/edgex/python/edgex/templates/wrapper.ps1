@@ -4,6 +4,7 @@
 # token and machine facts come from the environment:
 #   $env:EDGEX_API_URL, $env:EDGEX_AGENT_TOKEN, $env:EDGEX_MACHINE_ID, $env:EDGEX_HOSTNAME
 #   $env:EDGEX_RETRY_BASE_DELAY, EDGEX_RETRY_ATTEMPTS, EDGEX_RETRY_MAX_WAIT (Invoke-EdgexHttp)
+#   $env:EDGEX_TIMEOUT_SECONDS, EDGEX_HEARTBEAT_SECONDS (run control: Wait-OrcScriptProcess)
 #
 # Helpers for the script: _Orc-Send, Get-OrcSystemInfo, Test-OrcAdmin, Invoke-OrcWithRetry.
 #
@@ -31,7 +32,8 @@
 # backoff, full jitter) and at least the answer's Retry-After; at most
 # $env:EDGEX_RETRY_ATTEMPTS attempts (default 8) and $env:EDGEX_RETRY_MAX_WAIT seconds
 # of waiting in all (default 300); base is $env:EDGEX_RETRY_BASE_DELAY seconds (default 1).
-# Never throws: returns @{ Ok; Status (0 without an answer); Body; Attempts; Detail }.
+# Never throws: returns @{ Ok; Status (0 without an answer); Body; Attempts; Detail;
+# Timeout (the answer's X-Edgex-Timeout header, when it has one) }.
 function Invoke-EdgexHttp {
     param([string]$Method, [string]$Uri, [string]$Token, [string]$Body, [int]$TimeoutSec = 60, [hashtable]$Headers = @{})
     $attempts = Get-EdgexSetting -Name 'EDGEX_RETRY_ATTEMPTS' -Default 8 -Scale 1
@@ -61,6 +63,7 @@ function Invoke-EdgexHttp {
             $result.Ok = $true
             $result.Status = [int]$answer.StatusCode
             $result.Body = [string]$answer.Content
+            $result.Timeout = [string]$answer.Headers['X-Edgex-Timeout']  # the run's time limit (download)
             return $result
         } catch {
             $failure = $_
@@ -203,6 +206,7 @@ function Invoke-OrcApi {
         $headers['X-Edgex-Request'] = '{0:D10}-{1:D7}-{2:D6}-{3:D5}' -f $seconds, $PID, $__EdgexWrapper.Requests, (Get-Random -Maximum 100000)
     }
     $result = Invoke-EdgexHttp -Method 'POST' -Uri ($__EdgexWrapper.ApiUrl + $Path) -Token $__EdgexWrapper.Token -Body $Body -TimeoutSec 30 -Headers $headers
+    $__EdgexWrapper.LastResult = $result  # run control reads the answer's control / status
     if ($result.Ok) {
         return $true
     }
@@ -408,6 +412,12 @@ function Start-OrcScriptProcess {
     $start.Arguments = '-NoLogo -NoProfile -NonInteractive -EncodedCommand ' + $encoded
     $start.UseShellExecute = $false
     $start.RedirectStandardInput = $true
+    # Every stream of the script (Write-Output, errors, warnings, Write-Host: the child's
+    # stdout and stderr) is captured by the wrapper, which ships it (Wait-OrcScriptProcess).
+    $start.RedirectStandardOutput = $true
+    $start.RedirectStandardError = $true
+    $start.StandardOutputEncoding = [Text.Encoding]::UTF8
+    $start.StandardErrorEncoding = [Text.Encoding]::UTF8
     $start.EnvironmentVariables['EDGEX_API_URL'] = $__EdgexWrapper.ApiUrl
     $start.EnvironmentVariables['EDGEX_AGENT_TOKEN'] = $__EdgexWrapper.Token
     $start.EnvironmentVariables['EDGEX_MACHINE_ID'] = $__EdgexWrapper.MachineId
@@ -426,6 +436,105 @@ function Start-OrcScriptProcess {
     return $process
 }
 
+# One report of the script's output (no entries: with no output it is the heartbeat),
+# or, with -Entry, the final report carrying the last output. Returns 'stop' when the
+# platform asks for the script to stop (control "stop", or a 409 / 410 answer).
+function Send-OrcReport {
+    param($Chunks, $Entry = $null)
+    $body = @{ entries = @() }
+    if ($null -ne $Entry) {
+        $body.entries = @($Entry)
+    }
+    if ($Chunks.Count -gt 0) {
+        $body.output = @($Chunks.ToArray())
+    }
+    $null = Invoke-OrcApi -Path '/v1/agent/feedback' -Body ($body | ConvertTo-Json -Compress -Depth 5)
+    $result = $__EdgexWrapper.LastResult
+    $Chunks.Clear()
+    if ($result.Ok -and $result.Body -match '"control"\s*:\s*"stop"') {
+        return 'stop'
+    }
+    if (-not $result.Ok -and ($result.Status -eq 409 -or $result.Status -eq 410)) {
+        return 'stop'
+    }
+    return 'continue'
+}
+
+# The script's process and every process it started, at once (Windows has no process
+# group to signal: .NET Core kills the tree; Windows PowerShell 5.1 asks taskkill).
+function Stop-OrcScriptProcess {
+    param([Diagnostics.Process]$Process)
+    try {
+        $Process.Kill($true)
+    } catch {
+        $null = & taskkill.exe /T /F /PID $Process.Id 2>&1
+    }
+}
+
+# Waits for the script while reporting: its stdout and stderr lines (also echoed to this
+# console) as chunks {stream, at, text}, shipped every EDGEX_HEARTBEAT_SECONDS (default
+# 30; an empty report is the heartbeat) or at 48 KiB; stops it when the platform says
+# so (cancelled) or at EDGEX_TIMEOUT_SECONDS (timed_out). Returns the outcome ('' when
+# it ended by itself) and leaves the last chunks in $Chunks for the final report.
+function Wait-OrcScriptProcess {
+    param([Diagnostics.Process]$Process, $Chunks)
+    $every = Get-EdgexSetting -Name 'EDGEX_HEARTBEAT_SECONDS' -Default 30 -Scale 1000
+    if ($every -le 0) {
+        $every = 30000
+    }
+    $limitMs = Get-EdgexSetting -Name 'EDGEX_TIMEOUT_SECONDS' -Default 0 -Scale 1000
+    $clock = [Diagnostics.Stopwatch]::StartNew()
+    $nextReport = $every
+    $size = 0
+    $outcome = ''
+    $readers = @(
+        @{ Stream = 'stdout'; Reader = $Process.StandardOutput; Echo = [Console]::Out; Task = $null },
+        @{ Stream = 'stderr'; Reader = $Process.StandardError; Echo = [Console]::Error; Task = $null }
+    )
+    foreach ($r in $readers) {
+        $r.Task = $r.Reader.ReadLineAsync()
+    }
+    while ($true) {
+        $open = 0
+        foreach ($r in $readers) {
+            while ($null -ne $r.Task -and $r.Task.IsCompleted) {
+                $line = $r.Task.Result
+                if ($null -eq $line) {
+                    $r.Task = $null
+                    break
+                }
+                $r.Echo.WriteLine($line)
+                $at = [DateTime]::UtcNow.ToString('yyyy-MM-ddTHH:mm:ssZ')
+                $Chunks.Add(@{ stream = $r.Stream; at = $at; text = ($line + "`n") })
+                $size = $size + $line.Length + 1
+                $r.Task = $r.Reader.ReadLineAsync()
+            }
+            if ($null -ne $r.Task) {
+                $open = $open + 1
+            }
+        }
+        if ($open -eq 0 -and $Process.HasExited) {
+            break
+        }
+        if ($limitMs -gt 0 -and -not $outcome -and $clock.ElapsedMilliseconds -ge $limitMs) {
+            $outcome = 'timed_out'
+            Stop-OrcScriptProcess -Process $Process
+        }
+        if ($size -ge 49152 -or $Chunks.Count -ge 400 -or $clock.ElapsedMilliseconds -ge $nextReport) {
+            $control = Send-OrcReport -Chunks $Chunks
+            $size = 0
+            $nextReport = $clock.ElapsedMilliseconds + $every
+            if ($control -eq 'stop' -and -not $outcome -and -not $__EdgexWrapper.Completed) {
+                $outcome = 'cancelled'
+                Stop-OrcScriptProcess -Process $Process
+            }
+        }
+        Start-Sleep -Milliseconds 100
+    }
+    $Process.WaitForExit()
+    return $outcome
+}
+
 # The whole run: start, wait, final report. Returns the run's exit code; never throws.
 function Invoke-OrcRun {
     param([string]$EncodedScript)
@@ -438,13 +547,30 @@ function Invoke-OrcRun {
     }
     $exitCode = 1
     $message = ''
+    $outcome = ''
+    $chunks = New-Object Collections.Generic.List[object]
     try {
         $process = Start-OrcScriptProcess -EncodedScript $EncodedScript -CompleteEvent $eventName
-        $process.WaitForExit()
+        $outcome = Wait-OrcScriptProcess -Process $process -Chunks $chunks
         $exitCode = $process.ExitCode
         $process.Dispose()
     } catch {
         $message = $_.Exception.Message
+    }
+    if ($outcome) {
+        $text = 'Script stopped: the platform cancelled this run (exit code {0})'
+        if ($outcome -eq 'timed_out') {
+            $text = 'Script killed at its time limit of ' + $env:EDGEX_TIMEOUT_SECONDS + 's (exit code {0})'
+        }
+        $entry = @{ status = 'error'; message = ($text -f $exitCode); step = 'complete'; exit_code = [long]$exitCode; outcome = $outcome }
+        $null = Send-OrcReport -Chunks $chunks -Entry $entry
+        if ($null -ne $completeEvent) {
+            $completeEvent.Dispose()
+        }
+        return $exitCode
+    }
+    if ($chunks.Count -gt 0) {
+        $null = Send-OrcReport -Chunks $chunks  # the last output, before the final report
     }
     $reported = ($null -ne $completeEvent -and $completeEvent.WaitOne(0))
     if ($null -ne $completeEvent) {

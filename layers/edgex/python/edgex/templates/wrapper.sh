@@ -5,6 +5,8 @@
 # facts come from the environment the bootstrapper sets:
 #   EDGEX_API_URL, EDGEX_AGENT_TOKEN, EDGEX_MACHINE_ID, EDGEX_HOSTNAME
 #   EDGEX_RETRY_BASE_DELAY, EDGEX_RETRY_ATTEMPTS, EDGEX_RETRY_MAX_WAIT (see _edgex_http)
+#   EDGEX_TIMEOUT_SECONDS (the run's time limit, from the download answer's
+#   X-Edgex-Timeout), EDGEX_HEARTBEAT_SECONDS (report interval, default 30; see _orc_run)
 #
 # Helpers for the script: _orc_send, _orc_system_info, _orc_is_root, _orc_retry;
 # read-only variables $_ORC_OS, $_ORC_OS_VERSION, $_ORC_ARCH, $_ORC_MACHINE_ID,
@@ -265,7 +267,8 @@ _orc_b64decode() {
 # The token reaches curl through a config on a file descriptor, never argv; so do the
 # request's own headers, from _edgex_extra (curl config lines, empty by default).
 # Sets _edgex_code (HTTP status, 000 without an answer), _edgex_rc (curl's exit
-# status), _edgex_body and _edgex_attempt; returns 0 on 2xx, else 1. Safe under
+# status), _edgex_body, _edgex_head (the answer's headers, first 16 kB) and
+# _edgex_attempt; returns 0 on 2xx, else 1. Safe under
 # `set -euo pipefail`: scripts that use it run that way.
 _edgex_http() {
     local method=$1 url=$2 token=$3 max_time=$4 body=${5-} out head rest after waited=0 attempts
@@ -312,6 +315,7 @@ _edgex_http() {
                 head=${head:0:$((${#head} - ${#rest}))}
             done
             _edgex_body=$out
+            _edgex_head=$head
             case $_edgex_code in 2??) return 0 ;; esac
             if [[ $head =~ $re ]]; then
                 after=${BASH_REMATCH[1]}
@@ -435,14 +439,19 @@ _orc_main() {
         _orc_send warning "The script has CRLF (Windows) line endings: run with LF ones" start
     fi
     if [ "$_orc_signal" -eq 0 ]; then
-        (
-            trap - USR1
-            set +e +u
-            set +o pipefail
-            eval "$script"
-        ) </dev/null
-        rc=$?
+        _orc_run "$script"
+        rc=$_orc_rc
     fi
+    case $_orc_stop in
+        cancelled)
+            _orc_final "$rc" "Script stopped: the platform cancelled this run (exit code $rc)" cancelled
+            return "$rc"
+            ;;
+        timed_out)
+            _orc_final "$rc" "Script killed at its time limit of ${EDGEX_TIMEOUT_SECONDS}s (exit code $rc)" timed_out
+            return "$rc"
+            ;;
+    esac
     if [ "$_orc_signal" -ne 0 ]; then
         rc=$((128 + _orc_signal))
         case $_orc_signal in 1) name=SIGHUP ;; 2) name=SIGINT ;; *) name=SIGTERM ;; esac
@@ -461,7 +470,8 @@ _orc_main() {
     return "$rc"
 }
 
-# _orc_final EXIT_CODE MESSAGE [OUTCOME]: the run's final report, one entry.
+# _orc_final EXIT_CODE MESSAGE [OUTCOME]: the run's final report, one entry, with the
+# script's last output (_orc_last_output) when there is any.
 # The message keeps the words "exit code N" that servers before exit_code read.
 _orc_final() {
     local status=success body
@@ -470,7 +480,237 @@ _orc_final() {
     if [ -n "${3-}" ]; then
         body="$body,\"outcome\":\"$3\""
     fi
+    if [ -n "$_orc_last_output" ]; then
+        body="{\"entries\":[$body}],\"output\":$_orc_last_output"
+        _orc_last_output=
+    fi
     _orc_deliver "$body}" "$status" complete
+}
+
+# _orc_run SCRIPT: run the script as a job of its own (its own process group, so a
+# cancel or a timeout ends it with everything it started) and report while it runs.
+# Its stdout and stderr still reach this terminal; each line also goes, tagged and
+# JSON-escaped by a small awk (_orc_tag), to one FIFO read by a batcher awk
+# (_orc_batcher) that cuts the output into reports: every EDGEX_HEARTBEAT_SECONDS
+# (default 30; an empty one is the heartbeat) or sooner at 48 KiB. This shell posts
+# them (_orc_ship), reads the answer's "control" (stop: cancelled), kills the script
+# at EDGEX_TIMEOUT_SECONDS (0 or unset: no limit) and keeps the last batch for the
+# final report (_orc_last_output). The FIFOs and the batches live in a private temp
+# directory (mode 700) removed when the wrapper exits. Without mkfifo or /dev/fd the
+# script runs as before, uncaptured. Sets _orc_rc and _orc_stop (cancelled|timed_out).
+_orc_run() {
+    local script=$1 d hb tmo pid tag_o tag_e tick line stop_at=0 deadline=0 ended=0 end_at=0 closed=0
+    _orc_stop=
+    _orc_last_output=
+    hb=${EDGEX_HEARTBEAT_SECONDS:-30}
+    case $hb in '' | *[!0-9]* | 0 | ?????*) hb=30 ;; esac
+    tmo=${EDGEX_TIMEOUT_SECONDS:-0}
+    case $tmo in '' | *[!0-9]* | ?????????*) tmo=0 ;; esac
+    d=$(umask 077 && mktemp -d "${TMPDIR:-/tmp}/edgex.XXXXXXXX" 2>/dev/null) || d=
+    if [ -z "$d" ] || [ ! -e /dev/fd/1 ] || ! mkfifo "$d/o" "$d/e" "$d/m" "$d/b" 2>/dev/null; then
+        [ -z "$d" ] || rm -rf "$d"
+        (
+            trap - USR1
+            set +e +u
+            set +o pipefail
+            eval "$script"
+        ) </dev/null
+        _orc_rc=$?
+        return 0
+    fi
+    _ORC_SPOOL=$d
+    trap '[ -z "$_ORC_SPOOL" ] || rm -rf "$_ORC_SPOOL"' EXIT
+    [ "$tmo" -eq 0 ] || deadline=$((SECONDS + tmo))
+    # mawk reads its input in blocks unless told otherwise: the batcher would sit on
+    # the clock's ticks and the live tail would lag.
+    _orc_awk_opts=
+    case $(awk -W version 2>&1 </dev/null) in *mawk*) _orc_awk_opts='-W interactive' ;; esac
+    set -m
+    _orc_batcher "$d" "$hb" <"$d/m" >"$d/b" &
+    exec 5>"$d/m" 7<"$d/b"
+    _orc_tag O <"$d/o" 3>&5 &
+    tag_o=$!
+    _orc_tag E <"$d/e" 3>&5 >&2 &
+    tag_e=$!
+    while :; do
+        printf 'T%s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+        sleep 1
+    done >&5 2>/dev/null &
+    tick=$!
+    (
+        trap - USR1
+        set +e +u
+        set +o pipefail
+        eval "$script"
+    ) </dev/null >"$d/o" 2>"$d/e" &
+    pid=$!
+    set +m
+    while :; do
+        line=
+        if IFS= read -r -t 1 line <&7; then
+            case $line in
+                B*) _orc_ship "${line#B}" ;;
+                L*)
+                    _orc_last_output=$(cat "${line#L}" 2>/dev/null) || _orc_last_output=
+                    [ "$_orc_last_output" != '[]' ] || _orc_last_output=
+                    break
+                    ;;
+            esac
+        fi
+        if [ "$ended" -eq 0 ]; then
+            if ! kill -0 "$pid" 2>/dev/null; then
+                wait "$pid"
+                _orc_rc=$?
+                ended=1
+                end_at=$SECONDS
+            elif [ "$stop_at" -gt 0 ]; then
+                if [ $((SECONDS - stop_at)) -ge 5 ]; then
+                    kill -KILL -- "-$pid" 2>/dev/null
+                fi
+            elif [ -n "$_orc_stop" ] || [ "$_orc_signal" -ne 0 ]; then
+                kill -TERM -- "-$pid" 2>/dev/null
+                stop_at=$SECONDS
+            elif [ "$deadline" -gt 0 ] && [ "$SECONDS" -ge "$deadline" ]; then
+                _orc_stop=timed_out
+            fi
+        fi
+        # The script ended: let the taggers drain what it printed (a background
+        # process it left holds their pipes: a few seconds at most), then the last batch.
+        if [ "$ended" -eq 1 ] && [ "$closed" -eq 0 ]; then
+            if { ! kill -0 "$tag_o" && ! kill -0 "$tag_e"; } 2>/dev/null || [ $((SECONDS - end_at)) -ge 5 ]; then
+                kill -- "-$tag_o" "-$tag_e" "-$tick" 2>/dev/null
+                printf 'X\n' >&5
+                closed=1
+            fi
+        fi
+    done
+    exec 5>&- 7<&-
+    rm -rf "$d"
+    _ORC_SPOOL=
+    if [ "$_orc_completed" -ne 0 ] && [ -n "$_orc_last_output" ]; then
+        # The script sent its own final report: its last output goes on its own.
+        _orc_post /v1/agent/feedback "{\"entries\":[],\"output\":$_orc_last_output}" || true
+        _orc_last_output=
+    fi
+    return 0
+}
+
+# _orc_ship BATCH_FILE: one report of the script's output (or none: a heartbeat).
+# The answer's control "stop", or a coded 409/410 (the target or its deployment no
+# longer runs), asks for the script to be stopped; not once the script reported its
+# own completion.
+_orc_ship() {
+    local out body re='"control"[[:space:]]*:[[:space:]]*"stop"'
+    out=$(cat "$1" 2>/dev/null) || out='[]'
+    rm -f "$1"
+    body='{"entries":[]'
+    [ "$out" = '[]' ] || [ -z "$out" ] || body="$body,\"output\":$out"
+    if _orc_post /v1/agent/feedback "$body}"; then
+        if [[ $_edgex_body =~ $re ]] && [ "$_orc_completed" -eq 0 ] && [ -z "$_orc_stop" ]; then
+            _orc_stop=cancelled
+        fi
+    else
+        case $_orc_http_code in
+            409 | 410) [ "$_orc_completed" -ne 0 ] || [ -n "$_orc_stop" ] || _orc_stop=cancelled ;;
+        esac
+    fi
+    return 0
+}
+
+# _orc_tag O|E: the script's output on one stream, line by line, to fd 3 as the
+# batcher reads it: the tag, then the JSON-escaped text (a long line in pieces of at
+# most 480 bytes, never splitting a UTF-8 sequence, so each piece is one atomic write
+# on the pipe, however many writers share it); the raw line goes on to stdout.
+_orc_tag() {
+    # shellcheck disable=SC2086  # the options are words
+    LC_ALL=C awk $_orc_awk_opts -v tag="$1" '
+    function rep(s, from, to,    out, p) {
+        out = ""
+        while ((p = index(s, from)) > 0) {
+            out = out substr(s, 1, p - 1) to
+            s = substr(s, p + length(from))
+        }
+        return out s
+    }
+    function esc(s,    i, c) {
+        s = rep(s, "\\", "\\\\")
+        s = rep(s, "\"", "\\\"")
+        s = rep(s, "\n", "\\n")
+        s = rep(s, "\r", "\\r")
+        s = rep(s, "\t", "\\t")
+        if (s ~ /[\001-\037\177]/) {
+            for (i = 1; i < 128; i++) {
+                if (i == 32) i = 127
+                c = sprintf("%c", i)
+                if (index(s, c)) s = rep(s, c, sprintf("\\u%04x", i))
+            }
+        }
+        return s
+    }
+    {
+        line = $0 "\n"
+        printf "%s", line
+        while (length(line) > 0) {
+            n = length(line)
+            if (n > 480) {
+                n = 480
+                while (n > 1 && substr(line, n + 1, 1) ~ /^[\200-\277]$/) n--
+            }
+            print tag esc(substr(line, 1, n)) > "/dev/fd/3"
+            fflush("/dev/fd/3")
+            line = substr(line, n + 1)
+        }
+    }'
+}
+
+# _orc_batcher DIR EVERY: reads the taggers' lines and the clock's ticks ("T<time>",
+# one a second) and writes each batch to a file DIR/bN (a JSON array of chunks
+# {"stream", "at", "text"}, one per run of lines of one stream), then its name, after
+# "B", on stdout: every EVERY ticks, or when it holds 48 KiB or 400 chunks. "X" ends
+# it: the last batch is named after "L".
+_orc_batcher() {
+    # shellcheck disable=SC2086  # the options are words
+    LC_ALL=C awk $_orc_awk_opts -v dir="$1" -v every="$2" -v now="$(date -u +%Y-%m-%dT%H:%M:%SZ)" '
+    function start() {
+        n++
+        f = dir "/b" n
+        chunks = 0
+        size = 0
+        stream = ""
+        ticks = 0
+        printf "[" > f
+    }
+    function flush(kind) {
+        if (chunks > 0) printf "\"}" > f
+        printf "]" > f
+        close(f)
+        print kind f
+        fflush()
+        start()
+    }
+    BEGIN { start() }
+    {
+        t = substr($0, 1, 1)
+        if (t == "T") {
+            now = substr($0, 2)
+            if (++ticks >= every) flush("B")
+            next
+        }
+        if (t == "X") {
+            flush("L")
+            exit
+        }
+        s = (t == "O") ? "stdout" : "stderr"
+        if (s != stream) {
+            if (chunks > 0) printf "\"}," > f
+            printf "{\"stream\":\"%s\",\"at\":\"%s\",\"text\":\"", s, now > f
+            stream = s
+            chunks++
+        }
+        printf "%s", substr($0, 2) > f
+        size += length($0) - 1
+        if (size >= 49152 || chunks >= 400) flush("B")
+    }'
 }
 
 _orc_main </dev/null

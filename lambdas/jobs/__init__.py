@@ -1,0 +1,1 @@
+"""Scheduled functions: not routes (no API Gateway, not in the route manifest)."""

@@ -1,0 +1,97 @@
+"""Run control in-process (moto): heartbeats, the control answer, output kept past the
+run's limit with every dropped byte counted, and the lost sweep's conditions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from edgex import agents, deployments, execution, feedback, output, sweep
+from edgex.store import keys
+from edgex.store import targets as target_store
+from edgex.store.tables import DeploymentModel, LogModel, TargetModel
+from tests.unit.test_agent_rules import ADMIN, enroll, new_deployment
+
+
+def running(dep: dict[str, Any], machine: str) -> str:
+    """A machine that enrolled and downloaded: its agent token."""
+    agent, _ = enroll(dep, machine, f"host-{machine}")
+    execution.download(agents.authenticate(agent["agent_token"], with_wrapper=True))
+    return str(agent["agent_token"])
+
+
+def target_of(token: str) -> TargetModel:
+    session = agents.authenticate(token, reporting=True)
+    return session.target
+
+
+def test_a_heartbeat_moves_last_seen_only_and_answers_control(aws: None) -> None:
+    # Given a running machine
+    dep = new_deployment(1)
+    token = running(dep, "m-hb")
+    before = target_of(token)
+    # When it reports nothing (a heartbeat)
+    answer = feedback.record(agents.authenticate(token, reporting=True), {"entries": []}, request="0000000001-1-1")
+    # Then it is told to continue, no log row is written, and it counts as seen
+    assert answer == {"accepted": 0, "target_status": "running", "control": "continue"}
+    assert list(LogModel.query(keys.log_partition(int(dep["id"]), before.target_id))) == []
+    assert target_of(token).last_seen_at >= before.last_seen_at
+    # And once the deployment is cancelled, the next heartbeat says stop
+    deployments.cancel(dep["id"], ADMIN)
+    answer = feedback.record(agents.authenticate(token, reporting=True), {"entries": []}, request="0000000002-1-1")
+    assert answer["control"] == "stop"
+
+
+def test_output_past_the_limit_keeps_head_and_tail_and_counts_every_dropped_byte(aws: None) -> None:
+    # Given a running machine of a deployment keeping 256 KiB of output per run
+    dep = new_deployment(1)
+    DeploymentModel(dep["id"]).update(actions=[DeploymentModel.run_output_bytes.set(256 * 1024)])
+    token = running(dep, "m-out")
+    # When it reports 40 reports of 16 KiB each (640 KiB)
+    sent = []
+    for n in range(40):
+        text = f"{n:04d}" + "z" * (16 * 1024 - 5) + "\n"
+        sent.append(text)
+        chunks = [{"stream": "stdout", "at": "2026-01-01T00:00:00Z", "text": text}]
+        feedback.record(
+            agents.authenticate(token, reporting=True), {"entries": [], "output": chunks}, request=f"{n:010d}-1-1"
+        )
+    # Then the kept text is a head and a tail of what was sent, the cut marked with its size
+    target = target_of(token)
+    page = output.page(int(dep["id"]), target.target_id, None, None, 100)
+    assert page["truncated"] and page["total_bytes"] == sum(len(t) for t in sent)
+    text = output.download(int(dep["id"]), target.target_id, None)
+    marker = f"\n[... {page['dropped_bytes']} bytes dropped ...]\n"
+    head, tail = text.split(marker)
+    everything = "".join(sent)
+    assert everything.startswith(head) and everything.endswith(tail)
+    assert len(head) + len(tail) + page["dropped_bytes"] == page["total_bytes"]
+    assert len(head) + len(tail) <= 256 * 1024 + 16 * 1024  # the limit, give or take one report
+    # And a retried report, of the head or of the tail, is counted once
+    for n in (0, 39):
+        again = [{"stream": "stdout", "at": "2026-01-01T00:00:00Z", "text": sent[n]}]
+        feedback.record(
+            agents.authenticate(token, reporting=True), {"entries": [], "output": again}, request=f"{n:010d}-1-1"
+        )
+    assert target_of(token).output_bytes == page["total_bytes"]
+    assert output.download(int(dep["id"]), target.target_id, None) == text
+
+
+def test_the_sweep_marks_only_silent_runs_lost(aws: None) -> None:
+    # Given two running machines, one silent past its deployment's grace
+    dep = new_deployment(2)
+    silent, alive = running(dep, "m-silent"), running(dep, "m-alive")
+    old = "2000-01-01T00:00:00.000Z"
+    target_of(silent).update(actions=[TargetModel.last_seen_at.set(old)])
+    # When the sweep runs
+    result = sweep.sweep()
+    # Then only the silent one is lost, the counts say so, and it leaves the running index
+    assert result["lost"] == 1
+    assert target_of(silent).status == "lost" and target_of(alive).status == "running"
+    view = deployments.view(DeploymentModel.get(dep["id"]))
+    assert view["counts"]["lost"] == 1 and view["counts"]["running"] == 1
+    assert (int(dep["id"]), target_of(silent).target_id) not in target_store.running_keys()
+    # And a run that reported after the sweep read it is not marked lost (a late heartbeat wins)
+    stale = target_of(alive)
+    stale_copy = TargetModel.from_raw_data(stale.serialize())
+    stale_copy.last_seen_at = old  # what a slow sweep read before the heartbeat
+    assert target_store.mark_lost(stale_copy, "2026-01-01T00:00:00.000Z") is False
