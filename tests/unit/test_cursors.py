@@ -53,7 +53,11 @@ def paged_world(aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str
         machines.append(enrolled)
         execution.download(authenticate(enrolled["agent_token"], with_wrapper=True))
         for k in range(2):
-            feedback.record(authenticate(enrolled["agent_token"]), {"status": "info", "message": f"entry {k}"})
+            report = {
+                "entries": [{"status": "info", "message": f"entry {k}"}],
+                "output": [{"stream": "stdout", "text": f"line {k}\n"}],
+            }
+            feedback.record(authenticate(enrolled["agent_token"]), report, request=f"0000000001-1-{k}")
     for _ in range(2):
         platform_settings.set_wrapper("bash", DEFAULT_WRAPPERS["bash"] + "\n", actor.username)
         audit.record(actor, "test", "ok", {})
