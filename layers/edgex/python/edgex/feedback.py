@@ -19,6 +19,7 @@ from typing import Any
 
 from edgex import agents, clock, limits, liveness, log, output
 from edgex.errors import LogQuotaExceeded, StaleRun, TargetChanged, TargetNotRunning
+from edgex.store import keys
 from edgex.store import targets as store
 from edgex.store.base import optimistic
 from edgex.store.cursors import Page
@@ -196,7 +197,7 @@ def log_views(item: LogModel, level: str | None = None, step: str | None = None)
     order of every log view), optionally only one level and/or step."""
     views = [
         {
-            "id": f"{item.seq}#{n:03d}",
+            "id": keys.entry_id(item.seq, n),
             "target_id": item.target_id,
             "hostname": item.hostname,
             "status": entry["status"],

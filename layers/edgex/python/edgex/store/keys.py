@@ -74,6 +74,11 @@ def log_seq(run: int, request: str) -> str:
     return f"{run:04d}#{request}"
 
 
+def entry_id(seq: str, n: int) -> str:
+    """The id of entry ``n`` of the report stored at ``seq`` (unique in the target's log)."""
+    return f"{seq}#{n:03d}"
+
+
 def run_of_seq(seq: str) -> int:
     head = seq.split("#", 1)[0]
     return int(head) if head.isdigit() else 0
