@@ -4,9 +4,11 @@ HTTP server (a subprocess, as `make dev` runs it) for integration and browser te
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -138,31 +140,60 @@ class LocalServer(ApiClient):
         return password_of(role, self.state_dir)
 
 
+START_TIMEOUT_S = 180  # the local server prints READY within seconds; far past that it is stuck
+
+
 def start_local_server(state_dir: Path, *, port: int = 0, public_url: str | None = None) -> LocalServer:
     """``python -m local.server`` as a subprocess, its stdout and stderr kept whole in
-    ``.output``. A fixed ``port`` and a ``public_url`` serve tests that put a proxy in front."""
+    ``.output``. A fixed ``port`` and a ``public_url`` serve tests that put a proxy in front.
+
+    A start that prints nothing for START_TIMEOUT_S (seen once in hundreds of starts on
+    a loaded machine) is stopped with every thread's stack printed (faulthandler), kept
+    in test-artifacts/ for whoever finds out why, and tried once more."""
+    for attempt in (1, 2):
+        server = _start_once(
+            state_dir if attempt == 1 else state_dir.with_name(state_dir.name + "-again"), port, public_url
+        )
+        if server is not None:
+            return server
+    raise RuntimeError("local server did not start twice in a row (see test-artifacts/local-server-start-*.log)")
+
+
+def _start_once(state_dir: Path, port: int, public_url: str | None) -> LocalServer | None:
     args = [sys.executable, "-m", "local.server", "--port", str(port), "--state-dir", str(state_dir)]
     if public_url:
         args += ["--public-url", public_url]
-    process = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1)
+    env = {**os.environ, "PYTHONFAULTHANDLER": "1"}
+    process = subprocess.Popen(
+        args, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1
+    )
     output: list[str] = []
-    assert process.stdout is not None
-    for line in process.stdout:
-        output.append(line)
-        if line.startswith("READY "):
-            break
-    else:
+    ready = threading.Event()
+
+    def read() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            output.append(line)
+            if line.startswith("READY "):
+                ready.set()
+        ready.set()  # the process ended: no more lines will come
+
+    threading.Thread(target=read, daemon=True).start()
+    if not ready.wait(START_TIMEOUT_S):
+        process.send_signal(signal.SIGABRT)  # faulthandler prints every thread's stack, then the process ends
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        artifacts = ROOT / "test-artifacts"
+        artifacts.mkdir(exist_ok=True)
+        (artifacts / f"local-server-start-{os.getpid()}-{int(time.time())}.log").write_text("".join(output))
+        return None
+    line = next((line for line in output if line.startswith("READY ")), None)
+    if line is None:
         raise RuntimeError("local server did not start:\n" + "".join(output))
     url = f"http://127.0.0.1:{port}" if port else line.split()[1]
-    server = LocalServer(url, process=process, state_dir=state_dir, output=output)
-
-    def drain() -> None:
-        assert process.stdout is not None
-        for rest in process.stdout:
-            output.append(rest)
-
-    threading.Thread(target=drain, daemon=True).start()
-    return server
+    return LocalServer(url, process=process, state_dir=state_dir, output=output)
 
 
 def stop_local_server(server: LocalServer) -> None:

@@ -149,7 +149,7 @@ def field_cases() -> list[Case]:
     )
     feedback("status-unknown", _feedback(status="completed"))
     feedback("status-case", _feedback(status="SUCCESS"))
-    feedback("batch-empty", {"entries": []})
+    # ({"entries": []} is no longer hostile: it is the wrapper's heartbeat, tests/unit/test_run_control.py)
     feedback("batch-one-over", {"entries": [_feedback()] * (limits.FEEDBACK_BATCH_MAX + 1)})
     feedback("batch-one-bad-entry", {"entries": [_feedback(), _feedback(step="x" * 101)]})
     feedback("batch-and-entry-mixed", {"entries": [_feedback()], **_feedback()})
