@@ -296,10 +296,17 @@ def report(
     now: datetime,
     quota: tuple[int, int] | None,
 ) -> str:
-    """Store ``item`` and move the target, in one transaction, on the conditions that
-    no report is stored at this request key yet (a retried request is recognised:
-    DUPLICATE), and that the target is as read (else RACED: read again and decide)
-    and, with ``quota`` (max entries, max bytes), stays within it."""
+    """Store ``item`` and move the target on the conditions that no report is stored at
+    this request key yet (a retried request is recognised: DUPLICATE), and that the
+    target is as read (else RACED: read again and decide) and, with ``quota`` (max
+    entries, max bytes), stays within it.
+
+    A report that moves the status (the final one) is one transaction: the log row, the
+    target, its counters and its rollout slot, all or nothing. A progress report moves
+    nothing but the run's quota, so it is two plain conditional writes at half a
+    transaction's price: the quota first (a report past it writes nothing), then the
+    row. A retry of a progress report whose reply was lost counts against the quota
+    twice but is stored once: the quota errs on the strict side."""
     from edgex import clock
 
     stamp = clock.iso(now)
@@ -324,6 +331,19 @@ def report(
         condition &= (TargetModel.log_entries <= max_entries - len(item.entries)) & (
             TargetModel.log_bytes <= max_bytes - item.size
         )
+
+    if not moved:
+        try:
+            with storage_errors():
+                target.update(actions=actions, condition=condition)
+        except ConditionFailed:
+            return ReportOutcome.RACED
+        try:
+            with storage_errors():
+                row.save(condition=LogModel.seq.does_not_exist())
+        except ConditionFailed:
+            return ReportOutcome.DUPLICATE
+        return ReportOutcome.STORED
 
     def writes(tx: Any) -> None:
         tx.save(row, condition=LogModel.seq.does_not_exist())
