@@ -4,6 +4,7 @@ run may finish after its deployment stopped, and no deployment shares a partitio
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -13,6 +14,7 @@ from edgex import agents, clock, deployments, enrollment, execution, feedback, p
 from edgex.audit import Actor
 from edgex.errors import (
     DeploymentCancelled,
+    DeploymentExpired,
     HostnameMismatch,
     LogQuotaExceeded,
     StaleRun,
@@ -181,6 +183,24 @@ def test_a_run_in_progress_may_report_after_its_deployment_is_cancelled(aws: Non
     assert post(second["agent_token"], [failed])["target_status"] == TargetStatus.FAILED
     counts = deployments.view(DeploymentModel.get(dep["id"]))["counts"]
     assert (counts["completed"], counts["failed"], counts["running"]) == (1, 1, 0)
+
+
+def test_a_run_in_progress_may_report_after_its_deployment_expires(aws: None) -> None:
+    # Given a running machine
+    dep = new_deployment()
+    machine = enroll(dep, "m1")
+    download(machine["agent_token"])
+    # When its deployment expires during the run (just after it started)
+    started = clock.parse(str(target(dep["id"], machine["target_id"]).started_at))
+    time.sleep(0.01)
+    expired_at = clock.iso(started + timedelta(milliseconds=1))
+    DeploymentModel.get(dep["id"]).update(actions=[DeploymentModel.expires_at.set(expired_at)])
+    # Then new runs are refused, but this run's final report is stored and counted
+    with pytest.raises(DeploymentExpired):
+        enroll(dep, "m2")
+    assert post(machine["agent_token"], [FINAL])["target_status"] == TargetStatus.COMPLETED
+    counts = deployments.view(DeploymentModel.get(dep["id"]))["counts"]
+    assert (counts["completed"], counts["running"]) == (1, 0)
 
 
 def test_after_the_report_grace_a_stopped_run_reports_no_more(aws: None) -> None:
