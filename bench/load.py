@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench.roundtrips import ENDPOINTS, GEO, SCRIPT, feedback_bodies
+from bench.roundtrips import ENDPOINTS, GEO, ROUTE_OF, SCRIPT, feedback_bodies
 
 EXPECTED = {"installer": 200, "enroll": 201, "download": 200, "feedback": 200}
 AGENT_ROUTES = {
@@ -79,7 +79,7 @@ class _Fleet:
         self._requests = requests
         self._local = threading.local()
         self.lock = threading.Lock()
-        self.latencies: dict[str, list[float]] = {e: [] for e in ENDPOINTS}
+        self.latencies: dict[str, list[float]] = {e: [] for e in ENDPOINTS if e not in ROUTE_OF}
         self.errors: list[str] = []
         self.lifecycles = 0
         self.finished: list[float] = []  # perf_counter at each completed lifecycle
@@ -138,7 +138,7 @@ class _Fleet:
 
 
 def _server_times(log_lines: list[str]) -> dict[str, list[float]]:
-    found: dict[str, list[float]] = {e: [] for e in ENDPOINTS}
+    found: dict[str, list[float]] = {e: [] for e in ENDPOINTS if e not in ROUTE_OF}
     for line in log_lines:
         if not line.startswith("{") or '"route"' not in line:
             continue

@@ -108,7 +108,9 @@ def _cost(
         handler = roundtrips.HANDLERS[name]
         init = cs.pairs[handler].handler_cpu if cs is not None else []
         access = (
-            cost.access_log_bytes(infra.access_log_format, infra.route_keys[name], 200, fig.response_bytes)
+            cost.access_log_bytes(
+                infra.access_log_format, infra.route_keys[roundtrips.ROUTE_OF.get(name, name)], 200, fig.response_bytes
+            )
             if infra
             else 0
         )
@@ -202,10 +204,14 @@ def main(argv: list[str] | None = None) -> int:
         model = scale.fleet_model(rt.lifecycles, rt.identities)
         limits = None
         if infra is not None:
+            per_route: dict[str, int] = {}
+            for name, count in rt.per_machine.items():  # requests per lifecycle, by API route
+                route = roundtrips.ROUTE_OF.get(name, name)
+                per_route[route] = per_route.get(route, 0) + count
             limits = scale.throttle(
-                rt.per_machine,
+                per_route,
                 infra.route_keys,
-                dict.fromkeys(rt.per_machine, infra.agent_limits),
+                dict.fromkeys(per_route, infra.agent_limits),
                 infra.concurrency,
                 breakdown.durations_ms,
                 infra_note,
