@@ -42,8 +42,8 @@ class InfraFigures:
     """What the stack deploys with, read from the infra config (cdk.json over its defaults)."""
 
     memory_mb: int
-    agent_limits: tuple[int, int]  # rate, burst per agent route
-    concurrency: int | None
+    agent_limits: dict[str, tuple[int, int]]  # rate, burst of each agent route, by handler
+    concurrency: dict[str, int | None]  # reserved concurrency of each agent function, by handler
     route_keys: dict[str, str]
     access_log_format: dict[str, str]
     tracing: bool
@@ -62,10 +62,12 @@ def _infra() -> tuple[InfraFigures | None, str]:
         config = load_config(aws_cdk.App(context=read_cdk_json_context()).node)
         keys = {e: api.route_key(BY_HANDLER[h]) for e, h in roundtrips.HANDLERS.items()}
         tracing = "Tracing.ACTIVE" in (ROOT / "infra" / "functions.py").read_text()
-        limits = (config.agent_throttle.rate_limit, config.agent_throttle.burst_limit)
-        figures = InfraFigures(
-            config.lambda_memory_mb, limits, config.agent_concurrency, keys, dict(api.ACCESS_LOG_FORMAT), tracing
-        )
+        handlers = set(roundtrips.HANDLERS.values())
+        limits = {
+            h: (config.agent_route_throttle(h).rate_limit, config.agent_route_throttle(h).burst_limit) for h in handlers
+        }
+        concurrency = {h: config.agent_reserved_concurrency(h) for h in handlers}
+        figures = InfraFigures(config.lambda_memory_mb, limits, concurrency, keys, dict(api.ACCESS_LOG_FORMAT), tracing)
         return figures, "infra.config.load_config over cdk.json"
     except Exception as exc:  # the lead's infra may move: report, never sink the bench
         return None, f"{type(exc).__name__}: {exc}"
@@ -211,8 +213,8 @@ def main(argv: list[str] | None = None) -> int:
             limits = scale.throttle(
                 per_route,
                 infra.route_keys,
-                dict.fromkeys(per_route, infra.agent_limits),
-                infra.concurrency,
+                {r: infra.agent_limits[roundtrips.HANDLERS[r]] for r in per_route},
+                {r: infra.concurrency[roundtrips.HANDLERS[r]] for r in per_route},
                 breakdown.durations_ms,
                 infra_note,
             )

@@ -139,7 +139,7 @@ def throttle(
     per_machine: dict[str, int],
     route_keys: dict[str, str],
     limits: dict[str, tuple[int, int]],
-    concurrency: int | None,
+    concurrency: dict[str, int | None],
     billed_ms: dict[str, int],
     source: str,
     machines: int = FLEET,
@@ -149,7 +149,8 @@ def throttle(
     routes = []
     for endpoint, count in per_machine.items():
         rate, burst = limits[endpoint]
+        reserved = concurrency[endpoint]
         needed = machines / (minutes * 60) * count
-        served = concurrency / (billed_ms[endpoint] / 1000) if concurrency and billed_ms.get(endpoint) else 0.0
-        routes.append(RouteThrottle(route_keys[endpoint], count, needed, rate, burst, concurrency, served))
+        served = reserved / (billed_ms[endpoint] / 1000) if reserved and billed_ms.get(endpoint) else 0.0
+        routes.append(RouteThrottle(route_keys[endpoint], count, needed, rate, burst, reserved, served))
     return Throttle(source, routes)

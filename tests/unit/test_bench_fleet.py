@@ -63,7 +63,7 @@ def test_throttle_compares_the_fleet_rate_per_route_with_its_limit() -> None:
         {"enroll": 1, "feedback": 5},
         {"enroll": "POST /v1/agent/enroll", "feedback": "POST /v1/agent/feedback"},
         {"enroll": (50, 100), "feedback": (2000, 4000)},
-        concurrency=25,
+        concurrency={"enroll": 25, "feedback": 25},
         billed_ms={"enroll": 25, "feedback": 50},
         source="test",
     )
