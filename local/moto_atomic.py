@@ -5,8 +5,9 @@ applying a transaction and, when any condition fails, puts the copies back, whic
 erases writes other threads committed meanwhile. Under 32 threads that let a
 deployment take 12 machines with a cap of 11, and a machine run 6 times with a
 limit of 3. Real DynamoDB applies each item write and each transaction atomically,
-so the stand-in must too: every data-plane operation takes one lock. Race tests then
-exercise our conditions, not moto's rollback.
+so the stand-in must too: every data-plane operation takes one lock, and answers with
+a copy of the items taken under it (moto serializes its live objects after the call).
+Race tests then exercise our conditions, not moto's rollback or torn reads.
 
 Its rollback is also slow: each transaction deep-copies every table it touches, so
 a transaction's cost grows with the data (a 500-machine load ran 5x slower at its end
@@ -22,6 +23,7 @@ them (S3's are left alone: moto uses that list to close object buffers).
 
 from __future__ import annotations
 
+import copy
 import functools
 import threading
 from typing import Any
@@ -84,8 +86,6 @@ class _NoTableCopies:
 
 
 def _conditions_first(original: Any) -> Any:
-    import copy
-
     import moto.dynamodb.models as backend_module
     from moto.dynamodb.comparisons import get_filter_expression
     from moto.dynamodb.exceptions import TransactionCanceledException
@@ -140,7 +140,11 @@ def install() -> None:
         @functools.wraps(original)
         def locked(self: Any, *args: Any, __original: Any = original, **kwargs: Any) -> Any:
             with _lock:
-                return __original(self, *args, **kwargs)
+                # moto answers with its live item objects and serializes them after this
+                # returns: a write applied meanwhile would be read half done (a script head
+                # with the new version and the old checksum). A copy taken under the lock
+                # is the snapshot DynamoDB would return.
+                return copy.deepcopy(__original(self, *args, **kwargs))
 
         setattr(DynamoDBBackend, name, locked)
     _installed = True
