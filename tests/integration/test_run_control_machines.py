@@ -7,6 +7,7 @@ polls with a generous bound."""
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import subprocess
 import time
@@ -43,6 +44,11 @@ def _poll(check: Callable[[], Any], what: str, bound: float = 120) -> Any:
             return found
         time.sleep(0.5)
     raise AssertionError(f"not within {bound}s: {what}")
+
+
+def _unique_sleep(seconds: int) -> str:
+    """A ``sleep`` command line no other test or earlier run has in the process table."""
+    return f"sleep {seconds}.{secrets.randbelow(10**6):06d}"
 
 
 def _processes(marker: str) -> list[str]:
@@ -172,7 +178,7 @@ def test_past_the_limit_head_and_tail_are_kept_and_the_cut_is_counted(server: Lo
 
 def test_a_hung_script_is_killed_at_its_time_limit(server: LocalServer) -> None:
     # Given a deployment with timeout_seconds 5 and a script that sleeps for 10 minutes
-    marker = "sleep 6007"
+    marker = _unique_sleep(6007)
     script = server.create_script(f"echo before the hang\n{marker}\necho never\n")
     dep = server.create_deployment(script["id"], machines=1, timeout_seconds=5)
     # When a machine runs it
@@ -205,7 +211,7 @@ def test_a_timeout_above_the_platform_cap_is_refused(server: LocalServer) -> Non
 
 def test_a_cancel_stops_the_running_script(server: LocalServer) -> None:
     # Given a machine running a script that sleeps for 10 minutes, reporting every second
-    marker = "sleep 6011"
+    marker = _unique_sleep(6011)
     script = server.create_script(f"echo started\n{marker}\n")
     dep = server.create_deployment(script["id"], machines=1)
     machine = _start(server, dep["one_liners"]["bash"], "cancel-machine", FAST)
@@ -232,7 +238,7 @@ def test_a_machine_killed_mid_run_is_lost_after_the_grace(server: LocalServer) -
     settings = server.admin("PUT", "/v1/admin/settings", json={"lost_after_seconds": 10})
     assert settings.status_code == 200, settings.text
     try:
-        marker = "sleep 6013"
+        marker = _unique_sleep(6013)
         script = server.create_script(f"{marker}\n")
         dep = server.create_deployment(script["id"], machines=1)
     finally:
