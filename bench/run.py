@@ -63,9 +63,8 @@ def _infra() -> tuple[InfraFigures | None, str]:
         keys = {e: api.route_key(BY_HANDLER[h]) for e, h in roundtrips.HANDLERS.items()}
         tracing = "Tracing.ACTIVE" in (ROOT / "infra" / "functions.py").read_text()
         handlers = set(roundtrips.HANDLERS.values())
-        limits = {
-            h: (config.agent_route_throttle(h).rate_limit, config.agent_route_throttle(h).burst_limit) for h in handlers
-        }
+        throttles = {h: config.agent_route_throttle(h) for h in handlers}
+        limits = {h: (t.rate_limit, t.burst_limit) for h, t in throttles.items()}
         concurrency = {h: config.agent_reserved_concurrency(h) for h in handlers}
         figures = InfraFigures(config.lambda_memory_mb, limits, concurrency, keys, dict(api.ACCESS_LOG_FORMAT), tracing)
         return figures, "infra.config.load_config over cdk.json"
