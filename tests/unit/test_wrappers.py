@@ -709,10 +709,11 @@ def test_tokens_never_appear_in_any_argv(stub: StubApi, sandbox: dict[str, Path]
     stub.snapshot_ps = True
     # When a script also looks at `ps` itself, with a report in flight
     done = run_payload(stub, sandbox, "_orc_send info slow s1 &\nps -eo args\nwait\n")
-    # Then curl was caught running, yet no argv anywhere holds the token
+    # Then curl was caught running at every report (start, s1, final, and an
+    # output batch when the batch timer fires first), yet no argv holds the token
     assert done.returncode == 0
     snapshots = [r.ps or "" for r in stub.requests]
-    assert len(snapshots) == 3 and all("curl" in s for s in snapshots)
+    assert len(snapshots) >= 3 and all("curl" in s for s in snapshots)
     for text in [*snapshots, done.stdout.decode(), done.stderr.decode()]:
         assert AGENT_TOKEN not in text
 
@@ -810,7 +811,8 @@ def test_bootstrapper_leaves_no_file_and_no_token_in_argv(stub: StubApi, sandbox
     # Then it succeeded, created nothing on disk, and no argv held either token
     assert done.returncode == 0, done.stderr
     assert list(sandbox["tmp"].iterdir()) == [] and list(sandbox["cwd"].iterdir()) == []
-    assert len(stub.requests) == 4 and all("curl" in (r.ps or "") for r in stub.requests)
+    # (enroll, download, start, final; an output batch too when its timer fires first)
+    assert len(stub.requests) >= 4 and all("curl" in (r.ps or "") for r in stub.requests)
     for r in stub.requests:
         assert MASTER_TOKEN not in (r.ps or "") and AGENT_TOKEN not in (r.ps or "")
 
