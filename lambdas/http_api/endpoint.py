@@ -24,7 +24,7 @@ from edgex.store import tables
 from edgex.vocabulary import Role
 from http_api import errors, params
 from http_api.request import Request
-from http_api.responses import json_response, text_response
+from http_api.responses import bytes_response, json_response, text_response
 from manifest import BY_HANDLER, Auth, Route
 
 
@@ -63,9 +63,11 @@ def authenticate(route: Route, req: Request) -> Any:
 
 def authorize(route: Route, principal: Any) -> None:
     """The role check, apart from authentication: a refusal here has a known actor."""
+    if route.auth is not Auth.ADMIN:
+        return  # the agent path never loads the admin identity code
     from edgex import identity
 
-    if route.auth is Auth.ADMIN and not identity.allows(principal, route.role or Role.ADMIN):
+    if not identity.allows(principal, route.role or Role.ADMIN):
         raise Forbidden(f"This action needs the {route.role} role")
 
 
@@ -209,6 +211,8 @@ def _to_response(route: Route, reply: Reply) -> dict[str, Any]:
     status = reply.status or route.ok_status
     if route.content_type == "text/plain" and isinstance(reply.body, str):
         return text_response(status, reply.body, reply.headers)
+    if route.content_type == "text/plain" and isinstance(reply.body, bytes):
+        return bytes_response(status, reply.body, "text/plain; charset=utf-8", reply.headers)
     return json_response(status, reply.body, reply.headers)
 
 

@@ -4,7 +4,8 @@ Each handler named in the manifest is imported in a clean interpreter (``-I -S -
 no site-packages, no user site, no PYTHON* variables) whose path holds only what
 Lambda would put there: the synthesized code asset (/var/task), the layers'
 ``python`` folders (/opt/python) and, standing in for the Lambda runtime, a folder
-with only boto3/botocore and their dependencies.
+with only boto3/botocore and their dependencies (the deps layer's own trimmed copy
+comes first, as on Lambda).
 
 The interpreter runs with ``-B`` (and the layers stand in for read-only ``/opt``): it
 writes no bytecode, so it uses what the assets ship. Every ``.py`` of the code asset
@@ -30,6 +31,7 @@ from typing import Any
 
 import pytest
 
+from infra import build_assets
 from infra import constants as c
 from manifest import ROUTES, Route
 
@@ -137,15 +139,15 @@ def test_synthesized_deps_layer_is_the_lambda_platform_build(synth: Any) -> None
             assert python_tag in interpreter or abi in ("abi3", "none"), f"{wheel.parent.name}: {tag}"
 
 
-def test_deps_layer_leaves_what_the_runtime_provides_to_it_and_fits_lambda(synth: Any) -> None:
+def test_deps_layer_ships_the_pinned_sdk_and_fits_lambda(synth: Any) -> None:
     # Given the synthesized deps layer
     edgex_layer, deps_layer = _layer_assets(synth)
     site = deps_layer / "python"
-    # Then none of the runtime's own packages is shipped again, neither its code nor its metadata
-    shipped = {p.name.split("-")[0].lower().replace("_", "-") for p in site.glob("*.dist-info")}
-    for distribution, module in c.RUNTIME_PROVIDED.items():
-        assert distribution.replace("_", "-") not in shipped, f"{distribution} belongs to the Lambda runtime"
-        assert not (site / module).exists() and not (site / f"{module}.py").exists(), f"{module} is the runtime's"
+    # Then it ships the boto3 the tests pin (not the runtime's, whose version AWS changes),
+    # with botocore's data trimmed (tests/infra/test_sdk_data.py)
+    pin = build_assets.pinned(c.REQUIREMENTS_DEV, "boto3").split("==")[1]
+    assert (site / f"boto3-{pin}.dist-info").is_dir()
+    assert (site / "botocore" / "data" / "endpoints.json").is_file()
     # And code and layers fit Lambda's unzipped size limit
     code = _function_asset(synth, ROUTES[0])
     total = sum(f.stat().st_size for d in (edgex_layer, deps_layer, code) for f in d.rglob("*") if f.is_file())
