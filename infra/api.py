@@ -55,6 +55,7 @@ ACCESS_LOG_FORMAT = {
     "authorizerError": "$context.authorizer.error",
 }
 CORS_HEADERS = ("Authorization", "Content-Type")
+CORS_EXPOSED_HEADERS = ("Edgex-Next-Cursor",)  # the output download's next part
 
 
 @jsii.implements(apigwv2.IAccessLogSettings)
@@ -97,6 +98,7 @@ class Api(Construct):
                 allow_origins=origins,
                 allow_methods=[apigwv2.CorsHttpMethod.ANY],
                 allow_headers=list(CORS_HEADERS),
+                expose_headers=list(CORS_EXPOSED_HEADERS),
                 max_age=Duration.hours(1),
             )
             if origins

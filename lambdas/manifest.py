@@ -462,11 +462,13 @@ ROUTES: tuple[Route, ...] = (
         "/v1/admin/deployments/{id}/targets/{tid}/output/download",
         "target_output_download",
         Role.VIEWER,
-        "One run's whole kept output as text, with a [... N bytes dropped ...] line at the cut",
+        "One run's whole kept output as text, with a [... N bytes dropped ...] line at the cut,"
+        " in parts of at most 3 MiB: while more follows, the Edgex-Next-Cursor header is the next part's cursor",
         tables={"targets": can(GET)},
         buckets={"output": can(S3_GET, S3_LIST)},
         errors=(TargetNotFound,),
         query=("run",),
+        response="TextParts",
         content_type="text/plain",
     ),
     _admin(

@@ -43,7 +43,7 @@ def code_status() -> dict[str, int]:
 
 
 def _paged(route: Route) -> bool:
-    return route.response.endswith("Page") or route.response == "DeploymentDetail"
+    return route.response.endswith("Page") or route.response in ("DeploymentDetail", "TextParts")
 
 
 def _parameters(route: Route) -> list[dict[str, Any]]:
@@ -51,14 +51,17 @@ def _parameters(route: Route) -> list[dict[str, Any]]:
         {"name": name, "in": "path", "required": True, "schema": params.PATH[name].schema}
         for name in re.findall(r"\{(\w+)\}", route.path)
     ]
-    if _paged(route):
-        found += [
+    if _paged(route) and route.response != "TextParts":
+        found.append(
             {
                 "name": "limit",
                 "in": "query",
                 "required": False,
                 "schema": {"type": "integer", "minimum": 1, "maximum": limits.PAGE_MAX},
-            },
+            }
+        )
+    if _paged(route):
+        found += [
             {
                 "name": "cursor",
                 "in": "query",
@@ -100,7 +103,7 @@ def _error_responses(route: Route) -> dict[str, Any]:
 
 
 def _operation(route: Route) -> dict[str, Any]:
-    media = "text/plain" if route.response == "Text" else "application/json"
+    media = "text/plain" if route.response in ("Text", "TextParts") else "application/json"
     operation: dict[str, Any] = {
         "operationId": route.handler,
         "summary": route.summary,
@@ -115,6 +118,13 @@ def _operation(route: Route) -> dict[str, Any]:
         },
         "security": [{SECURITY[route.auth]: []}] if route.auth in SECURITY else [],
     }
+    if route.response == "TextParts":
+        operation["responses"][str(route.ok_status)]["headers"] = {
+            "Edgex-Next-Cursor": {
+                "description": "Present while more follows: the cursor of the next part",
+                "schema": {"type": "string"},
+            }
+        }
     if route.handler == "agent_enroll":  # 201 for a new machine, 200 for the same machine again
         enrollment = {"application/json": {"schema": {"$ref": "#/components/schemas/Enrollment"}}}
         operation["responses"]["201"] = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
 
@@ -23,6 +24,13 @@ def respond(status: int, body: str, content_type: str, extra: dict[str, str] | N
         "body": body,
         "isBase64Encoded": False,
     }
+
+
+def bytes_response(status: int, data: bytes, content_type: str, extra: dict[str, str] | None = None) -> dict[str, Any]:
+    """A body sent base64-encoded: its size on the way out of Lambda is exactly 4/3 of
+    the data, whatever the bytes (a text body is JSON-escaped, up to 6 times larger)."""
+    answer = respond(status, base64.b64encode(data).decode("ascii"), content_type, extra)
+    return {**answer, "isBase64Encoded": True}
 
 
 def json_response(status: int, payload: Any, extra: dict[str, str] | None = None) -> dict[str, Any]:

@@ -19,6 +19,16 @@ def running(dep: dict[str, Any], machine: str) -> str:
     return str(agent["agent_token"])
 
 
+def whole_output(deployment_id: int, target_id: str) -> str:
+    """Every part of a run's download, joined: what a client following the cursor saves."""
+    parts, cursor = [], None
+    while True:
+        data, cursor = output.download(deployment_id, target_id, None, cursor)
+        parts.append(data.decode())
+        if cursor is None:
+            return "".join(parts)
+
+
 def target_of(token: str) -> TargetModel:
     session = agents.authenticate(token, reporting=True)
     return session.target
@@ -59,7 +69,7 @@ def test_output_past_the_limit_keeps_head_and_tail_and_counts_every_dropped_byte
     target = target_of(token)
     page = output.page(int(dep["id"]), target.target_id, None, None, 100)
     assert page["truncated"] and page["total_bytes"] == sum(len(t) for t in sent)
-    text = output.download(int(dep["id"]), target.target_id, None)
+    text = whole_output(int(dep["id"]), target.target_id)
     marker = f"\n[... {page['dropped_bytes']} bytes dropped ...]\n"
     head, tail = text.split(marker)
     everything = "".join(sent)
@@ -73,7 +83,34 @@ def test_output_past_the_limit_keeps_head_and_tail_and_counts_every_dropped_byte
             agents.authenticate(token, reporting=True), {"entries": [], "output": again}, request=f"{n:010d}-1-1"
         )
     assert target_of(token).output_bytes == page["total_bytes"]
-    assert output.download(int(dep["id"]), target.target_id, None) == text
+    assert whole_output(int(dep["id"]), target.target_id) == text
+
+
+def test_a_large_output_downloads_in_parts_that_fit_a_lambda_answer(aws: None) -> None:
+    # Given a running machine that reported 100 reports of 40 KiB (4 MB of kept output)
+    dep = new_deployment(1)
+    token = running(dep, "m-parts")
+    sent = []
+    for n in range(100):
+        text = f"{n:04d}" + "ż" * (20 * 1024 - 3) + "\n"  # 2-byte characters: sizes count bytes
+        sent.append(text)
+        chunks = [{"stream": "stdout", "at": "2026-01-01T00:00:00Z", "text": text}]
+        feedback.record(
+            agents.authenticate(token, reporting=True), {"entries": [], "output": chunks}, request=f"{n:010d}-1-1"
+        )
+    target = target_of(token)
+    # When the whole output is downloaded part by part
+    parts, cursor = [], None
+    while True:
+        data, cursor = output.download(int(dep["id"]), target.target_id, None, cursor)
+        parts.append(data)
+        if cursor is None:
+            break
+    # Then it came in several parts, each within 3 MiB (4 MiB base64, under Lambda's 6 MB),
+    # and together they are exactly what was printed, in order
+    assert len(parts) == 3
+    assert all(len(p) <= 3 * 1024 * 1024 for p in parts)
+    assert b"".join(parts).decode() == "".join(sent)
 
 
 def test_the_sweep_marks_only_silent_runs_lost(aws: None) -> None:

@@ -36,7 +36,7 @@ async function request(method, path, { body, query, as = "json", signal } = {}) 
     onUnauthorized();
     throw new ApiError(401, "SESSION_EXPIRED", "session expired");
   }
-  const headers = { Authorization: `Bearer ${token}`, Accept: as === "text" ? "text/plain" : "application/json" };
+  const headers = { Authorization: `Bearer ${token}`, Accept: as === "json" ? "application/json" : "text/plain" };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   let response;
   try {
@@ -76,6 +76,7 @@ async function request(method, path, { body, query, as = "json", signal } = {}) 
     throw error;
   }
   if (as === "text") return response.text();
+  if (as === "part") return { text: await response.text(), next: response.headers.get("Edgex-Next-Cursor") };
   if (response.status === 204) return null;
   return response.json();
 }
@@ -86,6 +87,17 @@ export const api = {
   post: (path, body) => request("POST", path, { body }),
   put: (path, body) => request("PUT", path, { body: body ?? {} }),
   del: (path) => request("DELETE", path),
+  /** A text the API answers in parts (Edgex-Next-Cursor names the next): every part, in order. */
+  async textParts(path, { signal } = {}) {
+    const parts = [];
+    let cursor = null;
+    do {
+      const part = await request("GET", path, { query: { cursor }, as: "part", signal });
+      parts.push(part.text);
+      cursor = part.next || null;
+    } while (cursor);
+    return parts;
+  },
   /** Follows next_cursor until the end (or maxItems), returning all items. */
   async listAll(path, { limit = 200, maxItems = 10000, query = {}, signal } = {}) {
     const items = [];

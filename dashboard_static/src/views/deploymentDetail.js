@@ -189,8 +189,8 @@ export function mountDeploymentDetail(container, { id }) {
   outputDownload.addEventListener("click", async () => {
     if (!selectedTarget) return;
     try {
-      const text = await api.text(`${base}/targets/${encodeURIComponent(selectedTarget)}/output/download`);
-      const url = URL.createObjectURL(new Blob([text], { type: "text/plain" }));
+      const parts = await api.textParts(`${base}/targets/${encodeURIComponent(selectedTarget)}/output/download`);
+      const url = URL.createObjectURL(new Blob(parts, { type: "text/plain" }));
       const a = h("a", { href: url, download: `output-${selectedTarget}.txt` });
       document.body.append(a);
       a.click();

@@ -39,6 +39,10 @@ REQUEST_KEY_PATTERN = r"^[0-9A-Za-z._-]{1,64}$"  # sortable by the agent: time f
 RUN_OUTPUT_BYTES_DEFAULT = 10 * 1024 * 1024
 OUTPUT_REPORT_MAX_BYTES = 64 * 1024  # one report's output text (the wrapper ships <= 48 KiB)
 OUTPUT_CHUNKS_MAX = 500  # chunks in one report
+# The whole-output download answers in parts of this many stored reports (<= 3 MiB of
+# text, 4 MiB once base64-encoded): a Lambda answer holds at most 6 MB, a run keeps up
+# to its limit (10 MiB by default, 1 GiB at most).
+DOWNLOAD_PART_REPORTS = (3 * 1024 * 1024) // OUTPUT_REPORT_MAX_BYTES
 # A run's time limit (seconds): per deployment, capped by a setting; the wrapper kills
 # the script there and reports timed_out.
 TIMEOUT_SECONDS_DEFAULT = 3600

@@ -124,13 +124,8 @@ def _marker(dropped: int) -> str:
     return f"\n[... {dropped} bytes dropped ...]\n"
 
 
-def download(deployment_id: int, target_id: str, run: str | None) -> str:
-    """The whole kept output of a run as text, the cut marked where it is."""
-    parts: list[str] = []
-    cursor: str | None = None
-    while True:
-        answer = page(deployment_id, target_id, run, cursor, limits.PAGE_MAX)
-        parts += [item["text"] for item in answer["items"]]
-        cursor = answer["next_cursor"]
-        if cursor is None:
-            return "".join(parts)
+def download(deployment_id: int, target_id: str, run: str | None, cursor: str | None) -> tuple[bytes, str | None]:
+    """One part of a run's whole kept output, as UTF-8 text with the cut marked where
+    it is, and the cursor of the next part (None: this was the last)."""
+    answer = page(deployment_id, target_id, run, cursor, limits.DOWNLOAD_PART_REPORTS)
+    return "".join(item["text"] for item in answer["items"]).encode(), answer["next_cursor"]

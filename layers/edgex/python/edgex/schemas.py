@@ -428,6 +428,8 @@ ERROR = {
 RESPONSE_SCHEMAS: dict[str, dict[str, Any]] = {
     "Error": ERROR,
     "Text": {"type": "string"},
+    # Text answered in parts: the Edgex-Next-Cursor header is the cursor of the next one.
+    "TextParts": {"type": "string"},
     "Enrollment": {
         "type": "object",
         "required": ["agent_token", "target_id", "deployment_id", "status"],
