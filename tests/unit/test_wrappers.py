@@ -80,6 +80,9 @@ def error(status: int, code: str, message: str = "refused") -> Reply:
     return Reply(status, {"error": {"code": code, "message": message}})
 
 
+TEMPLATES = Path(wrappers.__file__).parent / "templates"
+
+
 class StubApi:
     """Answers per (method, path): queued replies first, then the last one again."""
 
@@ -447,14 +450,15 @@ def test_powershell_bootstrapper_machine_facts_and_cleanup() -> None:
 
 
 def test_the_powershell_retry_policy_is_one_block_shared_by_bootstrapper_and_wrapper() -> None:
-    # Given both PowerShell templates / When their retry-policy blocks are cut out
+    # Given both PowerShell templates as shipped / When their retry-policy blocks are cut out
     def block(name: str) -> str:
-        text = (Path(wrappers.__file__).parent / "templates" / name).read_text()
+        text = wrappers.template_text(name)
         start, end = text.index("# >>> edgex retry policy"), text.index("# <<< edgex retry policy")
         return textwrap.dedent(text[text.rindex("\n", 0, start) + 1 : end])
 
-    # Then they are identical once the bootstrapper's indentation is taken off, and hold the policy
-    assert block("bootstrap.ps1") == block("wrapper.ps1")
+    # Then each is the one fragment (the bootstrapper's indented), which holds the policy
+    fragment = (TEMPLATES / "retry_policy.ps1").read_text()
+    assert block("bootstrap.ps1") == block("wrapper.ps1") == fragment[: fragment.index("# <<< edgex retry policy")]
     policy = block("wrapper.ps1")
     assert "if ($Status -eq 429)" in policy and '-notmatch \'"code"' in policy
     assert "$Status -eq 502 -or $Status -eq 503 -or $Status -eq 504" in policy
@@ -462,14 +466,14 @@ def test_the_powershell_retry_policy_is_one_block_shared_by_bootstrapper_and_wra
     assert "EDGEX_RETRY_MAX_WAIT" in policy
     # And no other request path exists: every Invoke-WebRequest is the policy's
     for name in ("bootstrap.ps1", "wrapper.ps1"):
-        text = (Path(wrappers.__file__).parent / "templates" / name).read_text()
+        text = wrappers.template_text(name)
         assert text.count("Invoke-WebRequest") == 1 and "Invoke-RestMethod @" not in text
 
 
 def test_templates_are_ascii_with_unix_line_endings() -> None:
     # Given every template / Then ASCII only (no charset surprises on PS 5.1) and LF only
-    for name in ("wrapper.sh", "wrapper.ps1", "bootstrap.sh", "bootstrap.ps1"):
-        raw = (Path(wrappers.__file__).parent / "templates" / name).read_bytes()
+    for name in ("wrapper.sh", "wrapper.ps1", "bootstrap.sh", "bootstrap.ps1", "retry_policy.sh", "retry_policy.ps1"):
+        raw = (TEMPLATES / name).read_bytes()
         assert raw.isascii() and b"\r" not in raw, name
 
 
@@ -932,14 +936,18 @@ THROTTLED = Reply(429, {"message": "Too Many Requests"})  # what API Gateway ans
 
 
 def test_the_retry_policy_is_one_block_shared_by_bootstrapper_and_wrapper() -> None:
-    # Given both bash templates / When their retry-policy blocks are cut out
+    # Given both bash templates as shipped / When their retry-policy blocks are cut out
     def block(name: str) -> str:
-        text = (Path(wrappers.__file__).parent / "templates" / name).read_text()
+        text = wrappers.template_text(name)
         start, end = text.index("# >>> edgex retry policy"), text.index("# <<< edgex retry policy")
         return text[start:end]
 
-    # Then the blocks are byte-identical and hold the whole policy
-    assert block("bootstrap.sh") == block("wrapper.sh")
+    # Then each is the one fragment, inserted once, and it holds the whole policy
+    fragment = (TEMPLATES / "retry_policy.sh").read_text()
+    assert block("bootstrap.sh") == block("wrapper.sh") == fragment[: fragment.index("# <<< edgex retry policy")]
+    for name in ("bootstrap.sh", "wrapper.sh"):
+        assert (TEMPLATES / name).read_text().count("# @edgex-include retry_policy.sh\n") == 1
+        assert wrappers.template_text(name).count("_edgex_http() {") == 1
     for needle in ("429", "502 | 503 | 504", "Retry-After", "RANDOM", "EDGEX_RETRY_MAX_WAIT"):
         assert needle.lower() in block("wrapper.sh").lower(), needle
 
@@ -1134,7 +1142,7 @@ def test_the_bootstrapper_refuses_every_shell_but_bash_before_any_request(
 
 
 def policy_block() -> str:
-    text = (Path(wrappers.__file__).parent / "templates" / "wrapper.sh").read_text()
+    text = wrappers.template_text("wrapper.sh")
     return text[text.index("# >>> edgex retry policy") : text.index("# <<< edgex retry policy")]
 
 

@@ -27,6 +27,7 @@ import functools
 import hashlib
 import os
 import re
+import textwrap
 
 from edgex.errors import ValidationFailed
 
@@ -60,20 +61,31 @@ _MASTER_TOKEN = re.compile(r"exm_[0-9]+_[A-Za-z0-9_-]+", re.ASCII)
 _TOKEN_MAX = 512
 
 
-def _read_template(name: str) -> str:
+_INCLUDE = re.compile(r"^([ \t]*)# @edgex-include ([a-z_]+\.(?:sh|ps1))\n", re.MULTILINE)
+
+
+def _read_file(name: str) -> str:
     # newline="" keeps the bytes as stored: the payload must not depend on the platform.
     with open(os.path.join(_TEMPLATE_DIR, name), encoding="utf-8", newline="") as fh:
         return fh.read()
 
 
+def template_text(name: str) -> str:
+    """A template file as shipped: each ``# @edgex-include FILE`` line replaced by that
+    fragment, indented as the line is. The bootstrapper and the wrapper each run alone
+    on the machine, so both carry the retry policy; its source is written once per
+    language (``retry_policy.sh``, ``retry_policy.ps1``)."""
+    return _INCLUDE.sub(lambda m: textwrap.indent(_read_file(m.group(2)), m.group(1)), _read_file(name))
+
+
 # Two small files: read once per process. Cheap enough for the import, and the
 # admin API needs them as plain values (defaults shown in the wrapper editor).
-DEFAULT_WRAPPERS: dict[str, str] = {kind: _read_template(name) for kind, name in _WRAPPER_FILES.items()}
+DEFAULT_WRAPPERS: dict[str, str] = {kind: template_text(name) for kind, name in _WRAPPER_FILES.items()}
 
 
 @functools.cache
 def _bootstrapper_template(kind: str) -> str:
-    return _read_template(_BOOTSTRAPPER_FILES[kind])
+    return template_text(_BOOTSTRAPPER_FILES[kind])
 
 
 def bootstrapper_templates() -> dict[str, str]:
