@@ -53,10 +53,41 @@ class Call:
 
 
 @dataclass(frozen=True)
+class IndexShape:
+    name: str
+    hash_key: str
+    range_key: str | None
+    projection: str  # ALL | KEYS_ONLY | INCLUDE
+    included: tuple[str, ...] = ()  # INCLUDE's non-key attributes
+
+
+@dataclass(frozen=True)
 class TableShape:
     hash_key: str
     range_key: str | None
-    indexes: tuple[tuple[str, str, str | None, str], ...]  # (name, hash, range, projection type)
+    indexes: tuple[IndexShape, ...]
+
+
+def index_writes(table: TableShape, index: IndexShape, old: dict[str, Any] | None, new: dict[str, Any] | None) -> int:
+    """How many index entries a table write puts or deletes, by DynamoDB's rules
+    (developerguide/GSI.html#GSI.Writes): one to put an item that now has the index's
+    keys or to delete one that no longer has them, two when an index key changes
+    (delete, then put), one when only attributes the index projects change, none when
+    the item is in the index neither before nor after, or when nothing it projects changed."""
+    keys = [n for n in (index.hash_key, index.range_key) if n]
+    was = old is not None and all(n in old for n in keys)
+    now = new is not None and all(n in new for n in keys)
+    if not (was or now):
+        return 0
+    if was != now:
+        return 1
+    assert old is not None and new is not None
+    if any(old[n] != new[n] for n in keys):
+        return 2
+    if index.projection == "ALL":
+        return 1 if old != new else 0
+    projected = {table.hash_key, table.range_key, *keys, *index.included} - {None}
+    return 1 if any(old.get(n) != new.get(n) for n in projected) else 0
 
 
 def _scalar(value: dict[str, Any] | None) -> str:
@@ -87,8 +118,15 @@ class Meter:
             indexes = []
             for index in desc.get("GlobalSecondaryIndexes", []):
                 ikeys = {k["KeyType"]: k["AttributeName"] for k in index["KeySchema"]}
+                projection = index["Projection"]
                 indexes.append(
-                    (index["IndexName"], ikeys["HASH"], ikeys.get("RANGE"), index["Projection"]["ProjectionType"])
+                    IndexShape(
+                        index["IndexName"],
+                        ikeys["HASH"],
+                        ikeys.get("RANGE"),
+                        projection["ProjectionType"],
+                        tuple(projection.get("NonKeyAttributes", ())),
+                    )
                 )
             self._shapes[table] = TableShape(keys["HASH"], keys.get("RANGE"), tuple(indexes))
         return self._shapes[table]
@@ -138,17 +176,19 @@ class Meter:
                 f"{name}:{hash_value}|{range_value}", f"{name}:{hash_value}", capacity.write_units(size, transactional)
             )
             if kind != "ConditionCheck" and old != new:
-                for index, ihash, irange, projection in shape.indexes:
-                    entries = [i for i in (old, new) if i and ihash in i and (irange is None or irange in i)]
-                    if not entries:
+                for index in shape.indexes:
+                    count = index_writes(shape, index, old, new)
+                    if not count:
                         continue
-                    if projection == "ALL":
+                    entries = [i for i in (old, new) if i and index.hash_key in i]
+                    if index.projection == "ALL":
                         isize = max(capacity.item_size(i) for i in entries)
-                    else:  # KEYS_ONLY / INCLUDE: the keys of table and index (a lower bound for INCLUDE)
-                        names = {shape.hash_key, shape.range_key, ihash, irange} - {None}
-                        isize = max(capacity.item_size({n: i[n] for n in names if n in i}) for i in entries)
-                    ihash_value = _scalar(entries[-1].get(ihash))
-                    write.index_writes.append((f"{name}/{index}:{ihash_value}", capacity.write_units(isize)))
+                    else:  # the keys of table and index, and what INCLUDE names
+                        names = {shape.hash_key, shape.range_key, index.hash_key, index.range_key, *index.included}
+                        isize = max(capacity.item_size({n: i[n] for n in names if n and n in i}) for i in entries)
+                    ihash_value = _scalar(entries[-1].get(index.hash_key))
+                    units = count * capacity.write_units(isize)
+                    write.index_writes.append((f"{name}/{index.name}:{ihash_value}", units))
             writes.append(write)
         return writes
 
@@ -209,7 +249,9 @@ def _query_partition(meter: Meter, params: dict[str, Any], rows: list[dict[str, 
     """The partition a Query reads: its hash key's value, from a returned row or the key condition."""
     table, index = params["TableName"], params.get("IndexName")
     shape = meter.shape(table)
-    hash_name = next((i[1] for i in shape.indexes if i[0] == index), shape.hash_key) if index else shape.hash_key
+    hash_name = (
+        next((i.hash_key for i in shape.indexes if i.name == index), shape.hash_key) if index else shape.hash_key
+    )
     if rows and hash_name in rows[0]:
         return _partition(meter, table, rows[0][hash_name], index)
     names = {v: k for k, v in params.get("ExpressionAttributeNames", {}).items()}
