@@ -7,8 +7,9 @@ after listing the folder of each of 400+ services to check the name. That is mos
 what a cold agent request spends beyond the floor. The deps layer therefore ships its
 own botocore (pinned, as the tests use it) with only :data:`SERVICES` in its data
 folder, their models cut to the operations listed (with every shape those reach) and
-without documentation, and ``endpoints.json`` cut to those services. Nothing else in
-botocore changes: the loader finds fewer, smaller files where it always looks.
+without documentation, and ``endpoints.json`` cut to those services; the files a client
+reads are stored as minified JSON rather than gzip. Nothing else in botocore changes:
+the loader finds fewer, smaller files where it always looks.
 """
 
 from __future__ import annotations
@@ -125,6 +126,9 @@ def trim(site_dir: Path) -> None:
             for stem in _DROPPED_FILES:
                 for path in version_dir.glob(f"{stem}.json*"):
                     path.unlink()
+            rules_path = _model_file(version_dir, "endpoint-rule-set-1")
+            if rules_path is not None:  # minified, not compressed: no gunzip at a cold start
+                _write(rules_path, _load(rules_path))
             model_path = _model_file(version_dir, "service-2")
             if model_path is None:
                 continue

@@ -8,8 +8,9 @@ document is generated from it. A route exists here and nowhere else.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from enum import Enum
+from typing import NamedTuple
 
 from edgex.errors import (
     AiAccessDenied,
@@ -80,16 +81,15 @@ class Auth(Enum):
     ADMIN = "admin"  # Bearer OIDC JWT, with a minimum role
 
 
-@dataclass(frozen=True)
-class Route:
+class Route(NamedTuple):
     method: str
     path: str  # API Gateway syntax: /v1/admin/scripts/{id}
     handler: str  # module in lambdas/handlers, exporting `handler(event, context)`
     auth: Auth
     summary: str
     role: Role | None = None  # minimum role for Auth.ADMIN
-    tables: dict[str, Access] = field(default_factory=dict)
-    buckets: dict[str, Access] = field(default_factory=dict)
+    tables: Mapping[str, Access] = {}  # a shared default: read-only
+    buckets: Mapping[str, Access] = {}
     bedrock: bool = False
     request: str | None = None  # schema name in edgex.schemas.SCHEMAS
     response: str = "Text"  # schema name in edgex.schemas.RESPONSE_SCHEMAS

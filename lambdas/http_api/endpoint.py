@@ -11,12 +11,10 @@ builds a response or catches a domain error.
 
 from __future__ import annotations
 
-import dataclasses
 import re
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, NamedTuple
 
 from edgex import log
 from edgex.errors import EdgexError, Forbidden, Unauthenticated
@@ -28,12 +26,11 @@ from http_api.responses import bytes_response, json_response, text_response
 from manifest import BY_HANDLER, Auth, Route
 
 
-@dataclass
-class Reply:
+class Reply(NamedTuple):
     body: Any
     status: int | None = None  # None: the route's ok_status
-    audit_ids: dict[str, Any] = field(default_factory=dict)
-    headers: dict[str, str] = field(default_factory=dict)
+    audit_ids: Mapping[str, Any] = {}  # shared defaults: read-only
+    headers: Mapping[str, str] = {}
 
 
 RouteFn = Callable[[Request, Any], Reply]
@@ -92,7 +89,7 @@ def bind_input(route: Route, req: Request) -> Request:
         from edgex import schemas
 
         data = schemas.validate(route.request, req.json())
-    return dataclasses.replace(req, params=parsed, data=data)
+    return req._replace(params=parsed, data=data)
 
 
 def _is_audited(route: Route) -> bool:
@@ -114,7 +111,7 @@ def _actor_of(principal: Any, err: BaseException | None = None) -> Any:
     return actor if hasattr(actor, "username") else None
 
 
-def _audit(route: Route, actor: Any, req: Request, outcome: str, ids: dict[str, Any]) -> None:
+def _audit(route: Route, actor: Any, req: Request, outcome: str, ids: Mapping[str, Any]) -> None:
     from edgex import audit
 
     audit.record(actor, route.handler, outcome, {**req.path_params, **ids})
@@ -181,7 +178,7 @@ def endpoint(handler_name: str) -> Callable[[RouteFn], LambdaHandler]:
     return wrap
 
 
-def _audit_done(route: Route, actor: Any, req: Request, ids: dict[str, Any]) -> None:
+def _audit_done(route: Route, actor: Any, req: Request, ids: Mapping[str, Any]) -> None:
     """Audit a mutation that has happened. If the record cannot be written, the caller
     still gets its success: an error here would invite a retry of a change already made
     (a second script, a deployment whose master token nobody received). The record goes

@@ -7,17 +7,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 from edgex import limits
 from edgex.errors import EdgexError, InvalidId, InvalidVersion, ValidationFailed
 from edgex.vocabulary import SEMVER, SEMVER_PATTERN, BootstrapperKind, DeploymentStatus, LogLevel, ScriptType
 
 
-@dataclass(frozen=True)
-class Param:
+class Param(NamedTuple):
     schema: dict[str, Any]
     parse: Callable[[str, str], Any]  # (name, raw) -> value, or raises `error`
     error: type[EdgexError]

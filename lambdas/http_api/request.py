@@ -9,8 +9,8 @@ import hmac
 import json
 import os
 import re
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, NamedTuple
 
 from edgex import limits, resources
 from edgex.errors import InvalidJson, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
@@ -46,8 +46,7 @@ GEO_HEADERS = {
 }
 
 
-@dataclass(frozen=True)
-class Request:
+class Request(NamedTuple):
     method: str
     path: str
     headers: dict[str, str]  # lower-case names
@@ -55,7 +54,7 @@ class Request:
     path_params: dict[str, str]
     body: bytes
     request_id: str = ""
-    params: dict[str, Any] = field(default_factory=dict)  # typed path and query parameters
+    params: Mapping[str, Any] = {}  # typed path and query parameters (a shared default: read-only)
     data: Any = None  # the body, validated against the route's request schema
 
     @classmethod

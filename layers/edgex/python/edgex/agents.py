@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from edgex import liveness, tokens
 from edgex.errors import TargetCancelled, Unauthenticated
@@ -11,8 +11,7 @@ from edgex.store.tables import DeploymentModel, TargetModel
 from edgex.vocabulary import TargetStatus
 
 
-@dataclass
-class AgentSession:
+class AgentSession(NamedTuple):
     """An authenticated machine: its target, its deployment, and (for downloads) the
     wrapper its deployment pinned, all from one BatchGetItem."""
 

@@ -17,8 +17,7 @@ import hashlib
 import json
 import random
 import time
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from edgex import clock
 from edgex.errors import AuditBusy
@@ -32,8 +31,7 @@ APPEND_ATTEMPTS = 64  # lost races before giving up (each loss means another rec
 LOOKBACK_MONTHS = 24  # how far back a listing, a month's first record and the verifier look
 
 
-@dataclass(frozen=True)
-class Actor:
+class Actor(NamedTuple):
     """Who is calling: from the verified admin JWT."""
 
     username: str

@@ -8,8 +8,8 @@ wiring error: it raises instead of falling back to a default.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from functools import cache
+from typing import NamedTuple
 
 from edgex import resources
 from edgex.errors import ConfigurationError
@@ -35,8 +35,7 @@ def region() -> str:
     return require("AWS_REGION") if "AWS_REGION" in os.environ else require("AWS_DEFAULT_REGION")
 
 
-@dataclass(frozen=True)
-class OidcConfig:
+class OidcConfig(NamedTuple):
     issuer: str
     audience: str
     jwks_url: str

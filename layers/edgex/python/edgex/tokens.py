@@ -13,7 +13,7 @@ import hashlib
 import hmac
 import re
 import secrets
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from edgex.errors import Unauthenticated
 
@@ -24,13 +24,11 @@ _MASTER = re.compile(r"^exm_([1-9][0-9]{0,15})_([A-Za-z0-9_-]{43})$")
 _AGENT = re.compile(r"^exa_([1-9][0-9]{0,15})_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$")
 
 
-@dataclass(frozen=True)
-class MasterToken:
+class MasterToken(NamedTuple):
     deployment_id: int
 
 
-@dataclass(frozen=True)
-class AgentToken:
+class AgentToken(NamedTuple):
     deployment_id: int
     target_id: str
 

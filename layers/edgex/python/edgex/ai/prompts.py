@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from edgex.vocabulary import AiMode, ScriptType
 
@@ -41,8 +40,7 @@ DEFAULT_ASK = {
 }
 
 
-@dataclass(frozen=True)
-class AiRequest:
+class AiRequest(NamedTuple):
     mode: str
     script_type: str
     system: str

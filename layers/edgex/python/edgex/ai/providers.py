@@ -23,8 +23,7 @@ import os
 import re
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from edgex.ai.prompts import AiRequest
 from edgex.errors import (
@@ -77,8 +76,7 @@ _CREDENTIAL_ERRORS = {
 _THROTTLE_ERRORS = {"ThrottlingException", "ServiceQuotaExceededException", "TooManyRequestsException"}
 
 
-@dataclass(frozen=True)
-class Reply:
+class Reply(NamedTuple):
     """A model's answer, whichever provider gave it."""
 
     text: str

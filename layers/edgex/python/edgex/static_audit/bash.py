@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from edgex.static_audit.dispatch import RuleTable
 from edgex.static_audit.findings import Findings
@@ -88,8 +87,7 @@ EXPANSIONS = {"simple_expansion", "expansion", "command_substitution", "process_
 Argv = list[tuple[str, "Node"]]
 
 
-@dataclass(frozen=True)
-class Command:
+class Command(NamedTuple):
     """A command as its rules see it: the effective argv (wrappers removed, quotes
     stripped) with each word's node, and its line."""
 

@@ -5,8 +5,7 @@ keeps one finding per (rule, line) and the stored list bounded."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from typing import Any, Literal, TypedDict, get_args
+from typing import Any, Literal, NamedTuple, TypedDict, get_args
 
 Severity = Literal["high", "medium", "low"]
 Source = Literal["rules", "shellcheck", "model"]  # model: the AI assistant's audit (edgex.ai)
@@ -25,8 +24,7 @@ class Finding(TypedDict):
     source: Source
 
 
-@dataclass(frozen=True)
-class Rule:
+class Rule(NamedTuple):
     rule_id: str
     severity: Severity
     title: str

@@ -13,8 +13,8 @@ import base64
 import binascii
 import json
 import re
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, NamedTuple
 
 from edgex import limits
 from edgex.errors import InvalidCursor, ValidationFailed
@@ -24,11 +24,10 @@ _NUMBER = re.compile(r"^[0-9]{1,16}$")
 _TEXT_MAX = 1024
 
 
-@dataclass(frozen=True)
-class Shape:
+class Shape(NamedTuple):
     """The key of one list: ``{attribute: (type, pattern)}`` with type "S" or "N"."""
 
-    attributes: dict[str, tuple[str, re.Pattern[str]]] = field(default_factory=dict)
+    attributes: Mapping[str, tuple[str, re.Pattern[str]]] = {}  # a shared default: read-only
 
     def check(self, data: Any, fixed: dict[str, str]) -> bool:
         if not isinstance(data, dict) or set(data) != set(self.attributes):

@@ -3,8 +3,7 @@ pinned wrapper beside its targets, and its sharded run counters."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from edgex.errors import DeploymentNotFound, ScriptNotFound, StorageUnavailable
 from edgex.store import counters, cursors, keys, rollout
@@ -25,8 +24,7 @@ _LIST_SHAPE = cursors.Shape({"kind": cursors.text(r"deployment"), "deployment_id
 CREATE_ATTEMPTS = 5
 
 
-@dataclass(frozen=True)
-class Pin:
+class Pin(NamedTuple):
     """What a deployment pins of its script at creation."""
 
     script_id: int
@@ -55,8 +53,7 @@ def find(deployment_id: int) -> DeploymentModel | None:
             return None
 
 
-@dataclass(frozen=True)
-class Bootstrappers:
+class Bootstrappers(NamedTuple):
     """The bootstrapper templates and API URL a deployment pins (its installer's bytes)."""
 
     api_url: str

@@ -12,8 +12,7 @@ retried tail report is recognised). Each object is JSON: {"seq", "chunks",
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from edgex import config
 from edgex.errors import ObjectNotFound
@@ -22,8 +21,7 @@ from edgex.store.base import s3, storage_errors
 BUCKET = "output"
 
 
-@dataclass(frozen=True)
-class Stored:
+class Stored(NamedTuple):
     """One stored report's output: where it sits in the run and its chunks."""
 
     key: str

@@ -4,8 +4,7 @@ and one row per version; content lives in S3 (:mod:`edgex.store.blobs`)."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from edgex.errors import ScriptChanged, ScriptNotFound, VersionNotFound
 from edgex.store import cursors, keys
@@ -16,8 +15,7 @@ _SCRIPTS_SHAPE = cursors.Shape({"kind": cursors.text(r"script"), "script_id": cu
 _VERSIONS_SHAPE = cursors.Shape({"script_id": cursors.number(), "version_no": cursors.number()})
 
 
-@dataclass(frozen=True)
-class Content:
+class Content(NamedTuple):
     """What one version's bytes are: where S3 keeps them and what they hash to."""
 
     version: str

@@ -17,9 +17,8 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from edgex.store import counters, cursors, keys, rollout
 from edgex.store.base import CONDITION_FAILED, ConditionFailed, get_items, storage_errors, transact
@@ -41,8 +40,7 @@ _TARGET_LOG_SHAPE = cursors.Shape({"before": cursors.text(r"[0-9]{4}#[0-9A-Za-z~
 _FEED_SHAPE = cursors.Shape({"before": cursors.text(r"[0-9T:.Z-]{24}#[0-9a-f]{16}#[0-9]{4}#[0-9A-Za-z~._:-]{1,80}")})
 
 
-@dataclass(frozen=True)
-class ClaimOutcome:
+class ClaimOutcome(NamedTuple):
     """Why a claim was refused: the machine already holds this target, the hostname
     belongs to another machine, or the deployment is full or no longer active."""
 
@@ -50,8 +48,7 @@ class ClaimOutcome:
     hostname_taken: bool
 
 
-@dataclass
-class Loaded:
+class Loaded(NamedTuple):
     """What an agent token opens, from one BatchGetItem."""
 
     target: TargetModel | None
@@ -248,8 +245,7 @@ def mark_waiting(target: TargetModel, dep: DeploymentModel, now: str) -> bool:
     return True
 
 
-@dataclass(frozen=True)
-class Report:
+class Report(NamedTuple):
     """One report of a run as it will be stored: its entries, where it goes in the
     target's log (``request``: the agent's request key), and what it does to the target."""
 
