@@ -252,7 +252,7 @@ def _replay_file(folder: Path, name: str, plan: dict[str, Any]) -> Path:
 def measure(
     requests: dict[str, Any],
     floor_request: dict[str, Any],
-    rounds: int = 15,
+    rounds: int = 31,
     profile_runs: int = 1,
     progress: Callable[[str], None] | None = None,
 ) -> ColdStart:
