@@ -1391,3 +1391,16 @@ def test_powershell_wrapper_captures_reports_and_stops_the_child() -> None:
     assert "$env:EDGEX_TIMEOUT_SECONDS = $edgexAnswer.Timeout" in boot
     assert "$answer.Headers['X-Edgex-Timeout']" in boot
     assert_writes_nothing_to_disk(text)
+
+
+def test_the_batcher_wakes_the_supervising_loop_at_every_tick(tmp_path: Path) -> None:
+    # Given the wrapper's batcher alone, a batch every 3 ticks
+    text = wrappers.DEFAULT_WRAPPERS["bash"]
+    start = text.index("_orc_batcher() {")
+    function = text[start : text.index("\n}\n", start) + 3]
+    script = f"_orc_awk_opts=\n{function}\nprintf 'T1\\nOhello\\nT2\\nT3\\nT4\\nX\\n' | _orc_batcher {tmp_path} 3\n"
+    # When it reads four ticks, one output line and the end
+    done = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=30, check=True)
+    # Then every tick without a batch writes a "." (the loop's wake-up), the third one the batch
+    assert done.stdout.splitlines() == [".", ".", f"B{tmp_path}/b1", ".", f"L{tmp_path}/b2"]
+    assert '"text":"hello' in (tmp_path / "b1").read_text()

@@ -512,8 +512,10 @@ _orc_tag() {
 # _orc_batcher DIR EVERY: reads the taggers' lines and the clock's ticks ("T<time>",
 # one a second) and writes each batch to a file DIR/bN (a JSON array of chunks
 # {"stream", "at", "text"}, one per run of lines of one stream), then its name, after
-# "B", on stdout: every EVERY ticks, or when it holds 48 KiB or 400 chunks. "X" ends
-# it: the last batch is named after "L".
+# "B", on stdout: every EVERY ticks, or when it holds 48 KiB or 400 chunks; at the
+# other ticks a "." wakes the wrapper's loop, which so never depends on `read -t`'s own
+# timer alone (a signal racing that timer must not stall it until the next batch).
+# "X" ends it: the last batch is named after "L".
 _orc_batcher() {
     # shellcheck disable=SC2086  # the options are words
     LC_ALL=C awk $_orc_awk_opts -v dir="$1" -v every="$2" -v now="$(date -u +%Y-%m-%dT%H:%M:%SZ)" '
@@ -540,6 +542,10 @@ _orc_batcher() {
         if (t == "T") {
             now = substr($0, 2)
             if (++ticks >= every) flush("B")
+            else {
+                print "."
+                fflush()
+            }
             next
         }
         if (t == "X") {
