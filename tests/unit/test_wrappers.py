@@ -19,7 +19,7 @@ import sys
 import textwrap
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -90,6 +90,8 @@ class StubApi:
         self.requests: list[Seen] = []
         self.replies: dict[tuple[str, str], list[Reply]] = {("POST", FEEDBACK): [Reply()]}
         self.snapshot_ps = False
+        # Optional: a reply chosen from the request itself (method, path, body), or None for the queue's.
+        self.decide: Callable[[str, str, bytes], Reply | None] | None = None
         self._lock = threading.Lock()
         stub = self
 
@@ -106,7 +108,8 @@ class StubApi:
                         Seen(self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, body, ps)
                     )
                     queue = stub.replies.get((self.command, path)) or [error(404, "NOT_FOUND")]
-                    reply = queue.pop(0) if len(queue) > 1 else queue[0]
+                    chosen = stub.decide(self.command, path, body) if stub.decide else None
+                    reply = chosen or (queue.pop(0) if len(queue) > 1 else queue[0])
                 data, ctype = reply.encoded()
                 self.send_response(reply.status)
                 self.send_header("Content-Type", ctype)
@@ -1404,3 +1407,50 @@ def test_the_batcher_wakes_the_supervising_loop_at_every_tick(tmp_path: Path) ->
     # Then every tick without a batch writes a "." (the loop's wake-up), the third one the batch
     assert done.stdout.splitlines() == [".", ".", f"B{tmp_path}/b1", ".", f"L{tmp_path}/b2"]
     assert '"text":"hello' in (tmp_path / "b1").read_text()
+
+
+def test_a_signal_while_a_report_is_retried_stops_the_run_without_waiting_out_the_backoff(
+    stub: StubApi, sandbox: dict[str, Path]
+) -> None:
+    # Given an API that refuses every output report with a transient 503 (a flaky
+    # network), backoff from 4 s, and a script that printed something and sleeps
+    def decide(method: str, path: str, body: bytes) -> Reply | None:
+        return Reply(503, {"message": "Service Unavailable"}) if b'"output"' in body else None
+
+    stub.decide = decide
+    payload = wrappers.render_payload(
+        wrappers.DEFAULT_WRAPPERS["bash"], "bash", b"echo some-output\n_orc_send info sleeping nap\nsleep 60\n"
+    )
+    env = agent_env(
+        sandbox,
+        EDGEX_API_URL=stub.url,
+        EDGEX_AGENT_TOKEN=AGENT_TOKEN,
+        EDGEX_HEARTBEAT_SECONDS="1",
+        EDGEX_RETRY_BASE_DELAY="4",
+    )
+    proc = subprocess.Popen(
+        ["bash", "-s"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        start_new_session=True,
+    )
+    assert proc.stdin is not None
+    proc.stdin.write(payload.encode())
+    proc.stdin.close()
+
+    def refused() -> int:
+        return sum(1 for r in stub.requests if r.path == FEEDBACK and b'"output"' in r.body)
+
+    deadline = time.monotonic() + 30
+    while refused() < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert refused() >= 2, "the output report was not being retried"
+    # When Ctrl-C reaches the group while that report waits for its next attempt
+    os.killpg(proc.pid, signal.SIGINT)
+    # Then the wrapper stops the script and exits at once (the report's remaining
+    # attempts, tens of seconds of backoff, are not waited out), after its final report
+    proc.wait(timeout=15)
+    assert proc.returncode == 130
+    assert stub.feedback()[-1]["message"] == "Script interrupted by SIGINT (exit code 130)"

@@ -13,6 +13,8 @@
 # status), _edgex_body, _edgex_head (the answer's headers, first 16 kB) and
 # _edgex_attempt; returns 0 on 2xx, else 1. Safe under
 # `set -euo pipefail`: scripts that use it run that way.
+# A signal trap may set _edgex_stop=1: a failed attempt is then the last, and a wait
+# cut short by the signal is not slept again (Ctrl-C must not wait out the backoff).
 _edgex_http() {
     local method=$1 url=$2 token=$3 max_time=$4 body=${5-} out head rest after waited=0 attempts
     local nl=$'\n' blank=$'\r\n\r\n' re='[Rr][Ee][Tt][Rr][Yy]-[Aa][Ff][Tt][Ee][Rr]:[[:space:]]*([0-9]+)'
@@ -64,7 +66,7 @@ _edgex_http() {
                 after=${BASH_REMATCH[1]}
             fi
         fi
-        if ! _edgex_retryable; then
+        if ! _edgex_retryable || [ "${_edgex_stop:-0}" != 0 ]; then
             return 1
         fi
         if ! _edgex_backoff "$after" "$waited" "$attempts"; then
@@ -149,7 +151,7 @@ _edgex_sleep_ms() {
     local s
     if [ "$1" -gt 0 ]; then
         printf -v s '%d.%03d' $(($1 / 1000)) $(($1 % 1000))
-        sleep "$s" 2>/dev/null || sleep $((($1 + 999) / 1000))
+        sleep "$s" 2>/dev/null || [ "${_edgex_stop:-0}" != 0 ] || sleep $((($1 + 999) / 1000))
     fi
 }
 # <<< edgex retry policy

@@ -263,10 +263,11 @@ _orc_main() {
     _orc_signal=0
     trap '_orc_completed=1' USR1
     # Recorded here, acted on once the script's subshell (which gets the same
-    # signal from its process group, with default handling) has ended.
-    trap '_orc_signal=2' INT
-    trap '_orc_signal=15' TERM
-    trap '_orc_signal=1' HUP
+    # signal from its process group, with default handling) has ended; a report
+    # being retried gives up at once (_edgex_stop), the final one retries again.
+    trap '_orc_signal=2 _edgex_stop=1' INT
+    trap '_orc_signal=15 _edgex_stop=1' TERM
+    trap '_orc_signal=1 _edgex_stop=1' HUP
     if [ -z "$_ORC_API_URL" ] || [ -z "$_ORC_AGENT_TOKEN" ]; then
         printf 'edgex: EDGEX_API_URL and EDGEX_AGENT_TOKEN must be set (run through the bootstrapper)\n' >&2
         return 90
@@ -321,6 +322,7 @@ _orc_main() {
 # The message keeps the words "exit code N" that servers before exit_code read.
 _orc_final() {
     local status=success body
+    _edgex_stop=0
     [ "$1" -eq 0 ] || status=error
     body="{\"status\":\"$status\",\"message\":$(_orc_json "$2" 4096),\"step\":\"complete\",\"exit_code\":$1"
     if [ -n "${3-}" ]; then
