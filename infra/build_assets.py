@@ -149,10 +149,6 @@ def host_runtime_layer() -> LayerBuild:
     )
 
 
-def _normalized(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
 def compile_tree(root: Path, shipped_as: str) -> None:
     """Unchecked-hash bytecode next to every ``.py`` under ``root``, for the building Python.
 
