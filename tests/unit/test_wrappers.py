@@ -81,6 +81,10 @@ def error(status: int, code: str, message: str = "refused") -> Reply:
 
 
 TEMPLATES = Path(wrappers.__file__).parent / "templates"
+# bash for the tests that send SIGINT: a shell started in the background (as a CI job
+# may start this suite) hands its children SIGINT ignored, and bash can neither trap
+# nor reset a signal ignored at entry; env gives it back its default first.
+SIGNALLED_BASH = ["env", "--default-signal=INT", "bash", "-s"]
 
 
 class StubApi:
@@ -1081,7 +1085,7 @@ def test_a_signal_to_the_process_group_sends_the_final_report(
     )
     env = agent_env(sandbox, EDGEX_API_URL=stub.url, EDGEX_AGENT_TOKEN=AGENT_TOKEN)
     proc = subprocess.Popen(
-        ["bash", "-s"],
+        SIGNALLED_BASH,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -1429,7 +1433,7 @@ def test_a_signal_while_a_report_is_retried_stops_the_run_without_waiting_out_th
         EDGEX_RETRY_BASE_DELAY="4",
     )
     proc = subprocess.Popen(
-        ["bash", "-s"],
+        SIGNALLED_BASH,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
