@@ -181,7 +181,9 @@ def agent_env(sandbox: dict[str, Path], **extra: str) -> dict[str, str]:
     return env
 
 
-def run_payload(stub: StubApi, sandbox: dict[str, Path], script: str, **extra: str) -> subprocess.CompletedProcess:
+def _payload_and_env(
+    stub: StubApi, sandbox: dict[str, Path], script: str, extra: dict[str, str]
+) -> tuple[bytes, dict[str, str]]:
     payload = wrappers.render_payload(wrappers.DEFAULT_WRAPPERS["bash"], "bash", script.encode())
     env = agent_env(
         sandbox,
@@ -191,9 +193,30 @@ def run_payload(stub: StubApi, sandbox: dict[str, Path], script: str, **extra: s
         EDGEX_HOSTNAME="host-1",
         **extra,
     )
-    return subprocess.run(
-        ["bash", "-s"], input=payload.encode(), env=env, cwd=sandbox["cwd"], capture_output=True, timeout=30
+    return payload.encode(), env
+
+
+def start_payload(stub: StubApi, sandbox: dict[str, Path], script: str, **extra: str) -> subprocess.Popen[bytes]:
+    """The payload running in a session of its own, for the tests that signal its process group."""
+    payload, env = _payload_and_env(stub, sandbox, script, extra)
+    proc = subprocess.Popen(
+        SIGNALLED_BASH,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        cwd=sandbox["cwd"],
+        start_new_session=True,
     )
+    assert proc.stdin is not None
+    proc.stdin.write(payload)
+    proc.stdin.close()
+    return proc
+
+
+def run_payload(stub: StubApi, sandbox: dict[str, Path], script: str, **extra: str) -> subprocess.CompletedProcess:
+    payload, env = _payload_and_env(stub, sandbox, script, extra)
+    return subprocess.run(["bash", "-s"], input=payload, env=env, cwd=sandbox["cwd"], capture_output=True, timeout=30)
 
 
 def served_payload_sha(stub: StubApi) -> str:
@@ -1080,21 +1103,7 @@ def test_a_signal_to_the_process_group_sends_the_final_report(
     stub: StubApi, sandbox: dict[str, Path], sig: signal.Signals, name: str
 ) -> None:
     # Given a payload running a long script in its own process group
-    payload = wrappers.render_payload(
-        wrappers.DEFAULT_WRAPPERS["bash"], "bash", b"_orc_send info sleeping nap\nsleep 60\necho not-reached\n"
-    )
-    env = agent_env(sandbox, EDGEX_API_URL=stub.url, EDGEX_AGENT_TOKEN=AGENT_TOKEN)
-    proc = subprocess.Popen(
-        SIGNALLED_BASH,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=env,
-        start_new_session=True,
-    )
-    assert proc.stdin is not None
-    proc.stdin.write(payload.encode())
-    proc.stdin.close()
+    proc = start_payload(stub, sandbox, "_orc_send info sleeping nap\nsleep 60\necho not-reached\n")
     deadline = time.monotonic() + 30
     while not any(e.get("step") == "nap" for e in stub.feedback()) and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -1422,27 +1431,13 @@ def test_a_signal_while_a_report_is_retried_stops_the_run_without_waiting_out_th
         return Reply(503, {"message": "Service Unavailable"}) if b'"output"' in body else None
 
     stub.decide = decide
-    payload = wrappers.render_payload(
-        wrappers.DEFAULT_WRAPPERS["bash"], "bash", b"echo some-output\n_orc_send info sleeping nap\nsleep 60\n"
-    )
-    env = agent_env(
+    proc = start_payload(
+        stub,
         sandbox,
-        EDGEX_API_URL=stub.url,
-        EDGEX_AGENT_TOKEN=AGENT_TOKEN,
+        "echo some-output\n_orc_send info sleeping nap\nsleep 60\n",
         EDGEX_HEARTBEAT_SECONDS="1",
         EDGEX_RETRY_BASE_DELAY="4",
     )
-    proc = subprocess.Popen(
-        SIGNALLED_BASH,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=env,
-        start_new_session=True,
-    )
-    assert proc.stdin is not None
-    proc.stdin.write(payload.encode())
-    proc.stdin.close()
 
     def refused() -> int:
         return sum(1 for r in stub.requests if r.path == FEEDBACK and b'"output"' in r.body)
