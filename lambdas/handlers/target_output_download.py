@@ -12,6 +12,5 @@ NEXT_CURSOR_HEADER = "Edgex-Next-Cursor"
 
 @endpoint("target_output_download")
 def handler(req: Request, actor: Actor) -> Reply:
-    _, cursor = req.page()
-    text, next_cursor = output.download(req.params["id"], req.params["tid"], req.params["run"], cursor)
+    text, next_cursor = output.download(req.params["id"], req.params["tid"], req.params["run"], req.cursor())
     return Reply(text, headers={NEXT_CURSOR_HEADER: next_cursor} if next_cursor else {})

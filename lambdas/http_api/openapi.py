@@ -43,7 +43,13 @@ def code_status() -> dict[str, int]:
 
 
 def _paged(route: Route) -> bool:
-    return route.response.endswith("Page") or route.response in ("DeploymentDetail", "TextParts")
+    """Answered in pages of ``limit`` items, followed by ``cursor``."""
+    return route.response.endswith("Page") or route.response == "DeploymentDetail"
+
+
+def _followed(route: Route) -> bool:
+    """Followed by ``cursor``: a paged list, or a text answered in parts."""
+    return _paged(route) or route.response == "TextParts"
 
 
 def _parameters(route: Route) -> list[dict[str, Any]]:
@@ -51,7 +57,7 @@ def _parameters(route: Route) -> list[dict[str, Any]]:
         {"name": name, "in": "path", "required": True, "schema": params.PATH[name].schema}
         for name in re.findall(r"\{(\w+)\}", route.path)
     ]
-    if _paged(route) and route.response != "TextParts":
+    if _paged(route):
         found.append(
             {
                 "name": "limit",
@@ -60,7 +66,7 @@ def _parameters(route: Route) -> list[dict[str, Any]]:
                 "schema": {"type": "integer", "minimum": 1, "maximum": limits.PAGE_MAX},
             }
         )
-    if _paged(route):
+    if _followed(route):
         found += [
             {
                 "name": "cursor",
@@ -86,7 +92,9 @@ def _error_responses(route: Route) -> dict[str, Any]:
     classes |= {params.PATH[name].error for name in names} | {params.QUERY[name].error for name in route.query}
     classes |= {params.HEADERS[name][1].error for name in route.headers}
     if _paged(route):
-        classes |= {ValidationFailed, InvalidCursor}
+        classes.add(ValidationFailed)  # a limit out of range
+    if _followed(route):
+        classes.add(InvalidCursor)
     if route.request:
         classes |= set(WITH_BODY)
     statuses = code_status()

@@ -99,11 +99,15 @@ class Request(NamedTuple):
             raise InvalidJson("body is not valid JSON: a string holds a lone UTF-16 surrogate")
         return data
 
+    def cursor(self) -> str | None:
+        """The opaque ``cursor`` of a route answered in pages or parts (the store checks it)."""
+        return self.query.get("cursor")
+
     def page(self) -> tuple[int, str | None]:
-        """``limit`` and the opaque ``cursor`` of a list route (the store checks the cursor)."""
+        """``limit`` and the ``cursor`` of a list route."""
         from edgex.store.cursors import page_size
 
-        return page_size(self.query.get("limit")), self.query.get("cursor")
+        return page_size(self.query.get("limit")), self.cursor()
 
     def geo(self) -> dict[str, str]:
         """CloudFront's viewer location headers, when the request came through this
