@@ -139,11 +139,7 @@ PARTS = ("coldstart", "roundtrips", "load", "cost", "scale", "dashboard")
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--rounds",
-        type=int,
-        default=31,
-        help="cold-start pairs per agent handler (>= 31 for the budget: with 15, the median of the same"
-        " build moved by up to 0.2 between runs on a loaded 2-core machine)",
+        "--rounds", type=int, default=coldstart.ROUNDS, help="cold-start pairs per agent handler (the budget's figure)"
     )
     parser.add_argument("--agents", type=int, default=500, help="simulated machines in the load bench")
     parser.add_argument(

@@ -21,8 +21,8 @@ copy, its data trimmed to the services the functions call (``infra.sdk_data``): 
 largest single saving in a cold start.
 
 The module also builds two host-platform folders the packaging test and the bench
-need: the same requirements for this machine, and the boto3 the Lambda runtime
-provides (the cold-start floor's, untrimmed).
+need: the same requirements for this machine (trimmed the same way), and the boto3
+the Lambda runtime provides, as it provides it (untrimmed).
 """
 
 from __future__ import annotations
@@ -43,6 +43,8 @@ from pathlib import Path
 from infra import constants as c
 from infra import sdk_data
 
+SDK_DATA_SOURCE = Path(sdk_data.__file__)  # an input of the layers it trims: a change rebuilds them
+
 # Bump when the way a folder is built changes, so existing stamps stop matching.
 BUILD_FORMAT = "4"  # 4: compiled (unchecked-hash pycs), the AWS SDK shipped with its data trimmed
 
@@ -56,6 +58,7 @@ class LayerBuild:
     requirement_args: tuple[str, ...]
     platform_args: tuple[str, ...]
     inputs: tuple[Path, ...] = ()
+    trim_sdk: bool = False  # a layer that ships: botocore's data cut by infra.sdk_data
 
     @property
     def site_dir(self) -> Path:
@@ -69,8 +72,7 @@ class LayerBuild:
         digest = hashlib.sha256(BUILD_FORMAT.encode())
         for path in self.inputs:
             digest.update(path.read_bytes())
-        digest.update("\0".join((*self.requirement_args, *self.platform_args)).encode())
-        digest.update(repr(sdk_data.SERVICES).encode())
+        digest.update("\0".join((*self.requirement_args, *self.platform_args, str(self.trim_sdk))).encode())
         return digest.hexdigest()
 
     def is_current(self) -> bool:
@@ -114,7 +116,8 @@ def lambda_deps_layer() -> LayerBuild:
             c.LAMBDA_PYTHON_VERSION,
             "--only-binary=:all:",
         ),
-        inputs=(c.REQUIREMENTS_RUNTIME, c.REQUIREMENTS_DEV),
+        inputs=(c.REQUIREMENTS_RUNTIME, c.REQUIREMENTS_DEV, SDK_DATA_SOURCE),
+        trim_sdk=True,
     )
 
 
@@ -125,7 +128,8 @@ def host_deps_layer() -> LayerBuild:
         out_dir=c.HOST_DEPS_LAYER_DIR,
         requirement_args=("-r", str(c.REQUIREMENTS_RUNTIME), pinned(c.REQUIREMENTS_DEV, "boto3")),
         platform_args=("--only-binary=:all:", f"--python-version={sys.version_info.major}.{sys.version_info.minor}"),
-        inputs=(c.REQUIREMENTS_RUNTIME, c.REQUIREMENTS_DEV),
+        inputs=(c.REQUIREMENTS_RUNTIME, c.REQUIREMENTS_DEV, SDK_DATA_SOURCE),
+        trim_sdk=True,
     )
 
 
@@ -244,7 +248,8 @@ def build(layer: LayerBuild, *, force: bool = False) -> Path:
             *layer.requirement_args,
         ]
         subprocess.run(command, check=True)  # noqa: S603 - fixed argv, no shell
-        sdk_data.trim(staging)
+        if layer.trim_sdk:
+            sdk_data.trim(staging)
         compile_tree(staging, "/opt/python")
         if layer.out_dir.exists():
             shutil.rmtree(layer.out_dir)

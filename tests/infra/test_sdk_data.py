@@ -208,3 +208,12 @@ def test_the_shipped_layer_holds_only_the_kept_services(built_assets: dict[str, 
     for partition in endpoints["partitions"]:
         assert set(partition["services"]) <= set(sdk_data.SERVICES)
     assert not list(data.rglob("examples-1.json*"))
+
+
+def test_only_the_layers_that_ship_are_trimmed(built_assets: dict[str, Path]) -> None:
+    # Given the runtime's stand-in (the boto3 Lambda provides) and the host deps layer
+    runtime = built_assets["runtime_host"] / "python" / "botocore" / "data"
+    deps = built_assets["deps_host"] / "python" / "botocore" / "data"
+    # Then the runtime's keeps every service, as AWS ships it; ours keeps only the kept ones
+    assert len([p for p in runtime.iterdir() if p.is_dir()]) > 100
+    assert {p.name for p in deps.iterdir() if p.is_dir()} == set(sdk_data.SERVICES)
