@@ -84,7 +84,7 @@ def coldstart_section(cs: coldstart.ColdStart) -> Section:
     for name, pairs in cs.pairs.items():
         subject = cs.handlers[name]
         verdict = pairs.verdict()
-        median = round(pairs.median, 2)
+        median = round(pairs.median, 3)  # 3 places: a median just over 1.25 must not print as 1.25
         rows.append(
             [
                 name,
@@ -539,7 +539,7 @@ def readme_table(results: dict[str, Any]) -> list[str]:
     for name, h in cold.get("handlers", {}).items():
         lines.append(
             f"| {name} cold start as shipped, median paired CPU ratio vs floor ({h['pairs']} pairs) | "
-            f"{h['median_ratio']:.2f}x (min {h['min_ratio']:.2f}, max {h['max_ratio']:.2f}; "
+            f"{h['median_ratio']:.3f}x (min {h['min_ratio']:.2f}, max {h['max_ratio']:.2f}; "
             f"{h['handler_cpu_ms_median']:.0f} ms vs {h['floor_cpu_ms_median']:.0f} ms) | "
             f"{h['verdict'] if h['verdict'] != 'missed' else '**no** (<= 1.25x)'} |"
         )

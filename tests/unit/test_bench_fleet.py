@@ -118,6 +118,6 @@ def test_readme_table_is_rewritten_between_the_markers_only(tmp_path: Path) -> N
     text = report.rewrite_readme(readme, results)
     # Then the figures come from the results, and nothing outside the markers changed
     assert "old hand-typed table" not in text
-    assert "1.31x (min 1.20, max 1.50" in text and "commit abc1234" in text
+    assert "1.310x (min 1.20, max 1.50" in text and "commit abc1234" in text
     assert "`targets:1` 1,526 WCU/s | **no**" in text
     assert text.startswith("# Title\n\nbefore\n") and text.endswith(f"{report.README_END}\nafter\n")
