@@ -152,11 +152,15 @@ def proxied(tmp_path: Path) -> Iterator[tuple[LocalServer, FaultProxy]]:
         kill_server(server)
 
 
+# Entries ride with the wrapper's reports: with a report every second (EDGEX_HEARTBEAT_SECONDS=1)
+# and pauses between the steps, the run makes enough reports for every planned fault.
 SCRIPT = """\
 _orc_send info "step one" one
-sleep 1
+sleep 3
 _orc_send warning "step two" two
+sleep 3
 _orc_send info "step three" three
+sleep 3
 echo "touched" >> "$HOME/ran-once"
 """
 
@@ -165,9 +169,9 @@ def test_the_one_liner_finishes_through_a_flaky_network(proxied: tuple[LocalServ
     server, proxy = proxied
     # Given a deployment whose one-liner goes through a proxy that fails, in order: the
     # first enroll (connection dropped), the download (503, then its answer lost after
-    # the API counted the run), and one feedback request in every way it can (503,
+    # the API counted the run), and the reports in every way they can fail (503,
     # dropped, held 2 s, answer lost after the API wrote the entry, 503 twice in a row,
-    # the final report dropped once)
+    # dropped again), one report a second
     script = server.create_script(SCRIPT)
     dep = server.create_deployment(script["id"], machines=1)
     assert f"127.0.0.1:{proxy.server_address[1]}" in dep["one_liners"]["bash"]
@@ -179,7 +183,11 @@ def test_the_one_liner_finishes_through_a_flaky_network(proxied: tuple[LocalServ
     proxy.arm(plans)
     # When the real one-liner runs in a real bash
     run = server.run_one_liner(
-        dep["one_liners"]["bash"], "flaky-machine", "flaky-host", extra_env={"EDGEX_RETRY_BASE_DELAY": "1"}, timeout=180
+        dep["one_liners"]["bash"],
+        "flaky-machine",
+        "flaky-host",
+        extra_env={"EDGEX_RETRY_BASE_DELAY": "1", "EDGEX_HEARTBEAT_SECONDS": "1"},
+        timeout=180,
     )
     # Then every planned fault happened, and the machine retried past each of them ...
     assert sorted(a for _, _, a in proxy.applied) == sorted(a for plan in plans.values() for a in plan if a != "ok"), (
@@ -209,10 +217,11 @@ def test_the_one_liner_finishes_through_a_flaky_network(proxied: tuple[LocalServ
 
 def test_a_failing_script_still_reports_failure_through_faults(proxied: tuple[LocalServer, FaultProxy]) -> None:
     server, proxy = proxied
-    # Given a failing script, and a proxy that drops and refuses its final report
+    # Given a failing script, and a proxy that drops, refuses and holds its final report
+    # (its only one: the run is shorter than a report interval)
     script = server.create_script("_orc_send info 'about to fail' work\nexit 5\n")
     dep = server.create_deployment(script["id"], machines=1)
-    proxy.arm({"POST /v1/agent/feedback": ["ok", "ok", "drop", "503", "delay"]})
+    proxy.arm({"POST /v1/agent/feedback": ["drop", "503", "delay"]})
     # When the one-liner runs
     run = server.run_one_liner(
         dep["one_liners"]["bash"],
@@ -226,6 +235,7 @@ def test_a_failing_script_still_reports_failure_through_faults(proxied: tuple[Lo
     assert len(proxy.applied) == 3
     (target,) = server.admin("GET", f"/v1/admin/deployments/{dep['id']}/targets").json()["items"]
     assert target["status"] == "failed" and target["exit_code"] == 5
+    assert proxy.seen["POST /v1/agent/feedback"] == 3  # one report, delivered (held) at its third try
 
 
 MARKER_SCRIPT = 'echo "ran" > "$HOME/marker"\n'

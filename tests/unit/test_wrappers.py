@@ -136,6 +136,10 @@ class StubApi:
     def answer(self, method: str, path: str, *replies: Reply) -> None:
         self.replies[(method, path)] = list(replies)
 
+    def reports(self) -> list[dict]:
+        """The feedback requests' bodies, in order."""
+        return [r.json for r in self.requests if r.path == FEEDBACK]
+
     def feedback(self) -> list[dict]:
         """The log entries reported, in order: a batch body's entries (none for a
         heartbeat or an output-only report) or a single-entry body."""
@@ -709,10 +713,100 @@ def test_feedback_is_retried_on_503_and_delivered(stub: StubApi, sandbox: dict[s
     stub.answer("POST", FEEDBACK, error(503, "STORAGE_UNAVAILABLE"), error(503, "STORAGE_UNAVAILABLE"), Reply())
     # When the wrapper runs a trivial script
     done = run_payload(stub, sandbox, "true\n")
-    # Then the start entry was sent three times (delivered at the third) and the rest once
+    # Then the run's one report (the start entry waited for it) was sent three times,
+    # delivered at the third
     bodies = [(e["status"], e.get("step")) for e in stub.feedback()]
-    assert bodies == [("info", "start")] * 3 + [("success", "complete")]
+    assert bodies == [("info", "start"), ("success", "complete")] * 3
+    assert len(stub.reports()) == 3
     assert done.returncode == 0
+
+
+def test_a_short_run_is_one_report_with_its_entries_output_and_final(stub: StubApi, sandbox: dict[str, Path]) -> None:
+    # Given a script that reports twice and prints on both streams, well within one report interval
+    script = "echo one\n_orc_send info 'Installing packages' install\necho two >&2\n_orc_retry false 2 0 fetch\n"
+    # When the wrapper runs it
+    done = run_payload(stub, sandbox, script)
+    # Then every entry and all the output went in the final report: one request, in order
+    assert done.returncode == 1, done.stderr
+    (report,) = stub.reports()
+    steps = [(e["status"], e.get("step")) for e in report["entries"]]
+    assert steps == [
+        ("info", "start"),
+        ("info", "install"),
+        ("warning", "fetch"),
+        ("error", "fetch"),
+        ("error", "complete"),
+    ]
+    assert [(c["stream"], c["text"]) for c in report["output"]] == [("stdout", "one\n"), ("stderr", "two\n")]
+
+
+def test_entries_ride_with_the_next_periodic_report(stub: StubApi, sandbox: dict[str, Path]) -> None:
+    # Given reports every second and a script that says something, then works for a while
+    script = "_orc_send info first s1\necho out1\nsleep 3\n_orc_send info second s2\n"
+    # When the wrapper runs it
+    done = run_payload(stub, sandbox, script, EDGEX_HEARTBEAT_SECONDS="1")
+    assert done.returncode == 0, done.stderr
+    # Then the first entry reached the API in a periodic report, with the output printed
+    # beside it, before the script ended; the second in the final one
+    reports = stub.reports()
+    first = next(r for r in reports if any(e.get("step") == "s1" for e in r["entries"]))
+    assert first["output"][0]["text"] == "out1\n"
+    assert reports.index(first) < len(reports) - 1
+    assert reports[-1]["entries"][-1]["step"] == "complete"
+    # And no entry was sent twice or lost
+    assert [e.get("step") for e in stub.feedback()] == ["start", "s1", "s2", "complete"]
+
+
+def test_the_scripts_own_final_report_goes_at_once_with_what_waited(stub: StubApi, sandbox: dict[str, Path]) -> None:
+    # Given an API that leaves a mark when a final report reaches it
+    seen = sandbox["home"] / "final-seen"
+
+    def mark(method: str, path: str, body: bytes) -> None:
+        if b'"complete"' in body:
+            seen.touch()
+
+    stub.decide = mark
+    # And a script that reports, completes by itself, then waits for that mark (10 s at most)
+    script = (
+        "_orc_send info working s1\n_orc_send success 'all done' complete\n"
+        'for i in $(seq 100); do [ -e "$HOME/final-seen" ] && break; sleep 0.1; done\n'
+        '[ -e "$HOME/final-seen" ] && echo "seen while running"\n'
+    )
+    # When the wrapper runs it (reports every 30 s)
+    done = run_payload(stub, sandbox, script)
+    assert done.returncode == 0, done.stderr
+    # Then its final report did not wait for the interval nor the script's end: it went
+    # with the waiting entries in one request, and the wrapper sent no final of its own
+    reports = stub.reports()
+    assert [e.get("step") for e in reports[0]["entries"]] == ["start", "s1", "complete"]
+    assert reports[1] == {"entries": [], "output": [reports[1]["output"][0]]}
+    assert reports[1]["output"][0]["text"] == "seen while running\n"
+    assert len(reports) == 2
+
+
+def test_many_entries_are_cut_into_reports_the_api_takes(stub: StubApi, sandbox: dict[str, Path]) -> None:
+    # Given a script that sends 95 entries at once
+    done = run_payload(stub, sandbox, 'for i in $(seq 1 95); do _orc_send info "n$i" loop; done\n')
+    # Then they went in reports of at most 50 entries (the API's limit), all of them, in order
+    assert done.returncode == 0, done.stderr
+    assert all(len(r["entries"]) <= 50 for r in stub.reports())
+    messages = [e["message"] for e in stub.feedback() if e.get("step") == "loop"]
+    assert messages == [f"n{i}" for i in range(1, 96)]
+
+
+def test_a_long_entry_and_a_script_using_fd_5_still_report(stub: StubApi, sandbox: dict[str, Path]) -> None:
+    # Given a script that takes fd 5 for itself and sends an entry longer than one atomic pipe write
+    script = 'exec 5>"$HOME/mine"\n_orc_send info short s1\n_orc_send warning "$(printf "%0600d" 0)" s2\necho ok >&5\n'
+    # When the wrapper runs it
+    done = run_payload(stub, sandbox, script)
+    # Then both entries reached the API (the long one on its own request), and the script's file holds only its line
+    assert done.returncode == 0, done.stderr
+    steps = [e.get("step") for e in stub.feedback()]
+    assert sorted(steps) == ["complete", "s1", "s2", "start"]
+    assert [e for e in stub.reports() if e.get("step") == "s2"] == [
+        {"status": "warning", "message": "0" * 600, "step": "s2"}
+    ]
+    assert (sandbox["home"] / "mine").read_text() == "ok\n"
 
 
 def test_final_http_errors_are_not_retried_nor_fatal(stub: StubApi, sandbox: dict[str, Path]) -> None:
@@ -731,11 +825,11 @@ def test_network_errors_are_retried_eight_times(stub: StubApi, sandbox: dict[str
     # Given an API URL nobody listens on
     stub.server.shutdown()
     stub.server.server_close()
-    # When the wrapper runs / Then it gives up after 8 attempts per entry and still runs the script
+    # When the wrapper runs / Then it gives up after 8 attempts of its one report and still runs the script
     done = run_payload(stub, sandbox, "echo ran\nexit 4\n")
     assert done.returncode == 4
     assert b"ran" in done.stdout
-    assert done.stderr.count(b"failed after 8 attempt(s): curl exit 7") == 2
+    assert done.stderr.count(b"failed after 8 attempt(s): curl exit 7") == 1
 
 
 def test_tokens_never_appear_in_any_argv(stub: StubApi, sandbox: dict[str, Path]) -> None:
@@ -743,11 +837,13 @@ def test_tokens_never_appear_in_any_argv(stub: StubApi, sandbox: dict[str, Path]
     stub.snapshot_ps = True
     # When a script also looks at `ps` itself, with a report in flight
     done = run_payload(stub, sandbox, "_orc_send info slow s1 &\nps -eo args\nwait\n")
-    # Then curl was caught running at every report (start, s1, final, and an
-    # output batch when the batch timer fires first), yet no argv holds the token
+    # Then curl was caught running at every report (the final one, with s1 and the
+    # start entry; an output batch too when the batch timer fires first), yet no argv
+    # holds the token
     assert done.returncode == 0
     snapshots = [r.ps or "" for r in stub.requests]
-    assert len(snapshots) >= 3 and all("curl" in s for s in snapshots)
+    assert len(snapshots) >= 1 and all("curl" in s for s in snapshots)
+    assert [e.get("step") for e in stub.feedback()] == ["start", "s1", "complete"]
     for text in [*snapshots, done.stdout.decode(), done.stderr.decode()]:
         assert AGENT_TOKEN not in text
 
@@ -845,8 +941,8 @@ def test_bootstrapper_leaves_no_file_and_no_token_in_argv(stub: StubApi, sandbox
     # Then it succeeded, created nothing on disk, and no argv held either token
     assert done.returncode == 0, done.stderr
     assert list(sandbox["tmp"].iterdir()) == [] and list(sandbox["cwd"].iterdir()) == []
-    # (enroll, download, start, final; an output batch too when its timer fires first)
-    assert len(stub.requests) >= 4 and all("curl" in (r.ps or "") for r in stub.requests)
+    # (enroll, download, the final report; an output batch too when its timer fires first)
+    assert len(stub.requests) >= 3 and all("curl" in (r.ps or "") for r in stub.requests)
     for r in stub.requests:
         assert MASTER_TOKEN not in (r.ps or "") and AGENT_TOKEN not in (r.ps or "")
 
@@ -989,30 +1085,28 @@ def test_feedback_waits_out_gateway_throttling_with_and_without_retry_after(
     stub.answer("POST", FEEDBACK, Reply(429, THROTTLED.body, {"Retry-After": "1"}), THROTTLED, THROTTLED, Reply())
     # When the wrapper runs a trivial script
     done = run_payload(stub, sandbox, "true\n")
-    # Then the start entry got through on the fourth attempt and the run completed
+    # Then the run's one report got through on the fourth attempt and the run completed
     assert done.returncode == 0, done.stderr
-    assert [(e["status"], e.get("step")) for e in stub.feedback()] == [("info", "start")] * 4 + [
-        ("success", "complete")
-    ]
+    assert [(e["status"], e.get("step")) for e in stub.feedback()] == [("info", "start"), ("success", "complete")] * 4
 
 
 def test_a_coded_429_is_final_for_the_wrapper(stub: StubApi, sandbox: dict[str, Path]) -> None:
     # Given an API that refuses feedback with a coded 429 (a limit of the API, not throttling)
     stub.answer("POST", FEEDBACK, error(429, "LOG_QUOTA_EXCEEDED"))
-    # When the wrapper runs / Then each entry was tried once
+    # When the wrapper runs / Then its one report was tried once
     done = run_payload(stub, sandbox, "true\n")
-    assert len(stub.feedback()) == 2
+    assert len(stub.reports()) == 1 and len(stub.feedback()) == 2
     assert b"failed after 1 attempt(s): HTTP 429 LOG_QUOTA_EXCEEDED" in done.stderr
 
 
 def test_throttling_gives_up_within_the_bounded_wait(stub: StubApi, sandbox: dict[str, Path]) -> None:
     # Given an API that throttles for ever and asks for 5 s each time, with 3 s of patience in all
     stub.answer("POST", FEEDBACK, Reply(429, THROTTLED.body, {"Retry-After": "5"}))
-    # When the wrapper runs / Then no entry waited: each gave up at once, and the script still ran
+    # When the wrapper runs / Then its report did not wait: it gave up at once, and the script still ran
     done = run_payload(stub, sandbox, "echo ran\n", EDGEX_RETRY_MAX_WAIT="3")
     assert b"ran" in done.stdout and done.returncode == 0
-    assert len(stub.feedback()) == 2
-    assert done.stderr.count(b"failed after 1 attempt(s): HTTP 429") == 2
+    assert len(stub.reports()) == 1
+    assert done.stderr.count(b"failed after 1 attempt(s): HTTP 429") == 1
 
 
 def test_bootstrapper_waits_out_throttled_enroll_and_download(stub: StubApi, sandbox: dict[str, Path]) -> None:

@@ -149,6 +149,8 @@ _orc_post() {
 
 # _orc_send STATUS MESSAGE [STEP]: one log entry for the dashboard. Never fatal:
 # it returns 0 even when the entry could not be delivered (a warning goes to stderr).
+# Entries are not posted one by one: each request is billed, and a run's entries
+# ride with its next output report (_orc_deliver).
 _orc_send() {
     local status=${1:-info} message=${2-} step=${3-} body
     case $status in
@@ -166,18 +168,42 @@ _orc_send() {
     return 0
 }
 
-# _orc_deliver JSON_BODY STATUS STEP: post one entry; a delivered final report
-# (success|error, step complete) tells the wrapper, our parent shell when called
-# from the script's subshell. A signal, not a pipe: a background process the
-# script leaves behind would hold a pipe open and keep the wrapper waiting.
+# _orc_deliver JSON_ENTRY STATUS STEP: where an entry goes.
+# - The wrapper's own entries before the run (_orc_queueing): kept in _orc_queue for
+#   the run's first report.
+# - From the script while its output is captured: one line on the batcher's pipe (fd
+#   57, given to the script's shell only), so it rides with the next report; a final
+#   report (success|error, step complete) makes that report go at once. Only entries
+#   of at most 512 bytes: POSIX writes no more at once on a pipe, and a longer write
+#   could interleave with the output taggers'. A write in a subshell that ignores
+#   SIGPIPE: a process the script left behind, writing once the batcher is gone,
+#   must neither die of it nor lose the entry.
+# - Otherwise (no capture, a long entry, the batcher gone): posted at once; a
+#   delivered final report tells the wrapper (our parent shell when called from the
+#   script's subshell) by a signal, not a pipe: a background process the script
+#   leaves behind would hold a pipe open and keep the wrapper waiting.
 _orc_deliver() {
-    if _orc_post /v1/agent/feedback "$1" && [ "$3" = complete ]; then
-        case $2 in
-            success | error) kill -USR1 "$_ORC_WRAPPER_PID" 2>/dev/null || true ;;
-        esac
+    local kind=N
+    case $3:$2 in complete:success | complete:error) kind=F ;; esac
+    if [ -n "${_orc_queueing-}" ] && [ "$kind" = N ]; then
+        _orc_queue="${_orc_queue:+$_orc_queue,}$1"
+        return 0
+    fi
+    if [ -n "${_orc_entry_fd-}" ] && [ "$(_orc_bytes "$1")" -le 510 ] &&
+        (trap '' PIPE && printf '%s%s\n' "$kind" "$1" >&57) 2>/dev/null; then
+        return 0
+    fi
+    if _orc_post /v1/agent/feedback "$1" && [ "$kind" = F ]; then
+        kill -USR1 "$_ORC_WRAPPER_PID" 2>/dev/null || true
     fi
     return 0
 }
+
+# _orc_bytes TEXT: its length in bytes, whatever the locale.
+_orc_bytes() (
+    LC_ALL=C
+    printf '%s' "${#1}"
+)
 
 # _orc_system_info: "Hostname | OS | Arch | RAM | IP | User" on one line.
 # Every probe may fail (no ip, no hostname -I, no IPv4 on en0): "unknown" then.
@@ -272,6 +298,9 @@ _orc_main() {
         printf 'edgex: EDGEX_API_URL and EDGEX_AGENT_TOKEN must be set (run through the bootstrapper)\n' >&2
         return 90
     fi
+    # The wrapper's entries before the run wait for its first report (_orc_deliver).
+    _orc_queue=
+    _orc_queueing=1
     _orc_send info "Script started on $_ORC_HOSTNAME ($_ORC_OS_VERSION, $_ORC_ARCH)" start
     if ! script=$(printf '%s' '__EDGEX_SCRIPT_B64__' | _orc_b64decode); then
         _orc_final 94 "The wrapper could not decode the script (exit code 94)"
@@ -317,39 +346,48 @@ _orc_main() {
     return "$rc"
 }
 
-# _orc_final EXIT_CODE MESSAGE [OUTCOME]: the run's final report, one entry, with the
+# _orc_final EXIT_CODE MESSAGE [OUTCOME]: the run's final report, one request: the
+# entries still waiting (_orc_queue, _orc_last_entries), the final entry, and the
 # script's last output (_orc_last_output) when there is any.
 # The message keeps the words "exit code N" that servers before exit_code read.
 _orc_final() {
-    local status=success body
+    local status=success entry entries body
     _edgex_stop=0
     [ "$1" -eq 0 ] || status=error
-    body="{\"status\":\"$status\",\"message\":$(_orc_json "$2" 4096),\"step\":\"complete\",\"exit_code\":$1"
+    entry="{\"status\":\"$status\",\"message\":$(_orc_json "$2" 4096),\"step\":\"complete\",\"exit_code\":$1"
     if [ -n "${3-}" ]; then
-        body="$body,\"outcome\":\"$3\""
+        entry="$entry,\"outcome\":\"$3\""
     fi
+    entries=$_orc_queue${_orc_queue:+${_orc_last_entries:+,}}$_orc_last_entries
+    body="{\"entries\":[${entries:+$entries,}$entry}]"
     if [ -n "$_orc_last_output" ]; then
-        body="{\"entries\":[$body}],\"output\":$_orc_last_output"
-        _orc_last_output=
+        body="$body,\"output\":$_orc_last_output"
     fi
-    _orc_deliver "$body}" "$status" complete
+    _orc_queue=''
+    _orc_last_entries=''
+    _orc_last_output=''
+    _orc_post /v1/agent/feedback "$body}" || true
 }
 
 # _orc_run SCRIPT: run the script as a job of its own (its own process group, so a
 # cancel or a timeout ends it with everything it started) and report while it runs.
 # Its stdout and stderr still reach this terminal; each line also goes, tagged and
 # JSON-escaped by a small awk (_orc_tag), to one FIFO read by a batcher awk
-# (_orc_batcher) that cuts the output into reports: every EDGEX_HEARTBEAT_SECONDS
-# (default 30; an empty one is the heartbeat) or sooner at 48 KiB. This shell posts
-# them (_orc_ship), reads the answer's "control" (stop: cancelled), kills the script
-# at EDGEX_TIMEOUT_SECONDS (0 or unset: no limit) and keeps the last batch for the
-# final report (_orc_last_output). The FIFOs and the batches live in a private temp
-# directory (mode 700) removed when the wrapper exits. Without mkfifo or /dev/fd the
-# script runs as before, uncaptured. Sets _orc_rc and _orc_stop (cancelled|timed_out).
+# (_orc_batcher) that cuts the output, and the entries the script sends meanwhile
+# (_orc_deliver), into reports: every EDGEX_HEARTBEAT_SECONDS (default 30; an empty
+# one is the heartbeat) or sooner at 48 KiB, 40 entries or the script's own final
+# report. This shell posts them (_orc_ship), reads the answer's "control" (stop:
+# cancelled), kills the script at EDGEX_TIMEOUT_SECONDS (0 or unset: no limit) and
+# keeps the last batch for the final report (_orc_last_output, _orc_last_entries).
+# The FIFOs and the batches live in a private temp directory (mode 700) removed when
+# the wrapper exits. Without mkfifo or /dev/fd the script runs as before, uncaptured,
+# its entries posted one by one. Sets _orc_rc and _orc_stop (cancelled|timed_out).
 _orc_run() {
     local script=$1 d hb tmo pid tag_o tag_e tick line stop_at=0 deadline=0 ended=0 end_at=0 closed=0
     _orc_stop=
     _orc_last_output=
+    _orc_last_entries=
+    _orc_queueing=
     hb=${EDGEX_HEARTBEAT_SECONDS:-30}
     case $hb in '' | *[!0-9]* | 0 | ?????*) hb=30 ;; esac
     tmo=${EDGEX_TIMEOUT_SECONDS:-0}
@@ -357,6 +395,10 @@ _orc_run() {
     d=$(umask 077 && mktemp -d "${TMPDIR:-/tmp}/edgex.XXXXXXXX" 2>/dev/null) || d=
     if [ -z "$d" ] || [ ! -e /dev/fd/1 ] || ! mkfifo "$d/o" "$d/e" "$d/m" "$d/b" 2>/dev/null; then
         [ -z "$d" ] || rm -rf "$d"
+        if [ -n "$_orc_queue" ]; then
+            _orc_post /v1/agent/feedback "{\"entries\":[$_orc_queue]}" || true
+            _orc_queue=
+        fi
         (
             trap - USR1
             set +e +u
@@ -376,6 +418,10 @@ _orc_run() {
     set -m
     _orc_batcher "$d" "$hb" <"$d/m" >"$d/b" &
     exec 5>"$d/m" 7<"$d/b"
+    if [ -n "$_orc_queue" ]; then
+        printf 'N%s\n' "$_orc_queue" >&5
+        _orc_queue=
+    fi
     _orc_tag O <"$d/o" 3>&5 &
     tag_o=$!
     _orc_tag E <"$d/e" 3>&5 >&2 &
@@ -385,12 +431,15 @@ _orc_run() {
         sleep 1
     done >&5 2>/dev/null &
     tick=$!
+    # The script's entries go to the batcher through fd 57 (_orc_deliver): a number
+    # scripts do not use, where its own `exec 5>file` cannot catch them.
     (
         trap - USR1
+        _orc_entry_fd=57
         set +e +u
         set +o pipefail
         eval "$script"
-    ) </dev/null >"$d/o" 2>"$d/e" &
+    ) </dev/null >"$d/o" 2>"$d/e" 57>&5 5>&- 7<&- &
     pid=$!
     set +m
     while :; do
@@ -398,9 +447,11 @@ _orc_run() {
         if IFS= read -r -t 1 line <&7; then
             case $line in
                 B*) _orc_ship "${line#B}" ;;
+                C*) _orc_ship "${line#C}" final ;;
                 L*)
-                    _orc_last_output=$(cat "${line#L}" 2>/dev/null) || _orc_last_output=
-                    [ "$_orc_last_output" != '[]' ] || _orc_last_output=
+                    _orc_batch "${line#L}"
+                    _orc_last_output=$_orc_batch_output
+                    _orc_last_entries=$_orc_batch_entries
                     break
                     ;;
             esac
@@ -435,25 +486,44 @@ _orc_run() {
     exec 5>&- 7<&-
     rm -rf "$d"
     _ORC_SPOOL=
-    if [ "$_orc_completed" -ne 0 ] && [ -n "$_orc_last_output" ]; then
-        # The script sent its own final report: its last output goes on its own.
-        _orc_post /v1/agent/feedback "{\"entries\":[],\"output\":$_orc_last_output}" || true
-        _orc_last_output=
+    if [ "$_orc_completed" -ne 0 ] && [ -n "$_orc_last_output$_orc_last_entries" ]; then
+        # The script sent its own final report: what it printed and said after it goes on its own.
+        _orc_post /v1/agent/feedback "$(_orc_body "$_orc_last_entries" "$_orc_last_output")" || true
+        _orc_last_output=''
+        _orc_last_entries=''
     fi
     return 0
 }
 
-# _orc_ship BATCH_FILE: one report of the script's output (or none: a heartbeat).
-# The answer's control "stop", or a coded 409/410 (the target or its deployment no
-# longer runs), asks for the script to be stopped; not once the script reported its
-# own completion.
+# _orc_batch BATCH_FILE: read one batch of the batcher: _orc_batch_output (the output
+# chunks' JSON array, empty when none) from the file, _orc_batch_entries (the
+# entries, comma-separated JSON objects) from FILE.e; both files are removed.
+_orc_batch() {
+    _orc_batch_output=$(cat "$1" 2>/dev/null) || _orc_batch_output=
+    [ "$_orc_batch_output" != '[]' ] || _orc_batch_output=
+    _orc_batch_entries=$(cat "$1.e" 2>/dev/null) || _orc_batch_entries=
+    rm -f "$1" "$1.e"
+}
+
+# _orc_body ENTRIES OUTPUT: a report's body from _orc_batch's two parts.
+_orc_body() {
+    if [ -n "$2" ]; then
+        printf '{"entries":[%s],"output":%s}' "$1" "$2"
+    else
+        printf '{"entries":[%s]}' "$1"
+    fi
+}
+
+# _orc_ship BATCH_FILE [final]: one report of the script's output and entries (or
+# none: a heartbeat); "final" when it carries the script's own final report, which
+# once delivered ends the wrapper's duty to send one. The answer's control "stop", or
+# a coded 409/410 (the target or its deployment no longer runs), asks for the script
+# to be stopped; not once the script reported its own completion.
 _orc_ship() {
-    local out body re='"control"[[:space:]]*:[[:space:]]*"stop"'
-    out=$(cat "$1" 2>/dev/null) || out='[]'
-    rm -f "$1"
-    body='{"entries":[]'
-    [ "$out" = '[]' ] || [ -z "$out" ] || body="$body,\"output\":$out"
-    if _orc_post /v1/agent/feedback "$body}"; then
+    local re='"control"[[:space:]]*:[[:space:]]*"stop"'
+    _orc_batch "$1"
+    if _orc_post /v1/agent/feedback "$(_orc_body "$_orc_batch_entries" "$_orc_batch_output")"; then
+        [ "${2-}" != final ] || _orc_completed=1
         if [[ $_edgex_body =~ $re ]] && [ "$_orc_completed" -eq 0 ] && [ -z "$_orc_stop" ]; then
             _orc_stop=cancelled
         fi
@@ -511,13 +581,16 @@ _orc_tag() {
     }'
 }
 
-# _orc_batcher DIR EVERY: reads the taggers' lines and the clock's ticks ("T<time>",
-# one a second) and writes each batch to a file DIR/bN (a JSON array of chunks
-# {"stream", "at", "text"}, one per run of lines of one stream), then its name, after
-# "B", on stdout: every EVERY ticks, or when it holds 48 KiB or 400 chunks; at the
-# other ticks a "." wakes the wrapper's loop, which so never depends on `read -t`'s own
-# timer alone (a signal racing that timer must not stall it until the next batch).
-# "X" ends it: the last batch is named after "L".
+# _orc_batcher DIR EVERY: reads the taggers' lines ("O" / "E" and the text), the
+# script's entries ("N" and the JSON entry; "F" for its final report) and the clock's
+# ticks ("T<time>", one a second), and writes each batch to a file DIR/bN (a JSON array
+# of chunks {"stream", "at", "text"}, one per run of lines of one stream) and its
+# entries, comma-separated, to DIR/bN.e, then its name, after "B", on stdout: every
+# EVERY ticks, or when it holds 48 KiB, 400 chunks or 40 entries (the API takes 50 in
+# one report, and the final report adds one); after "C" at once when it holds a final
+# report. At the other ticks a "." wakes the wrapper's loop, which so never depends on
+# `read -t`'s own timer alone (a signal racing that timer must not stall it until the
+# next batch). "X" ends it: the last batch is named after "L".
 _orc_batcher() {
     # shellcheck disable=SC2086  # the options are words
     LC_ALL=C awk $_orc_awk_opts -v dir="$1" -v every="$2" -v now="$(date -u +%Y-%m-%dT%H:%M:%SZ)" '
@@ -528,12 +601,18 @@ _orc_batcher() {
         size = 0
         stream = ""
         ticks = 0
+        entries = ""
+        count = 0
         printf "[" > f
     }
     function flush(kind) {
         if (chunks > 0) printf "\"}" > f
         printf "]" > f
         close(f)
+        if (count > 0) {
+            printf "%s", entries > (f ".e")
+            close(f ".e")
+        }
         print kind f
         fflush()
         start()
@@ -553,6 +632,12 @@ _orc_batcher() {
         if (t == "X") {
             flush("L")
             exit
+        }
+        if (t == "N" || t == "F") {
+            entries = entries (count++ ? "," : "") substr($0, 2)
+            if (t == "F") flush("C")
+            else if (count >= 40) flush("B")
+            next
         }
         s = (t == "O") ? "stdout" : "stderr"
         if (s != stream) {
