@@ -36,8 +36,14 @@ LAMBDA_ARM_GB_SECOND = 0.0000133334
 # 1 November 2024 price cut): a write request unit, a read request unit, per million, read 2025.
 DYNAMODB_WRU_PER_MILLION = 0.625
 DYNAMODB_RRU_PER_MILLION = 0.125
-# https://aws.amazon.com/s3/pricing/ (S3 Standard, GET and other reads, per 1,000), read 2025.
+# https://aws.amazon.com/s3/pricing/ (S3 Standard, per 1,000 requests: GET, SELECT and all
+# other requests; PUT, COPY, POST, LIST), read 2025.
 S3_GET_PER_THOUSAND = 0.0004
+S3_PUT_PER_THOUSAND = 0.005
+# https://aws.amazon.com/waf/pricing/ (requests inspected by a web ACL, per million; the ACL
+# and its rules are monthly fees, not per run), read 2025. The stack attaches one to the
+# edge by default (infra/config.py, waf.enabled).
+WAF_REQUESTS_PER_MILLION = 0.60
 # https://aws.amazon.com/cloudwatch/pricing/ (Logs, Standard log class, data ingested, per GB), read 2025.
 CLOUDWATCH_LOGS_INGEST_PER_GB = 0.50
 # https://aws.amazon.com/xray/pricing/ (traces recorded, per million), read 2025.
@@ -94,6 +100,7 @@ class Assumptions:
     memory_mb: int = 512
     cold_start_share: float = 0.10  # share of invocations that start a new environment (a fleet starts at once)
     tracing: bool = False  # X-Ray active tracing on the functions (infra/functions.py: disabled)
+    waf: bool = True  # the edge's web ACL inspects every request (infra/config.py: on by default)
 
     @property
     def cpu_factor(self) -> float:
@@ -159,9 +166,11 @@ def cost_of_runs(
     unit_types: Mapping[str, float],
     s3_gets: float,
     assumptions: Assumptions,
+    s3_puts: float = 0.0,
     machines: int = 1000,
 ) -> CostBreakdown:
-    """Cost of ``machines`` lifecycles; ``unit_types`` and ``s3_gets`` are per lifecycle."""
+    """Cost of ``machines`` lifecycles; ``unit_types``, ``s3_gets`` (GET class) and
+    ``s3_puts`` (PUT class) are per lifecycle."""
     gb = assumptions.memory_mb / 1024
     n = machines
     requests = sum(e.per_machine for e in endpoints) * n
@@ -181,6 +190,14 @@ def cost_of_runs(
     add = breakdown.lines_.append
     add(CostLine("API Gateway HTTP API requests", requests * APIGW_HTTP_PER_MILLION / 1e6, f"{requests:,.0f} requests"))
     add(CostLine("CloudFront HTTPS requests", requests * CLOUDFRONT_HTTPS_PER_10K / 1e4, f"{requests:,.0f} requests"))
+    inspected = requests if assumptions.waf else 0
+    add(
+        CostLine(
+            "WAF requests",
+            inspected * WAF_REQUESTS_PER_MILLION / 1e6,
+            f"{inspected:,.0f} requests" + ("" if assumptions.waf else " (the web ACL is off)"),
+        )
+    )
     add(
         CostLine(
             "CloudFront data transfer out",
@@ -208,7 +225,8 @@ def cost_of_runs(
         units = unit_types[kind] * n
         price = DYNAMODB_WRU_PER_MILLION if kind.startswith("WRU") else DYNAMODB_RRU_PER_MILLION
         add(CostLine(f"DynamoDB {kind}", units * price / 1e6, f"{units:,.0f} units"))
-    add(CostLine("S3 GET", s3_gets * n * S3_GET_PER_THOUSAND / 1000, f"{s3_gets * n:,.0f} GETs"))
+    add(CostLine("S3 GET", s3_gets * n * S3_GET_PER_THOUSAND / 1000, f"{s3_gets * n:,.0f} GET and HEAD"))
+    add(CostLine("S3 PUT", s3_puts * n * S3_PUT_PER_THOUSAND / 1000, f"{s3_puts * n:,.0f} PUT and LIST"))
     add(
         CostLine(
             "CloudWatch Logs ingestion",
@@ -245,6 +263,8 @@ def price_table() -> list[tuple[str, str]]:
             f"${DYNAMODB_WRU_PER_MILLION:.3f} per million WRU, ${DYNAMODB_RRU_PER_MILLION:.3f} per million RRU",
         ),
         ("S3 Standard GET", f"${S3_GET_PER_THOUSAND:.4f} per 1,000"),
+        ("S3 Standard PUT", f"${S3_PUT_PER_THOUSAND:.4f} per 1,000"),
+        ("AWS WAF", f"${WAF_REQUESTS_PER_MILLION:.2f} per million requests"),
         ("CloudWatch Logs", f"${CLOUDWATCH_LOGS_INGEST_PER_GB:.2f} per GB ingested"),
         ("X-Ray", f"${XRAY_TRACES_PER_MILLION:.2f} per million traces"),
     ]

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench.roundtrips import ENDPOINTS, GEO, ROUTE_OF, SCRIPT, feedback_bodies
+from bench.roundtrips import ENDPOINTS, GEO, ROUTE_OF, SCRIPT, reports
 
 EXPECTED = {"installer": 200, "enroll": 201, "download": 200, "feedback": 200}
 AGENT_ROUTES = {
@@ -129,7 +129,7 @@ class _Fleet:
             with self.lock:
                 self.errors.append("download: the payload is not a script")
             return
-        for body in feedback_bodies(hostname):
+        for body in reports(hostname):
             if self._send("feedback", "POST", "/v1/agent/feedback", token, json=body) is None:
                 return
         with self.lock:

@@ -2,9 +2,12 @@
 
 The real handlers run in-process on moto, fed the payload-2.0 events the local
 server builds (``local.server.to_event``), so the count is the count of the code
-that ships. Each machine does what the bootstrapper and the wrapper do: installer,
-enroll, download, then five feedback entries (start, three progress lines, the
-final ``complete``).
+that ships. Each machine does what the bootstrapper and the wrapper do for a typical
+run, one that lasts past one report interval (30 s): installer, enroll, download, then
+the wrapper's two reports (``reports``): the periodic one with the entries said so far
+(start and two progress lines) and the output printed so far, and the final one with
+the last entry, the final ``complete`` and the last output. A run within one interval
+sends only the final report; each further interval adds one report.
 
 Each endpoint is a Lambda of its own, so before its first request every cached
 client is dropped: the clients that request creates are the clients a cold
@@ -33,8 +36,9 @@ HANDLERS = {
     "feedback": "agent_feedback",
     "feedback_final": "agent_feedback",
 }
+# S3 bills GET and HEAD at one price, PUT, COPY, POST and LIST at another.
+S3_GET_CLASS = ("GetObject", "HeadObject")
 ROUTE_OF = {"feedback_final": "feedback"}  # the API route a measured endpoint is a request of
-FEEDBACK_PER_MACHINE = 5
 GEO = {
     "CloudFront-Viewer-Country": "DE",
     "CloudFront-Viewer-City": "Frankfurt am Main",
@@ -46,18 +50,44 @@ GEO = {
 SCRIPT = '#!/usr/bin/env bash\nset -euo pipefail\necho "hello from $(hostname)"\nuname -a\n'
 
 
-def feedback_bodies(hostname: str) -> list[dict[str, Any]]:
-    """The five entries a typical run reports, as the bash wrapper words them."""
+def reports(hostname: str) -> list[dict[str, Any]]:
+    """The bodies of a typical run's reports, as the bash wrapper batches and words them
+    (entries ride with the output; see ``_orc_batcher`` in the wrapper): the periodic
+    report, then the final one."""
+    at = "2026-12-02T10:00:00Z"
     return [
-        {"status": "info", "message": f"Script started on {hostname} (Debian GNU/Linux 12, x86_64)", "step": "start"},
-        {"status": "info", "message": "Installing packages", "step": "install"},
         {
-            "status": "warning",
-            "message": "Attempt 1/3 failed (exit 28), retrying in 5s: curl -fsS https://example.org",
-            "step": "download",
+            "entries": [
+                {
+                    "status": "info",
+                    "message": f"Script started on {hostname} (Debian GNU/Linux 12, x86_64)",
+                    "step": "start",
+                },
+                {"status": "info", "message": "Installing packages", "step": "install"},
+                {
+                    "status": "warning",
+                    "message": "Attempt 1/3 failed (exit 28), retrying in 5s: curl -fsS https://example.org",
+                    "step": "download",
+                },
+            ],
+            "output": [
+                {"stream": "stdout", "at": at, "text": f"hello from {hostname}\nReading package lists...\n"},
+                {"stream": "stderr", "at": at, "text": "curl: (28) Operation timed out after 10001 milliseconds\n"},
+            ],
         },
-        {"status": "info", "message": f"{hostname} | Debian GNU/Linux 12 | x86_64 | 7.6 GB | 10.0.3.17 | root"},
-        {"status": "success", "message": "Script completed successfully", "step": "complete"},
+        {
+            "entries": [
+                {"status": "info", "message": f"{hostname} | Debian GNU/Linux 12 | x86_64 | 7.6 GB | 10.0.3.17 | root"},
+                {"status": "success", "message": "Script completed successfully", "step": "complete", "exit_code": 0},
+            ],
+            "output": [
+                {
+                    "stream": "stdout",
+                    "at": at,
+                    "text": f"Linux {hostname} 6.1.0-18-amd64 #1 SMP PREEMPT_DYNAMIC Debian 6.1.76-1 x86_64 GNU/Linux\n",
+                }
+            ],
+        },
     ]
 
 
@@ -162,10 +192,15 @@ class Machine:
         self.agent_token = b.last_body["agent_token"]
         self.target_id = str(b.last_body["target_id"])
         seen.append(("download", b.call("download", self.agent_token)))
-        *progress, final = feedback_bodies(self.hostname)
-        for body in progress:
-            seen.append(("feedback", b.call("feedback", self.agent_token, body=body)))
-        seen.append(("feedback_final", b.call("feedback_final", self.agent_token, body=final)))
+        *progress, final = reports(self.hostname)
+        for n, body in enumerate(progress):
+            seen.append(("feedback", b.call("feedback", self.agent_token, body=body, headers=_request_key(n))))
+        seen.append(
+            (
+                "feedback_final",
+                b.call("feedback_final", self.agent_token, body=final, headers=_request_key(len(progress))),
+            )
+        )
         return seen
 
 
@@ -206,6 +241,12 @@ class _Bench:
         return window
 
 
+def _request_key(n: int) -> dict[str, str]:
+    """The wrapper names each report (its retries keep the name); the output's objects
+    are stored under it."""
+    return {"X-Edgex-Request": f"{1764669600 + n * 30}-0004242-{n + 1:06d}"}
+
+
 def _figures(endpoint: str, windows: list[Window], cold: tuple[list[str], list[str], int] | None) -> EndpointFigures:
     sample = windows[-1]
     counts = [(w.count("dynamodb"), w.count("s3")) for w in windows]
@@ -221,7 +262,7 @@ def _figures(endpoint: str, windows: list[Window], cold: tuple[list[str], list[s
         operations=ops,
         read_units=statistics.median(sum(c.read_units for c in w.calls) for w in windows),
         write_units=round(statistics.median(sum(c.write_units for c in w.calls) for w in windows)),
-        s3_gets=sum(1 for c in sample.calls if c.service == "s3" and c.operation in ("GetObject", "HeadObject")),
+        s3_gets=sum(1 for c in sample.calls if c.service == "s3" and c.operation in S3_GET_CLASS),
         handler_ms=statistics.median(w.seconds for w in windows) * 1000,
         storage_ms=statistics.median(w.storage_seconds for w in windows) * 1000,
         service_ms=statistics.median(w.service_seconds for w in windows) * 1000,
@@ -410,7 +451,8 @@ def _lifecycle_totals(lifecycles: list[list[tuple[str, Window]]]) -> dict[str, f
             "s3": sum(1 for c in calls if c.service == "s3"),
             "read_units": sum(c.read_units for c in calls),
             "write_units": sum(c.write_units for c in calls),
-            "s3_gets": sum(1 for c in calls if c.service == "s3" and c.operation in ("GetObject", "HeadObject")),
+            "s3_gets": sum(1 for c in calls if c.service == "s3" and c.operation in S3_GET_CLASS),
+            "s3_puts": sum(1 for c in calls if c.service == "s3" and c.operation not in S3_GET_CLASS),
         }
 
     each = [totals(seen) for seen in lifecycles]
@@ -451,7 +493,7 @@ def moto_copy_cost(machines: int = 500) -> dict[str, float]:
                     last_seen_at="2026-01-01T00:00:00.000Z",
                 )
             )
-            for i, body in enumerate(feedback_bodies(f"copy-{n}")):
+            for i, body in enumerate(e for r in reports(f"copy-{n}") for e in r["entries"]):
                 logs.save(
                     LogModel(
                         keys.log_partition(999_999, target_id),

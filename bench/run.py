@@ -47,6 +47,7 @@ class InfraFigures:
     route_keys: dict[str, str]
     access_log_format: dict[str, str]
     tracing: bool
+    waf: bool  # the edge's web ACL is on (it inspects, and bills, every request)
 
 
 def _infra() -> tuple[InfraFigures | None, str]:
@@ -66,7 +67,15 @@ def _infra() -> tuple[InfraFigures | None, str]:
         throttles = {h: config.agent_route_throttle(h) for h in handlers}
         limits = {h: (t.rate_limit, t.burst_limit) for h, t in throttles.items()}
         concurrency = {h: config.agent_reserved_concurrency(h) for h in handlers}
-        figures = InfraFigures(config.lambda_memory_mb, limits, concurrency, keys, dict(api.ACCESS_LOG_FORMAT), tracing)
+        figures = InfraFigures(
+            config.lambda_memory_mb,
+            limits,
+            concurrency,
+            keys,
+            dict(api.ACCESS_LOG_FORMAT),
+            tracing,
+            config.waf.enabled,
+        )
         return figures, "infra.config.load_config over cdk.json"
     except Exception as exc:  # the lead's infra may move: report, never sink the bench
         return None, f"{type(exc).__name__}: {exc}"
@@ -128,8 +137,12 @@ def _cost(
                 access,
             )
         )
-    assumptions = cost.Assumptions(memory_mb=memory_mb, tracing=bool(infra and infra.tracing))
-    breakdown = cost.cost_of_runs(endpoints, rt.unit_types, rt.lifecycle["s3_gets"], assumptions)
+    assumptions = cost.Assumptions(
+        memory_mb=memory_mb, tracing=bool(infra and infra.tracing), waf=infra.waf if infra else cost.Assumptions.waf
+    )
+    breakdown = cost.cost_of_runs(
+        endpoints, rt.unit_types, rt.lifecycle["s3_gets"], assumptions, s3_puts=rt.lifecycle["s3_puts"]
+    )
     return breakdown, assumptions, endpoints
 
 

@@ -52,18 +52,20 @@ def test_cost_of_runs_prices_every_line_from_counted_units_and_bytes() -> None:
         "x", 2, own_ms=1.0, operations={}, init_ms=100.0, response_bytes=2**20, log_bytes=100, access_log_bytes=200
     )
     gb = cost.FULL_VCPU_MB / 1024
-    # When 1,000 machines run with 10 transactional WRU, 4 strong RRU and 1 S3 GET each
+    # When 1,000 machines run with 10 transactional WRU, 4 strong RRU, 1 S3 GET and 2 S3 PUT each
     units = {"WRU transactional": 10, "RRU strong": 4}
-    got = cost.cost_of_runs([endpoint], units, s3_gets=1, assumptions=one_vcpu)
+    got = cost.cost_of_runs([endpoint], units, s3_gets=1, assumptions=one_vcpu, s3_puts=2)
     # Then every line is requests, units or bytes times its list price
     assert got.requests == 2000
     assert got.get("API Gateway HTTP API requests") == pytest.approx(2000 * cost.APIGW_HTTP_PER_MILLION / 1e6)
     assert got.get("CloudFront HTTPS requests") == pytest.approx(2000 * cost.CLOUDFRONT_HTTPS_PER_10K / 1e4)
+    assert got.get("WAF requests") == pytest.approx(2000 * cost.WAF_REQUESTS_PER_MILLION / 1e6)
     assert got.get("CloudFront data transfer out") == pytest.approx(2000 / 1024 * cost.CLOUDFRONT_OUT_PER_GB)
     assert got.get("Lambda requests") == pytest.approx(2000 * cost.LAMBDA_REQUESTS_PER_MILLION / 1e6)
     assert got.get("DynamoDB WRU transactional") == pytest.approx(10_000 * cost.DYNAMODB_WRU_PER_MILLION / 1e6)
     assert got.get("DynamoDB RRU strong") == pytest.approx(4_000 * cost.DYNAMODB_RRU_PER_MILLION / 1e6)
     assert got.get("S3 GET") == pytest.approx(1000 * cost.S3_GET_PER_THOUSAND / 1000)
+    assert got.get("S3 PUT") == pytest.approx(2000 * cost.S3_PUT_PER_THOUSAND / 1000)
     assert got.get("Lambda duration (warm)") == pytest.approx(2000 * 0.001 * gb * cost.LAMBDA_ARM_GB_SECOND)
     log_bytes = 2000 * (100 + 200 + cost.LAMBDA_PLATFORM_LOG_BYTES)
     assert got.get("CloudWatch Logs ingestion") == pytest.approx(
@@ -73,8 +75,9 @@ def test_cost_of_runs_prices_every_line_from_counted_units_and_bytes() -> None:
     assert got.get("X-Ray traces") == 0.0
     assert got.total == pytest.approx(sum(v for _, v in got.lines()))
     # And when half the invocations are cold and tracing is on, INIT and traces are billed too
-    half_cold = cost.Assumptions(memory_mb=cost.FULL_VCPU_MB, cold_start_share=0.5, tracing=True)
+    half_cold = cost.Assumptions(memory_mb=cost.FULL_VCPU_MB, cold_start_share=0.5, tracing=True, waf=False)
     cold = cost.cost_of_runs([endpoint], {}, 0, half_cold)
+    assert cold.get("WAF requests") == 0.0
     assert cold.get("Lambda INIT (cold starts)") == pytest.approx(2000 * 0.5 * 0.1 * gb * cost.LAMBDA_ARM_GB_SECOND)
     assert cold.get("X-Ray traces") == pytest.approx(2000 * cost.XRAY_TRACES_PER_MILLION / 1e6)
 
