@@ -15,8 +15,10 @@
 #
 # The script is decoded in memory and run by eval in a subshell (stdin /dev/null),
 # so its `exit` ends only itself. A script saved with CRLF line endings is run with
-# LF ones (its first line tells). Unless it reported completion itself
-# (`_orc_send success|error ... complete`), the wrapper sends the final report:
+# LF ones (its first line tells). Its entries (_orc_send) ride with its output
+# reports, every EDGEX_HEARTBEAT_SECONDS: a run within one interval makes one
+# request. Unless it reported completion itself (`_orc_send success|error ...
+# complete`), the wrapper sends the final report: the entries still waiting, then
 # one entry, step "complete", status success (exit 0) or error, with "exit_code".
 # SIGINT, SIGTERM and SIGHUP (Ctrl-C, a closed terminal, a service stop: sent to
 # the process group) end the script and are reported as exit 128+signal.
