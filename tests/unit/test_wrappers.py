@@ -1405,12 +1405,17 @@ def test_powershell_wrapper_captures_reports_and_stops_the_child() -> None:
     # ... read line by line without blocking, each line echoed to the console and kept as chunks
     assert "ReadLineAsync()" in wait and "Receive-OrcLine -Line $line -Stream $r.Stream -Echo $r.Echo" in wait
     assert "$Echo.WriteLine($Line)" in line
-    assert '$__EdgexWrapper.Output.Add(@{ stream = $Stream; at = $at; text = ($Line + "`n") })' in line
+    assert "$__EdgexWrapper.Output.Add(@{ stream = $Stream; at = $at; text = $piece })" in line
     # And a report goes every EDGEX_HEARTBEAT_SECONDS (an empty one is the heartbeat) or at 48 KiB / 400 chunks
     assert "'EDGEX_HEARTBEAT_SECONDS'" in wait
     assert "$clock.ElapsedMilliseconds - $__EdgexWrapper.ReportedAt -ge $every" in wait
     assert "$__EdgexWrapper.OutputBytes -ge 49152 -or $__EdgexWrapper.Output.Count -ge 400" in line
-    assert 400 <= limits.OUTPUT_CHUNKS_MAX and 49152 < limits.OUTPUT_REPORT_MAX_BYTES
+    # ... checked after each piece of a line (at most 4096 characters, so 3 x 4096 bytes of UTF-8),
+    # counted in UTF-8 bytes as the API counts them: a report never exceeds what the API takes
+    pieces = next(w for w in ps_nodes(line, "while_statement") if w.startswith("while ($rest.Length -gt 0) {"))
+    assert '$rest = $Line + "`n"' in line and "$piece = ConvertTo-OrcText -Text $rest -Max 4096" in pieces
+    assert "[Text.Encoding]::UTF8.GetByteCount($piece)" in pieces and "Send-OrcReport" in pieces
+    assert 400 <= limits.OUTPUT_CHUNKS_MAX and 49151 + 3 * 4096 <= limits.OUTPUT_REPORT_MAX_BYTES
     assert "$__EdgexWrapper.ReportedAt = $__EdgexWrapper.Clock.ElapsedMilliseconds" in report
     assert """$body = '{"entries":[' + """ in report and """$body + ',"output":' + """ in report
     # And control "stop", or a 409 / 410, stops the child with every process it started (cancelled)

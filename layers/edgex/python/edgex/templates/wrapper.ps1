@@ -346,7 +346,7 @@ function Send-OrcReport {
 # One line of the script's stdout or stderr. A line of the child's _Orc-Send (the
 # entry mark, then the entry's JSON) is neither echoed nor output: its entry is
 # queued, and the script's final report (status success|error, step complete) goes
-# at once. Any other line is echoed to this console and kept as an output chunk
+# at once. Any other line is echoed to this console and kept as output chunks
 # {stream, at, text}; a report goes as soon as the output reaches 48 KiB or 400 chunks.
 function Receive-OrcLine {
     param([string]$Line, [string]$Stream, $Echo)
@@ -373,10 +373,18 @@ function Receive-OrcLine {
     if ($null -eq $entry -or $Line) {
         $Echo.WriteLine($Line)
         $at = [DateTime]::UtcNow.ToString('yyyy-MM-ddTHH:mm:ssZ')
-        $__EdgexWrapper.Output.Add(@{ stream = $Stream; at = $at; text = ($Line + "`n") })
-        $__EdgexWrapper.OutputBytes = $__EdgexWrapper.OutputBytes + $Line.Length + 1
-        if ($__EdgexWrapper.OutputBytes -ge 49152 -or $__EdgexWrapper.Output.Count -ge 400) {
-            Send-OrcReport
+        # In pieces of at most 4096 characters (12 KiB of UTF-8), counted in UTF-8 bytes
+        # as the API counts them: however long the line, a report stays under the 64 KiB
+        # the API takes, and the entries riding with it are not refused with it.
+        $rest = $Line + "`n"
+        while ($rest.Length -gt 0) {
+            $piece = ConvertTo-OrcText -Text $rest -Max 4096
+            $rest = $rest.Substring($piece.Length)
+            $__EdgexWrapper.Output.Add(@{ stream = $Stream; at = $at; text = $piece })
+            $__EdgexWrapper.OutputBytes = $__EdgexWrapper.OutputBytes + [Text.Encoding]::UTF8.GetByteCount($piece)
+            if ($__EdgexWrapper.OutputBytes -ge 49152 -or $__EdgexWrapper.Output.Count -ge 400) {
+                Send-OrcReport
+            }
         }
     }
     if ($null -ne $entry) {
