@@ -1480,6 +1480,9 @@ def test_powershell_wrapper_takes_entry_lines_before_echoing_or_chunking_them() 
     # ... its entry is queued, and the script's final report goes at once, after the queue
     queued = next(i for i in ps_nodes(line, "if_statement") if i.startswith("if ($null -ne $entry) {"))
     assert queued.index("$__EdgexWrapper.Entries.Add($entry)") < queued.index("Send-OrcReport -Final")
+    # ... and once 40 wait, a report goes (as the bash wrapper's): the final report adds one, under the 50
+    assert "} elseif ($__EdgexWrapper.Entries.Count -ge 40) {\n            Send-OrcReport\n" in queued
+    assert 40 + 1 <= limits.FEEDBACK_BATCH_MAX
     assert "$parsed.step -eq 'complete' -and ($parsed.status -eq 'success' -or $parsed.status -eq 'error')" in line
     # And a final report, once delivered, is the run's: the wrapper sends none of its own
     report = functions["Send-OrcReport"]

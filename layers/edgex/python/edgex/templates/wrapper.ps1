@@ -24,12 +24,12 @@
 # Log entries (the wrapper's "Script started", the script's _Orc-Send) are not posted
 # one by one: they are queued and ride with the next report of the script's output,
 # which goes every EDGEX_HEARTBEAT_SECONDS (default 30; with nothing to carry it is
-# the heartbeat) or sooner at 48 KiB / 400 chunks of output. The script's own final
-# report (_Orc-Send -Status success|error -Step complete) goes at once, after what was
-# queued before it. Unless that one was delivered, the wrapper's final report is one
-# request: the entries still queued, then one entry, step "complete", status success
-# (exit 0) or error, with "exit_code", and the last output. The exit code is left in
-# $LASTEXITCODE for the bootstrapper.
+# the heartbeat) or sooner at 48 KiB / 400 chunks of output or 40 entries. The
+# script's own final report (_Orc-Send -Status success|error -Step complete) goes at
+# once, after what was queued before it. Unless that one was delivered, the wrapper's
+# final report is one request: the entries still queued, then one entry, step
+# "complete", status success (exit 0) or error, with "exit_code", and the last
+# output. The exit code is left in $LASTEXITCODE for the bootstrapper.
 
 # @edgex-include retry_policy.ps1
 
@@ -347,7 +347,9 @@ function Send-OrcReport {
 # entry mark, then the entry's JSON) is neither echoed nor output: its entry is
 # queued, and the script's final report (status success|error, step complete) goes
 # at once. Any other line is echoed to this console and kept as output chunks
-# {stream, at, text}; a report goes as soon as the output reaches 48 KiB or 400 chunks.
+# {stream, at, text}. A report goes as soon as the output reaches 48 KiB or 400
+# chunks, or 40 entries wait (the API takes 50 in one request and the wrapper's
+# final report adds one; a chatty script's log stays live).
 function Receive-OrcLine {
     param([string]$Line, [string]$Stream, $Echo)
     $entry = $null
@@ -391,6 +393,8 @@ function Receive-OrcLine {
         $__EdgexWrapper.Entries.Add($entry)
         if ($final) {
             Send-OrcReport -Final
+        } elseif ($__EdgexWrapper.Entries.Count -ge 40) {
+            Send-OrcReport
         }
     }
 }
