@@ -28,7 +28,7 @@ import pytest
 import tree_sitter
 import tree_sitter_powershell
 
-from edgex import wrappers
+from edgex import limits, wrappers
 from edgex.errors import ValidationFailed
 
 AGENT_TOKEN = "exa_7_42_" + "Ag3nT" * 9
@@ -362,14 +362,21 @@ def ps_functions(text: str) -> dict[str, str]:
     return {f.split()[1]: f for f in ps_nodes(text, "function_statement")}
 
 
-RUN_CONTROL = {
-    "Start-OrcScriptProcess",
-    "Invoke-OrcRun",
-    "Get-OrcPowerShellPath",
-    "Send-OrcReport",
-    "Stop-OrcScriptProcess",
-    "Wait-OrcScriptProcess",
+# What the script's child PowerShell is given: the script's helpers and what they call.
+# Nothing that posts: only the wrapper talks to the API.
+CHILD_HELPERS = {
+    "_Orc-Send",
+    "Get-OrcSystemInfo",
+    "Test-OrcAdmin",
+    "Invoke-OrcWithRetry",
+    "New-OrcContext",
+    "ConvertTo-OrcText",
+    "Set-EdgexProxyCredentials",
 }
+
+
+def ps_child_main(text: str) -> str:
+    return next(a for a in ps_nodes(text, "assignment_expression") if a.startswith("$__EdgexChildMain"))
 
 
 def test_powershell_wrapper_runs_the_script_in_a_child_powershell_fed_on_stdin() -> None:
@@ -387,23 +394,28 @@ def test_powershell_wrapper_runs_the_script_in_a_child_powershell_fed_on_stdin()
     assert "$process.StandardInput.Write(($EncodedScript" in start and "$process.StandardInput.Close()" in start
     # ... started by one function that hands back the Process object (run control hooks in there) ...
     assert start.rstrip().endswith("return $process\n}") or "    return $process\n}" in start
-    # ... with the token in the child's environment, never on its command line
-    assert "$start.EnvironmentVariables['EDGEX_AGENT_TOKEN'] = $__EdgexWrapper.Token" in start
-    assert not re.search(r"Arguments\s*=.*Token", start)
+    # ... and the token never reaches it: not given, and gone from the environment it
+    # inherits (the wrapper's context takes it out before anything runs)
+    assert "EDGEX_AGENT_TOKEN" not in start and "$__EdgexWrapper.Token" not in start
+    assert "Remove-Item -Path 'Env:EDGEX_AGENT_TOKEN'" in functions["New-OrcContext"]
+    assert text.index("$__EdgexWrapper = New-OrcContext\nif") < text.index("Invoke-OrcRun -EncodedScript '")
     # ... by the 64-bit Windows PowerShell when this one is 32-bit on 64-bit Windows
     exe = functions["Get-OrcPowerShellPath"]
     assert "-not [Environment]::Is64BitProcess" in exe and "sysnative\\WindowsPowerShell\\v1.0\\powershell.exe" in exe
     assert "$start.FileName = Get-OrcPowerShellPath" in start
-    # And the helpers the child gets are every helper the wrapper defines
+    # And the child gets the script's helpers and what they call, nothing that posts
     listed = set(re.findall(r"'([A-Za-z_-]+)'", start.split("$names = @(")[1].split(")")[0]))
-    assert listed == set(functions) - RUN_CONTROL
+    assert listed == CHILD_HELPERS
+    for name in listed | {"$__EdgexChildMain"}:
+        body = ps_child_main(text) if name == "$__EdgexChildMain" else functions[name]
+        assert set(ps_nodes(body, "command_name")) & set(functions) <= listed, name
     assert_writes_nothing_to_disk(text)
 
 
 def test_powershell_exit_codes_reach_the_final_report() -> None:
     # Given the payload's child entry point and its run function
     text = sample_ps_texts()["payload"]
-    child = next(a for a in ps_nodes(text, "assignment_expression") if a.startswith("$__EdgexChildMain"))
+    child = ps_child_main(text)
     run = ps_functions(text)["Invoke-OrcRun"]
     # Then the child leaves with the script's `exit N`, 1 on an uncaught error, else the last native exit code
     assert "$global:LASTEXITCODE = 0" in child
@@ -417,7 +429,7 @@ def test_powershell_exit_codes_reach_the_final_report() -> None:
     )
     assert "-Step 'complete' -ExitCode $exitCode" in run
     assert "Script failed with exit code {0}" in run
-    assert "$completeEvent.WaitOne(0)" in run  # the script's own final report is not doubled
+    assert "} elseif (-not $__EdgexWrapper.Completed) {" in run  # the script's own final report is not doubled
     assert text.rstrip().endswith(
         "$global:LASTEXITCODE = Invoke-OrcRun -EncodedScript '" + text.rsplit("'", 2)[1] + "'"
     )
@@ -430,7 +442,7 @@ def test_powershell_constrained_language_mode_is_refused_with_90() -> None:
     check = "$ExecutionContext.SessionState.LanguageMode -ne 'FullLanguage'"
     assert boot.index(check) < boot.index("Invoke-EdgexApi -Method 'POST'")
     assert "Stop-Edgex -Code 90 -Message ('PowerShell runs in {0} mode (AppLocker / WDAC" in boot
-    child = next(a for a in ps_nodes(payload, "assignment_expression") if a.startswith("$__EdgexChildMain"))
+    child = ps_child_main(payload)
     assert check in child and "exit 90" in child
     assert payload.index(check) < payload.index("$__EdgexWrapper = New-OrcContext\nif")
 
@@ -446,7 +458,9 @@ def test_powershell_proxy_credentials_for_5_1_and_7() -> None:
         assert "$httpClient::DefaultProxy.Credentials = [Net.CredentialCache]::DefaultNetworkCredentials" in creds
         calls = [c for c in ps_nodes(text, "command") if c.strip() == "Set-EdgexProxyCredentials"]
         assert calls
-        first_request = min(text.index(m) for m in ("Invoke-EdgexApi -Method", "_Orc-Send -Status 'info'") if m in text)
+        first_request = min(
+            text.index(m) for m in ("Invoke-EdgexApi -Method", "Invoke-OrcRun -EncodedScript") if m in text
+        )
         assert (
             text.index("\n    Set-EdgexProxyCredentials\n") < first_request
             or text.index("\nSet-EdgexProxyCredentials\n") < first_request
@@ -1473,34 +1487,118 @@ def test_powershell_wrapper_captures_reports_and_stops_the_child() -> None:
     text = sample_ps_texts()["payload"]
     assert ps_problems(text) == []
     functions = ps_functions(text)
-    start, wait, run = (
+    start, wait, run, line = (
         functions["Start-OrcScriptProcess"],
         functions["Wait-OrcScriptProcess"],
         functions["Invoke-OrcRun"],
+        functions["Receive-OrcLine"],
     )
     report, stop = functions["Send-OrcReport"], functions["Stop-OrcScriptProcess"]
     # Then the child's stdout and stderr (every PowerShell stream ends on one of them) are captured ...
     assert "$start.RedirectStandardOutput = $true" in start and "$start.RedirectStandardError = $true" in start
-    # ... read line by line without blocking, echoed to the console and kept as chunks
-    assert "ReadLineAsync()" in wait and "$r.Echo.WriteLine($line)" in wait
-    assert '@{ stream = $r.Stream; at = $at; text = ($line + "`n") }' in wait
-    # And a report goes every EDGEX_HEARTBEAT_SECONDS (an empty one is the heartbeat) or at 48 KiB
-    assert "'EDGEX_HEARTBEAT_SECONDS'" in wait and "$size -ge 49152" in wait
-    assert "$clock.ElapsedMilliseconds -ge $nextReport" in wait and "Send-OrcReport -Chunks $Chunks" in wait
-    assert "entries = @()" in report and "$body.output = @($Chunks.ToArray())" in report
+    # ... read line by line without blocking, each line echoed to the console and kept as chunks
+    assert "ReadLineAsync()" in wait and "Receive-OrcLine -Line $line -Stream $r.Stream -Echo $r.Echo" in wait
+    assert "$Echo.WriteLine($Line)" in line
+    assert "$__EdgexWrapper.Output.Add(@{ stream = $Stream; at = $at; text = $piece })" in line
+    # And a report goes every EDGEX_HEARTBEAT_SECONDS (an empty one is the heartbeat) or at 48 KiB / 400 chunks
+    assert "'EDGEX_HEARTBEAT_SECONDS'" in wait
+    assert "$clock.ElapsedMilliseconds - $__EdgexWrapper.ReportedAt -ge $every" in wait
+    assert "$__EdgexWrapper.OutputBytes -ge 49152 -or $__EdgexWrapper.Output.Count -ge 400" in line
+    # ... checked after each piece of a line (at most 4096 characters, so 3 x 4096 bytes of UTF-8),
+    # counted in UTF-8 bytes as the API counts them: a report never exceeds what the API takes
+    pieces = next(w for w in ps_nodes(line, "while_statement") if w.startswith("while ($rest.Length -gt 0) {"))
+    assert '$rest = $Line + "`n"' in line and "$piece = ConvertTo-OrcText -Text $rest -Max 4096" in pieces
+    assert "[Text.Encoding]::UTF8.GetByteCount($piece)" in pieces and "Send-OrcReport" in pieces
+    assert 400 <= limits.OUTPUT_CHUNKS_MAX and 49151 + 3 * 4096 <= limits.OUTPUT_REPORT_MAX_BYTES
+    assert "$__EdgexWrapper.ReportedAt = $__EdgexWrapper.Clock.ElapsedMilliseconds" in report
+    assert """$body = '{"entries":[' + """ in report and """$body + ',"output":' + """ in report
     # And control "stop", or a 409 / 410, stops the child with every process it started (cancelled)
-    assert '"control"' in report and "409" in report and "410" in report
+    assert '"control"' in report and "409" in report and "410" in report and "$__EdgexWrapper.Stop = $true" in report
+    assert "$__EdgexWrapper.Stop -and -not $outcome -and -not $__EdgexWrapper.Completed" in wait
     assert "$outcome = 'cancelled'" in wait and "Stop-OrcScriptProcess -Process $Process" in wait
     assert "$Process.Kill($true)" in stop and "taskkill.exe /T /F /PID" in stop
     # And EDGEX_TIMEOUT_SECONDS kills it too (timed_out), the final report carrying outcome and output
     assert "'EDGEX_TIMEOUT_SECONDS'" in wait and "$outcome = 'timed_out'" in wait
-    assert "Wait-OrcScriptProcess -Process $process -Chunks $chunks" in run
-    assert "outcome = $outcome" in run and "Send-OrcReport -Chunks $chunks -Entry $entry" in run
+    assert "$outcome = Wait-OrcScriptProcess -Process $process" in run
+    assert "-Step 'complete' -ExitCode $exitCode -Outcome $outcome" in run
     # And the bootstrapper hands the download answer's X-Edgex-Timeout to the payload
     boot = sample_ps_texts()["bootstrapper"]
     assert "$env:EDGEX_TIMEOUT_SECONDS = $edgexAnswer.Timeout" in boot
     assert "$answer.Headers['X-Edgex-Timeout']" in boot
     assert_writes_nothing_to_disk(text)
+
+
+def test_powershell_entries_are_not_requests_of_their_own() -> None:
+    # Given the default PowerShell payload
+    text = sample_ps_texts()["payload"]
+    functions = ps_functions(text)
+    send, report = functions["_Orc-Send"], functions["Send-OrcReport"]
+    # Then one function posts, the report (the heartbeat, the output, the queued entries) ...
+    posting = {name for name, body in functions.items() if "Invoke-OrcApi" in ps_nodes(body, "command_name")}
+    assert posting == {"Send-OrcReport"}
+    assert ps_nodes(report, "command_name").count("Invoke-OrcApi") == 1
+    # ... and _Orc-Send makes an entry without a request: in the script's child one line on the
+    # child's own stdout ([Console]::Out: no pipeline can swallow it), in the wrapper a queued one
+    child = next(i for i in ps_nodes(send, "if_statement") if i.startswith("if ($__EdgexWrapper.Child)"))
+    assert "[Console]::Out.WriteLine($__EdgexWrapper.EntryMark + $json)" in child
+    assert "} else {\n        $__EdgexWrapper.Entries.Add($json)\n    }" in child
+    # ... one line of ASCII, whatever the child's console code page
+    assert "$entry | ConvertTo-Json -Compress" in send and "'[^\\x00-\\x7f]'" in send
+    # And only the child's context says it is the child; the mark is the ASCII record separator
+    context = functions["New-OrcContext"]
+    assert "Child       = $false" in context and "EntryMark   = [string][char]0x1E + 'edgex-entry '" in context
+    assert re.findall(r"\$__EdgexWrapper\.Child = \$true", text) == ["$__EdgexWrapper.Child = $true"]
+    assert "$__EdgexWrapper = New-OrcContext\n    $__EdgexWrapper.Child = $true" in ps_child_main(text)
+    # And the wrapper's "Script started" is queued for the first report (it runs outside the child)
+    started = "_Orc-Send -Status 'info' -Message ('Script started on {0}' -f $__EdgexWrapper.HostName) -Step 'start'"
+    assert text.index(started) < text.index("Invoke-OrcRun -EncodedScript '") and started not in ps_child_main(text)
+    # And no event is left between the two processes: the entry lines say it all
+    assert "EventWaitHandle" not in text and "COMPLETE_EVENT" not in text and "CompleteEvent" not in text
+
+
+def test_powershell_wrapper_takes_entry_lines_before_echoing_or_chunking_them() -> None:
+    # Given the function every line of the script's stdout and stderr goes through
+    text = sample_ps_texts()["payload"]
+    functions = ps_functions(text)
+    line, wait = functions["Receive-OrcLine"], functions["Wait-OrcScriptProcess"]
+    assert "WriteLine" not in wait and "Output.Add" not in wait  # the loop leaves each line to it
+    # Then the mark is looked for first (ordinal: a culture-aware search may skip a control character) ...
+    find = "$mark = $Line.IndexOf($__EdgexWrapper.EntryMark, [StringComparison]::Ordinal)"
+    assert line.index(find) < line.index("$Echo.WriteLine($Line)") < line.index("$__EdgexWrapper.Output.Add(")
+    # ... a line that holds an entry (its JSON parses, with status and message) is neither echoed nor
+    # output, but for what the script printed before the mark; anything else stays output
+    assert "ConvertFrom-Json -InputObject $json -ErrorAction Stop" in line
+    assert "$parsed.PSObject.Properties['status'] -and $parsed.PSObject.Properties['message']" in line
+    output = next(i for i in ps_nodes(line, "if_statement") if i.startswith("if ($null -eq $entry -or $Line) {"))
+    assert "$Echo.WriteLine($Line)" in output and "$__EdgexWrapper.Output.Add(" in output
+    # ... its entry is queued, and the script's final report goes at once, after the queue
+    queued = next(i for i in ps_nodes(line, "if_statement") if i.startswith("if ($null -ne $entry) {"))
+    assert queued.index("$__EdgexWrapper.Entries.Add($entry)") < queued.index("Send-OrcReport -Final")
+    # ... and once 40 wait, a report goes (as the bash wrapper's): the final report adds one, under the 50
+    assert "} elseif ($__EdgexWrapper.Entries.Count -ge 40) {\n            Send-OrcReport\n" in queued
+    assert 40 + 1 <= limits.FEEDBACK_BATCH_MAX
+    assert "$parsed.step -eq 'complete' -and ($parsed.status -eq 'success' -or $parsed.status -eq 'error')" in line
+    # And a final report, once delivered, is the run's: the wrapper sends none of its own
+    report = functions["Send-OrcReport"]
+    assert "if ($Final -and $result.Ok) {\n        $__EdgexWrapper.Completed = $true" in report
+
+
+def test_powershell_final_report_is_one_request_with_the_queue_and_the_last_output() -> None:
+    # Given the run function and the report
+    text = sample_ps_texts()["payload"]
+    functions = ps_functions(text)
+    run, report = functions["Invoke-OrcRun"], functions["Send-OrcReport"]
+    # Then the final entry is queued (the wrapper's _Orc-Send) and one report sends the queue and the output
+    after = run[run.index("$outcome = Wait-OrcScriptProcess") :]
+    assert ps_nodes(after, "command_name").count("Send-OrcReport") == 1
+    assert after.index("-Step 'complete'") < after.index("Send-OrcReport")
+    assert "Invoke-OrcApi" not in run
+    # ... in batches of at most the API's 50 entries, sent one after another (none dropped),
+    # the output riding with the last, so a final entry and the last output are one request
+    assert f"$count = [math]::Min($queue.Count, {limits.FEEDBACK_BATCH_MAX})" in report
+    assert "$queue.RemoveRange(0, $count)" in report and "} while ($queue.Count -gt 0)" in report
+    assert "if ($queue.Count -eq 0 -and $__EdgexWrapper.Output.Count -gt 0) {" in report
+    assert ps_nodes(report, "command_name").count("Invoke-OrcApi") == 1
 
 
 def test_the_batcher_wakes_the_supervising_loop_at_every_tick(tmp_path: Path) -> None:

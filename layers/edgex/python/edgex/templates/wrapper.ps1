@@ -19,27 +19,46 @@
 #   none ran: a native program that failed earlier, followed by one that succeeded,
 #   is not seen; check $LASTEXITCODE yourself, or `exit` with your own code;
 #   90 when the child runs in Constrained Language Mode (AppLocker / WDAC).
-# Unless the script reported completion itself (_Orc-Send -Status success|error
-# -Step complete), the wrapper sends the final report: one entry, step "complete",
-# status success (exit 0) or error, with "exit_code". The exit code is left in
-# $LASTEXITCODE for the bootstrapper.
+#
+# Requests (each one is paid for): only this process posts; the child has no token.
+# Log entries (the wrapper's "Script started", the script's _Orc-Send) are not posted
+# one by one: they are queued and ride with the next report of the script's output,
+# which goes every EDGEX_HEARTBEAT_SECONDS (default 30; with nothing to carry it is
+# the heartbeat) or sooner at 48 KiB / 400 chunks of output or 40 entries. The
+# script's own final report (_Orc-Send -Status success|error -Step complete) goes at
+# once, after what was queued before it. Unless that one was delivered, the wrapper's
+# final report is one request: the entries still queued, then one entry, step
+# "complete", status success (exit 0) or error, with "exit_code", and the last
+# output. The exit code is left in $LASTEXITCODE for the bootstrapper.
 
 # @edgex-include retry_policy.ps1
 
-# The run's context: from the environment, once. The token leaves the environment
-# at once: the script's own children have no use for it.
+# The run's context: from the environment, once, and the run's reporting state. The
+# token leaves the environment at once: only this process posts, and the script's
+# child PowerShell (which inherits the environment) and its own children have no use
+# for it. The child builds a context too (its helpers read the machine facts).
 function New-OrcContext {
     $context = @{
-        ApiUrl        = $env:EDGEX_API_URL
-        Token         = $env:EDGEX_AGENT_TOKEN
-        MachineId     = $env:EDGEX_MACHINE_ID
-        HostName      = $env:EDGEX_HOSTNAME
-        CompleteEvent = $env:EDGEX_COMPLETE_EVENT
-        RunId         = $env:EDGEX_RUN_ID
-        Requests      = 0
-        Completed     = $false
+        ApiUrl      = $env:EDGEX_API_URL
+        Token       = $env:EDGEX_AGENT_TOKEN
+        MachineId   = $env:EDGEX_MACHINE_ID
+        HostName    = $env:EDGEX_HOSTNAME
+        RunId       = $env:EDGEX_RUN_ID
+        Requests    = 0
+        # $true in the script's child: its _Orc-Send hands entries to the wrapper.
+        Child       = $false
+        # What starts a line of the child's stdout that carries an entry (_Orc-Send):
+        # the ASCII record separator, which no text the script prints is expected to hold.
+        EntryMark   = [string][char]0x1E + 'edgex-entry '
+        Entries     = New-Object Collections.Generic.List[string]  # queued, as JSON
+        Output      = New-Object Collections.Generic.List[object]  # chunks {stream, at, text}
+        OutputBytes = 0
+        Clock       = [Diagnostics.Stopwatch]::StartNew()
+        ReportedAt  = 0  # Clock's milliseconds at the last report
+        Stop        = $false  # the platform asked for the script to stop
+        Completed   = $false  # the script's own final report was delivered (Send-OrcReport -Final)
     }
-    Remove-Item -Path 'Env:EDGEX_AGENT_TOKEN', 'Env:EDGEX_COMPLETE_EVENT' -ErrorAction SilentlyContinue
+    Remove-Item -Path 'Env:EDGEX_AGENT_TOKEN' -ErrorAction SilentlyContinue
     if (-not $context.HostName) {
         $context.HostName = [Environment]::MachineName
     }
@@ -55,7 +74,7 @@ function Invoke-OrcApi {
     param([string]$Path, [string]$Body)
     # The report's request key (kept by its retries, so the API stores it once): time
     # first, so the run's log sorts in the order reports were made, then this process
-    # and its own count (the script's child process reports too).
+    # and its own count.
     $headers = @{}
     if ($__EdgexWrapper.RunId) {
         $__EdgexWrapper.Requests = $__EdgexWrapper.Requests + 1
@@ -89,7 +108,11 @@ function ConvertTo-OrcText {
     return $Text.Substring(0, $cut)
 }
 
-# One log entry for the dashboard. Never fatal: a failed delivery is a warning on stderr.
+# One log entry for the dashboard. Never fatal, and never a request of its own: in
+# the script's child the entry goes to the wrapper as one line of the child's stdout
+# (the wrapper reads it, Receive-OrcLine); in the wrapper it is queued. Queued entries
+# ride with the next report (Send-OrcReport); the script's final report (-Status
+# success|error -Step complete) goes at once.
 function _Orc-Send {
     param(
         [string]$Status = 'info',
@@ -113,19 +136,17 @@ function _Orc-Send {
     if ($Outcome) {
         $entry.outcome = $Outcome
     }
-    $delivered = Invoke-OrcApi -Path '/v1/agent/feedback' -Body ($entry | ConvertTo-Json -Compress)
-    if ($delivered -and $Step -eq 'complete' -and ($Status -eq 'success' -or $Status -eq 'error')) {
-        $__EdgexWrapper.Completed = $true
-        # Tell the wrapper (the parent process) that the final report is in.
-        if ($__EdgexWrapper.CompleteEvent) {
-            try {
-                $signal = [Threading.EventWaitHandle]::OpenExisting($__EdgexWrapper.CompleteEvent)
-                $null = $signal.Set()
-                $signal.Dispose()
-            } catch {
-                Write-Verbose 'the wrapper is not listening'
-            }
-        }
+    # Compact JSON (one line: control characters are escaped), in ASCII (\uXXXX beyond):
+    # the child's stdout is in the console's code page on Windows PowerShell 5.1, and
+    # the wrapper reads it as UTF-8.
+    $ascii = [Text.RegularExpressions.MatchEvaluator] { param($m) '\u{0:x4}' -f [int]$m.Value[0] }
+    $json = [regex]::Replace(($entry | ConvertTo-Json -Compress), '[^\x00-\x7f]', $ascii)
+    if ($__EdgexWrapper.Child) {
+        # [Console]::Out is the child's stdout itself, not PowerShell's pipeline: neither
+        # `$x = _Orc-Send ...` nor `| Out-Null` can swallow the line.
+        [Console]::Out.WriteLine($__EdgexWrapper.EntryMark + $json)
+    } else {
+        $__EdgexWrapper.Entries.Add($json)
     }
 }
 
@@ -227,8 +248,11 @@ $__EdgexChildMain = {
     $edgexScript = [Text.Encoding]::UTF8.GetString([Convert]::FromBase64String($edgexInput.Substring($edgexSplit + 1)))
     $edgexInput = $null
     . ([scriptblock]::Create($edgexHelpers))
+    # The child posts nothing, but the script's own web requests pass an authenticating
+    # proxy as the wrapper's do.
     Set-EdgexProxyCredentials
     $__EdgexWrapper = New-OrcContext
+    $__EdgexWrapper.Child = $true
     $global:LASTEXITCODE = 0
     try {
         . ([scriptblock]::Create($edgexScript.TrimStart([char]0xFEFF)))
@@ -254,13 +278,13 @@ function Get-OrcPowerShellPath {
 }
 
 # Starts the script's child PowerShell and returns its Process object, stdin already
-# written and closed; stdout and stderr stay the console's. Run control (output
-# capture, heartbeat, timeout, cancel) acts on this object.
+# written and closed, stdout and stderr redirected to this process. Run control
+# (output capture, entries, heartbeat, timeout, cancel) acts on this object.
 function Start-OrcScriptProcess {
-    param([string]$EncodedScript, [string]$CompleteEvent)
+    param([string]$EncodedScript)
+    # The script's helpers and what they call; nothing that posts (the child has no token).
     $names = @(
-        'Invoke-EdgexHttp', 'Test-EdgexRetryable', 'Get-EdgexBackoff', 'Get-EdgexRetryAfter', 'Get-EdgexSetting',
-        'Set-EdgexProxyCredentials', 'New-OrcContext', 'Invoke-OrcApi', 'ConvertTo-OrcText', '_Orc-Send',
+        'Set-EdgexProxyCredentials', 'New-OrcContext', 'ConvertTo-OrcText', '_Orc-Send',
         'Get-OrcSystemInfo', 'Test-OrcAdmin', 'Invoke-OrcWithRetry'
     )
     $definitions = ($names | ForEach-Object { 'function {0} {{{1}}}' -f $_, (Get-Item -LiteralPath ('Function:\' + $_)).Definition }) -join "`n"
@@ -271,21 +295,14 @@ function Start-OrcScriptProcess {
     $start.UseShellExecute = $false
     $start.RedirectStandardInput = $true
     # Every stream of the script (Write-Output, errors, warnings, Write-Host: the child's
-    # stdout and stderr) is captured by the wrapper, which ships it (Wait-OrcScriptProcess).
+    # stdout and stderr) is captured by the wrapper, which ships it (Wait-OrcScriptProcess);
+    # the entries of its _Orc-Send come on stdout too.
     $start.RedirectStandardOutput = $true
     $start.RedirectStandardError = $true
     $start.StandardOutputEncoding = [Text.Encoding]::UTF8
     $start.StandardErrorEncoding = [Text.Encoding]::UTF8
-    $start.EnvironmentVariables['EDGEX_API_URL'] = $__EdgexWrapper.ApiUrl
-    $start.EnvironmentVariables['EDGEX_AGENT_TOKEN'] = $__EdgexWrapper.Token
     $start.EnvironmentVariables['EDGEX_MACHINE_ID'] = $__EdgexWrapper.MachineId
     $start.EnvironmentVariables['EDGEX_HOSTNAME'] = $__EdgexWrapper.HostName
-    if ($__EdgexWrapper.RunId) {
-        $start.EnvironmentVariables['EDGEX_RUN_ID'] = $__EdgexWrapper.RunId
-    }
-    if ($CompleteEvent) {
-        $start.EnvironmentVariables['EDGEX_COMPLETE_EVENT'] = $CompleteEvent
-    }
     $process = [Diagnostics.Process]::Start($start)
     $process.StandardInput.Write([Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes($definitions)))
     $process.StandardInput.Write("`n")
@@ -294,28 +311,92 @@ function Start-OrcScriptProcess {
     return $process
 }
 
-# One report of the script's output (no entries: with no output it is the heartbeat),
-# or, with -Entry, the final report carrying the last output. Returns 'stop' when the
-# platform asks for the script to stop (control "stop", or a 409 / 410 answer).
+# One report: the queued entries and the output so far (with neither, the heartbeat).
+# The API takes 50 entries a request: more go at once in further requests, the output
+# with the last, so none is dropped and the log keeps their order. -Final: the last
+# entry queued is a final report; once it is delivered the run is Completed. Stop is
+# set when the platform asks for the script to stop (control "stop", or a 409 / 410).
 function Send-OrcReport {
-    param($Chunks, $Entry = $null)
-    $body = @{ entries = @() }
-    if ($null -ne $Entry) {
-        $body.entries = @($Entry)
+    param([switch]$Final)
+    $queue = $__EdgexWrapper.Entries
+    do {
+        $count = [math]::Min($queue.Count, 50)
+        $body = '{"entries":[' + ($queue.GetRange(0, $count) -join ',') + ']'
+        $queue.RemoveRange(0, $count)
+        if ($queue.Count -eq 0 -and $__EdgexWrapper.Output.Count -gt 0) {
+            $body = $body + ',"output":' + (ConvertTo-Json -InputObject @($__EdgexWrapper.Output.ToArray()) -Compress -Depth 5)
+            $__EdgexWrapper.Output.Clear()
+            $__EdgexWrapper.OutputBytes = 0
+        }
+        $null = Invoke-OrcApi -Path '/v1/agent/feedback' -Body ($body + '}')
+        $result = $__EdgexWrapper.LastResult
+        if ($result.Ok -and $result.Body -match '"control"\s*:\s*"stop"') {
+            $__EdgexWrapper.Stop = $true
+        }
+        if (-not $result.Ok -and ($result.Status -eq 409 -or $result.Status -eq 410)) {
+            $__EdgexWrapper.Stop = $true
+        }
+    } while ($queue.Count -gt 0)
+    if ($Final -and $result.Ok) {
+        $__EdgexWrapper.Completed = $true
     }
-    if ($Chunks.Count -gt 0) {
-        $body.output = @($Chunks.ToArray())
+    $__EdgexWrapper.ReportedAt = $__EdgexWrapper.Clock.ElapsedMilliseconds
+}
+
+# One line of the script's stdout or stderr. A line of the child's _Orc-Send (the
+# entry mark, then the entry's JSON) is neither echoed nor output: its entry is
+# queued, and the script's final report (status success|error, step complete) goes
+# at once. Any other line is echoed to this console and kept as output chunks
+# {stream, at, text}. A report goes as soon as the output reaches 48 KiB or 400
+# chunks, or 40 entries wait (the API takes 50 in one request and the wrapper's
+# final report adds one; a chatty script's log stays live).
+function Receive-OrcLine {
+    param([string]$Line, [string]$Stream, $Echo)
+    $entry = $null
+    $final = $false
+    # Ordinal: a culture-aware search may ignore the control character of the mark.
+    $mark = $Line.IndexOf($__EdgexWrapper.EntryMark, [StringComparison]::Ordinal)
+    if ($mark -ge 0) {
+        $json = $Line.Substring($mark + $__EdgexWrapper.EntryMark.Length)
+        # Not an entry (the line was cut by another writer of the child's stdout, say):
+        # it stays output rather than spoil a report the API would refuse whole.
+        try {
+            $parsed = ConvertFrom-Json -InputObject $json -ErrorAction Stop
+            if ($null -ne $parsed -and $parsed.PSObject.Properties['status'] -and $parsed.PSObject.Properties['message']) {
+                $entry = $json
+                $final = ($parsed.PSObject.Properties['step'] -and $parsed.step -eq 'complete' -and ($parsed.status -eq 'success' -or $parsed.status -eq 'error'))
+                # What the script printed before it on the same line (Write-Host -NoNewline).
+                $Line = $Line.Substring(0, $mark)
+            }
+        } catch {
+            Write-Verbose 'not an entry: the line stays output'
+        }
     }
-    $null = Invoke-OrcApi -Path '/v1/agent/feedback' -Body ($body | ConvertTo-Json -Compress -Depth 5)
-    $result = $__EdgexWrapper.LastResult
-    $Chunks.Clear()
-    if ($result.Ok -and $result.Body -match '"control"\s*:\s*"stop"') {
-        return 'stop'
+    if ($null -eq $entry -or $Line) {
+        $Echo.WriteLine($Line)
+        $at = [DateTime]::UtcNow.ToString('yyyy-MM-ddTHH:mm:ssZ')
+        # In pieces of at most 4096 characters (12 KiB of UTF-8), counted in UTF-8 bytes
+        # as the API counts them: however long the line, a report stays under the 64 KiB
+        # the API takes, and the entries riding with it are not refused with it.
+        $rest = $Line + "`n"
+        while ($rest.Length -gt 0) {
+            $piece = ConvertTo-OrcText -Text $rest -Max 4096
+            $rest = $rest.Substring($piece.Length)
+            $__EdgexWrapper.Output.Add(@{ stream = $Stream; at = $at; text = $piece })
+            $__EdgexWrapper.OutputBytes = $__EdgexWrapper.OutputBytes + [Text.Encoding]::UTF8.GetByteCount($piece)
+            if ($__EdgexWrapper.OutputBytes -ge 49152 -or $__EdgexWrapper.Output.Count -ge 400) {
+                Send-OrcReport
+            }
+        }
     }
-    if (-not $result.Ok -and ($result.Status -eq 409 -or $result.Status -eq 410)) {
-        return 'stop'
+    if ($null -ne $entry) {
+        $__EdgexWrapper.Entries.Add($entry)
+        if ($final) {
+            Send-OrcReport -Final
+        } elseif ($__EdgexWrapper.Entries.Count -ge 40) {
+            Send-OrcReport
+        }
     }
-    return 'continue'
 }
 
 # The script's process and every process it started, at once (Windows has no process
@@ -329,21 +410,21 @@ function Stop-OrcScriptProcess {
     }
 }
 
-# Waits for the script while reporting: its stdout and stderr lines (also echoed to this
-# console) as chunks {stream, at, text}, shipped every EDGEX_HEARTBEAT_SECONDS (default
-# 30; an empty report is the heartbeat) or at 48 KiB; stops it when the platform says
-# so (cancelled) or at EDGEX_TIMEOUT_SECONDS (timed_out). Returns the outcome ('' when
-# it ended by itself) and leaves the last chunks in $Chunks for the final report.
+# Waits for the script while reporting: each line of its stdout and stderr goes
+# through Receive-OrcLine, and a report goes every EDGEX_HEARTBEAT_SECONDS (default
+# 30; with nothing to carry it is the heartbeat) unless one went sooner; stops the
+# script when the platform says so (cancelled) or at EDGEX_TIMEOUT_SECONDS
+# (timed_out). Returns the outcome ('' when it ended by itself); the entries and
+# output not yet sent are left for the final report.
 function Wait-OrcScriptProcess {
-    param([Diagnostics.Process]$Process, $Chunks)
+    param([Diagnostics.Process]$Process)
     $every = Get-EdgexSetting -Name 'EDGEX_HEARTBEAT_SECONDS' -Default 30 -Scale 1000
     if ($every -le 0) {
         $every = 30000
     }
     $limitMs = Get-EdgexSetting -Name 'EDGEX_TIMEOUT_SECONDS' -Default 0 -Scale 1000
-    $clock = [Diagnostics.Stopwatch]::StartNew()
-    $nextReport = $every
-    $size = 0
+    $clock = $__EdgexWrapper.Clock
+    $deadline = $clock.ElapsedMilliseconds + $limitMs
     $outcome = ''
     $readers = @(
         @{ Stream = 'stdout'; Reader = $Process.StandardOutput; Echo = [Console]::Out; Task = $null },
@@ -361,11 +442,8 @@ function Wait-OrcScriptProcess {
                     $r.Task = $null
                     break
                 }
-                $r.Echo.WriteLine($line)
-                $at = [DateTime]::UtcNow.ToString('yyyy-MM-ddTHH:mm:ssZ')
-                $Chunks.Add(@{ stream = $r.Stream; at = $at; text = ($line + "`n") })
-                $size = $size + $line.Length + 1
                 $r.Task = $r.Reader.ReadLineAsync()
+                Receive-OrcLine -Line $line -Stream $r.Stream -Echo $r.Echo
             }
             if ($null -ne $r.Task) {
                 $open = $open + 1
@@ -374,18 +452,18 @@ function Wait-OrcScriptProcess {
         if ($open -eq 0 -and $Process.HasExited) {
             break
         }
-        if ($limitMs -gt 0 -and -not $outcome -and $clock.ElapsedMilliseconds -ge $limitMs) {
+        if ($limitMs -gt 0 -and -not $outcome -and $clock.ElapsedMilliseconds -ge $deadline) {
             $outcome = 'timed_out'
             Stop-OrcScriptProcess -Process $Process
         }
-        if ($size -ge 49152 -or $Chunks.Count -ge 400 -or $clock.ElapsedMilliseconds -ge $nextReport) {
-            $control = Send-OrcReport -Chunks $Chunks
-            $size = 0
-            $nextReport = $clock.ElapsedMilliseconds + $every
-            if ($control -eq 'stop' -and -not $outcome -and -not $__EdgexWrapper.Completed) {
-                $outcome = 'cancelled'
-                Stop-OrcScriptProcess -Process $Process
-            }
+        if ($clock.ElapsedMilliseconds - $__EdgexWrapper.ReportedAt -ge $every) {
+            Send-OrcReport
+        }
+        # Not once the script's own final report is in: the platform then says stop
+        # because the run is over, not to cancel it.
+        if ($__EdgexWrapper.Stop -and -not $outcome -and -not $__EdgexWrapper.Completed) {
+            $outcome = 'cancelled'
+            Stop-OrcScriptProcess -Process $Process
         }
         Start-Sleep -Milliseconds 100
     }
@@ -396,20 +474,12 @@ function Wait-OrcScriptProcess {
 # The whole run: start, wait, final report. Returns the run's exit code; never throws.
 function Invoke-OrcRun {
     param([string]$EncodedScript)
-    $eventName = 'Local\edgex-' + [guid]::NewGuid().ToString('N')
-    $completeEvent = $null
-    try {
-        $completeEvent = New-Object Threading.EventWaitHandle($false, [Threading.EventResetMode]::ManualReset, $eventName)
-    } catch {
-        $eventName = ''
-    }
     $exitCode = 1
     $message = ''
     $outcome = ''
-    $chunks = New-Object Collections.Generic.List[object]
     try {
-        $process = Start-OrcScriptProcess -EncodedScript $EncodedScript -CompleteEvent $eventName
-        $outcome = Wait-OrcScriptProcess -Process $process -Chunks $chunks
+        $process = Start-OrcScriptProcess -EncodedScript $EncodedScript
+        $outcome = Wait-OrcScriptProcess -Process $process
         $exitCode = $process.ExitCode
         $process.Dispose()
     } catch {
@@ -420,21 +490,8 @@ function Invoke-OrcRun {
         if ($outcome -eq 'timed_out') {
             $text = 'Script killed at its time limit of ' + $env:EDGEX_TIMEOUT_SECONDS + 's (exit code {0})'
         }
-        $entry = @{ status = 'error'; message = ($text -f $exitCode); step = 'complete'; exit_code = [long]$exitCode; outcome = $outcome }
-        $null = Send-OrcReport -Chunks $chunks -Entry $entry
-        if ($null -ne $completeEvent) {
-            $completeEvent.Dispose()
-        }
-        return $exitCode
-    }
-    if ($chunks.Count -gt 0) {
-        $null = Send-OrcReport -Chunks $chunks  # the last output, before the final report
-    }
-    $reported = ($null -ne $completeEvent -and $completeEvent.WaitOne(0))
-    if ($null -ne $completeEvent) {
-        $completeEvent.Dispose()
-    }
-    if (-not $reported) {
+        _Orc-Send -Status 'error' -Message ($text -f $exitCode) -Step 'complete' -ExitCode $exitCode -Outcome $outcome
+    } elseif (-not $__EdgexWrapper.Completed) {
         if ($message) {
             _Orc-Send -Status 'error' -Message ('The script could not be started: {0} (exit code {1})' -f $message, $exitCode) -Step 'complete' -ExitCode $exitCode
         } elseif ($exitCode -eq 0) {
@@ -442,6 +499,11 @@ function Invoke-OrcRun {
         } else {
             _Orc-Send -Status 'error' -Message ('Script failed with exit code {0}' -f $exitCode) -Step 'complete' -ExitCode $exitCode
         }
+    }
+    # The final report, one request: the entries still queued, the final entry last,
+    # and the last output (after the script's own final report: only what came after it).
+    if ($__EdgexWrapper.Entries.Count -gt 0 -or $__EdgexWrapper.Output.Count -gt 0) {
+        Send-OrcReport
     }
     return $exitCode
 }
@@ -456,5 +518,6 @@ if (-not $__EdgexWrapper.ApiUrl -or -not $__EdgexWrapper.Token) {
     throw 'edgex: EDGEX_API_URL and EDGEX_AGENT_TOKEN must be set (run through the bootstrapper)'
 }
 Set-EdgexProxyCredentials
+# Queued: it rides with the first report.
 _Orc-Send -Status 'info' -Message ('Script started on {0}' -f $__EdgexWrapper.HostName) -Step 'start'
 $global:LASTEXITCODE = Invoke-OrcRun -EncodedScript '__EDGEX_SCRIPT_B64__'
