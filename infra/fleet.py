@@ -25,9 +25,10 @@ FLEET_WINDOW_SECONDS = 600
 LIFECYCLES_PER_SECOND = FLEET_MACHINES / FLEET_WINDOW_SECONDS  # 166.7
 
 # Calls one lifecycle makes of each agent route: the one-liner fetches the installer,
-# the bootstrapper enrolls and downloads, and the wrapper posts feedback (start,
-# progress and the final report in layers/edgex/python/edgex/templates/wrapper.sh,
-# batched by the agents to about 3 posts per run). Keyed by handler (lambdas/manifest.py).
+# the bootstrapper enrolls and downloads, and the wrapper posts feedback: a report every
+# 30 s while the script runs, its entries riding with its output, then the final report
+# (templates/wrapper.sh, wrapper.ps1); 3 posts cover a run of about a minute (a run
+# within 30 s makes 1). Keyed by handler (lambdas/manifest.py).
 FEEDBACK_POSTS_PER_RUN = 3
 CALLS_PER_LIFECYCLE: Mapping[str, int] = {
     "agent_installer": 1,

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from edgex import agents, clock, deployments, enrollment, execution, feedback, platform_settings, scripts
+from edgex import agents, clock, deployments, enrollment, execution, feedback, output, platform_settings, scripts
 from edgex.audit import Actor
 from edgex.errors import (
     DeploymentCancelled,
@@ -139,6 +139,35 @@ def test_a_flood_is_refused_from_an_enrolled_a_finished_and_an_over_quota_target
     assert [e["step"] for e in kept[4:]] == ["log-truncated"] and "50 entries" in kept[4]["message"]
     assert post(running["agent_token"], [FINAL])["target_status"] == TargetStatus.COMPLETED
     assert stored_entries(dep["id"], running["target_id"])[-1]["step"] == "complete"
+
+
+def test_a_full_log_refuses_entries_but_keeps_the_output_riding_with_them(
+    aws: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a running machine whose log is full (5 entries per run) and already marked
+    monkeypatch.setattr(platform_settings, "defaults", _with(platform_settings.defaults, run_log_entries=5))
+    dep = new_deployment()
+    machine = enroll(dep, "m1")
+    download(machine["agent_token"])
+    session = agents.authenticate(machine["agent_token"], reporting=True)
+    feedback.record(session, {"entries": [{"status": "info", "message": f"line {n}"} for n in range(5)]}, RUN, "1-a")
+
+    def report(request: str, text: str) -> None:
+        body = {
+            "entries": [{"status": "info", "message": "more"}],
+            "output": [{"stream": "stdout", "at": "2026-12-02T10:00:00Z", "text": text}],
+        }
+        with pytest.raises(LogQuotaExceeded):
+            feedback.record(agents.authenticate(machine["agent_token"], reporting=True), body, RUN, request)
+
+    # When the wrapper's reports carry entries with the script's output, once the log is
+    # full (the first one writes the marker) and after
+    report("2-a", "first\n")
+    report("3-a", "second\n")
+    # Then the entries were refused but the output of both reports was kept, in order
+    page = output.page(dep["id"], machine["target_id"], None, None, 10)
+    assert "".join(item["text"] for item in page["items"]) == "first\nsecond\n"
+    assert stored_entries(dep["id"], machine["target_id"])[-1]["step"] == "log-truncated"
 
 
 def test_a_re_enrollment_cannot_take_a_running_machine_over(aws: None) -> None:

@@ -231,7 +231,7 @@ class LogQuotaExceeded(EdgexError):
     kind, code, message = (
         Kind.LIMIT,
         "LOG_QUOTA_EXCEEDED",
-        "This run's log is full; only its final report is still taken",
+        "This run's log is full; only its final report (and the output) is still taken",
     )
 
 

@@ -139,17 +139,20 @@ def record(
         _accepts(target, run_id)
         item = _report(target, dep, entries, key)
         if item.truncated and target.log_truncated and not any(e.get("step") == FINAL_STEP for e in entries):
-            raise LogQuotaExceeded()  # the marker is already in the log: refuse, write nothing
+            # The marker is already in the log: the entries are refused, not the output
+            # riding with them (it has a quota of its own).
+            output.record(target, dep, chunks, key)
+            raise LogQuotaExceeded()
         outcome = store.report(target, dep, item, now=clock.now(), quota=None if item.truncated else _quota(dep))
         if outcome == store.ReportOutcome.RACED:
             target, dep = agents.refresh(target, dep, reporting=True)  # moved meanwhile: decide again
             return None
-        if item.truncated and item.status == target.status:
-            raise LogQuotaExceeded()  # marked once; the caller learns its entries were dropped
-        status = item.status if outcome == store.ReportOutcome.STORED else target.status
         if outcome == store.ReportOutcome.STORED:
             _note_integrity(target, entries)
             output.record(target, dep, chunks, key)
+        if item.truncated and item.status == target.status:
+            raise LogQuotaExceeded()  # marked once; the caller learns its entries were dropped
+        status = item.status if outcome == store.ReportOutcome.STORED else target.status
         answer: dict[str, Any] = {"accepted": len(entries), "target_status": status, "control": control(status, dep)}
         return answer | ({"duplicate": True} if outcome == store.ReportOutcome.DUPLICATE else {})
 
