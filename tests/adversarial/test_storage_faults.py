@@ -225,16 +225,36 @@ def test_re_enroll_fails_cleanly_at_every_step(stack: Stack, script_id: int) -> 
 # --- download --------------------------------------------------------------------------------------------
 
 
-def test_download_fails_cleanly_at_every_step(stack: Stack, script_id: int) -> None:
-    # Given the storage calls of one successful download
+def cold_function() -> None:
+    """What a fresh Lambda environment has: no client, and nothing kept of a deployment
+    (its snapshots, its script's verified bytes), so a download makes every call it can."""
+    from edgex.store import base
+
+    base.reset()
+
+
+@pytest.mark.parametrize("cold", [True, False], ids=["cold", "warm"])
+def test_download_fails_cleanly_at_every_step(stack: Stack, script_id: int, cold: bool) -> None:
+    # Given the storage calls of one successful download, by a function that has read
+    # nothing of the deployment yet (cold) or has served it before (warm)
     probe = new_deployment(stack, script_id)
     probe_token = stack.enroll(probe["master_token"], "probe", "probe")["agent_token"]
+    warm_up = stack.enroll(probe["master_token"], "warm-up", "warm-up")["agent_token"]
+    cold_function()
+    if not cold:
+        assert stack.agent("GET", "/v1/agent/download", warm_up).status_code == 200
     calls = storage_calls(lambda: stack.agent("GET", "/v1/agent/download", probe_token))
-    assert calls.count("GetObject") == 1 and "TransactWriteItems" in calls
-    dep = new_deployment(stack, script_id, machines=len(plan(calls)))
+    assert calls.count("GetObject") == (1 if cold else 0) and "TransactWriteItems" in calls
+    dep = new_deployment(stack, script_id, machines=len(plan(calls)) + 1)
+    warm_up = stack.enroll(dep["master_token"], "warm-up", "warm-up")["agent_token"]
+    cold_function()
+    if not cold:
+        assert stack.agent("GET", "/v1/agent/download", warm_up).status_code == 200
     for n, (step, operation, fault) in enumerate(plan(calls)):
         token = stack.enroll(dep["master_token"], f"dl-{n}", f"dl-{n}")["agent_token"]
         before = deployment_state(stack, dep["id"])
+        if cold:
+            cold_function()
         # When the download meets the fault at that step
         with StorageFaults(fail_once_at(step, fault)) as faults:
             answer = stack.agent("GET", "/v1/agent/download", token)

@@ -49,7 +49,8 @@ class ClaimOutcome(NamedTuple):
 
 
 class Loaded(NamedTuple):
-    """What an agent token opens, from one BatchGetItem."""
+    """What an agent token opens, from one BatchGetItem (the wrapper, immutable, from
+    memory once this function has read it: store.deployments keeps it)."""
 
     target: TargetModel | None
     deployment: DeploymentModel | None
@@ -61,10 +62,17 @@ def load(deployment_id: int, target_id: str, with_wrapper: bool) -> Loaded:
         (TargetModel, (keys.target_pk(deployment_id, target_id),)),
         (DeploymentModel, (deployment_id,)),
     ]
-    if with_wrapper:
+    if not with_wrapper:
+        target, dep = get_items(*wanted)
+        return Loaded(target, dep, None)
+    from edgex.store import deployments  # downloads only: a report never imports it
+
+    if not deployments.wrapper_kept(deployment_id):
         wanted.append((WrapperSnapshotModel, (keys.snapshot_pk(deployment_id),)))
     target, dep, *snapshot = get_items(*wanted)
-    wrapper = snapshot[0].content if snapshot and snapshot[0] is not None else None
+    if dep is None:
+        return Loaded(target, None, None)
+    wrapper = deployments.keep_wrapper(dep, snapshot[0]) if snapshot else deployments.wrapper_snapshot(dep)
     return Loaded(target, dep, wrapper)
 
 
