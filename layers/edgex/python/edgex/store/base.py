@@ -5,7 +5,8 @@ Clients are created on first use and cached at module level (Lambda reuses them
 across invocations; tests and the bench start moto first, then call :func:`reset`),
 and so is what never changes once stored (:class:`Kept`).
 AWS errors become domain errors here and nowhere else: throttling, timeouts and
-service errors are STORAGE_UNAVAILABLE (a retryable 503); a failed condition is
+service errors are STORAGE_UNAVAILABLE (a retryable 503); a failed condition (a
+DynamoDB condition, or S3's If-None-Match on a key already taken) is
 :class:`ConditionFailed` (a per-item reason list), which only store modules see.
 """
 
@@ -32,6 +33,7 @@ _RETRYABLE = {
     "SlowDown",
     "InternalError",
     "TransactionInProgressException",
+    "ConditionalRequestConflict",  # S3: another conditional write of the same key is under way
 }
 CONDITION_FAILED = "ConditionalCheckFailed"
 TRANSACTION_ATTEMPTS = 5  # a transaction that only lost to another one is tried again
@@ -179,7 +181,7 @@ def storage_errors() -> Iterator[None]:
         raise
     except (ClientError, PynamoDBException) as exc:
         code = client_error_code(exc)
-        if code == "ConditionalCheckFailedException":
+        if code in ("ConditionalCheckFailedException", "PreconditionFailed"):
             raise ConditionFailed([CONDITION_FAILED]) from exc
         if code == "TransactionCanceledException":
             reasons = _cancellation_reasons(exc)

@@ -521,8 +521,9 @@ def heartbeat(target: TargetModel, now: str) -> bool:
 
 
 def add_output(target: TargetModel, size: int, *, tail: bool) -> tuple[int, int]:
-    """Count ``size`` bytes of output against the run (and, for a tail report, take the
-    next tail sequence number). Returns (bytes received so far, tail sequence)."""
+    """Count ``size`` bytes of output against the run (a negative size gives back a
+    count made twice) and, for a tail report, take the next tail sequence number.
+    Returns (bytes received so far, tail sequence)."""
     actions: list[Action] = [TargetModel.output_bytes.add(size)]
     if tail:
         actions.append(TargetModel.output_tail.add(1))
