@@ -198,8 +198,9 @@ ROUTES: tuple[Route, ...] = (
             "logs": can(PUT),
             "counters": can(UPDATE),
         },
-        # The run's output: a head object is checked (a retry) then put; a tail slot is
-        # read (the bytes it held are counted as dropped) then overwritten.
+        # The run's output: a head object is put only if its key is free (a retry finds
+        # it taken); past the head, the report's keys are checked (HeadObject: a retry)
+        # and a tail slot is read (the bytes it held are counted as dropped), then overwritten.
         buckets={"output": can(S3_GET, S3_PUT)},
         request="FeedbackRequest",
         headers=("x-edgex-run", "x-edgex-request"),

@@ -43,6 +43,8 @@ TRANSACTION_FAULTS = [
     Fault("TransactionInProgressException"),
 ]
 S3_FAULTS = [Fault("SlowDown", 503), Fault("ServiceUnavailable", 503), Fault("InternalError", 500)]
+# a conditional PutObject (If-None-Match) while another one of the same key is under way
+PUT_FAULTS = [*S3_FAULTS, Fault("ConditionalRequestConflict", 409)]
 RUN_COUNTS = counters.RUN_COUNTS
 UNREACHABLE = Fault("EndpointConnectionError")  # no HTTP answer at all (see Fault.error)
 
@@ -50,6 +52,8 @@ UNREACHABLE = Fault("EndpointConnectionError")  # no HTTP answer at all (see Fau
 def faults_for(operation: str) -> list[Fault]:
     if operation == "GetObject":
         return [*S3_FAULTS, UNREACHABLE]
+    if operation == "PutObject":
+        return [*PUT_FAULTS, UNREACHABLE]
     if operation == "TransactWriteItems":
         return [*DYNAMO_FAULTS, *TRANSACTION_FAULTS, UNREACHABLE]
     return [*DYNAMO_FAULTS, UNREACHABLE]
@@ -225,16 +229,36 @@ def test_re_enroll_fails_cleanly_at_every_step(stack: Stack, script_id: int) -> 
 # --- download --------------------------------------------------------------------------------------------
 
 
-def test_download_fails_cleanly_at_every_step(stack: Stack, script_id: int) -> None:
-    # Given the storage calls of one successful download
+def cold_function() -> None:
+    """What a fresh Lambda environment has: no client, and nothing kept of a deployment
+    (its snapshots, its script's verified bytes), so a download makes every call it can."""
+    from edgex.store import base
+
+    base.reset()
+
+
+@pytest.mark.parametrize("cold", [True, False], ids=["cold", "warm"])
+def test_download_fails_cleanly_at_every_step(stack: Stack, script_id: int, cold: bool) -> None:
+    # Given the storage calls of one successful download, by a function that has read
+    # nothing of the deployment yet (cold) or has served it before (warm)
     probe = new_deployment(stack, script_id)
     probe_token = stack.enroll(probe["master_token"], "probe", "probe")["agent_token"]
+    warm_up = stack.enroll(probe["master_token"], "warm-up", "warm-up")["agent_token"]
+    cold_function()
+    if not cold:
+        assert stack.agent("GET", "/v1/agent/download", warm_up).status_code == 200
     calls = storage_calls(lambda: stack.agent("GET", "/v1/agent/download", probe_token))
-    assert calls.count("GetObject") == 1 and "TransactWriteItems" in calls
-    dep = new_deployment(stack, script_id, machines=len(plan(calls)))
+    assert calls.count("GetObject") == (1 if cold else 0) and "TransactWriteItems" in calls
+    dep = new_deployment(stack, script_id, machines=len(plan(calls)) + 1)
+    warm_up = stack.enroll(dep["master_token"], "warm-up", "warm-up")["agent_token"]
+    cold_function()
+    if not cold:
+        assert stack.agent("GET", "/v1/agent/download", warm_up).status_code == 200
     for n, (step, operation, fault) in enumerate(plan(calls)):
         token = stack.enroll(dep["master_token"], f"dl-{n}", f"dl-{n}")["agent_token"]
         before = deployment_state(stack, dep["id"])
+        if cold:
+            cold_function()
         # When the download meets the fault at that step
         with StorageFaults(fail_once_at(step, fault)) as faults:
             answer = stack.agent("GET", "/v1/agent/download", token)
@@ -302,6 +326,39 @@ def test_feedback_fails_cleanly_at_every_step(stack: Stack, script_id: int) -> N
     assert_consistent(state)
 
 
+def test_output_report_fails_cleanly_at_every_step(stack: Stack, script_id: int) -> None:
+    # Given the storage calls of one report of a run's output (the head: one conditional put)
+    def report(token: str, n: int) -> requests.Response:
+        chunks = [{"stream": "stdout", "at": "2026-01-01T00:00:00Z", "text": f"line {n}\n"}]
+        headers = {"X-Edgex-Request": f"{n:010d}-1-1"}
+        return stack.agent("POST", "/v1/agent/feedback", token, json={"entries": [], "output": chunks}, headers=headers)
+
+    probe = running_probe(stack, script_id)
+    calls = storage_calls(lambda: report(probe, 0))
+    assert "PutObject" in calls and "HeadObject" not in calls
+    token = running_probe(stack, script_id)
+    counted_twice = 0
+    for n, (step, operation, fault) in enumerate(plan(calls), 1):
+        # When the report meets the fault at that step
+        with StorageFaults(fail_once_at(step, fault)) as faults:
+            answer = report(token, n)
+        assert faults.injected == [(step, operation, fault.code)]
+        # Then it is a retryable 503, and its retries are answered as stored
+        assert_retryable(answer)
+        for _ in range(2):
+            assert report(token, n).status_code == 200
+        counted_twice += len(f"line {n}\n") if operation == "PutObject" else 0
+    # And every report's output is stored exactly once, in order; counted once, or twice
+    # when S3 refused its put after the count (the count errs on the strict side)
+    from edgex import agents, output
+
+    session = agents.authenticate(token, reporting=True)
+    sent = "".join(f"line {n}\n" for n in range(1, len(plan(calls)) + 1))
+    target = session.target
+    assert output.download(int(target.deployment_id), target.target_id, None, None) == (sent.encode(), None)
+    assert int(target.output_bytes) == len(sent) + counted_twice
+
+
 # --- lost races: a conditional transaction cancelled once --------------------------------------------------
 
 
@@ -361,7 +418,7 @@ def test_fault_kinds_cover_every_retryable_code() -> None:
     """Each AWS code the storage boundary calls retryable is injected somewhere above."""
     from edgex.store import base
 
-    injected = {f.code for f in itertools.chain(DYNAMO_FAULTS, TRANSACTION_FAULTS, S3_FAULTS)}
+    injected = {f.code for f in itertools.chain(DYNAMO_FAULTS, TRANSACTION_FAULTS, PUT_FAULTS)}
     assert base._RETRYABLE <= injected
 
 

@@ -164,6 +164,11 @@ with mock_aws():
     s3_backends[DEFAULT_ACCOUNT_ID]["aws"].create_bucket("edgex-bucket", "eu-west-1")
     s3.put_object(Bucket="edgex-bucket", Key="k", Body=b"payload", ContentType="text/plain", Metadata={{"sha256": "x"}})
     assert s3.head_object(Bucket="edgex-bucket", Key="k")["ContentLength"] == 7
+    try:  # a conditional put (If-None-Match) of a key already taken: 412, as the output store expects
+        s3.put_object(Bucket="edgex-bucket", Key="k", Body=b"again", IfNoneMatch="*")
+        raise SystemExit("a conditional put overwrote a key")
+    except botocore.exceptions.ClientError as exc:
+        assert exc.response["Error"]["Code"] == "PreconditionFailed", exc.response
     assert s3.get_object(Bucket="edgex-bucket", Key="k")["Body"].read() == b"payload"
     assert [o["Key"] for o in s3.list_objects_v2(Bucket="edgex-bucket", Prefix="k")["Contents"]] == ["k"]
     try:

@@ -58,6 +58,8 @@ UNEXERCISED: dict[tuple[str, str, str], str] = {
         S3_GET,
     ): "a run that printed has its stored reports read (the example's printed nothing)",
     ("target_output_download", "output", S3_GET): "a run that printed has its stored reports read",
+    ("agent_feedback", "output", S3_GET): "a report past the head of its run's output checks its keys (a retry) "
+    "and reads the tail slot it overwrites (the example's report goes to the head: one conditional put)",
 }
 
 

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from edgex import agents, deployments, execution, feedback, output, sweep
+from edgex.errors import StorageUnavailable
 from edgex.store import keys
 from edgex.store import targets as target_store
 from edgex.store.tables import DeploymentModel, LogModel, TargetModel
@@ -84,6 +87,50 @@ def test_output_past_the_limit_keeps_head_and_tail_and_counts_every_dropped_byte
         )
     assert target_of(token).output_bytes == page["total_bytes"]
     assert whole_output(int(dep["id"]), target.target_id) == text
+
+
+def test_a_retried_head_report_is_stored_and_counted_once_with_no_head_request(aws: None) -> None:
+    from bench.metering import Recorder
+    from local.server import REGION
+
+    # Given a running machine whose run's output is still in its head
+    dep = new_deployment(1)
+    token = running(dep, "m-retry")
+    text = "hello\n" * 100
+    body = {"entries": [], "output": [{"stream": "stdout", "at": "2026-01-01T00:00:00Z", "text": text}]}
+    with Recorder(REGION).installed() as recorder:
+        # When it reports output, and the same report comes again (its answer was lost)
+        with recorder.window() as first:
+            feedback.record(agents.authenticate(token, reporting=True), body, request="0000000001-1-1")
+        with recorder.window() as retry:
+            feedback.record(agents.authenticate(token, reporting=True), body, request="0000000001-1-1")
+    # Then the report was counted and stored with one conditional put, and no HeadObject
+    assert [c.name for c in first.calls if c.service == "s3"] == ["s3.PutObject"]
+    assert not [c for c in first.calls + retry.calls if c.operation == "HeadObject"]
+    # And the retry found its key taken and gave its count back: stored once, counted once
+    assert [(c.name, c.failed) for c in retry.calls if c.service == "s3"] == [("s3.PutObject", True)]
+    target = target_of(token)
+    assert target.output_bytes == len(text)
+    assert whole_output(int(dep["id"]), target.target_id) == text
+
+
+def test_output_stored_after_a_failed_put_is_counted_on_the_strict_side(aws: None) -> None:
+    from tests.adversarial.conftest import Fault, StorageFaults
+
+    # Given a running machine whose output report is counted, then refused by S3
+    dep = new_deployment(1)
+    token = running(dep, "m-fault")
+    text = "once\n"
+    body = {"entries": [], "output": [{"stream": "stdout", "at": "2026-01-01T00:00:00Z", "text": text}]}
+    put_fails = StorageFaults(lambda _n, op: Fault("SlowDown", 503) if op == "PutObject" else None)
+    with put_fails, pytest.raises(StorageUnavailable):
+        feedback.record(agents.authenticate(token, reporting=True), body, request="0000000001-1-1")
+    # When the agent sends the report again
+    feedback.record(agents.authenticate(token, reporting=True), body, request="0000000001-1-1")
+    # Then it is stored once, and counted twice: the count errs on the strict side, never under
+    target = target_of(token)
+    assert whole_output(int(dep["id"]), target.target_id) == text
+    assert target.output_bytes == 2 * len(text)
 
 
 def test_a_large_output_downloads_in_parts_that_fit_a_lambda_answer(aws: None) -> None:

@@ -190,12 +190,12 @@ def installer(dep: DeploymentModel, kind: str, master_token: str) -> str:
     its bytes depend on the master token alone. A deployment from before the pinning
     gets this version's templates and its payload hash worked out from the same
     pinned bytes the download serves (its one-liners pin no installer hash)."""
-    boot = store.bootstrapper_snapshot(int(dep.deployment_id))
+    boot = store.bootstrapper_snapshot(dep)
     if boot is not None and dep.payload_sha256:
         return wrappers.render_bootstrapper(kind, boot.api_url, master_token, dep.payload_sha256, boot.templates[kind])
     from edgex import execution
 
-    wrapper = store.wrapper_snapshot(int(dep.deployment_id))
+    wrapper = store.wrapper_snapshot(dep)
     if wrapper is None:
         raise IntegrityViolation()  # a deployment always has its snapshot: missing is tampering
     payload = wrappers.render_payload(wrapper, dep.script_type, execution.verified_script(dep))
@@ -203,7 +203,7 @@ def installer(dep: DeploymentModel, kind: str, master_token: str) -> str:
 
 
 def _one_liners(dep: DeploymentModel, master_token: str) -> dict[str, str]:
-    boot = store.bootstrapper_snapshot(int(dep.deployment_id))
+    boot = store.bootstrapper_snapshot(dep)
     if boot is None or not dep.payload_sha256:
         return wrappers.one_liners(config.public_url(), master_token)  # from before the pinning
     return wrappers.pinned_one_liners(boot.api_url, master_token, dep.payload_sha256, boot.templates)

@@ -29,15 +29,15 @@ def kill(dep: DeploymentModel) -> None:
 
 def verified_script(dep: DeploymentModel) -> bytes:
     """The pinned bytes, or the kill switch: a changed or vanished object expires the
-    deployment for good and the caller learns nothing but a generic 500."""
+    deployment for good and the caller learns nothing but a generic 500. The bytes are
+    checked when a Lambda environment first reads them and then kept (an S3 version
+    never changes), so a warm environment notices a damaged object at its next cold
+    start."""
     try:
-        data = blobs.get(dep.s3_key, dep.s3_version_id)
+        return blobs.verified(dep.s3_key, dep.s3_version_id, dep.script_checksum)
     except (NotFound, blobs.ObjectCorrupt):
-        data = None
-    if data is None or blobs.sha256(data) != dep.script_checksum:
         kill(dep)
-        raise IntegrityViolation()
-    return data
+        raise IntegrityViolation() from None
 
 
 def download(session: agents.AgentSession, run_id: str | None = None) -> str:

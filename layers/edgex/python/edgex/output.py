@@ -33,8 +33,21 @@ def tail_slots(limit: int) -> int:
 
 
 def record(target: TargetModel, dep: DeploymentModel, chunks: list[dict[str, Any]], request: str) -> None:
-    """Store one report's output for the target's current run. A report retried after a
-    lost answer lands on the key it had (head) and is counted once."""
+    """Store one report's output for the target's current run, once: a report retried
+    after a lost answer is recognised, and neither stored nor counted again.
+
+    While the head has room (the common case), the report is counted, then put at its
+    head key on the condition that the key is free (no HeadObject): a retry finds its
+    first try's object there and gives its count back. Counting first keeps the error
+    of a failure between the two on the strict side, as before: the retry counts the
+    report twice and stores it once (and a run that moved on refuses the count before
+    anything is written).
+
+    Past the head, both keys are looked up first (two HeadObject): the report may be
+    the retry of one stored in the head before the run passed half its limit, which a
+    tail marker cannot tell; and a marker put before the slot would make a failure
+    between them lose the report (the retry would find its marker), where this order
+    at worst stores it twice."""
     if not chunks:
         return
     size = blobs.text_size(chunks)
@@ -43,13 +56,14 @@ def record(target: TargetModel, dep: DeploymentModel, chunks: list[dict[str, Any
     limit = run_limit(dep)
     prefix = keys.output_prefix(int(dep.deployment_id), target.target_id, int(target.run_count))
     head_key, seen_key = keys.output_head(prefix, request), keys.output_seen(prefix, request)
+    if int(target.output_bytes or 0) < limit // 2:
+        target_store.add_output(target, size, tail=False)
+        if not blobs.put(head_key, chunks, new=True):
+            target_store.add_output(target, -size, tail=False)  # a retry: its first try counted it
+        return
     if blobs.exists(head_key) or blobs.exists(seen_key):
         return  # a retry of a report already stored (head) or already in a tail slot
-    in_tail = int(target.output_bytes or 0) >= limit // 2
-    _, seq = target_store.add_output(target, size, tail=in_tail)
-    if not in_tail:
-        blobs.put(head_key, chunks)
-        return
+    _, seq = target_store.add_output(target, size, tail=True)
     key = keys.output_tail(prefix, seq % tail_slots(limit))
     old = blobs.get(key)
     dropped = int(target.output_dropped or 0)

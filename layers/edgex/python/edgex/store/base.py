@@ -1,18 +1,22 @@
 """What every store module shares: the clients, the error boundary, transactions,
-batched reads and the one optimistic-retry loop.
+batched reads, the one optimistic-retry loop and the one in-memory cache.
 
 Clients are created on first use and cached at module level (Lambda reuses them
-across invocations; tests and the bench start moto first, then call :func:`reset`).
+across invocations; tests and the bench start moto first, then call :func:`reset`),
+and so is what never changes once stored (:class:`Kept`).
 AWS errors become domain errors here and nowhere else: throttling, timeouts and
-service errors are STORAGE_UNAVAILABLE (a retryable 503); a failed condition is
+service errors are STORAGE_UNAVAILABLE (a retryable 503); a failed condition (a
+DynamoDB condition, or S3's If-None-Match on a key already taken) is
 :class:`ConditionFailed` (a per-item reason list), which only store modules see.
 """
 
 from __future__ import annotations
 
 import random
+import threading
 import time
-from collections.abc import Callable, Iterator
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
@@ -29,6 +33,7 @@ _RETRYABLE = {
     "SlowDown",
     "InternalError",
     "TransactionInProgressException",
+    "ConditionalRequestConflict",  # S3: another conditional write of the same key is under way
 }
 CONDITION_FAILED = "ConditionalCheckFailed"
 TRANSACTION_ATTEMPTS = 5  # a transaction that only lost to another one is tried again
@@ -36,6 +41,7 @@ TRANSACTION_BACKOFF_S = 0.02  # before attempt n+1: a random wait up to n times 
 
 _connection: Any = None
 _s3: Any = None
+_kept: list[Kept] = []  # every cache, emptied by reset()
 
 
 def connection() -> Any:
@@ -81,6 +87,51 @@ def reset() -> None:
     _connection = None
     _s3 = None
     tables.unbind_all()
+    for cache in _kept:
+        cache.clear()
+
+
+class Kept:
+    """What never changes once stored (a deployment's snapshots, a pinned script
+    version's verified bytes), kept in memory so a warm function reads it once: the
+    least recently used go first past ``entries`` or ``max_bytes`` (``size`` of each
+    as its caller counts it). Thread-safe; emptied by :func:`reset`. Never for
+    anything a write can change."""
+
+    def __init__(self, entries: int, max_bytes: int) -> None:
+        self.entries, self.max_bytes = entries, max_bytes
+        self._items: OrderedDict[Hashable, tuple[Any, int]] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+        _kept.append(self)
+
+    def get(self, key: Hashable) -> Any | None:
+        with self._lock:
+            found = self._items.get(key)
+            if found is None:
+                return None
+            self._items.move_to_end(key)
+            return found[0]
+
+    def put(self, key: Hashable, value: Any, size: int) -> None:
+        if size > self.max_bytes:
+            return
+        with self._lock:
+            old = self._items.pop(key, None)
+            self._bytes += size - (old[1] if old else 0)
+            self._items[key] = (value, size)
+            while len(self._items) > self.entries or self._bytes > self.max_bytes:
+                self._bytes -= self._items.popitem(last=False)[1][1]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+            self._bytes = 0
+
+    def usage(self) -> tuple[int, int]:
+        """(entries, bytes) held now."""
+        with self._lock:
+            return len(self._items), self._bytes
 
 
 def client_error_code(exc: BaseException) -> str | None:
@@ -130,7 +181,7 @@ def storage_errors() -> Iterator[None]:
         raise
     except (ClientError, PynamoDBException) as exc:
         code = client_error_code(exc)
-        if code == "ConditionalCheckFailedException":
+        if code in ("ConditionalCheckFailedException", "PreconditionFailed"):
             raise ConditionFailed([CONDITION_FAILED]) from exc
         if code == "TransactionCanceledException":
             reasons = _cancellation_reasons(exc)

@@ -1,5 +1,7 @@
 """Script bodies in S3 (bucket versioning on): every write is a new version, and
-deployments pin the version id they run."""
+deployments pin the version id they run. A version's bytes never change, so the
+bytes a download checked against their pinned SHA-256 are kept in memory
+(:func:`verified`); bytes that did not match are never kept."""
 
 from __future__ import annotations
 
@@ -7,8 +9,11 @@ import hashlib
 
 from edgex import config
 from edgex.errors import EdgexError, StorageUnavailable
-from edgex.store.base import s3, storage_errors
+from edgex.store.base import Kept, s3, storage_errors
 from edgex.store.keys import script_object
+
+# by (key, version id, SHA-256): a script is at most limits.SCRIPT_MAX_BYTES (1 MiB)
+_VERIFIED = Kept(entries=32, max_bytes=8 * 1024 * 1024)
 
 
 def sha256(data: bytes) -> str:
@@ -33,7 +38,8 @@ def put(key: str, data: bytes) -> str:
 
 
 class ObjectCorrupt(EdgexError):
-    """S3's own checksum (stored at upload) no longer matches the bytes served."""
+    """The bytes served no longer match a checksum: S3's own (stored at upload) or the
+    SHA-256 a deployment pinned."""
 
 
 def get(key: str, version_id: str) -> bytes:
@@ -49,3 +55,18 @@ def get(key: str, version_id: str) -> bytes:
         if isinstance(exc.__cause__, FlexibleChecksumError):
             raise ObjectCorrupt() from exc
         raise
+
+
+def verified(key: str, version_id: str, checksum: str) -> bytes:
+    """The bytes of the pinned version, whose SHA-256 is ``checksum``: read from S3 once
+    per warm function, kept only once they matched. ObjectCorrupt when they do not
+    (each time: a mismatch is never kept), ObjectNotFound when the version is gone."""
+    pinned = (key, version_id, checksum)
+    kept = _VERIFIED.get(pinned)
+    if isinstance(kept, bytes):
+        return kept
+    data = get(key, version_id)
+    if sha256(data) != checksum:
+        raise ObjectCorrupt()
+    _VERIFIED.put(pinned, data, len(data))
+    return data

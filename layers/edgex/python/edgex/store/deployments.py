@@ -1,5 +1,11 @@
 """Deployments: the deployment row (with the enrollment counter the cap checks), its
-pinned wrapper beside its targets, and its sharded run counters."""
+pinned wrapper beside its targets, and its sharded run counters.
+
+A deployment's wrapper and bootstrapper snapshots are written once, with it (create),
+and deleted with it: a warm function keeps what it read (:data:`_SNAPSHOTS`). Each is
+kept with its deployment's ``created_at`` and served only to that same deployment:
+ids come from a counter that never goes back, but should one be used again after a
+delete, the new deployment is never given the old one's snapshot."""
 
 from __future__ import annotations
 
@@ -7,7 +13,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from edgex.errors import DeploymentNotFound, ScriptNotFound, StorageUnavailable
 from edgex.store import counters, cursors, keys, rollout
-from edgex.store.base import ConditionFailed, get_items, storage_errors, transact
+from edgex.store.base import ConditionFailed, Kept, get_items, storage_errors, transact
 from edgex.store.tables import (
     BootstrapperSnapshotModel,
     DeploymentModel,
@@ -22,6 +28,8 @@ if TYPE_CHECKING:
 
 _LIST_SHAPE = cursors.Shape({"kind": cursors.text(r"deployment"), "deployment_id": cursors.number()})
 CREATE_ATTEMPTS = 5
+# by snapshot key: (the deployment's created_at, the snapshot); a wrapper is ~28 KB, a bootstrapper ~38 KB
+_SNAPSHOTS = Kept(entries=64, max_bytes=4 * 1024 * 1024)
 
 
 class Pin(NamedTuple):
@@ -179,17 +187,49 @@ def kill(dep: DeploymentModel, reason: str, now: str) -> None:
         )
 
 
-def wrapper_snapshot(deployment_id: int) -> str | None:
-    (snapshot,) = get_items((WrapperSnapshotModel, (keys.snapshot_pk(deployment_id),)))
-    return snapshot.content if snapshot is not None else None
+def _kept(dep: DeploymentModel, pk: str) -> Any | None:
+    """A snapshot of this very deployment read before, or None."""
+    found = _SNAPSHOTS.get(pk)
+    return found[1] if found is not None and found[0] == dep.created_at else None
 
 
-def bootstrapper_snapshot(deployment_id: int) -> Bootstrappers | None:
-    """The pinned bootstrappers, or None for a deployment created before they were pinned."""
-    (snapshot,) = get_items((BootstrapperSnapshotModel, (keys.bootstrapper_pk(deployment_id),)))
+def wrapper_kept(deployment_id: int) -> bool:
+    """Whether a wrapper snapshot is kept under this id (a batch read may then leave it
+    out; :func:`wrapper_snapshot` checks it is this deployment's)."""
+    return _SNAPSHOTS.get(keys.snapshot_pk(deployment_id)) is not None
+
+
+def keep_wrapper(dep: DeploymentModel, snapshot: WrapperSnapshotModel | None) -> str | None:
+    """The wrapper of a snapshot row read with ``dep``, kept for the next request."""
     if snapshot is None:
         return None
-    return Bootstrappers(api_url=snapshot.api_url, templates=dict(snapshot.templates))
+    content = str(snapshot.content)
+    _SNAPSHOTS.put(keys.snapshot_pk(int(dep.deployment_id)), (dep.created_at, content), len(content))
+    return content
+
+
+def wrapper_snapshot(dep: DeploymentModel) -> str | None:
+    """The wrapper ``dep`` pinned: kept from an earlier read, or read and kept."""
+    pk = keys.snapshot_pk(int(dep.deployment_id))
+    kept = _kept(dep, pk)
+    if isinstance(kept, str):
+        return kept
+    (snapshot,) = get_items((WrapperSnapshotModel, (pk,)))
+    return keep_wrapper(dep, snapshot)
+
+
+def bootstrapper_snapshot(dep: DeploymentModel) -> Bootstrappers | None:
+    """The pinned bootstrappers, or None for a deployment created before they were pinned."""
+    pk = keys.bootstrapper_pk(int(dep.deployment_id))
+    kept = _kept(dep, pk)
+    if isinstance(kept, Bootstrappers):
+        return kept
+    (snapshot,) = get_items((BootstrapperSnapshotModel, (pk,)))
+    if snapshot is None:
+        return None
+    boot = Bootstrappers(api_url=snapshot.api_url, templates=dict(snapshot.templates))
+    _SNAPSHOTS.put(pk, (dep.created_at, boot), len(boot.api_url) + sum(map(len, boot.templates.values())))
+    return boot
 
 
 def run_counts(deployment_ids: list[int]) -> dict[int, dict[str, int]]:

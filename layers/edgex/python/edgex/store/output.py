@@ -3,10 +3,11 @@ DynamoDB item (a script may print megabytes; the table pays per item write).
 
 Under the run's prefix (keys.output_prefix): head objects ``h/<request key>`` (the
 agent's request key sorts in the order the reports were made, and a retried report
-lands on the same key), then, once the head holds half of the run's limit, rotating
-tail slots ``t/<slot>`` overwritten in turn (with an empty ``r/<request key>`` marker each, so a
-retried tail report is recognised). Each object is JSON: {"seq", "chunks",
-"dropped"} where ``dropped`` is the run's dropped bytes when it was written.
+lands on the same key: it is put only if the key is free, S3's If-None-Match), then,
+once the head holds half of the run's limit, rotating tail slots ``t/<slot>``
+overwritten in turn (with an empty ``r/<request key>`` marker each, so a retried tail
+report is recognised). Each object is JSON: {"seq", "chunks", "dropped"} where
+``dropped`` is the run's dropped bytes when it was written.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any, NamedTuple
 
 from edgex import config
 from edgex.errors import ObjectNotFound
-from edgex.store.base import s3, storage_errors
+from edgex.store.base import ConditionFailed, s3, storage_errors
 
 BUCKET = "output"
 
@@ -48,10 +49,19 @@ def exists(key: str) -> bool:
     return True
 
 
-def put(key: str, chunks: list[dict[str, Any]], *, seq: int = 0, dropped: int = 0) -> None:
+def put(key: str, chunks: list[dict[str, Any]], *, seq: int = 0, dropped: int = 0, new: bool = False) -> bool:
+    """Store one report's output at ``key``; with ``new``, only if no object is there
+    yet (one conditional PUT): False when one was."""
     body = json.dumps({"seq": seq, "dropped": dropped, "size": text_size(chunks), "chunks": chunks})
-    with storage_errors():
-        s3().put_object(Bucket=config.bucket_name(BUCKET), Key=key, Body=body.encode(), ContentType="application/json")
+    params: dict[str, Any] = {"IfNoneMatch": "*"} if new else {}
+    try:
+        with storage_errors():
+            s3().put_object(
+                Bucket=config.bucket_name(BUCKET), Key=key, Body=body.encode(), ContentType="application/json", **params
+            )
+    except ConditionFailed:
+        return False
+    return True
 
 
 def get(key: str) -> Stored | None:

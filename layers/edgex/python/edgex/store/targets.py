@@ -49,7 +49,8 @@ class ClaimOutcome(NamedTuple):
 
 
 class Loaded(NamedTuple):
-    """What an agent token opens, from one BatchGetItem."""
+    """What an agent token opens, from one BatchGetItem (the wrapper, immutable, from
+    memory once this function has read it: store.deployments keeps it)."""
 
     target: TargetModel | None
     deployment: DeploymentModel | None
@@ -61,10 +62,17 @@ def load(deployment_id: int, target_id: str, with_wrapper: bool) -> Loaded:
         (TargetModel, (keys.target_pk(deployment_id, target_id),)),
         (DeploymentModel, (deployment_id,)),
     ]
-    if with_wrapper:
+    if not with_wrapper:
+        target, dep = get_items(*wanted)
+        return Loaded(target, dep, None)
+    from edgex.store import deployments  # downloads only: a report never imports it
+
+    if not deployments.wrapper_kept(deployment_id):
         wanted.append((WrapperSnapshotModel, (keys.snapshot_pk(deployment_id),)))
     target, dep, *snapshot = get_items(*wanted)
-    wrapper = snapshot[0].content if snapshot and snapshot[0] is not None else None
+    if dep is None:
+        return Loaded(target, None, None)
+    wrapper = deployments.keep_wrapper(dep, snapshot[0]) if snapshot else deployments.wrapper_snapshot(dep)
     return Loaded(target, dep, wrapper)
 
 
@@ -513,8 +521,9 @@ def heartbeat(target: TargetModel, now: str) -> bool:
 
 
 def add_output(target: TargetModel, size: int, *, tail: bool) -> tuple[int, int]:
-    """Count ``size`` bytes of output against the run (and, for a tail report, take the
-    next tail sequence number). Returns (bytes received so far, tail sequence)."""
+    """Count ``size`` bytes of output against the run (a negative size gives back a
+    count made twice) and, for a tail report, take the next tail sequence number.
+    Returns (bytes received so far, tail sequence)."""
     actions: list[Action] = [TargetModel.output_bytes.add(size)]
     if tail:
         actions.append(TargetModel.output_tail.add(1))
