@@ -121,6 +121,10 @@ class EndpointLoad:
     request_bytes: int = 0  # the request, body + headers: CloudFront to origin
     log_bytes: int = 0  # the handler's own log lines
     access_log_bytes: int = 0  # the stage's access log line
+    # What a new function's first request reads beyond a warm one (what it then keeps
+    # for the deployment: snapshots, the verified script), billed at the cold share.
+    cold_read_units: float = 0.0
+    cold_s3_gets: int = 0
 
 
 def duration_ms(own_ms: float, operations: dict[str, int], cpu_factor: float) -> float:
@@ -221,8 +225,10 @@ def cost_of_runs(
             f"{init_gb_s:,.1f} GB-s at {cold:.0%} cold",
         )
     )
-    for kind in sorted(unit_types):
-        units = unit_types[kind] * n
+    cold_units = {"RRU strong": sum(e.per_machine * n * cold * e.cold_read_units for e in endpoints)}
+    s3_gets += sum(e.per_machine * cold * e.cold_s3_gets for e in endpoints)
+    for kind in sorted(set(unit_types) | {k for k, v in cold_units.items() if v}):
+        units = unit_types.get(kind, 0.0) * n + cold_units.get(kind, 0.0)
         price = DYNAMODB_WRU_PER_MILLION if kind.startswith("WRU") else DYNAMODB_RRU_PER_MILLION
         add(CostLine(f"DynamoDB {kind}", units * price / 1e6, f"{units:,.0f} units"))
     add(CostLine("S3 GET", s3_gets * n * S3_GET_PER_THOUSAND / 1000, f"{s3_gets * n:,.0f} GET and HEAD"))

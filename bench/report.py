@@ -341,7 +341,8 @@ def cost_section(
     s.text.append(
         f"  Lambda: arm64, {assumptions.memory_mb} MB (infra config), CPU-bound work x{assumptions.cpu_factor:.2f} "
         f"(1,769 MB = 1 vCPU); {assumptions.cold_start_share:.0%} of invocations cold, each billing INIT at the "
-        f"measured as-shipped cold-start CPU ({init_source or 'not measured: 0'}); storage waits (assumed same-region p50): "
+        f"measured as-shipped cold-start CPU ({init_source or 'not measured: 0'}) and the reads a new function's "
+        f"first request makes beyond a warm one's; storage waits (assumed same-region p50): "
         + ", ".join(f"{k.split('.')[1]} {v:.0f} ms" for k, v in cost.SERVICE_LATENCY_MS.items())
     )
     s.text.append(

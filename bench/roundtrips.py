@@ -20,6 +20,7 @@ What a function's first request reads beyond a warm one is said in a note.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import logging
@@ -228,7 +229,8 @@ class _Bench:
         if first:
             _forget_clients()
         logged = LOG_SINK.written
-        with self.recorder.window() as window:
+        # The agent functions' logger writes its lines to stdout (edgex.log.JsonLogger).
+        with self.recorder.window() as window, contextlib.redirect_stdout(LOG_SINK):  # type: ignore[type-var]
             answer = self.handlers[endpoint](event, None)
         window.event = event
         window.log_bytes = LOG_SINK.written - logged
@@ -299,7 +301,8 @@ LOG_SINK = _CountingSink()
 def _silence_request_log() -> None:
     """The handlers log one JSON line per request to stdout; the bench's stdout is the
     table. The formatting still runs (it is part of a request's cost), the line goes
-    to a counting sink."""
+    to a counting sink: powertools' handler is pointed at it here, the agent logger's
+    stdout is redirected around each call (_Bench.call)."""
     for name in ("edgex", ""):
         for handler in logging.getLogger(name or None).handlers:
             if isinstance(handler, logging.StreamHandler):

@@ -80,6 +80,14 @@ def test_cost_of_runs_prices_every_line_from_counted_units_and_bytes() -> None:
     assert cold.get("WAF requests") == 0.0
     assert cold.get("Lambda INIT (cold starts)") == pytest.approx(2000 * 0.5 * 0.1 * gb * cost.LAMBDA_ARM_GB_SECOND)
     assert cold.get("X-Ray traces") == pytest.approx(2000 * cost.XRAY_TRACES_PER_MILLION / 1e6)
+    # And a cold function's first request, reading 8 RRU and 1 S3 GET more than a warm one,
+    # bills them at the cold share
+    first = cost.EndpointLoad("x", 2, 1.0, {}, 100.0, cold_read_units=8.0, cold_s3_gets=1)
+    extra = cost.cost_of_runs([first], {"RRU strong": 4}, 0, half_cold)
+    assert extra.get("DynamoDB RRU strong") == pytest.approx(
+        (4_000 + 2000 * 0.5 * 8) * cost.DYNAMODB_RRU_PER_MILLION / 1e6
+    )
+    assert extra.get("S3 GET") == pytest.approx(2000 * 0.5 * cost.S3_GET_PER_THOUSAND / 1000)
 
 
 def test_access_log_line_is_rendered_from_the_stage_format() -> None:
