@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from edgex import agents, deployments, execution, feedback, output, sweep
-from edgex.errors import StorageUnavailable
+from edgex.errors import StaleRun, StorageUnavailable
 from edgex.store import keys
 from edgex.store import targets as target_store
 from edgex.store.tables import DeploymentModel, LogModel, TargetModel
@@ -131,6 +131,76 @@ def test_output_stored_after_a_failed_put_is_counted_on_the_strict_side(aws: Non
     target = target_of(token)
     assert whole_output(int(dep["id"]), target.target_id) == text
     assert target.output_bytes == 2 * len(text)
+
+
+def test_a_reports_own_write_counts_its_output(aws: None) -> None:
+    from bench.metering import Recorder
+    from local.server import REGION
+
+    # Given a running machine
+    dep = new_deployment(1)
+    token = running(dep, "m-fold")
+    chunk = {"stream": "stdout", "at": "2026-01-01T00:00:00Z", "text": "hello\n"}
+    with Recorder(REGION).installed() as recorder:
+        # When it sends a report with entries and output, a heartbeat with output, and its final report with output
+        with recorder.window() as progress:
+            feedback.record(
+                agents.authenticate(token, reporting=True),
+                {"entries": [{"status": "info", "message": "working"}], "output": [chunk]},
+                request="0000000001-1-1",
+            )
+        with recorder.window() as beat:
+            feedback.record(
+                agents.authenticate(token, reporting=True), {"entries": [], "output": [chunk]}, request="0000000002-1-1"
+            )
+        with recorder.window() as final:
+            feedback.record(
+                agents.authenticate(token, reporting=True),
+                {"entries": [{"status": "success", "message": "done", "step": "complete"}], "output": [chunk]},
+                request="0000000003-1-1",
+            )
+    # Then each counted its output in the one write of the target it makes anyway
+    # (progress: UpdateItem, heartbeat: UpdateItem, final: the transaction), none in a write of its own
+    assert [c.name for c in progress.calls if c.name == "dynamodb.UpdateItem"] == ["dynamodb.UpdateItem"]
+    assert [c.name for c in beat.calls if c.name == "dynamodb.UpdateItem"] == ["dynamodb.UpdateItem"]
+    assert not [c for c in final.calls if c.name == "dynamodb.UpdateItem"]
+    target = target_of(token)
+    assert target.output_bytes == 3 * len("hello\n")
+    assert whole_output(int(dep["id"]), target.target_id) == "hello\n" * 3
+
+
+def test_a_retried_report_stores_the_output_its_first_try_lost(aws: None) -> None:
+    from tests.adversarial.conftest import Fault, StorageFaults
+
+    # Given a running machine whose report's entries are stored, then its output refused by S3
+    dep = new_deployment(1)
+    token = running(dep, "m-heal")
+    body = {
+        "entries": [{"status": "info", "message": "working"}],
+        "output": [{"stream": "stdout", "at": "2026-01-01T00:00:00Z", "text": "kept\n"}],
+    }
+    put_fails = StorageFaults(lambda _n, op: Fault("SlowDown", 503) if op == "PutObject" else None)
+    with put_fails, pytest.raises(StorageUnavailable):
+        feedback.record(agents.authenticate(token, reporting=True), body, request="0000000001-1-1")
+    # When the agent sends the report again
+    answer = feedback.record(agents.authenticate(token, reporting=True), body, request="0000000001-1-1")
+    # Then the entries stay stored once (a duplicate) and the output is stored now
+    assert answer.get("duplicate") is True
+    target = target_of(token)
+    assert whole_output(int(dep["id"]), target.target_id) == "kept\n"
+    rows = list(LogModel.query(keys.log_partition(int(dep["id"]), target.target_id)))
+    assert [e["message"] for row in rows for e in row.entries] == ["working"]
+
+
+def test_output_of_a_run_that_moved_on_is_a_stale_run_not_a_crash(aws: None) -> None:
+    # Given a running machine as read, whose run then moved on (a new download)
+    dep = new_deployment(1)
+    token = running(dep, "m-moved")
+    seen = target_of(token)
+    target_of(token).update(actions=[TargetModel.run_count.add(1)])
+    # When output is counted against the run as read / Then it is refused as a stale run
+    with pytest.raises(StaleRun):
+        target_store.add_output(seen, 10, tail=False)
 
 
 def test_a_large_output_downloads_in_parts_that_fit_a_lambda_answer(aws: None) -> None:

@@ -143,13 +143,18 @@ def record(
             # riding with them (it has a quota of its own).
             output.record(target, dep, chunks, key)
             raise LogQuotaExceeded()
+        item = item._replace(output_bytes=output.head_size(target, dep, chunks))
         outcome = store.report(target, dep, item, now=clock.now(), quota=None if item.truncated else _quota(dep))
         if outcome == store.ReportOutcome.RACED:
             target, dep = agents.refresh(target, dep, reporting=True)  # moved meanwhile: decide again
             return None
         if outcome == store.ReportOutcome.STORED:
             _note_integrity(target, entries)
-            output.record(target, dep, chunks, key)
+        # A retried report (DUPLICATE) stores its output too, in case its first try
+        # stored the entries and not the output: recognised there if it did.
+        output.record(
+            target, dep, chunks, key, counted=item.output_bytes if outcome == store.ReportOutcome.STORED else 0
+        )
         if item.truncated and item.status == target.status:
             raise LogQuotaExceeded()  # marked once; the caller learns its entries were dropped
         status = item.status if outcome == store.ReportOutcome.STORED else target.status
@@ -188,9 +193,12 @@ def _heartbeat(
     """A report with no entries (output only, or nothing: the heartbeat): no log row,
     only the run's output and its ``last_seen_at``."""
     _accepts(target, run_id)
-    output.record(target, dep, chunks, key)
+    counted = 0
     if target.status == TargetStatus.RUNNING:
-        store.heartbeat(target, clock.now_iso())
+        counted = output.head_size(target, dep, chunks)
+        if not store.heartbeat(target, clock.now_iso(), counted):
+            counted = 0
+    output.record(target, dep, chunks, key, counted=counted)
     status = liveness.target_status(target, dep)
     return {"accepted": 0, "target_status": status, "control": control(status, dep)}
 

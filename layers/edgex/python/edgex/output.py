@@ -32,9 +32,25 @@ def tail_slots(limit: int) -> int:
     return max(2, (limit // 2) // limits.OUTPUT_REPORT_MAX_BYTES)
 
 
-def record(target: TargetModel, dep: DeploymentModel, chunks: list[dict[str, Any]], request: str) -> None:
+def head_size(target: TargetModel, dep: DeploymentModel, chunks: list[dict[str, Any]]) -> int:
+    """The bytes of a report's output that the report's own write of the target may
+    count (then tell :func:`record` so): all of it while the run's head has room (the
+    common case), none past it (the tail path counts and places a report itself)."""
+    if not chunks:
+        return 0
+    size = blobs.text_size(chunks)
+    if size > limits.OUTPUT_REPORT_MAX_BYTES:
+        raise OutputTooLarge()
+    return size if int(target.output_bytes or 0) < run_limit(dep) // 2 else 0
+
+
+def record(
+    target: TargetModel, dep: DeploymentModel, chunks: list[dict[str, Any]], request: str, *, counted: int = 0
+) -> None:
     """Store one report's output for the target's current run, once: a report retried
     after a lost answer is recognised, and neither stored nor counted again.
+    ``counted``: the bytes the report's own write of the target already counted
+    (:func:`head_size`): it goes to the head, with no write of its own to count it.
 
     While the head has room (the common case), the report is counted, then put at its
     head key on the condition that the key is free (no HeadObject): a retry finds its
@@ -56,8 +72,9 @@ def record(target: TargetModel, dep: DeploymentModel, chunks: list[dict[str, Any
     limit = run_limit(dep)
     prefix = keys.output_prefix(int(dep.deployment_id), target.target_id, int(target.run_count))
     head_key, seen_key = keys.output_head(prefix, request), keys.output_seen(prefix, request)
-    if int(target.output_bytes or 0) < limit // 2:
-        target_store.add_output(target, size, tail=False)
+    if counted or int(target.output_bytes or 0) < limit // 2:
+        if not counted:
+            target_store.add_output(target, size, tail=False)
         if not blobs.put(head_key, chunks, new=True):
             target_store.add_output(target, -size, tail=False)  # a retry: its first try counted it
         return

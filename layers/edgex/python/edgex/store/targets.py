@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from edgex.errors import StaleRun
 from edgex.store import counters, cursors, keys, rollout
 from edgex.store.base import CONDITION_FAILED, ConditionFailed, get_items, storage_errors, transact
 from edgex.store.tables import (
@@ -263,6 +264,7 @@ class Report(NamedTuple):
     status: str  # the target's status after it
     exit_code: int | None
     truncated: bool = False  # the run's log was cut here (quota): the marker entry is in ``entries``
+    output_bytes: int = 0  # the output riding with it, counted against the run in the same write
 
 
 class ReportOutcome:
@@ -324,6 +326,8 @@ def report(
     ]
     if item.truncated:
         actions.append(TargetModel.log_truncated.set(True))
+    if item.output_bytes:
+        actions.append(TargetModel.output_bytes.add(item.output_bytes))
     if moved:
         actions += [TargetModel.status.set(item.status), TargetModel.completed_at.set(stamp)]
         actions.append(TargetModel.running_shard.remove())
@@ -506,13 +510,17 @@ def run_started_actions(target_id: str) -> list[Action]:
     ]
 
 
-def heartbeat(target: TargetModel, now: str) -> bool:
-    """A report with no entries: only ``last_seen_at`` moves (no log row), on the
-    condition that the run is still the one read. False when it is not."""
+def heartbeat(target: TargetModel, now: str, output_bytes: int = 0) -> bool:
+    """A report with no entries: only ``last_seen_at`` moves (no log row), and the run's
+    output count by the output riding with it, on the condition that the run is still
+    the one read. False when it is not."""
+    actions: list[Action] = [TargetModel.last_seen_at.set(now)]
+    if output_bytes:
+        actions.append(TargetModel.output_bytes.add(output_bytes))
     try:
         with storage_errors():
             target.update(
-                actions=[TargetModel.last_seen_at.set(now)],
+                actions=actions,
                 condition=(TargetModel.run_count == target.run_count) & (TargetModel.status == target.status),
             )
     except ConditionFailed:
@@ -523,12 +531,16 @@ def heartbeat(target: TargetModel, now: str) -> bool:
 def add_output(target: TargetModel, size: int, *, tail: bool) -> tuple[int, int]:
     """Count ``size`` bytes of output against the run (a negative size gives back a
     count made twice) and, for a tail report, take the next tail sequence number.
-    Returns (bytes received so far, tail sequence)."""
+    Returns (bytes received so far, tail sequence); StaleRun when the target's run
+    moved on meanwhile."""
     actions: list[Action] = [TargetModel.output_bytes.add(size)]
     if tail:
         actions.append(TargetModel.output_tail.add(1))
-    with storage_errors():
-        target.update(actions=actions, condition=TargetModel.run_count == target.run_count)
+    try:
+        with storage_errors():
+            target.update(actions=actions, condition=TargetModel.run_count == target.run_count)
+    except ConditionFailed:
+        raise StaleRun() from None
     return int(target.output_bytes or 0), int(target.output_tail or 0)
 
 
