@@ -194,12 +194,9 @@ def cost_of_runs(
     add = breakdown.lines_.append
     add(CostLine("API Gateway HTTP API requests", requests * APIGW_HTTP_PER_MILLION / 1e6, f"{requests:,.0f} requests"))
     add(CostLine("CloudFront HTTPS requests", requests * CLOUDFRONT_HTTPS_PER_10K / 1e4, f"{requests:,.0f} requests"))
-    inspected = requests if assumptions.waf else 0
     add(
-        CostLine(
-            "WAF requests",
-            inspected * WAF_REQUESTS_PER_MILLION / 1e6,
-            f"{inspected:,.0f} requests" + ("" if assumptions.waf else " (the web ACL is off)"),
+        _per_request(
+            "WAF requests", requests, assumptions.waf, WAF_REQUESTS_PER_MILLION, "requests", "the web ACL is off"
         )
     )
     add(
@@ -240,15 +237,16 @@ def cost_of_runs(
             f"{log_bytes / 1e6:,.2f} MB (handler lines, access log, Lambda START/END/REPORT)",
         )
     )
-    traces = requests if assumptions.tracing else 0
     add(
-        CostLine(
-            "X-Ray traces",
-            traces * XRAY_TRACES_PER_MILLION / 1e6,
-            f"{traces:,.0f} traces" + ("" if assumptions.tracing else " (tracing is off)"),
-        )
+        _per_request("X-Ray traces", requests, assumptions.tracing, XRAY_TRACES_PER_MILLION, "traces", "tracing is off")
     )
     return breakdown
+
+
+def _per_request(service: str, requests: float, on: bool, per_million: float, unit: str, off: str) -> CostLine:
+    """A line billed per request only when a feature of the stack is on (zero, and why, when off)."""
+    counted = requests if on else 0
+    return CostLine(service, counted * per_million / 1e6, f"{counted:,.0f} {unit}" + ("" if on else f" ({off})"))
 
 
 def price_table() -> list[tuple[str, str]]:
