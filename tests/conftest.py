@@ -126,8 +126,16 @@ class LocalServer(ApiClient):
             "TMPDIR": str(home),
             **(extra_env or {}),
         }
+        # A script may print bytes that are not UTF-8: kept as surrogates, never a decode error.
         return subprocess.run(
-            ["bash", "-c", one_liner], env=env, capture_output=True, text=True, timeout=timeout, cwd=home, check=False
+            ["bash", "-c", one_liner],
+            env=env,
+            capture_output=True,
+            text=True,
+            errors="surrogateescape",
+            timeout=timeout,
+            cwd=home,
+            check=False,
         )
 
     def log_text(self) -> str:

@@ -754,6 +754,22 @@ def test_a_short_run_is_one_report_with_its_entries_output_and_final(stub: StubA
     assert [(c["stream"], c["text"]) for c in report["output"]] == [("stdout", "one\n"), ("stderr", "two\n")]
 
 
+def test_bytes_that_are_not_utf8_become_u_fffd_and_the_report_stays_valid(
+    stub: StubApi, sandbox: dict[str, Path]
+) -> None:
+    # Given a script printing UTF-8, Latin-1 and stray bytes, and an entry with a Latin-1 byte
+    script = "printf 'caf\\303\\251 \\346\\227\\245 K\\366ln \\377\\n'\n_orc_send info \"$(printf 'x\\374y')\" s1\n"
+    # When the wrapper runs it
+    done = run_payload(stub, sandbox, script)
+    # Then the terminal got the bytes as printed, and the report is UTF-8 JSON: UTF-8
+    # kept, every other byte U+FFFD, nothing else lost
+    assert done.returncode == 0, done.stderr
+    assert b"caf\xc3\xa9 \xe6\x97\xa5 K\xf6ln \xff\n" in done.stdout
+    (report,) = stub.reports()
+    assert [c["text"] for c in report["output"]] == ["caf\u00e9 \u65e5 K\ufffdln \ufffd\n"]
+    assert [e["message"] for e in report["entries"] if e.get("step") == "s1"] == ["x\ufffdy"]
+
+
 def test_entries_ride_with_the_next_periodic_report(stub: StubApi, sandbox: dict[str, Path]) -> None:
     # Given reports every second and a script that says something, then works for a while
     script = "_orc_send info first s1\necho out1\nsleep 3\n_orc_send info second s2\n"

@@ -68,10 +68,49 @@ _orc_detect
 # shellcheck disable=SC2034  # read by the script, not by the wrapper
 readonly _ORC_OS _ORC_OS_VERSION _ORC_ARCH _ORC_MACHINE_ID _ORC_HOSTNAME
 
+# An awk function (for LC_ALL=C awk): utf8(s) is s with every byte that is not part
+# of a UTF-8 sequence replaced by U+FFFD. Scripts print what their tools print (a
+# Latin-1 file, a binary), and the API takes only UTF-8: one such byte would have the
+# whole report refused, with the entries riding with it.
+_ORC_AWK_UTF8='
+function utf8(s,    out, i, j, n, b, need, ok) {
+    if (!_utf8_bytes) {
+        for (i = 128; i < 256; i++) _utf8_byte[sprintf("%c", i)] = i
+        _utf8_bytes = 1
+    }
+    out = ""
+    n = length(s)
+    i = 1
+    while (i <= n) {
+        b = _utf8_byte[substr(s, i, 1)] + 0
+        if (b < 128) {
+            out = out substr(s, i, 1)
+            i++
+            continue
+        }
+        need = (b >= 194 && b <= 223) ? 1 : (b >= 224 && b <= 239) ? 2 : (b >= 240 && b <= 244) ? 3 : 0
+        ok = need > 0 && i + need <= n
+        for (j = 1; ok && j <= need; j++) {
+            b = _utf8_byte[substr(s, i + j, 1)] + 0
+            ok = b >= 128 && b <= 191
+        }
+        if (ok) {
+            out = out substr(s, i, need + 1)
+            i += need + 1
+        } else {
+            out = out "\357\277\275"
+            i++
+        }
+    }
+    return out
+}'
+readonly _ORC_AWK_UTF8
+
 # _orc_json TEXT [MAX_CHARS]: TEXT as a JSON string (quotes, backslashes, control
-# characters), cut to at most MAX_CHARS characters without splitting a UTF-8
-# sequence, whatever the locale (cron, containers and ssh often run in C/POSIX,
-# where bash counts bytes). A subshell, so its LC_ALL=C stays here.
+# characters; bytes that are not UTF-8 as U+FFFD, trailing newlines then dropped),
+# cut to at most MAX_CHARS characters without splitting a UTF-8 sequence, whatever
+# the locale (cron, containers and ssh often run in C/POSIX, where bash counts
+# bytes). A subshell, so its LC_ALL=C stays here.
 _orc_json() (
     LC_ALL=C
     s=$1
@@ -105,6 +144,9 @@ _orc_json() (
         esac
         s=$p
     fi
+    case $s in
+        *[$'\x80'-$'\xff']*) s=$(printf '%s\n' "$s" | LC_ALL=C awk "$_ORC_AWK_UTF8"' { print utf8($0) }') ;;
+    esac
     s=${s//\\/\\\\}
     s=${s//\"/\\\"}
     s=${s//$'\n'/\\n}
@@ -538,12 +580,13 @@ _orc_ship() {
 }
 
 # _orc_tag O|E: the script's output on one stream, line by line, to fd 3 as the
-# batcher reads it: the tag, then the JSON-escaped text (a long line in pieces of at
+# batcher reads it: the tag, then the JSON-escaped text (bytes that are not UTF-8 as
+# U+FFFD; the raw line still goes to stdout as it was; a long line in pieces of at
 # most 480 bytes, never splitting a UTF-8 sequence, so each piece is one atomic write
 # on the pipe, however many writers share it); the raw line goes on to stdout.
 _orc_tag() {
     # shellcheck disable=SC2086  # the options are words
-    LC_ALL=C awk $_orc_awk_opts -v tag="$1" '
+    LC_ALL=C awk $_orc_awk_opts -v tag="$1" "$_ORC_AWK_UTF8"'
     function rep(s, from, to,    out, p) {
         out = ""
         while ((p = index(s, from)) > 0) {
@@ -553,6 +596,7 @@ _orc_tag() {
         return out s
     }
     function esc(s,    i, c) {
+        if (s ~ /[\200-\377]/) s = utf8(s)
         s = rep(s, "\\", "\\\\")
         s = rep(s, "\"", "\\\"")
         s = rep(s, "\n", "\\n")
