@@ -1226,11 +1226,15 @@ def test_a_crlf_script_runs_with_lf_line_endings(stub: StubApi, sandbox: dict[st
 def test_a_signal_to_the_process_group_sends_the_final_report(
     stub: StubApi, sandbox: dict[str, Path], sig: signal.Signals, name: str
 ) -> None:
-    # Given a payload running a long script in its own process group
-    proc = start_payload(stub, sandbox, "_orc_send info sleeping nap\nsleep 60\necho not-reached\n")
+    # Given a payload running a long script in its own process group, its entry reported
+    # (with a report a second)
+    proc = start_payload(
+        stub, sandbox, "_orc_send info sleeping nap\nsleep 60\necho not-reached\n", EDGEX_HEARTBEAT_SECONDS="1"
+    )
     deadline = time.monotonic() + 30
     while not any(e.get("step") == "nap" for e in stub.feedback()) and time.monotonic() < deadline:
         time.sleep(0.05)
+    assert any(e.get("step") == "nap" for e in stub.feedback())
     # When the whole group gets the signal (Ctrl-C, a closed terminal, a service stop)
     os.killpg(proc.pid, sig)
     proc.wait(timeout=30)
@@ -1246,6 +1250,43 @@ def test_a_signal_to_the_process_group_sends_the_final_report(
         "exit_code": 128 + sig,
         "outcome": "failed",
     }
+
+
+def test_nothing_of_the_wrapper_runs_on_once_it_is_killed_outright(stub: StubApi, sandbox: dict[str, Path]) -> None:
+    # Given a payload running a long script, reporting every second
+    proc = start_payload(stub, sandbox, "sleep 60\n", EDGEX_HEARTBEAT_SECONDS="1")
+    deadline = time.monotonic() + 30
+    while len(stub.reports()) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    spool = next(sandbox["tmp"].glob("edgex.*"))
+
+    def helpers() -> list[str]:
+        """The wrapper's own helpers still running: their command lines name its spool."""
+        found = subprocess.run(["ps", "-ww", "-eo", "pid=,args="], capture_output=True, text=True, check=True).stdout
+        return [line for line in found.splitlines() if str(spool) in line]
+
+    def batches() -> list[str]:
+        return sorted(p.name for p in spool.iterdir()) if spool.exists() else []
+
+    try:
+        assert helpers(), "the batcher should name the spool while the wrapper runs"
+        # When the wrapper alone is killed outright (SIGKILL, an OOM kill: no trap runs)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+        # Then its clock stops: the spool stops growing, though the script (a process
+        # group of its own: the script's) runs on
+        time.sleep(2)
+        seen = batches()
+        time.sleep(3)
+        assert batches() == seen
+        # And once the script ends, nothing of the wrapper is left running
+        subprocess.run(["pkill", "-KILL", "-f", "^sleep 60$"], check=False)
+        deadline = time.monotonic() + 15
+        while helpers() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert helpers() == []
+    finally:
+        subprocess.run(["pkill", "-KILL", "-f", "^sleep 60$"], check=False)
 
 
 @pytest.mark.parametrize("shell", [["dash"], ["busybox", "sh"], ["bash", "--posix"], ["sh"], ["bash-as-sh"]])

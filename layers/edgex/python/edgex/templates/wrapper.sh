@@ -466,14 +466,17 @@ _orc_run() {
         printf 'N%s\n' "$_orc_queue" >&5
         _orc_queue=
     fi
-    _orc_tag O <"$d/o" 3>&5 &
+    _orc_tag O <"$d/o" 3>&5 5>&- 7<&- &
     tag_o=$!
-    _orc_tag E <"$d/e" 3>&5 >&2 &
+    _orc_tag E <"$d/e" 3>&5 5>&- 7<&- >&2 &
     tag_e=$!
-    while :; do
+    # The clock stops with the wrapper: killed outright (SIGKILL, an OOM kill), the
+    # wrapper cannot stop it, and its ticks would keep the batcher writing batches
+    # into the spool for ever, an agent left behind.
+    while kill -0 "$_ORC_WRAPPER_PID" 2>/dev/null; do
         printf 'T%s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
         sleep 1
-    done >&5 2>/dev/null &
+    done >&5 2>/dev/null 5>&- 7<&- &
     tick=$!
     # The script's entries go to the batcher through fd 57 (_orc_deliver): a number
     # scripts do not use, where its own `exec 5>file` cannot catch them.
