@@ -44,6 +44,9 @@ HANDLERS = {
 # S3 bills GET and HEAD at one price, PUT, COPY, POST and LIST at another.
 S3_GET_CLASS = ("GetObject", "HeadObject")
 ROUTE_OF = {"feedback_final": "feedback"}  # the API route a measured endpoint is a request of
+# The request a function's cold start is measured with, when it serves two kinds: the
+# feedback function's final report (a transaction, output stored), the heavier of its two.
+COLD_ENDPOINT = {"agent_feedback": "feedback_final"}
 WARM_FROM = 2  # lifecycle 0 is every function's first request; 1 re-reads what 0's resets dropped (see above)
 GEO = {
     "CloudFront-Viewer-Country": "DE",
@@ -246,6 +249,16 @@ class _Bench:
             json.loads(text) if answer["headers"].get("Content-Type", "").startswith("application/json") else text
         )
         return window
+
+
+def cold_requests(result: Result) -> dict[str, Window]:
+    """Per function (handler name), the first request its cold start is measured with."""
+    chosen: dict[str, Window] = {}
+    for endpoint, window in result.cold_requests.items():
+        handler = HANDLERS[endpoint]
+        if COLD_ENDPOINT.get(handler, endpoint) == endpoint:
+            chosen[handler] = window
+    return chosen
 
 
 def _request_key(n: int) -> dict[str, str]:

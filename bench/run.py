@@ -197,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     cs = None
     if "coldstart" in parts or "cost" in parts:
         _progress("cold start (whole processes, as shipped, in alternation)")
-        requests = {roundtrips.HANDLERS[e]: w for e, w in rt.cold_requests.items()}
+        requests = roundtrips.cold_requests(rt)
         rounds = args.rounds if "coldstart" in parts else 3
         cs = coldstart.measure(requests, rt.floor_request, rounds=rounds, progress=_progress)
         if "coldstart" in parts:

@@ -38,3 +38,18 @@ def test_index_writes_follow_dynamodb_rules(
     index: IndexShape, old: dict[str, Any] | None, new: dict[str, Any] | None, writes: int
 ) -> None:
     assert index_writes(TABLE, index, old, new) == writes
+
+
+def test_each_function_cold_start_is_measured_with_one_chosen_request() -> None:
+    from types import SimpleNamespace
+
+    from bench import roundtrips
+
+    # Given the first request of every measured endpoint, in any order (two are the feedback function's)
+    firsts = {endpoint: f"window of {endpoint}" for endpoint in reversed(roundtrips.ENDPOINTS)}
+    # When the cold-start bench picks one per function
+    chosen = roundtrips.cold_requests(SimpleNamespace(cold_requests=firsts))  # type: ignore[arg-type]
+    # Then each function has exactly one, and the feedback function's is its final report
+    assert sorted(chosen) == sorted(set(roundtrips.HANDLERS.values()))
+    assert chosen["agent_feedback"] == "window of feedback_final"
+    assert chosen["agent_download"] == "window of download"
