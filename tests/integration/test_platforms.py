@@ -156,6 +156,26 @@ def test_a_body_whose_last_utf8_sequence_is_cut_keeps_its_entry(server: LocalSer
     assert entry["message"] == "ab\ufffd"
 
 
+def test_a_script_printing_latin1_still_reports_everything(server: LocalServer) -> None:
+    # Given a script whose output and log entry hold Latin-1 bytes (not UTF-8), as a
+    # German Windows tool or an old file would print them
+    script = server.create_script(
+        "printf 'Gr\\374\\337e aus K\\366ln\\n'\n_orc_send info \"$(printf 'Gr\\374\\337e')\" latin1\n"
+    )
+    dep = server.create_deployment(script["id"], machines=1)
+    # When the real one-liner runs it
+    run = server.run_one_liner(dep["one_liners"]["bash"], "latin1-machine", "latin1-host")
+    # Then the machine printed the bytes as they were, and the API took the run's one
+    # report: each byte that is not UTF-8 became U+FFFD, the rest arrived
+    assert run.returncode == 0, run.stderr
+    assert "Gr\udcfc\udcdfe aus K\udcf6ln\n" in run.stdout
+    target = target_of(server, dep["id"])
+    assert target is not None and target["status"] == "completed"
+    assert {e["message"] for e in logs_of(server, dep["id"]) if e["step"] == "latin1"} == {"Gr\ufffd\ufffde"}
+    text = server.admin("GET", f"/v1/admin/deployments/{dep['id']}/targets/{target['id']}/output/download").text
+    assert text == "Gr\ufffd\ufffde aus K\ufffdln\n"
+
+
 def test_a_crlf_script_uploaded_through_the_api_runs(server: LocalServer) -> None:
     # Given a script saved on Windows, uploaded as is
     script = server.create_script(
