@@ -9,7 +9,7 @@ delete, the new deployment is never given the old one's snapshot."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from edgex.errors import DeploymentNotFound, ScriptNotFound, StorageUnavailable
 from edgex.store import counters, cursors, keys, rollout
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
 _LIST_SHAPE = cursors.Shape({"kind": cursors.text(r"deployment"), "deployment_id": cursors.number()})
 CREATE_ATTEMPTS = 5
+T = TypeVar("T")
 # by snapshot key: (the deployment's created_at, the snapshot); a wrapper is ~28 KB, a bootstrapper ~38 KB
 _SNAPSHOTS = Kept(entries=64, max_bytes=4 * 1024 * 1024)
 
@@ -193,6 +194,12 @@ def _kept(dep: DeploymentModel, pk: str) -> Any | None:
     return found[1] if found is not None and found[0] == dep.created_at else None
 
 
+def _keep(dep: DeploymentModel, pk: str, value: T, size: int) -> T:
+    """Keep ``value``, a snapshot of ``dep`` read now, for the next request (:func:`_kept`)."""
+    _SNAPSHOTS.put(pk, (dep.created_at, value), size)
+    return value
+
+
 def wrapper_kept(deployment_id: int) -> bool:
     """Whether a wrapper snapshot is kept under this id (a batch read may then leave it
     out; :func:`wrapper_snapshot` checks it is this deployment's)."""
@@ -204,8 +211,7 @@ def keep_wrapper(dep: DeploymentModel, snapshot: WrapperSnapshotModel | None) ->
     if snapshot is None:
         return None
     content = str(snapshot.content)
-    _SNAPSHOTS.put(keys.snapshot_pk(int(dep.deployment_id)), (dep.created_at, content), len(content))
-    return content
+    return _keep(dep, keys.snapshot_pk(int(dep.deployment_id)), content, len(content))
 
 
 def wrapper_snapshot(dep: DeploymentModel) -> str | None:
@@ -228,8 +234,7 @@ def bootstrapper_snapshot(dep: DeploymentModel) -> Bootstrappers | None:
     if snapshot is None:
         return None
     boot = Bootstrappers(api_url=snapshot.api_url, templates=dict(snapshot.templates))
-    _SNAPSHOTS.put(pk, (dep.created_at, boot), len(boot.api_url) + sum(map(len, boot.templates.values())))
-    return boot
+    return _keep(dep, pk, boot, len(boot.api_url) + sum(map(len, boot.templates.values())))
 
 
 def run_counts(deployment_ids: list[int]) -> dict[int, dict[str, int]]:
