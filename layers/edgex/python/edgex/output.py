@@ -38,10 +38,20 @@ def head_size(target: TargetModel, dep: DeploymentModel, chunks: list[dict[str, 
     common case), none past it (the tail path counts and places a report itself)."""
     if not chunks:
         return 0
+    size = _size(chunks)
+    return size if _head_has_room(target, dep) else 0
+
+
+def _size(chunks: list[dict[str, Any]]) -> int:
+    """A report's output bytes, within what one report may carry."""
     size = blobs.text_size(chunks)
     if size > limits.OUTPUT_REPORT_MAX_BYTES:
         raise OutputTooLarge()
-    return size if int(target.output_bytes or 0) < run_limit(dep) // 2 else 0
+    return size
+
+
+def _head_has_room(target: TargetModel, dep: DeploymentModel) -> bool:
+    return int(target.output_bytes or 0) < run_limit(dep) // 2
 
 
 def record(
@@ -66,13 +76,10 @@ def record(
     at worst stores it twice."""
     if not chunks:
         return
-    size = blobs.text_size(chunks)
-    if size > limits.OUTPUT_REPORT_MAX_BYTES:
-        raise OutputTooLarge()
-    limit = run_limit(dep)
+    size = counted or _size(chunks)  # head_size measured it already
     prefix = keys.output_prefix(int(dep.deployment_id), target.target_id, int(target.run_count))
     head_key, seen_key = keys.output_head(prefix, request), keys.output_seen(prefix, request)
-    if counted or int(target.output_bytes or 0) < limit // 2:
+    if counted or _head_has_room(target, dep):
         if not counted:
             target_store.add_output(target, size, tail=False)
         if not blobs.put(head_key, chunks, new=True):
@@ -81,7 +88,7 @@ def record(
     if blobs.exists(head_key) or blobs.exists(seen_key):
         return  # a retry of a report already stored (head) or already in a tail slot
     _, seq = target_store.add_output(target, size, tail=True)
-    key = keys.output_tail(prefix, seq % tail_slots(limit))
+    key = keys.output_tail(prefix, seq % tail_slots(run_limit(dep)))
     old = blobs.get(key)
     dropped = int(target.output_dropped or 0)
     if old is not None and old.seq < seq:
