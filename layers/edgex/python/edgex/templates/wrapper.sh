@@ -403,14 +403,11 @@ _orc_final() {
         entry="$entry,\"outcome\":\"$3\""
     fi
     entries=$_orc_queue${_orc_queue:+${_orc_last_entries:+,}}$_orc_last_entries
-    body="{\"entries\":[${entries:+$entries,}$entry}]"
-    if [ -n "$_orc_last_output" ]; then
-        body="$body,\"output\":$_orc_last_output"
-    fi
+    body=$(_orc_body "${entries:+$entries,}$entry}" "$_orc_last_output")
     _orc_queue=''
     _orc_last_entries=''
     _orc_last_output=''
-    _orc_post /v1/agent/feedback "$body}" || true
+    _orc_post /v1/agent/feedback "$body" || true
 }
 
 # _orc_run SCRIPT: run the script as a job of its own (its own process group, so a
@@ -552,7 +549,8 @@ _orc_batch() {
     rm -f "$1" "$1.e"
 }
 
-# _orc_body ENTRIES OUTPUT: a report's body from _orc_batch's two parts.
+# _orc_body ENTRIES OUTPUT: a report's body: ENTRIES comma-separated JSON objects,
+# OUTPUT the chunks' JSON array or empty (as _orc_batch reads them).
 _orc_body() {
     if [ -n "$2" ]; then
         printf '{"entries":[%s],"output":%s}' "$1" "$2"
