@@ -251,6 +251,19 @@ class _Bench:
         return window
 
 
+def s3_requests(calls: list[Call]) -> tuple[int, int]:
+    """S3 calls by how S3 bills them: (GET class, PUT class)."""
+    s3 = [c for c in calls if c.service == "s3"]
+    gets = sum(1 for c in s3 if c.operation in S3_GET_CLASS)
+    return gets, len(s3) - gets
+
+
+def first_request_extra(first: Window, warm: EndpointFigures) -> tuple[float, int]:
+    """Read units and S3 GETs a new function's first request makes beyond a warm one's."""
+    units = sum(c.read_units for c in first.calls) - warm.read_units
+    return max(units, 0.0), max(s3_requests(first.calls)[0] - warm.s3_gets, 0)
+
+
 def cold_requests(result: Result) -> dict[str, Window]:
     """Per function (handler name), the first request its cold start is measured with."""
     chosen: dict[str, Window] = {}
@@ -282,7 +295,7 @@ def _figures(endpoint: str, windows: list[Window], cold: tuple[list[str], list[s
         operations=ops,
         read_units=statistics.median(sum(c.read_units for c in w.calls) for w in windows),
         write_units=round(statistics.median(sum(c.write_units for c in w.calls) for w in windows)),
-        s3_gets=sum(1 for c in sample.calls if c.service == "s3" and c.operation in S3_GET_CLASS),
+        s3_gets=s3_requests(sample.calls)[0],
         handler_ms=statistics.median(w.seconds for w in windows) * 1000,
         storage_ms=statistics.median(w.storage_seconds for w in windows) * 1000,
         service_ms=statistics.median(w.service_seconds for w in windows) * 1000,
@@ -473,8 +486,8 @@ def _lifecycle_totals(lifecycles: list[list[tuple[str, Window]]]) -> dict[str, f
             "s3": sum(1 for c in calls if c.service == "s3"),
             "read_units": sum(c.read_units for c in calls),
             "write_units": sum(c.write_units for c in calls),
-            "s3_gets": sum(1 for c in calls if c.service == "s3" and c.operation in S3_GET_CLASS),
-            "s3_puts": sum(1 for c in calls if c.service == "s3" and c.operation not in S3_GET_CLASS),
+            "s3_gets": s3_requests(calls)[0],
+            "s3_puts": s3_requests(calls)[1],
         }
 
     each = [totals(seen) for seen in lifecycles]

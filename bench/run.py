@@ -110,13 +110,6 @@ def _request_bytes(event: dict[str, Any]) -> int:
     return size + sum(len(k) + len(str(v)) + 4 for k, v in event.get("headers", {}).items())
 
 
-def _first_request_extra(first: Any, warm: roundtrips.EndpointFigures) -> tuple[float, int]:
-    """Read units and S3 GETs a new function's first request makes beyond a warm one's."""
-    units = sum(c.read_units for c in first.calls) - warm.read_units
-    gets = sum(1 for c in first.calls if c.service == "s3" and c.operation in roundtrips.S3_GET_CLASS) - warm.s3_gets
-    return max(units, 0.0), max(gets, 0)
-
-
 def _cost(
     rt: roundtrips.Result, cs: coldstart.ColdStart | None, infra: InfraFigures | None, memory_mb: int
 ) -> tuple[cost.CostBreakdown, cost.Assumptions, list[cost.EndpointLoad]]:
@@ -142,7 +135,7 @@ def _cost(
                 _request_bytes(rt.cold_requests[name].event),
                 fig.log_bytes,
                 access,
-                *_first_request_extra(rt.cold_requests[name], fig),
+                *roundtrips.first_request_extra(rt.cold_requests[name], fig),
             )
         )
     assumptions = cost.Assumptions(
