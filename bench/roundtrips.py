@@ -20,7 +20,9 @@ What a function's first request reads beyond a warm one is said in a note.
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import gzip
 import importlib
 import json
 import logging
@@ -48,6 +50,8 @@ ROUTE_OF = {"feedback_final": "feedback"}  # the API route a measured endpoint i
 # feedback function's final report (a transaction, output stored), the heavier of its two.
 COLD_ENDPOINT = {"agent_feedback": "feedback_final"}
 WARM_FROM = 2  # lifecycle 0 is every function's first request; 1 re-reads what 0's resets dropped (see above)
+# What the bash bootstrapper's curl sends with --compressed (the least a zlib build offers).
+CURL_COMPRESSED = {"Accept-Encoding": "deflate, gzip"}
 GEO = {
     "CloudFront-Viewer-Country": "DE",
     "CloudFront-Viewer-City": "Frankfurt am Main",
@@ -200,7 +204,7 @@ class Machine:
         seen.append(("enroll", enroll))
         self.agent_token = b.last_body["agent_token"]
         self.target_id = str(b.last_body["target_id"])
-        seen.append(("download", b.call("download", self.agent_token)))
+        seen.append(("download", b.call("download", self.agent_token, headers=CURL_COMPRESSED)))
         *progress, final = reports(self.hostname)
         for n, body in enumerate(progress):
             seen.append(("feedback", b.call("feedback", self.agent_token, body=body, headers=_request_key(n))))
@@ -237,18 +241,24 @@ class _Bench:
             answer = self.handlers[endpoint](event, None)
         window.event = event
         window.log_bytes = LOG_SINK.written - logged
-        window.response_bytes = len((answer.get("body") or "").encode()) + sum(
-            len(k) + len(str(v)) + 4 for k, v in answer.get("headers", {}).items()
-        )
+        sent = _body_bytes(answer)  # what leaves API Gateway: a base64 body is sent decoded
+        window.response_bytes = len(sent) + sum(len(k) + len(str(v)) + 4 for k, v in answer.get("headers", {}).items())
         if first:
             self.cold_plan[endpoint] = (_clients_built(), window.clients, window.sessions)
         if answer["statusCode"] >= 300:
             raise RuntimeError(f"{endpoint} answered {answer['statusCode']}: {answer['body'][:300]}")
-        text = answer.get("body") or ""
+        if answer["headers"].get("Content-Encoding") == "gzip":
+            sent = gzip.decompress(sent)
+        text = sent.decode("utf-8")
         self.last_body = (
             json.loads(text) if answer["headers"].get("Content-Type", "").startswith("application/json") else text
         )
         return window
+
+
+def _body_bytes(answer: dict[str, Any]) -> bytes:
+    body = answer.get("body") or ""
+    return base64.b64decode(body) if answer.get("isBase64Encoded") else body.encode("utf-8")
 
 
 def s3_requests(calls: list[Call]) -> tuple[int, int]:

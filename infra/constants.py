@@ -104,9 +104,12 @@ GEO_HEADERS: tuple[str, ...] = (
     "CloudFront-Viewer-Time-Zone",
 )
 # Viewer headers the API reads besides Authorization (which CloudFront only lets
-# through a cache policy). Host is deliberately absent: API Gateway routes on its own.
-# GEO_HEADERS + these stay within CloudFront's quota of 10 headers per policy.
-API_VIEWER_HEADERS: tuple[str, ...] = ("Accept", "Content-Type", "User-Agent", "Origin")
+# through a cache policy), Accept-Encoding (the cache policy's gzip flag forwards it)
+# and the headers routes declare (infra.edge adds those from the manifest). Origin is
+# for API Gateway's CORS answer when ``corsOrigins`` is set. Host is deliberately
+# absent: API Gateway routes on its own. All of them stay within CloudFront's quota of
+# 10 headers per policy (tests/infra/test_stack.py).
+API_VIEWER_HEADERS: tuple[str, ...] = ("Content-Type", "Origin")
 API_CACHE_KEY_HEADERS: tuple[str, ...] = ("Authorization",)
 # CloudFront adds this header, holding a per-installation secret (Secrets Manager,
 # generated at the first deploy), to every API origin request; the agent functions get

@@ -44,12 +44,20 @@ from infra import constants as c
 from infra.config import EdgexConfig
 from infra.nag import acknowledge
 from infra.waf import web_acl_arn
+from manifest import ROUTES
 
 
 def policy_name(config: EdgexConfig, purpose: str) -> str:
     """``<stack>-<region>-<purpose>``: CloudFront policy names are global to the account,
     so the same stack name deployed in two regions needs the region in them."""
     return f"{config.stack_name}-{config.region}-{purpose}"
+
+
+def route_headers() -> list[str]:
+    """The request headers routes declare (the agent's run id and request key): without
+    them in the origin request policy CloudFront drops them, and a retried report or
+    download is no longer recognised as the same one."""
+    return sorted({header.title() for route in ROUTES for header in route.headers})
 
 
 def dashboard_csp(connect_origins: Sequence[str], image_hosts: Sequence[str]) -> str:
@@ -139,7 +147,9 @@ class Edge(Construct):
             "ApiOriginRequest",
             origin_request_policy_name=policy_name(config, "ApiOriginRequest"),
             comment="Edgex API: viewer location headers + what the API reads; never Host",
-            header_behavior=cloudfront.OriginRequestHeaderBehavior.allow_list(*c.GEO_HEADERS, *c.API_VIEWER_HEADERS),
+            header_behavior=cloudfront.OriginRequestHeaderBehavior.allow_list(
+                *c.GEO_HEADERS, *c.API_VIEWER_HEADERS, *route_headers()
+            ),
             query_string_behavior=cloudfront.OriginRequestQueryStringBehavior.all(),
             cookie_behavior=cloudfront.OriginRequestCookieBehavior.none(),
         )
@@ -154,6 +164,9 @@ class Edge(Construct):
             min_ttl=Duration.seconds(0),
             default_ttl=Duration.seconds(0),
             max_ttl=Duration.seconds(1),
+            # Forwards the viewer's Accept-Encoding: the API gzips what is worth it
+            # (http_api.responses.negotiated) and CloudFront passes that through.
+            enable_accept_encoding_gzip=True,
         )
         # With an API custom domain the execute-api endpoint is disabled (infra/api.py) and
         # CloudFront reaches the API by that name; otherwise by the default endpoint.

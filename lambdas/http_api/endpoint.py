@@ -22,7 +22,7 @@ from edgex.store import tables
 from edgex.vocabulary import Role
 from http_api import errors, params
 from http_api.request import Request
-from http_api.responses import bytes_response, json_response, text_response
+from http_api.responses import bytes_response, json_response, negotiated, text_response
 from manifest import BY_HANDLER, Auth, Route
 
 
@@ -161,6 +161,7 @@ def endpoint(handler_name: str) -> Callable[[RouteFn], LambdaHandler]:
             except Exception:
                 logger.exception("unhandled error", extra=_log_fields(req, principal))
                 response = errors.internal()
+            response = negotiated(response, req.headers.get("accept-encoding"))
             logger.info(
                 "request",
                 extra={

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import zlib
 from collections.abc import Mapping
 from typing import Any
 
@@ -52,3 +53,39 @@ def error_response(
     """``field`` names the request field a validation error is about, for a client to mark."""
     error = {"code": code, "message": message} | ({"field": field} if field else {})
     return json_response(status, {"error": error}, extra)
+
+
+# Below this CloudFront does not compress either: the gzip header and a base64 body
+# would outweigh what is saved.
+COMPRESS_MIN_BYTES = 1000
+_GZIP = 31  # zlib's wbits for the gzip container
+
+
+def accepts_gzip(accept_encoding: str | None) -> bool:
+    """Whether the client said it decodes gzip (``gzip``, else ``*``, with a weight
+    above 0): a client that did not ask gets the body as it is."""
+    weights: dict[str, float] = {}
+    for offer in (accept_encoding or "").lower().split(","):
+        coding, _, parameter = offer.partition(";")
+        name, _, value = parameter.partition("=")
+        try:
+            weights[coding.strip()] = float(value) if name.strip() == "q" else 1.0
+        except ValueError:
+            weights[coding.strip()] = 0.0
+    return weights.get("gzip", weights.get("*", 0.0)) > 0
+
+
+def negotiated(answer: dict[str, Any], accept_encoding: str | None) -> dict[str, Any]:
+    """The answer gzip-encoded when the client asked for it and the body is worth it.
+
+    CloudFront passes an encoded answer through (its own compression needs a cached
+    answer): this is what makes the wrapper (about 35 kB) leave the edge as about 10 kB,
+    a third of an agent run's data-out cost. The body's bytes are unchanged once decoded,
+    so a payload's SHA-256 still holds on the machine."""
+    body = answer.get("body") or ""
+    data = base64.b64decode(body) if answer.get("isBase64Encoded") else body.encode("utf-8")
+    if len(data) < COMPRESS_MIN_BYTES or not accepts_gzip(accept_encoding):
+        return answer
+    headers = {**answer["headers"], "Content-Encoding": "gzip", "Vary": "Accept-Encoding"}
+    encoded = base64.b64encode(zlib.compress(data, 6, _GZIP)).decode("ascii")
+    return {**answer, "headers": headers, "body": encoded, "isBase64Encoded": True}

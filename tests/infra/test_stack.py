@@ -165,8 +165,13 @@ def test_cloudfront_forwards_geo_headers_and_authorization_but_not_host(synth: A
         "CloudFront-Viewer-Country-Region",
         "CloudFront-Viewer-Time-Zone",
     }
+    # and so does every header a route declares (a retried agent request is recognised by them)
+    declared = {h.lower() for route in ROUTES for h in route.headers}
+    assert declared and declared <= {h.lower() for h in headers["Headers"]}
     key = cache["ParametersInCacheKeyAndForwardedToOrigin"]
     assert key["HeadersConfig"] == {"HeaderBehavior": "whitelist", "Headers": ["Authorization"]}
+    # and the viewer's Accept-Encoding (the API gzips large answers; CloudFront passes them through)
+    assert key["EnableAcceptEncodingGzip"] is True
     assert cache["DefaultTTL"] == 0 and cache["MinTTL"] == 0 and cache["MaxTTL"] <= 1
     assert behavior["ViewerProtocolPolicy"] == "https-only"
     assert len(headers["Headers"]) <= 10  # CloudFront quota per origin request policy

@@ -3,6 +3,8 @@ real shells (bash, dash, busybox sh), a C locale, signals, CRLF scripts, minimal
 
 from __future__ import annotations
 
+import gzip
+import hashlib
 import os
 import signal
 import subprocess
@@ -218,3 +220,61 @@ def test_a_strict_mode_script_calling_system_info_without_ip_completes(server: L
     assert facts["message"].startswith("strict-host | ") and " | unknown | " in facts["message"]
     target = target_of(server, dep["id"])
     assert target["status"] == "completed" and target["exit_code"] == 0
+
+
+def _curl_in_front(tmp_path: Path, *, zlib: bool) -> tuple[Path, Path]:
+    """A `curl` before the real one on PATH that logs each call's arguments. Without
+    zlib it answers -V as such a build does and fails --compressed as it would."""
+    real = subprocess.run(["bash", "-c", "command -v curl"], capture_output=True, text=True, check=True).stdout.strip()
+    bin_dir, calls = tmp_path / "bin", tmp_path / "curl-calls"
+    bin_dir.mkdir()
+    no_zlib = (
+        'if [ "$1" = -V ]; then printf "curl 8.5.0 libcurl/8.5.0 OpenSSL/3.0.13\\nFeatures: HTTPS IPv6 SSL\\n"; exit 0; fi\n'
+        'case " $* " in *" --compressed "*) echo "curl: option --compressed: the installed libcurl version '
+        "doesn't support this\" >&2; exit 2 ;; esac\n"
+    )
+    (bin_dir / "curl").write_text(
+        f'#!/bin/bash\nprintf "%s\\n" "$*" >> {calls}\n{"" if zlib else no_zlib}exec {real} "$@"\n'
+    )
+    (bin_dir / "curl").chmod(0o755)
+    return bin_dir, calls
+
+
+@pytest.mark.parametrize("zlib", [True, False], ids=["curl-with-zlib", "curl-without-zlib"])
+def test_the_payload_comes_gzipped_when_curl_can_decode_it(server: LocalServer, tmp_path: Path, zlib: bool) -> None:
+    # Given a curl that can decode gzip, or one built without zlib
+    bin_dir, calls = _curl_in_front(tmp_path, zlib=zlib)
+    script = server.create_script('echo "compressed run"\n')
+    dep = server.create_deployment(script["id"], machines=1)
+    # When the real one-liner runs with it
+    machine = f"gzip-{zlib}"
+    run = server.run_one_liner(
+        dep["one_liners"]["bash"], machine, machine, extra_env={"PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
+    )
+    # Then the run completed either way, and only a curl that can decode asked for gzip
+    assert run.returncode == 0, run.stderr
+    assert "compressed run" in run.stdout
+    target = target_of(server, dep["id"])
+    assert target is not None and target["status"] == "completed"
+    (download,) = [line for line in calls.read_text().splitlines() if "/v1/agent/download" in line]
+    assert ("--compressed" in download.split()) is zlib
+
+
+def test_the_download_answer_is_gzip_for_who_asks_and_the_same_payload_once_decoded(server: LocalServer) -> None:
+    # Given a machine whose run is on
+    script = server.create_script("echo same bytes\n" * 50)
+    dep = server.create_deployment(script["id"], machines=1)
+    agent = server.enroll(dep["master_token"], "gzip-pair", "gzip-pair")["agent_token"]
+    run = {"X-Edgex-Run": "gzip-pair-run-1"}
+    # When it downloads asking for gzip, then retries the same run asking for none
+    encoded = server.agent("GET", "/v1/agent/download", agent, headers={**run, "Accept-Encoding": "gzip"}, stream=True)
+    wire = encoded.raw.read(decode_content=False)
+    plain = server.agent("GET", "/v1/agent/download", agent, headers={**run, "Accept-Encoding": "identity"})
+    # Then the first came gzip-encoded and smaller, the second as it is, and both are
+    # the payload whose SHA-256 the deployment pinned
+    assert encoded.status_code == plain.status_code == 200
+    assert encoded.headers["Content-Encoding"] == "gzip" and "Content-Encoding" not in plain.headers
+    assert len(wire) < len(plain.content) / 2
+    assert gzip.decompress(wire) == plain.content
+    pinned = server.admin("GET", f"/v1/admin/deployments/{dep['id']}").json()["payload_sha256"]
+    assert hashlib.sha256(plain.content).hexdigest() == pinned

@@ -55,6 +55,12 @@ _edgex_main() {
         _edgex_fail 90 "bash must be on PATH"
         return
     fi
+    # The payload (about 35 kB) comes gzip-encoded when curl can decode it: nearly every
+    # curl is built with zlib, and one that is not must not ask (its --compressed fails).
+    case $(curl -V 2>/dev/null) in
+        *libz*) _edgex_compressed=1 ;;
+        *) _edgex_compressed= ;;
+    esac
     if [ -z "$(printf '' | _edgex_sha256)" ]; then
         _edgex_fail 90 "a SHA-256 tool is required to check the payload: sha256sum, shasum, sha256 or openssl"
         return

@@ -37,7 +37,8 @@ _edgex_http() {
                 _edgex_rc=$?
             fi
         else
-            if out=$(curl -sS -D - --connect-timeout 10 --max-time "$max_time" \
+            # ${_edgex_compressed:+...}: set by the bootstrapper when its curl decodes gzip
+            if out=$(curl -sS -D - --connect-timeout 10 --max-time "$max_time" ${_edgex_compressed:+--compressed} \
                 -K <(printf 'header = "Authorization: Bearer %s"\n%s' "$token" "${_edgex_extra-}") \
                 -w '\n%{http_code}' "$url" 2>/dev/null); then
                 _edgex_rc=0
