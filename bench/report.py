@@ -333,7 +333,10 @@ def cost_section(
     assumptions: cost.Assumptions,
     endpoints: list[cost.EndpointLoad],
     init_source: str = "",
+    short: cost.CostBreakdown | None = None,
 ) -> Section:
+    """``short``: the same requests priced for a run that ends before its first periodic
+    report (installer, enroll, download, final report), the least a run can cost."""
     s = Section("cost", f"4. Cost of {breakdown.machines:,} machine runs at AWS list prices, every line")
     s.text.append(f"  Prices: {cost.PRICES_AS_OF} (named constants in bench/cost.py, with their pages):")
     for name, price in cost.price_table():
@@ -371,9 +374,18 @@ def cost_section(
         + ("tracing on, one trace per request." if assumptions.tracing else "tracing is off (no traces billed).")
         + " Not counted: storage at rest (S3, DynamoDB), the admin side."
     )
+    if short is not None:
+        s.text.append(
+            f"  A run that ends within one report interval (no periodic report: {short.requests / short.machines:.0f} "
+            f"requests, the final report as measured): ${short.total:.4f} per {short.machines:,} runs, of which "
+            + ", ".join(f"{name} ${usd:.4f}" for name, usd in sorted(short.lines(), key=lambda x: -x[1])[:4])
+            + "."
+        )
     for line in breakdown.lines_:
         s.add(f"{line.service} per {breakdown.machines} runs", round(line.usd, 6), "USD")
     s.add(f"total per {breakdown.machines} runs", round(total, 5), "USD", f"<= {COST_BUDGET_USD}", met)
+    if short is not None:
+        s.add(f"total per {short.machines} runs ending within one report interval", round(short.total, 5), "USD")
     s.data.update(
         {
             "prices_as_of": cost.PRICES_AS_OF,

@@ -149,6 +149,13 @@ class Result:
     unit_types: dict[str, float] = field(default_factory=dict)  # billed units of one lifecycle, by type (median)
     identities: list[tuple[str, ...]] = field(default_factory=list)  # per warm lifecycle: what names its machine
 
+    def without(self, skip: frozenset[str]) -> tuple[dict[str, int], dict[str, float], dict[str, float]]:
+        """Requests per lifecycle, units by type and lifecycle totals of the measured
+        lifecycles with the requests of ``skip`` left out: another run shape, priced from
+        the same measured requests (e.g. a run that ends before its first periodic report)."""
+        per_machine = {e: 0 if e in skip else n for e, n in self.per_machine.items()}
+        return per_machine, _unit_types(self.lifecycles, skip), _lifecycle_totals(self.lifecycles, skip)
+
 
 def _event(
     route: Any, token: str, body: Any = None, query: str = "", headers: dict[str, str] | None = None
@@ -459,12 +466,15 @@ def measure(machines: int = 12) -> Result:
     )
 
 
-def _unit_types(lifecycles: list[list[tuple[str, Window]]]) -> dict[str, float]:
-    """Units of one lifecycle by type (median over the lifecycles; a type absent counts 0)."""
+def _unit_types(lifecycles: list[list[tuple[str, Window]]], skip: frozenset[str] = frozenset()) -> dict[str, float]:
+    """Units of one lifecycle by type (median over the lifecycles; a type absent counts 0),
+    leaving out the requests of the endpoints in ``skip``."""
     each = []
     for seen in lifecycles:
         totals: dict[str, float] = {}
-        for _, window in seen:
+        for endpoint, window in seen:
+            if endpoint in skip:
+                continue
             for call in window.calls:
                 for kind, units in call.unit_types.items():
                     totals[kind] = totals.get(kind, 0.0) + units
@@ -487,11 +497,14 @@ def _floor_request(recorder: Recorder, deployment_id: int) -> dict[str, Any]:
     return {"params": params, "responses": window.responses}
 
 
-def _lifecycle_totals(lifecycles: list[list[tuple[str, Window]]]) -> dict[str, float]:
+def _lifecycle_totals(
+    lifecycles: list[list[tuple[str, Window]]], skip: frozenset[str] = frozenset()
+) -> dict[str, float]:
     def totals(seen: list[tuple[str, Window]]) -> dict[str, float]:
-        calls = [c for _, w in seen for c in w.calls]
+        kept = [(e, w) for e, w in seen if e not in skip]
+        calls = [c for _, w in kept for c in w.calls]
         return {
-            "requests": len(seen),
+            "requests": len(kept),
             "dynamodb": sum(1 for c in calls if c.service == "dynamodb"),
             "s3": sum(1 for c in calls if c.service == "s3"),
             "read_units": sum(c.read_units for c in calls),

@@ -111,8 +111,14 @@ def _request_bytes(event: dict[str, Any]) -> int:
 
 
 def _cost(
-    rt: roundtrips.Result, cs: coldstart.ColdStart | None, infra: InfraFigures | None, memory_mb: int
+    rt: roundtrips.Result,
+    cs: coldstart.ColdStart | None,
+    infra: InfraFigures | None,
+    memory_mb: int,
+    skip: frozenset[str] = frozenset(),
 ) -> tuple[cost.CostBreakdown, cost.Assumptions, list[cost.EndpointLoad]]:
+    """The cost of the measured lifecycle, or of the run shape without the ``skip`` requests."""
+    per_machine, unit_types, lifecycle = rt.without(skip)
     endpoints = []
     for name, fig in rt.endpoints.items():
         handler = roundtrips.HANDLERS[name]
@@ -127,7 +133,7 @@ def _cost(
         endpoints.append(
             cost.EndpointLoad(
                 name,
-                rt.per_machine[name],
+                per_machine[name],
                 round(fig.own_ms, 3),
                 fig.operations,
                 round(statistics.median(init) * 1000, 1) if init else 0.0,
@@ -142,7 +148,7 @@ def _cost(
         memory_mb=memory_mb, tracing=bool(infra and infra.tracing), waf=infra.waf if infra else cost.Assumptions.waf
     )
     breakdown = cost.cost_of_runs(
-        endpoints, rt.unit_types, rt.lifecycle["s3_gets"], assumptions, s3_puts=rt.lifecycle["s3_puts"]
+        endpoints, unit_types, lifecycle["s3_gets"], assumptions, s3_puts=lifecycle["s3_puts"]
     )
     return breakdown, assumptions, endpoints
 
@@ -213,7 +219,8 @@ def main(argv: list[str] | None = None) -> int:
     breakdown, assumptions, endpoints = _cost(rt, cs, infra, memory_mb)
     if "cost" in parts:
         init_source = f"median handler process CPU over {cs.rounds} pairs" if cs else ""
-        sections.append(report.cost_section(breakdown, assumptions, endpoints, init_source))
+        short, _, _ = _cost(rt, cs, infra, memory_mb, skip=frozenset({"feedback"}))
+        sections.append(report.cost_section(breakdown, assumptions, endpoints, init_source, short))
     if "scale" in parts:
         _progress("fleet model")
         model = scale.fleet_model(rt.lifecycles, rt.identities)

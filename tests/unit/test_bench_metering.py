@@ -53,3 +53,29 @@ def test_each_function_cold_start_is_measured_with_one_chosen_request() -> None:
     assert sorted(chosen) == sorted(set(roundtrips.HANDLERS.values()))
     assert chosen["agent_feedback"] == "window of feedback_final"
     assert chosen["agent_download"] == "window of download"
+
+
+def test_a_run_shape_without_the_periodic_report_drops_its_requests_units_and_puts() -> None:
+    from bench import roundtrips
+    from bench.metering import Call, Window
+
+    # Given a measured lifecycle: enroll (a transaction), one periodic report and the
+    # final one, each report writing its output to S3
+    def window(*calls: Call) -> Window:
+        return Window(calls=list(calls))
+
+    tx = Call("dynamodb", "TransactWriteItems", 0.0, write_units=4, unit_types={"WRU transactional": 4})
+    put = Call("dynamodb", "PutItem", 0.0, write_units=1, unit_types={"WRU standard": 1})
+    s3 = Call("s3", "PutObject", 0.0)
+    lifecycle = [("enroll", window(tx)), ("feedback", window(put, s3)), ("feedback_final", window(tx, s3))]
+    result = roundtrips.Result({}, {"enroll": 1, "feedback": 1, "feedback_final": 1}, {}, {}, {}, [])
+    result.lifecycles = [lifecycle, lifecycle]
+    # When it is priced without the periodic report
+    per_machine, units, totals = result.without(frozenset({"feedback"}))
+    # Then that report's request, units and S3 PUT are gone, the rest is as measured
+    assert per_machine == {"enroll": 1, "feedback": 0, "feedback_final": 1}
+    assert units == {"WRU transactional": 8}
+    assert totals["requests"] == 2 and totals["s3_puts"] == 1 and totals["write_units"] == 8
+    # and without leaving anything out, it is the whole lifecycle
+    _, all_units, all_totals = result.without(frozenset())
+    assert all_units == {"WRU standard": 1, "WRU transactional": 8} and all_totals["s3_puts"] == 2
