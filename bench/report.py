@@ -574,6 +574,12 @@ def readme_table(results: dict[str, Any]) -> list[str]:
             + ", ".join(f"{x['service']} ${x['usd']:.4f}" for x in top)
             + f" | {_met(budget['met'] if budget else None)} (<= $0.03) |"
         )
+        short = next((f for f in c["figures"] if "within one report interval" in f["figure"]), None)
+        if short:
+            lines.append(
+                "| cost of 1,000 runs that end within one report interval (no periodic report), every line "
+                f"| ${short['value']:.4f} | {_met(short['value'] <= COST_BUDGET_USD)} (<= $0.03) |"
+            )
     sc = results.get("scale", {})
     for kind, unit, limit in (("write", "WCU/s", 1000), ("read", "RCU/s", 3000)):
         hot = sc.get(f"hottest_{kind}")
