@@ -78,10 +78,10 @@ def accepts_gzip(accept_encoding: str | None) -> bool:
 def negotiated(answer: dict[str, Any], accept_encoding: str | None) -> dict[str, Any]:
     """The answer gzip-encoded when the client asked for it and the body is worth it.
 
-    CloudFront passes an encoded answer through (its own compression needs a cached
-    answer): this is what makes the wrapper (about 35 kB) leave the edge as about 10 kB,
-    a third of an agent run's data-out cost. The body's bytes are unchanged once decoded,
-    so a payload's SHA-256 still holds on the machine."""
+    CloudFront passes an answer the origin encoded through as it is, and bills its data
+    out by the bytes sent: the payload (wrapper and script) leaves at about a quarter of
+    its size. The body's bytes are unchanged once decoded, so a payload's SHA-256 still
+    holds on the machine."""
     body = answer.get("body") or ""
     data = base64.b64decode(body) if answer.get("isBase64Encoded") else body.encode("utf-8")
     if len(data) < COMPRESS_MIN_BYTES or not accepts_gzip(accept_encoding):
