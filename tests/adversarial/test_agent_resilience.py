@@ -5,13 +5,15 @@ public URL is the proxy, so the one-liner, the bootstrapper and the wrapper all 
 through it. Following a script of faults it answers 503 without forwarding, closes
 the connection without forwarding, forwards and then drops the answer (the server did
 the work, the agent never hears), holds a request a while before forwarding, or
-forwards and flips one byte of the answer. The machine must still run its script
-once, retry, and the final status must arrive; a flipped byte of the installer or of
-the payload must run nothing at all.
+forwards and flips one byte of the answer, of its content (a substituted answer) or of
+its bytes on the wire (a corrupted one). The machine must still run its script once,
+retry, and the final status must arrive; a flipped byte of the installer's or of the
+payload's content must run nothing at all.
 """
 
 from __future__ import annotations
 
+import gzip
 import http.client
 import socket
 import socketserver
@@ -34,8 +36,10 @@ HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "expect", "proxy-
 class FaultProxy(socketserver.ThreadingTCPServer):
     """Forwards HTTP/1.1 requests to ``upstream``; the Nth request to a path may instead
     meet the fault its plan names: "503", "429" / "429-after" (the gateway's throttle,
-    without / with Retry-After), "drop", "lost-reply", "delay" or "flip" (the answer
-    arrives whole, one byte in its middle changed: a substituted response)."""
+    without / with Retry-After), "drop", "lost-reply", "delay", "flip" (the answer
+    arrives whole, one byte in the middle of its content changed and its encoding kept
+    valid: a substituted response) or "corrupt" (one byte of a gzip-encoded answer
+    changed as sent: what a faulty link does)."""
 
     daemon_threads = True
     allow_reuse_address = True
@@ -122,7 +126,11 @@ class _ProxyHandler(socketserver.StreamRequestHandler):
         if action == "lost-reply":  # the API did the work; the agent never hears of it
             self.connection.shutdown(socket.SHUT_RDWR)
             return
+        gzipped = any(k.lower() == "content-encoding" and v == "gzip" for k, v in answer_headers)
         if action == "flip" and data:
+            data = gzip.compress(flip_one_byte(gzip.decompress(data))) if gzipped else flip_one_byte(data)
+        if action == "corrupt" and data:
+            assert gzipped, "the corrupt fault is for an encoded answer"
             data = flip_one_byte(data)
         head = [f"HTTP/1.1 {status} {reason}"]
         head += [f"{k}: {v}" for k, v in answer_headers if k.lower() not in HOP_BY_HOP | {"content-length"}]
@@ -239,6 +247,26 @@ def test_a_failing_script_still_reports_failure_through_faults(proxied: tuple[Lo
 
 
 MARKER_SCRIPT = 'echo "ran" > "$HOME/marker"\n'
+
+
+def test_a_payload_corrupted_on_the_wire_is_fetched_again_and_runs_once(
+    proxied: tuple[LocalServer, FaultProxy],
+) -> None:
+    server, proxy = proxied
+    # Given a proxy that corrupts one byte of the gzip-encoded payload as it passes
+    script = server.create_script(MARKER_SCRIPT)
+    dep = server.create_deployment(script["id"], machines=1)
+    proxy.arm({"GET /v1/agent/download": ["corrupt"]})
+    # When the real one-liner runs
+    run = server.run_one_liner(dep["one_liners"]["bash"], "corrupt-machine", "corrupt-host", timeout=180)
+    # Then curl's failed decoding was taken for a network fault: the download was fetched
+    # again, the script ran, and the run was counted once
+    assert proxy.applied == [("GET /v1/agent/download", 1, "corrupt")], proxy.applied
+    assert proxy.seen["GET /v1/agent/download"] == 2
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert (server.state_dir / "machines" / "corrupt-machine" / "marker").exists()
+    target, _ = target_and_logs(server, dep["id"])
+    assert target["status"] == "completed" and target["run_count"] == 1, target
 
 
 def target_and_logs(server: LocalServer, deployment_id: int) -> tuple[dict, list[dict]]:

@@ -84,8 +84,9 @@ _edgex_retryable() {
     case $_edgex_code in
         000)
             # What a flaky network does: resolve, connect, timeout, TLS handshake,
-            # empty reply, send/receive errors, HTTP/2 stream errors.
-            case $_edgex_rc in 5 | 6 | 7 | 16 | 18 | 28 | 35 | 52 | 55 | 56 | 92) return 0 ;; esac
+            # empty reply, send/receive errors, a gzip answer that no longer decodes
+            # (61: a byte changed on the way), HTTP/2 stream errors.
+            case $_edgex_rc in 5 | 6 | 7 | 16 | 18 | 28 | 35 | 52 | 55 | 56 | 61 | 92) return 0 ;; esac
             ;;
         502 | 503 | 504) return 0 ;;
         429)
