@@ -16,10 +16,12 @@ from bench.metering import Recorder, Window
 from edgex import agents, deployments, enrollment, execution, platform_settings, resources, scripts, wrappers
 from edgex.audit import Actor
 from edgex.errors import IntegrityViolation
+from edgex.installer import bootstrapper
 from edgex.store import base, blobs, keys, tables
 from edgex.store import deployments as deployment_store
+from edgex.store.admin_tables import ConfigModel
 from edgex.store.base import Kept
-from edgex.store.tables import ConfigModel, DeploymentModel
+from edgex.store.tables import DeploymentModel
 from tests.unit.test_agent_rules import tamper_pinned_object
 
 ADMIN = Actor(username="admin", role="admin")
@@ -52,7 +54,7 @@ def download(recorder: Recorder, token: str) -> tuple[str, Window]:
 
 def installer(recorder: Recorder, dep: dict[str, Any]) -> tuple[str, Window]:
     with recorder.window() as window:
-        text = deployments.installer(enrollment.authenticate_master(dep["master_token"]), "bash", dep["master_token"])
+        text = bootstrapper(enrollment.authenticate_master(dep["master_token"]), "bash", dep["master_token"])
     return text, window
 
 

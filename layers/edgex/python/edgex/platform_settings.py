@@ -13,8 +13,8 @@ from typing import Any
 
 from edgex import clock, config, limits, resources
 from edgex.store import config as store
+from edgex.store.admin_tables import ConfigModel
 from edgex.store.cursors import Page
-from edgex.store.tables import ConfigModel
 from edgex.vocabulary import DEFAULT_AI_MODEL_ID, ScriptType
 
 # Region hubs for the map: CloudFront gives no edge id to the origin, so the hub is

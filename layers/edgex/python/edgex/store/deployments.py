@@ -18,7 +18,6 @@ from edgex.store.tables import (
     BootstrapperSnapshotModel,
     DeploymentModel,
     RolloutSlotModel,
-    ScriptModel,
     WrapperSnapshotModel,
 )
 from edgex.vocabulary import DeploymentStatus
@@ -76,6 +75,8 @@ def create(
     deployments (which a delete of the script checks), in one transaction: a deleted
     script cannot be deployed. A transaction that lost only to a concurrent update of
     the script is tried again; a missing or deleted script is 404."""
+    from edgex.store.admin_tables import ScriptModel  # admin only: kept off the agent path's imports
+
     dep = DeploymentModel(
         deployment_id,
         script_id=pin.script_id,
@@ -122,6 +123,8 @@ def create(
 
 
 def _script_gone(script_id: int) -> bool:
+    from edgex.store.admin_tables import ScriptModel
+
     with storage_errors():
         try:
             return bool(ScriptModel.get(script_id, consistent_read=True).deleted)
