@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from edgex.errors import DeploymentNotFound, ScriptNotFound, StorageUnavailable
-from edgex.store import counters, cursors, keys, rollout
+from edgex.store import counters, keys, rollout
 from edgex.store.base import ConditionFailed, Kept, get_items, storage_errors, transact
 from edgex.store.tables import (
     BootstrapperSnapshotModel,
@@ -25,7 +25,6 @@ from edgex.vocabulary import DeploymentStatus
 if TYPE_CHECKING:
     from pynamodb.expressions.update import Action
 
-_LIST_SHAPE = cursors.Shape({"kind": cursors.text(r"deployment"), "deployment_id": cursors.number()})
 CREATE_ATTEMPTS = 5
 T = TypeVar("T")
 # by snapshot key: (the deployment's created_at, the snapshot); a wrapper is ~28 KB, a bootstrapper ~38 KB
@@ -134,12 +133,15 @@ def _script_gone(script_id: int) -> bool:
 
 def page(limit: int, cursor: str | None) -> tuple[list[DeploymentModel], str | None]:
     """Deployments newest first: keys from the index, rows in one BatchGetItem."""
+    from edgex.store import cursors  # admin listings only: agent handlers never load cursors
+
+    shape = cursors.Shape({"kind": cursors.text(r"deployment"), "deployment_id": cursors.number()})
     with storage_errors():
         found = DeploymentModel.by_kind.query(
             keys.DEPLOYMENT_KIND,
             scan_index_forward=False,
             limit=limit,
-            last_evaluated_key=cursors.decode(cursor, _LIST_SHAPE),
+            last_evaluated_key=cursors.decode(cursor, shape),
         )
         ids = [int(row.deployment_id) for row in found]
     rows = get_items(*[(DeploymentModel, (d,)) for d in ids]) if ids else []
