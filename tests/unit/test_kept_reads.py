@@ -106,7 +106,7 @@ def test_a_deployment_id_used_again_never_gets_the_old_snapshots(
     # And the id counter set back (a counter restored from an older backup), a new wrapper
     # and a new public URL: the next deployment gets the same id and other snapshots
     ConfigModel(keys.COUNTER_PK, "deployment").update(actions=[ConfigModel.counter.set(old["id"] - 1)])
-    wrapper = wrappers.DEFAULT_WRAPPERS["bash"].replace("#!/usr/bin/env bash", "#!/usr/bin/env bash\n# new", 1)
+    wrapper = wrappers.default_wrapper("bash").replace("#!/usr/bin/env bash", "#!/usr/bin/env bash\n# new", 1)
     platform_settings.set_wrapper("bash", wrapper, ADMIN.username)
     monkeypatch.setenv(resources.ENV_PUBLIC_URL, "https://new.example.com")
     new = new_deployment("echo new\n")

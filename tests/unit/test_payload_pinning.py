@@ -53,7 +53,7 @@ def test_the_served_payload_hashes_to_the_pinned_sha256(aws: None) -> None:
     pinned = dep["payload_sha256"]
     assert SHA.fullmatch(pinned) and deployments.view(deployment_store.get(dep["id"]))["payload_sha256"] == pinned
     # And the platform's wrapper changed after it was created
-    wrapper = wrappers.DEFAULT_WRAPPERS["bash"].replace("#!/usr/bin/env bash", "#!/usr/bin/env bash\n# changed", 1)
+    wrapper = wrappers.default_wrapper("bash").replace("#!/usr/bin/env bash", "#!/usr/bin/env bash\n# changed", 1)
     platform_settings.set_wrapper("bash", wrapper, ADMIN.username)
     # When two machines download their payload
     payloads = []

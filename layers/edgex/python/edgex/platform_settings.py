@@ -106,7 +106,7 @@ def wrapper_view(script_type: str, item: ConfigModel | None) -> dict[str, Any]:
     if item is None or item.value is None:
         return {
             "type": path_type,
-            "content": wrappers.DEFAULT_WRAPPERS[script_type],
+            "content": wrappers.default_wrapper(script_type),
             "is_default": True,
             "updated_at": None,
             "updated_by": None,
