@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from edgex import schemas
+from edgex import schemas, validators
 from edgex.errors import ValidationFailed
 
 GENERATED = Path(schemas.__file__).resolve().parent / "validators"
@@ -33,7 +33,7 @@ def test_generated_validators_match_the_schemas() -> None:
 def test_a_refusal_names_the_field_and_the_rule(body: dict[str, str], field: str | None) -> None:
     # When an enrollment body breaks its schema
     with pytest.raises(ValidationFailed) as refused:
-        schemas.validate("EnrollRequest", body)
+        validators.validate("EnrollRequest", body)
     # Then the error names the field (when there is one) and says the rule
     assert refused.value.field == field
     assert refused.value.message and "data" not in refused.value.message.split()[0]
@@ -41,4 +41,4 @@ def test_a_refusal_names_the_field_and_the_rule(body: dict[str, str], field: str
 
 def test_a_valid_body_passes_unchanged() -> None:
     body = {"hostname": "web-01", "machine_id": "abc"}
-    assert schemas.validate("EnrollRequest", body) == body
+    assert validators.validate("EnrollRequest", body) == body
