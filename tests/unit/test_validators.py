@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -42,3 +44,17 @@ def test_a_refusal_names_the_field_and_the_rule(body: dict[str, str], field: str
 def test_a_valid_body_passes_unchanged() -> None:
     body = {"hostname": "web-01", "machine_id": "abc"}
     assert validators.validate("EnrollRequest", body) == body
+
+
+def test_a_valid_body_loads_no_schema() -> None:
+    # Given a fresh interpreter with only the validators imported
+    code = (
+        f"import sys; sys.path.insert(0, {str(GENERATED.parent.parent)!r}); from edgex import validators; "
+        "validators.validate('FeedbackRequest', {'status': 'info', 'message': 'hi'}); "
+        "print('edgex.schemas' in sys.modules)"
+    )
+    # When it validates a valid agent body
+    done = subprocess.run([sys.executable, "-I", "-c", code], capture_output=True, text=True, timeout=60, check=False)
+    # Then edgex.schemas (every schema, built at its import) was never loaded
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "False"
