@@ -21,7 +21,7 @@ class Ids:
 
 def example(route: Route, ids: Ids) -> tuple[str, dict[str, Any] | None]:
     """Path (with ids filled in) and JSON body for a successful call of ``route``."""
-    from edgex.wrappers import DEFAULT_WRAPPERS
+    from edgex.wrappers import default_wrapper
 
     script_id = ids.free_script_id if route.handler == "scripts_delete" else ids.script_id
     path = (
@@ -40,7 +40,7 @@ def example(route: Route, ids: Ids) -> tuple[str, dict[str, Any] | None]:
         "scripts_update": {"content": "echo updated\n"},
         "deployments_create": {"script_id": ids.script_id, "name": "d", "expected_machines": 1},
         "settings_update": {"log_retention_days": 30},
-        "wrapper_update": {"content": DEFAULT_WRAPPERS["bash"]},
+        "wrapper_update": {"content": default_wrapper("bash")},
         "ai_process": {"mode": "explain", "type": "bash", "prompt": "what does this do?", "code": "ls"},
     }
     if route.handler == "agent_installer":

@@ -4,7 +4,7 @@ Byte-identical for the deployment's whole life (per token): its one-liners pin i
 SHA-256, so it is rendered from the templates snapshotted at creation.
 """
 
-from edgex import deployments, liveness
+from edgex import installer, liveness
 from edgex.store.tables import DeploymentModel
 from http_api.endpoint import Reply, endpoint
 from http_api.request import Request
@@ -13,4 +13,4 @@ from http_api.request import Request
 @endpoint("agent_installer")
 def handler(req: Request, dep: DeploymentModel) -> Reply:
     liveness.require_live(dep)
-    return Reply(deployments.installer(dep, req.params["type"], req.bearer()))
+    return Reply(installer.bootstrapper(dep, req.params["type"], req.bearer()))

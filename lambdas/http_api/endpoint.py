@@ -86,9 +86,9 @@ def bind_input(route: Route, req: Request) -> Request:
         parsed[key] = None if raw is None else param.parse(header, raw)
     data = None
     if route.request is not None:
-        from edgex import schemas
+        from edgex import validators
 
-        data = schemas.validate(route.request, req.json())
+        data = validators.validate(route.request, req.json())
     return req._replace(params=parsed, data=data)
 
 

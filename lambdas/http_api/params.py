@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 
 from edgex import limits
 from edgex.errors import EdgexError, InvalidId, InvalidVersion, ValidationFailed
-from edgex.vocabulary import SEMVER, SEMVER_PATTERN, BootstrapperKind, DeploymentStatus, LogLevel, ScriptType
+from edgex.vocabulary import SEMVER_PATTERN, BootstrapperKind, DeploymentStatus, LogLevel, ScriptType
 
 
 class Param(NamedTuple):
@@ -34,7 +34,7 @@ def _target_id(name: str, raw: str) -> str:
 
 
 def _semver(name: str, raw: str) -> str:
-    if not SEMVER.match(raw):
+    if not re.match(SEMVER_PATTERN, raw):
         raise InvalidVersion(field=name)
     return raw
 
@@ -105,10 +105,8 @@ QUERY_DEFAULTS: dict[str, str] = {"type": BootstrapperKind.BASH.value, "block": 
 
 
 def _matching(pattern: str) -> Callable[[str, str], str]:
-    compiled = re.compile(pattern)
-
     def parse(name: str, raw: str) -> str:
-        if not compiled.match(raw):
+        if not re.match(pattern, raw):  # compiled on first use (re's cache), not at import
             raise ValidationFailed(f"header {name} must match {pattern}", field=name)
         return raw
 

@@ -8,7 +8,6 @@ import codecs
 import hmac
 import json
 import os
-import re
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
@@ -121,9 +120,6 @@ class Request(NamedTuple):
         return {field_: self.headers[h] for h, field_ in GEO_HEADERS.items() if h in self.headers}
 
 
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
 def _holds_lone_surrogate(data: Any) -> bool:
     """True when a string (key or value) holds a lone surrogate: ``"\\ud800"`` is a valid
     JSON escape but no Unicode text, so it could be neither hashed nor stored. Iterative:
@@ -132,7 +128,9 @@ def _holds_lone_surrogate(data: Any) -> bool:
     while pending:
         item = pending.pop()
         if isinstance(item, str):
-            if _SURROGATE.search(item):
+            try:
+                item.encode("utf-8")  # fails on a lone surrogate, and only on one
+            except UnicodeEncodeError:
                 return True
         elif isinstance(item, dict):
             pending.extend(item)

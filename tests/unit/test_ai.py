@@ -18,7 +18,7 @@ import pytest
 from botocore.exceptions import ReadTimeoutError
 from botocore.stub import ANY, Stubber
 
-from edgex import ai, limits, schemas
+from edgex import ai, limits, schemas, validators
 from edgex.ai import prompts, providers
 from edgex.errors import AiUnavailable, EdgexError, Kind, ValidationFailed
 
@@ -414,7 +414,7 @@ def test_a_body_of_the_wrong_shape_is_a_validation_error(bedrock: Stubber, body:
     # When the route's edge validation (the request schema) gets a JSON body of the wrong shape
     # Then VALIDATION_ERROR is raised, once, before the assistant runs
     with pytest.raises(ValidationFailed):
-        ai.process_request(schemas.validate("AiProcessRequest", body), MODEL)
+        ai.process_request(validators.validate("AiProcessRequest", body), MODEL)
 
 
 def test_the_request_schema_holds_the_assistants_modes_and_code_limit() -> None:

@@ -59,7 +59,7 @@ def code_only(text: str) -> str:
 def generated_bash() -> dict[str, str]:
     return {
         "bootstrapper": wrappers.render_bootstrapper("bash", "https://api.example.com", MASTER_TOKEN, "0" * 64),
-        "payload": wrappers.render_payload(wrappers.DEFAULT_WRAPPERS["bash"], "bash", b"echo hi\n" * 100),
+        "payload": wrappers.render_payload(wrappers.default_wrapper("bash"), "bash", b"echo hi\n" * 100),
     }
 
 

@@ -30,7 +30,7 @@ def paged_world(aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str
     from edgex import audit, deployments, enrollment, execution, feedback, identity, platform_settings, scripts
     from edgex.agents import authenticate
     from edgex.audit import Actor
-    from edgex.wrappers import DEFAULT_WRAPPERS
+    from edgex.wrappers import default_wrapper
     from local import identity as local_identity
 
     issuer = local_identity.ensure(REGION)
@@ -59,7 +59,7 @@ def paged_world(aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str
             }
             feedback.record(authenticate(enrolled["agent_token"]), report, request=f"0000000001-1-{k}")
     for _ in range(2):
-        platform_settings.set_wrapper("bash", DEFAULT_WRAPPERS["bash"] + "\n", actor.username)
+        platform_settings.set_wrapper("bash", default_wrapper("bash") + "\n", actor.username)
         audit.record(actor, "test", "ok", {})
     yield {
         "deployment_id": dep["id"],

@@ -94,16 +94,18 @@ def test_fail_on_error_is_stored_and_shown(aws: None) -> None:
 
 def test_bad_final_fields_are_refused_naming_the_field(aws: None) -> None:
     # Given the request schemas the routes validate their bodies with, at the edge
-    from edgex import schemas
+    from edgex import validators
 
     with pytest.raises(ValidationFailed) as refused:
-        schemas.validate("FeedbackRequest", {"status": "error", "message": "x", "step": "complete", "exit_code": 2**32})
+        validators.validate(
+            "FeedbackRequest", {"status": "error", "message": "x", "step": "complete", "exit_code": 2**32}
+        )
     assert refused.value.code == "VALIDATION_ERROR"
     with pytest.raises(ValidationFailed) as refused:
-        schemas.validate("DeploymentCreateRequest", {"script_id": 1, "name": "d", "expected_machines": 0})
+        validators.validate("DeploymentCreateRequest", {"script_id": 1, "name": "d", "expected_machines": 0})
     assert refused.value.field == "expected_machines" and "bigger than or equal to 1" in refused.value.message
     with pytest.raises(ValidationFailed) as refused:
-        schemas.validate("DeploymentCreateRequest", {"script_id": 1, "name": "a\tb", "expected_machines": 1})
+        validators.validate("DeploymentCreateRequest", {"script_id": 1, "name": "a\tb", "expected_machines": 1})
     assert refused.value.field == "name" and refused.value.message == (
         "name must not contain control characters (such as a tab or a line break)"
     )

@@ -16,10 +16,12 @@ from bench.metering import Recorder, Window
 from edgex import agents, deployments, enrollment, execution, platform_settings, resources, scripts, wrappers
 from edgex.audit import Actor
 from edgex.errors import IntegrityViolation
+from edgex.installer import bootstrapper
 from edgex.store import base, blobs, keys, tables
 from edgex.store import deployments as deployment_store
+from edgex.store.admin_tables import ConfigModel
 from edgex.store.base import Kept
-from edgex.store.tables import ConfigModel, DeploymentModel
+from edgex.store.tables import DeploymentModel
 from tests.unit.test_agent_rules import tamper_pinned_object
 
 ADMIN = Actor(username="admin", role="admin")
@@ -52,7 +54,7 @@ def download(recorder: Recorder, token: str) -> tuple[str, Window]:
 
 def installer(recorder: Recorder, dep: dict[str, Any]) -> tuple[str, Window]:
     with recorder.window() as window:
-        text = deployments.installer(enrollment.authenticate_master(dep["master_token"]), "bash", dep["master_token"])
+        text = bootstrapper(enrollment.authenticate_master(dep["master_token"]), "bash", dep["master_token"])
     return text, window
 
 
@@ -104,7 +106,7 @@ def test_a_deployment_id_used_again_never_gets_the_old_snapshots(
     # And the id counter set back (a counter restored from an older backup), a new wrapper
     # and a new public URL: the next deployment gets the same id and other snapshots
     ConfigModel(keys.COUNTER_PK, "deployment").update(actions=[ConfigModel.counter.set(old["id"] - 1)])
-    wrapper = wrappers.DEFAULT_WRAPPERS["bash"].replace("#!/usr/bin/env bash", "#!/usr/bin/env bash\n# new", 1)
+    wrapper = wrappers.default_wrapper("bash").replace("#!/usr/bin/env bash", "#!/usr/bin/env bash\n# new", 1)
     platform_settings.set_wrapper("bash", wrapper, ADMIN.username)
     monkeypatch.setenv(resources.ENV_PUBLIC_URL, "https://new.example.com")
     new = new_deployment("echo new\n")

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from edgex import agents, deployments, enrollment, execution, feedback, platform_settings, scripts, wrappers
+from edgex import agents, deployments, enrollment, execution, feedback, installer, platform_settings, scripts, wrappers
 from edgex.audit import Actor
 from edgex.errors import ValidationFailed
 from edgex.store import deployments as deployment_store
@@ -42,7 +42,7 @@ def pins_of(lines: dict[str, str]) -> dict[str, str]:
 
 
 def installer_sha(deployment_id: int, kind: str, token: str) -> str:
-    text = deployments.installer(deployment_store.get(deployment_id), kind, token)
+    text = installer.bootstrapper(deployment_store.get(deployment_id), kind, token)
     # What the bash one-liner hashes: the text as $(...) keeps it, plus one newline.
     return hashlib.sha256((text.rstrip("\n") + "\n").encode()).hexdigest()
 
@@ -53,7 +53,7 @@ def test_the_served_payload_hashes_to_the_pinned_sha256(aws: None) -> None:
     pinned = dep["payload_sha256"]
     assert SHA.fullmatch(pinned) and deployments.view(deployment_store.get(dep["id"]))["payload_sha256"] == pinned
     # And the platform's wrapper changed after it was created
-    wrapper = wrappers.DEFAULT_WRAPPERS["bash"].replace("#!/usr/bin/env bash", "#!/usr/bin/env bash\n# changed", 1)
+    wrapper = wrappers.default_wrapper("bash").replace("#!/usr/bin/env bash", "#!/usr/bin/env bash\n# changed", 1)
     platform_settings.set_wrapper("bash", wrapper, ADMIN.username)
     # When two machines download their payload
     payloads = []
@@ -65,7 +65,7 @@ def test_the_served_payload_hashes_to_the_pinned_sha256(aws: None) -> None:
     assert payloads[0] == payloads[1]
     assert hashlib.sha256(payloads[0].encode()).hexdigest() == pinned
     # And the bootstrapper served to them pins that very hash
-    assert f"'{pinned}'" in deployments.installer(deployment_store.get(dep["id"]), "bash", dep["master_token"])
+    assert f"'{pinned}'" in installer.bootstrapper(deployment_store.get(dep["id"]), "bash", dep["master_token"])
 
 
 def test_the_one_liners_pin_the_installer_served_even_after_a_template_upgrade(
@@ -83,7 +83,7 @@ def test_the_one_liners_pin_the_installer_served_even_after_a_template_upgrade(
         assert installer_sha(dep["id"], kind, dep["master_token"]) == pins[kind], kind
     # And a deployment created after the upgrade pins the upgraded installer
     later = new_deployment()
-    assert "# upgraded" in deployments.installer(deployment_store.get(later["id"]), "bash", later["master_token"])
+    assert "# upgraded" in installer.bootstrapper(deployment_store.get(later["id"]), "bash", later["master_token"])
     assert installer_sha(later["id"], "bash", later["master_token"]) == pins_of(later["one_liners"])["bash"]
 
 
@@ -180,7 +180,7 @@ def test_a_deployment_from_before_the_pinning_still_gets_a_matching_installer(aw
     stored = deployment_store.get(dep["id"])
     stored.update(actions=[DeploymentModel.payload_sha256.remove()])
     # When its installer is asked for
-    text = deployments.installer(deployment_store.get(dep["id"]), "bash", dep["master_token"])
+    text = installer.bootstrapper(deployment_store.get(dep["id"]), "bash", dep["master_token"])
     # Then it pins the hash of the payload its machines will download (worked out from the same bytes)
     assert f"'{dep['payload_sha256']}'" in text
     # And a rotation gives one-liners that check no installer hash (its bytes were never pinned)

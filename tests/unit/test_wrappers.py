@@ -188,7 +188,7 @@ def agent_env(sandbox: dict[str, Path], **extra: str) -> dict[str, str]:
 def _payload_and_env(
     stub: StubApi, sandbox: dict[str, Path], script: str, extra: dict[str, str]
 ) -> tuple[bytes, dict[str, str]]:
-    payload = wrappers.render_payload(wrappers.DEFAULT_WRAPPERS["bash"], "bash", script.encode())
+    payload = wrappers.render_payload(wrappers.default_wrapper("bash"), "bash", script.encode())
     env = agent_env(
         sandbox,
         EDGEX_API_URL=stub.url,
@@ -252,7 +252,7 @@ def enrolled(stub: StubApi, script: str) -> None:
         "/v1/agent/enroll",
         Reply(201, {"agent_token": AGENT_TOKEN, "target_id": "t1", "deployment_id": 7, "status": "enrolled"}),
     )
-    payload = wrappers.render_payload(wrappers.DEFAULT_WRAPPERS["bash"], "bash", script.encode())
+    payload = wrappers.render_payload(wrappers.default_wrapper("bash"), "bash", script.encode())
     stub.answer("GET", "/v1/agent/download", Reply(200, payload))
 
 
@@ -263,7 +263,7 @@ def sample_bash_texts() -> dict[str, str]:
     return {
         "bootstrapper": wrappers.render_bootstrapper("bash", SAMPLE_URL, MASTER_TOKEN, SAMPLE_SHA),
         "payload": wrappers.render_payload(
-            wrappers.DEFAULT_WRAPPERS["bash"], "bash", b"#!/bin/bash\necho 'hello'\n" + os.urandom(3000)
+            wrappers.default_wrapper("bash"), "bash", b"#!/bin/bash\necho 'hello'\n" + os.urandom(3000)
         ),
     }
 
@@ -272,7 +272,7 @@ def sample_ps_texts() -> dict[str, str]:
     return {
         "bootstrapper": wrappers.render_bootstrapper("ps1", SAMPLE_URL, MASTER_TOKEN, SAMPLE_SHA),
         "payload": wrappers.render_payload(
-            wrappers.DEFAULT_WRAPPERS["powershell"],
+            wrappers.default_wrapper("powershell"),
             "powershell",
             "Write-Host 'zażółć'\n_Orc-Send -Status info -Message hi\n".encode(),
         ),
@@ -532,8 +532,8 @@ def test_payload_is_byte_identical_and_carries_no_token() -> None:
     # Given one wrapper and one script
     script = b"echo one\n" * 20_000
     # When rendered twice
-    first = wrappers.render_payload(wrappers.DEFAULT_WRAPPERS["bash"], "bash", script)
-    second = wrappers.render_payload(wrappers.DEFAULT_WRAPPERS["bash"], "bash", bytes(script))
+    first = wrappers.render_payload(wrappers.default_wrapper("bash"), "bash", script)
+    second = wrappers.render_payload(wrappers.default_wrapper("bash"), "bash", bytes(script))
     # Then the texts are identical, hold the script's base64 and no token of any kind
     assert first == second
     assert first.encode() == second.encode()
@@ -565,15 +565,17 @@ def test_templates_without_exactly_one_placeholder_are_refused(template: str) ->
 
 def test_unknown_script_type_is_refused() -> None:
     with pytest.raises(ValidationFailed):
-        wrappers.validate_template("python", wrappers.DEFAULT_WRAPPERS["bash"])
+        wrappers.validate_template("python", wrappers.default_wrapper("bash"))
     with pytest.raises(ValidationFailed):
         wrappers.render_bootstrapper("powershell", SAMPLE_URL, MASTER_TOKEN, SAMPLE_SHA)
 
 
 def test_default_wrappers_are_valid_templates() -> None:
-    assert set(wrappers.DEFAULT_WRAPPERS) == {"bash", "powershell"}
-    for kind, text in wrappers.DEFAULT_WRAPPERS.items():
-        wrappers.validate_template(kind, text)
+    # Given every script type the platform runs
+    assert set(wrappers.SCRIPT_TYPES) == {"bash", "powershell"}
+    for kind in wrappers.SCRIPT_TYPES:
+        # Then its default wrapper is a template the payload can be built from
+        wrappers.validate_template(kind, wrappers.default_wrapper(kind))
 
 
 # --------------------------------------------------------------------------- bootstrapper inputs
@@ -1660,7 +1662,7 @@ def test_powershell_final_report_is_one_request_with_the_queue_and_the_last_outp
 
 def test_the_batcher_wakes_the_supervising_loop_at_every_tick(tmp_path: Path) -> None:
     # Given the wrapper's batcher alone, a batch every 3 ticks
-    text = wrappers.DEFAULT_WRAPPERS["bash"]
+    text = wrappers.default_wrapper("bash")
     start = text.index("_orc_batcher() {")
     function = text[start : text.index("\n}\n", start) + 3]
     script = f"_orc_awk_opts=\n{function}\nprintf 'T1\\nOhello\\nT2\\nT3\\nT4\\nX\\n' | _orc_batcher {tmp_path} 3\n"

@@ -23,7 +23,7 @@ from edgex import clock
 from edgex.errors import AuditBusy
 from edgex.store import audit as store
 from edgex.store import tables
-from edgex.store.tables import AuditModel
+from edgex.store.admin_tables import AuditModel
 
 GENESIS = "0" * 64  # the previous hash of the very first record
 SEQ_DIGITS = store.SEQ_DIGITS

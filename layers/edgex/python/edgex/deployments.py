@@ -184,24 +184,6 @@ def _payload_sha256(wrapper: str, script_type: str, s3_key: str, s3_version_id: 
     return wrappers.payload_sha256(wrappers.render_payload(wrapper, script_type, script))
 
 
-def installer(dep: DeploymentModel, kind: str, master_token: str) -> str:
-    """The bootstrapper the one-liners of this deployment pinned: rendered from the
-    templates and URL snapshotted at creation, with the payload's pinned SHA-256, so
-    its bytes depend on the master token alone. A deployment from before the pinning
-    gets this version's templates and its payload hash worked out from the same
-    pinned bytes the download serves (its one-liners pin no installer hash)."""
-    boot = store.bootstrapper_snapshot(dep)
-    if boot is not None and dep.payload_sha256:
-        return wrappers.render_bootstrapper(kind, boot.api_url, master_token, dep.payload_sha256, boot.templates[kind])
-    from edgex import execution
-
-    wrapper = store.wrapper_snapshot(dep)
-    if wrapper is None:
-        raise IntegrityViolation()  # a deployment always has its snapshot: missing is tampering
-    payload = wrappers.render_payload(wrapper, dep.script_type, execution.verified_script(dep))
-    return wrappers.render_bootstrapper(kind, config.public_url(), master_token, wrappers.payload_sha256(payload))
-
-
 def _one_liners(dep: DeploymentModel, master_token: str) -> dict[str, str]:
     boot = store.bootstrapper_snapshot(dep)
     if boot is None or not dep.payload_sha256:

@@ -15,16 +15,18 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from edgex import agents, clock, limits, liveness, log, output
 from edgex.errors import LogQuotaExceeded, StaleRun, TargetChanged, TargetNotRunning
 from edgex.store import keys
 from edgex.store import targets as store
 from edgex.store.base import optimistic
-from edgex.store.cursors import Page
 from edgex.store.tables import DeploymentModel, LogModel, TargetModel
 from edgex.vocabulary import INTEGRITY_STEP, DeploymentStatus, LogLevel, TargetStatus
+
+if TYPE_CHECKING:
+    from edgex.store.cursors import Page  # a type only: agent handlers never load cursors
 
 REPORT_ATTEMPTS = 5
 FINAL_STEP = "complete"  # the step of the wrapper's final report

@@ -14,12 +14,10 @@ from typing import Any
 
 from edgex import limits
 from edgex.errors import OutputTooLarge, TargetNotFound
-from edgex.store import cursors, keys
+from edgex.store import keys
 from edgex.store import output as blobs
 from edgex.store import targets as target_store
 from edgex.store.tables import DeploymentModel, TargetModel
-
-_PAGE_SHAPE = cursors.Shape({"after": cursors.number()})
 
 
 def run_limit(dep: DeploymentModel) -> int:
@@ -136,13 +134,15 @@ def _summary(target: TargetModel, run: int, head: list[str], tail: list[blobs.St
 def page(deployment_id: int, target_id: str, run: str | None, cursor: str | None, limit: int) -> dict[str, Any]:
     """One page of a run's output chunks in order: ``limit`` stored reports, each with
     its chunks; a dropped stretch is one item of stream "marker" where the cut is."""
+    from edgex.store import cursors  # an admin read: agent handlers never load cursors
+
     target = target_store.get(deployment_id, target_id)
     if target is None:
         raise TargetNotFound()
     number = _run_of(target, run)
     head, tail = _objects(deployment_id, target_id, number)
     summary = _summary(target, number, head, tail)
-    start = cursors.decode(cursor, _PAGE_SHAPE)
+    start = cursors.decode(cursor, cursors.Shape({"after": cursors.number()}))
     first = int(start["after"]["N"]) if start else 0
     sources: list[str | list[dict[str, Any]]] = list(head)
     if summary["dropped_bytes"]:

@@ -13,8 +13,8 @@ from typing import Any
 
 from edgex import clock, config, limits, resources
 from edgex.store import config as store
+from edgex.store.admin_tables import ConfigModel
 from edgex.store.cursors import Page
-from edgex.store.tables import ConfigModel
 from edgex.vocabulary import DEFAULT_AI_MODEL_ID, ScriptType
 
 # Region hubs for the map: CloudFront gives no edge id to the origin, so the hub is
@@ -106,7 +106,7 @@ def wrapper_view(script_type: str, item: ConfigModel | None) -> dict[str, Any]:
     if item is None or item.value is None:
         return {
             "type": path_type,
-            "content": wrappers.DEFAULT_WRAPPERS[script_type],
+            "content": wrappers.default_wrapper(script_type),
             "is_default": True,
             "updated_at": None,
             "updated_by": None,

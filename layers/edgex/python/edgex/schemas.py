@@ -194,16 +194,10 @@ def generated_validators() -> dict[str, str]:
     return files
 
 
-def validate(name: str, data: Any) -> dict[str, Any]:
-    """Validate ``data`` against schema ``name``; raise VALIDATION_ERROR naming the field."""
-    from edgex.validators import validator
-    from edgex.validators._errors import JsonSchemaValueException
-
-    try:
-        validator(name)(data)
-    except JsonSchemaValueException as exc:
-        raise ValidationFailed(_message_of(exc), field=_field_of(exc)) from None
-    return dict(data)  # every request schema is an object
+def refusal(exc: Any) -> ValidationFailed:
+    """The VALIDATION_ERROR a compiled validator's exception stands for (see
+    :func:`edgex.validators.validate`): naming the field, saying the rule."""
+    return ValidationFailed(_message_of(exc), field=_field_of(exc))
 
 
 def _field_of(exc: Any) -> str | None:

@@ -12,8 +12,8 @@ from edgex.errors import ContentIntegrity, ScriptInUse, ValidationFailed, Versio
 from edgex.store import blobs
 from edgex.store import config as config_store
 from edgex.store import scripts as store
+from edgex.store.admin_tables import ScriptModel, ScriptVersionModel
 from edgex.store.cursors import Page
-from edgex.store.tables import ScriptModel, ScriptVersionModel
 
 
 def semver(version_no: int) -> str:

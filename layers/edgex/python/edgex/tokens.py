@@ -20,8 +20,9 @@ from edgex.errors import Unauthenticated
 MASTER_PREFIX = "exm"
 AGENT_PREFIX = "exa"
 _SECRET_BYTES = 32  # 256 bits
-_MASTER = re.compile(r"^exm_([1-9][0-9]{0,15})_([A-Za-z0-9_-]{43})$")
-_AGENT = re.compile(r"^exa_([1-9][0-9]{0,15})_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$")
+# Compiled on first use (re's cache): a function checks one kind of token, never both.
+_MASTER = r"^exm_([1-9][0-9]{0,15})_([A-Za-z0-9_-]{43})$"
+_AGENT = r"^exa_([1-9][0-9]{0,15})_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$"
 
 
 class MasterToken(NamedTuple):
@@ -51,14 +52,14 @@ def matches(token: str, stored_digest: str | None) -> bool:
 
 def parse_master(token: str) -> MasterToken:
     """Key of the deployment a master token claims; any other shape is 401."""
-    found = _MASTER.match(token)
+    found = re.match(_MASTER, token)
     if not found:
         raise Unauthenticated()
     return MasterToken(int(found.group(1)))
 
 
 def parse_agent(token: str) -> AgentToken:
-    found = _AGENT.match(token)
+    found = re.match(_AGENT, token)
     if not found:
         raise Unauthenticated()
     return AgentToken(int(found.group(1)), found.group(2))

@@ -13,7 +13,6 @@ conversion, and nothing here costs more than a few class definitions at import.
 from __future__ import annotations
 
 import json
-import re
 from enum import StrEnum
 
 
@@ -109,7 +108,6 @@ KILL_REASON_INTEGRITY = "INTEGRITY_VIOLATION"
 # was not the deployment's pinned one (templates/bootstrap.sh, bootstrap.ps1).
 INTEGRITY_STEP = "integrity"
 SEMVER_PATTERN = r"^[0-9]{1,6}\.[0-9]{1,6}\.[0-9]{1,6}$"
-SEMVER = re.compile(SEMVER_PATTERN)
 DEFAULT_AI_MODEL_ID = "qwen.qwen3-coder-30b-a3b-v1:0"  # Qwen3 Coder 30B A3B Instruct on Bedrock
 
 

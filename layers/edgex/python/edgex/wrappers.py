@@ -40,8 +40,10 @@ CONTENT_TYPE = "text/plain; charset=utf-8"
 _TEMPLATE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "templates")
 _WRAPPER_FILES = {"bash": "wrapper.sh", "powershell": "wrapper.ps1"}
 _BOOTSTRAPPER_FILES = {"bash": "bootstrap.sh", "ps1": "bootstrap.ps1"}
-_BOOTSTRAPPER_SLOTS = re.compile(r"__EDGEX_(API_URL|MASTER_TOKEN|PAYLOAD_SHA256)__")
-_SHA256 = re.compile(r"[0-9a-f]{64}", re.ASCII)
+# Patterns are compiled on first use (re's cache), not at import: the download, the
+# busiest function, uses none of them.
+_BOOTSTRAPPER_SLOTS = r"__EDGEX_(API_URL|MASTER_TOKEN|PAYLOAD_SHA256)__"
+_SHA256 = r"[0-9a-f]{64}"
 # The exit status of a bootstrapper refused by the one-liner (bash); the bootstrapper
 # itself exits 94 when the payload does not match (templates/bootstrap.sh).
 INSTALLER_MISMATCH_EXIT = 95
@@ -49,19 +51,18 @@ PAYLOAD_MISMATCH_EXIT = 94
 
 # Only characters that are inert inside single quotes in bash, POSIX sh and
 # PowerShell (which also treats the Unicode quotes as quotes: hence ASCII only).
-_API_URL = re.compile(
+_API_URL = (
     r"https?://"
     r"(?:[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?|\[[0-9A-Fa-f:.]{2,45}\])"
     r"(?::(?P<port>[0-9]{1,5}))?"
-    r"(?:/[A-Za-z0-9._~%/-]*)?",
-    re.ASCII,
+    r"(?:/[A-Za-z0-9._~%/-]*)?"
 )
 _API_URL_MAX = 2048
-_MASTER_TOKEN = re.compile(r"exm_[0-9]+_[A-Za-z0-9_-]+", re.ASCII)
+_MASTER_TOKEN = r"exm_[0-9]+_[A-Za-z0-9_-]+"  # noqa: S105 - a pattern, not a token
 _TOKEN_MAX = 512
 
 
-_INCLUDE = re.compile(r"^([ \t]*)# @edgex-include ([a-z_]+\.(?:sh|ps1))\n", re.MULTILINE)
+_INCLUDE = r"^([ \t]*)# @edgex-include ([a-z_]+\.(?:sh|ps1))\n"
 
 
 def _read_file(name: str) -> str:
@@ -75,12 +76,17 @@ def template_text(name: str) -> str:
     fragment, indented as the line is. The bootstrapper and the wrapper each run alone
     on the machine, so both carry the retry policy; its source is written once per
     language (``retry_policy.sh``, ``retry_policy.ps1``)."""
-    return _INCLUDE.sub(lambda m: textwrap.indent(_read_file(m.group(2)), m.group(1)), _read_file(name))
+    return re.sub(
+        _INCLUDE, lambda m: textwrap.indent(_read_file(m.group(2)), m.group(1)), _read_file(name), flags=re.MULTILINE
+    )
 
 
-# Two small files: read once per process. Cheap enough for the import, and the
-# admin API needs them as plain values (defaults shown in the wrapper editor).
-DEFAULT_WRAPPERS: dict[str, str] = {kind: template_text(name) for kind, name in _WRAPPER_FILES.items()}
+@functools.cache
+def default_wrapper(script_type: str) -> str:
+    """This platform version's wrapper template for a script type (the default a
+    deployment pins, shown in the wrapper editor): read once per process, on first use,
+    since agent handlers never need it."""
+    return template_text(_WRAPPER_FILES[script_type])
 
 
 @functools.cache
@@ -151,7 +157,8 @@ def render_payload(wrapper_template: str, script_type: str, script: bytes) -> st
 
 
 def _check_api_url(api_url: str) -> str:
-    match = _API_URL.fullmatch(api_url) if isinstance(api_url, str) and len(api_url) <= _API_URL_MAX else None
+    valid = isinstance(api_url, str) and len(api_url) <= _API_URL_MAX
+    match = re.fullmatch(_API_URL, api_url, re.ASCII) if valid else None
     if match is None:
         raise ValidationFailed("api_url must be an http(s) URL without quotes, whitespace, query or fragment")
     if match["port"] is not None and not 0 < int(match["port"]) < 65536:
@@ -160,13 +167,17 @@ def _check_api_url(api_url: str) -> str:
 
 
 def _check_master_token(master_token: str) -> str:
-    if not isinstance(master_token, str) or len(master_token) > _TOKEN_MAX or not _MASTER_TOKEN.fullmatch(master_token):
+    if (
+        not isinstance(master_token, str)
+        or len(master_token) > _TOKEN_MAX
+        or not re.fullmatch(_MASTER_TOKEN, master_token, re.ASCII)
+    ):
         raise ValidationFailed("master token is malformed")
     return master_token
 
 
 def _check_sha256(digest: str) -> str:
-    if not isinstance(digest, str) or not _SHA256.fullmatch(digest):
+    if not isinstance(digest, str) or not re.fullmatch(_SHA256, digest, re.ASCII):
         raise ValidationFailed("a SHA-256 must be 64 lowercase hex digits")
     return digest
 
@@ -188,8 +199,10 @@ def render_bootstrapper(
         "MASTER_TOKEN": _check_master_token(master_token),
         "PAYLOAD_SHA256": _check_sha256(payload_hash),
     }
-    return _BOOTSTRAPPER_SLOTS.sub(
-        lambda m: values[m.group(1)], _bootstrapper_template(kind) if template is None else template
+    return re.sub(
+        _BOOTSTRAPPER_SLOTS,
+        lambda m: values[m.group(1)],
+        _bootstrapper_template(kind) if template is None else template,
     )
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from edgex import schemas
+from edgex import schemas, validators
 from edgex.ai.answers import (
     Answer,
     Block,
@@ -143,4 +143,4 @@ def process(mode: str, script_type: str, prompt: str, code: str | None, model_id
     body: dict[str, Any] = {"mode": mode, "type": script_type, "prompt": prompt}
     if code is not None:
         body["code"] = code
-    return process_request(schemas.validate("AiProcessRequest", body), model_id)
+    return process_request(validators.validate("AiProcessRequest", body), model_id)

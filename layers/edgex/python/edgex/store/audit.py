@@ -8,8 +8,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from edgex.store import cursors
+from edgex.store.admin_tables import AuditModel
 from edgex.store.base import ConditionFailed, storage_errors
-from edgex.store.tables import AuditModel
 
 SEQ_DIGITS = 12
 STREAM_PREFIX = "audit#"

@@ -8,8 +8,8 @@ from typing import Any
 
 from edgex.errors import StorageUnavailable
 from edgex.store import cursors, keys
+from edgex.store.admin_tables import ConfigModel
 from edgex.store.base import storage_errors
-from edgex.store.tables import ConfigModel
 
 _WRAPPER_LOG_SHAPE = cursors.Shape(
     {"pk": cursors.text(r"wrapperlog#(bash|powershell)"), "sk": cursors.text(r"[0-9T:.Z-]{24}#[0-9a-f]{8}")}

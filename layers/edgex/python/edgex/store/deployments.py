@@ -12,13 +12,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from edgex.errors import DeploymentNotFound, ScriptNotFound, StorageUnavailable
-from edgex.store import counters, cursors, keys, rollout
+from edgex.store import counters, keys, rollout
 from edgex.store.base import ConditionFailed, Kept, get_items, storage_errors, transact
 from edgex.store.tables import (
     BootstrapperSnapshotModel,
     DeploymentModel,
     RolloutSlotModel,
-    ScriptModel,
     WrapperSnapshotModel,
 )
 from edgex.vocabulary import DeploymentStatus
@@ -26,7 +25,6 @@ from edgex.vocabulary import DeploymentStatus
 if TYPE_CHECKING:
     from pynamodb.expressions.update import Action
 
-_LIST_SHAPE = cursors.Shape({"kind": cursors.text(r"deployment"), "deployment_id": cursors.number()})
 CREATE_ATTEMPTS = 5
 T = TypeVar("T")
 # by snapshot key: (the deployment's created_at, the snapshot); a wrapper is ~28 KB, a bootstrapper ~38 KB
@@ -76,6 +74,8 @@ def create(
     deployments (which a delete of the script checks), in one transaction: a deleted
     script cannot be deployed. A transaction that lost only to a concurrent update of
     the script is tried again; a missing or deleted script is 404."""
+    from edgex.store.admin_tables import ScriptModel  # admin only: kept off the agent path's imports
+
     dep = DeploymentModel(
         deployment_id,
         script_id=pin.script_id,
@@ -122,6 +122,8 @@ def create(
 
 
 def _script_gone(script_id: int) -> bool:
+    from edgex.store.admin_tables import ScriptModel
+
     with storage_errors():
         try:
             return bool(ScriptModel.get(script_id, consistent_read=True).deleted)
@@ -131,12 +133,15 @@ def _script_gone(script_id: int) -> bool:
 
 def page(limit: int, cursor: str | None) -> tuple[list[DeploymentModel], str | None]:
     """Deployments newest first: keys from the index, rows in one BatchGetItem."""
+    from edgex.store import cursors  # admin listings only: agent handlers never load cursors
+
+    shape = cursors.Shape({"kind": cursors.text(r"deployment"), "deployment_id": cursors.number()})
     with storage_errors():
         found = DeploymentModel.by_kind.query(
             keys.DEPLOYMENT_KIND,
             scan_index_forward=False,
             limit=limit,
-            last_evaluated_key=cursors.decode(cursor, _LIST_SHAPE),
+            last_evaluated_key=cursors.decode(cursor, shape),
         )
         ids = [int(row.deployment_id) for row in found]
     rows = get_items(*[(DeploymentModel, (d,)) for d in ids]) if ids else []

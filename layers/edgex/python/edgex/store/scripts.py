@@ -8,8 +8,9 @@ from typing import Any, NamedTuple
 
 from edgex.errors import ScriptChanged, ScriptNotFound, VersionNotFound
 from edgex.store import cursors, keys
+from edgex.store.admin_tables import ScriptModel, ScriptVersionModel
 from edgex.store.base import ConditionFailed, get_items, storage_errors, transact
-from edgex.store.tables import DeploymentModel, ScriptModel, ScriptVersionModel
+from edgex.store.tables import DeploymentModel
 
 _SCRIPTS_SHAPE = cursors.Shape({"kind": cursors.text(r"script"), "script_id": cursors.number()})
 _VERSIONS_SHAPE = cursors.Shape({"script_id": cursors.number(), "version_no": cursors.number()})

@@ -14,6 +14,10 @@ Key design, so that what is read together is keyed together:
 - ``config``: hash ``pk``, range ``sk``: settings, wrapper templates and their change
   log, id counters.
 - ``audit``: hash ``stream`` (one per month), range ``seq``, newest first.
+
+The models of the tables only admin routes touch (scripts, script versions, config,
+audit) are declared in :mod:`edgex.store.admin_tables`, so that agent handlers never
+build them; every function here still serves every logical table.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ from pynamodb.attributes import (
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection, Projection
 from pynamodb.models import Model
 
-from edgex import config
+from edgex import config, resources
 
 
 class _Meta:
@@ -60,14 +64,6 @@ class DeploymentsByScript(GlobalSecondaryIndex["DeploymentModel"]):
     deployment_id = NumberAttribute(range_key=True)
 
 
-class ScriptsNewestFirst(NewestFirstIndex):
-    class Meta(NewestFirstIndex.Meta):
-        pass
-
-    kind = UnicodeAttribute(hash_key=True)
-    script_id = NumberAttribute(range_key=True)
-
-
 class DeploymentsNewestFirst(NewestFirstIndex):
     """Keys only, for the same reason as :class:`DeploymentsByScript`: lists read the
     page's items with one BatchGetItem."""
@@ -77,44 +73,6 @@ class DeploymentsNewestFirst(NewestFirstIndex):
 
     kind = UnicodeAttribute(hash_key=True)
     deployment_id = NumberAttribute(range_key=True)
-
-
-class ScriptModel(Model):
-    class Meta(_Meta):
-        pass
-
-    script_id = NumberAttribute(hash_key=True)
-    kind = UnicodeAttribute(default="script")
-    by_kind = ScriptsNewestFirst()
-    name = UnicodeAttribute()
-    type = UnicodeAttribute()  # bash | powershell
-    description = UnicodeAttribute(default="")
-    version = UnicodeAttribute()  # semver of the latest version
-    version_no = NumberAttribute()  # 1-based count of versions
-    checksum = UnicodeAttribute()  # SHA-256 hex of the latest content
-    size = NumberAttribute()
-    s3_key = UnicodeAttribute()
-    s3_version_id = UnicodeAttribute()
-    created_by = UnicodeAttribute()
-    created_at = UnicodeAttribute()
-    updated_at = UnicodeAttribute()
-    deleted = BooleanAttribute(default=False)
-    deployments_total = NumberAttribute(default=0)  # bumped by every deployment create
-
-
-class ScriptVersionModel(Model):
-    class Meta(_Meta):
-        pass
-
-    script_id = NumberAttribute(hash_key=True)
-    version_no = NumberAttribute(range_key=True)
-    version = UnicodeAttribute()
-    checksum = UnicodeAttribute()
-    size = NumberAttribute()
-    s3_version_id = UnicodeAttribute()
-    created_by = UnicodeAttribute()
-    created_at = UnicodeAttribute()
-    findings = JSONAttribute(null=True)  # static audit findings of this content
 
 
 class DeploymentModel(Model):
@@ -351,47 +309,25 @@ class LogModel(Model):
     ttl = TTLAttribute(null=True)
 
 
-class ConfigModel(Model):
-    class Meta(_Meta):
-        pass
-
-    pk = UnicodeAttribute(hash_key=True)
-    sk = UnicodeAttribute(range_key=True)
-    value = JSONAttribute(null=True)
-    counter = NumberAttribute(null=True)
-    updated_at = UnicodeAttribute(null=True)
-    updated_by = UnicodeAttribute(null=True)
-
-
-class AuditModel(Model):
-    class Meta(_Meta):
-        pass
-
-    stream = UnicodeAttribute(hash_key=True)  # audit#<yyyy-mm>
-    seq = UnicodeAttribute(range_key=True)  # 1, 2, 3 ... zero-padded: written once, must-not-exist
-    actor = UnicodeAttribute()
-    actor_role = UnicodeAttribute()
-    action = UnicodeAttribute()
-    outcome = UnicodeAttribute()
-    ids: MapAttribute[str, Any] = MapAttribute(default=dict)  # before/after ids involved
-    details = JSONAttribute(null=True)
-    timestamp = UnicodeAttribute()
-    # The chain (edgex.audit): the previous record's hash, and this record's own hash
-    # over its canonical JSON (prev_hash included). Absent on records written before the chain.
-    prev_hash = UnicodeAttribute(null=True)
-    hash = UnicodeAttribute(null=True)
-
-
+# The tables of the agent path. The admin-only ones (ADMIN_TABLES) have their models in
+# edgex.store.admin_tables, loaded on first use: an agent handler never builds them.
 TABLE_MODELS: dict[str, tuple[type[Model], ...]] = {
-    "scripts": (ScriptModel,),
-    "script_versions": (ScriptVersionModel,),
     "deployments": (DeploymentModel,),
     "targets": (TargetModel, HostnameClaimModel, WrapperSnapshotModel, BootstrapperSnapshotModel),
     "logs": (LogModel,),
     "counters": (CounterShardModel, RolloutSlotModel),
-    "config": (ConfigModel,),
-    "audit": (AuditModel,),
 }
+ADMIN_TABLES: tuple[str, ...] = ("scripts", "script_versions", "config", "audit")
+
+
+def models(logical: str) -> tuple[type[Model], ...]:
+    """The models of one logical table, whichever module declares them."""
+    if logical in ADMIN_TABLES:
+        from edgex.store import admin_tables
+
+        return admin_tables.TABLE_MODELS[logical]
+    return TABLE_MODELS[logical]
+
 
 _bound: set[str] = set()
 
@@ -412,7 +348,7 @@ def bind(*logical: str) -> None:
         if name in _bound:
             continue
         physical = config.table_name(name)
-        for model in TABLE_MODELS[name]:
+        for model in models(name):
             model.Meta.table_name = physical
             model.Meta.region = config.region()
             model._connection = None
@@ -429,12 +365,13 @@ def bind(*logical: str) -> None:
 
 
 def unbind_all() -> None:
-    """Forget bindings and connections: every model unbound, as in a fresh process."""
-    _bound.clear()
-    for models in TABLE_MODELS.values():
-        for model in models:
+    """Forget bindings and connections: every model unbound, as in a fresh process
+    (only a bound model holds a table name or a connection worth forgetting)."""
+    for name in _bound:
+        for model in models(name):
             model.Meta.table_name = _Meta.table_name
             model._connection = None
+    _bound.clear()
 
 
 def plain(value: MapAttribute[str, Any] | dict[str, Any] | None) -> dict[str, Any]:
@@ -456,14 +393,15 @@ def create_all() -> None:
     and tests, against moto. The CDK stack builds the same tables from :func:`schema`."""
     from edgex.store.base import connection, storage_errors
 
-    bind(*TABLE_MODELS)
+    bind(*resources.TABLES)
     with storage_errors():
-        for name, models in TABLE_MODELS.items():
-            models[0].create_table(billing_mode="PAY_PER_REQUEST", wait=False)
+        for name in resources.TABLES:
+            first = models(name)[0]
+            first.create_table(billing_mode="PAY_PER_REQUEST", wait=False)
             ttl = ttl_attribute(name)
             if ttl:
                 connection().client.update_time_to_live(
-                    TableName=models[0].Meta.table_name,
+                    TableName=first.Meta.table_name,
                     TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl},
                 )
 
@@ -472,11 +410,11 @@ def schema(logical: str) -> list[dict[str, Any]]:
     """pynamodb's create-table schema of each model of a logical table: keys, indexes
     and their projections, for the CDK stack and the local server to create the very
     tables the handlers use."""
-    return [dict(model._get_schema()) for model in TABLE_MODELS[logical]]
+    return [dict(model._get_schema()) for model in models(logical)]
 
 
 def ttl_attribute(logical: str) -> str | None:
-    for model in TABLE_MODELS[logical]:
+    for model in models(logical):
         for attribute in model.get_attributes().values():
             if isinstance(attribute, TTLAttribute):
                 return str(attribute.attr_name)

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from edgex.errors import StaleRun
-from edgex.store import counters, cursors, keys, rollout
+from edgex.store import counters, keys, rollout
 from edgex.store.base import CONDITION_FAILED, ConditionFailed, get_items, storage_errors, transact
 from edgex.store.tables import (
     BootstrapperSnapshotModel,
@@ -35,10 +35,6 @@ from edgex.vocabulary import DeploymentStatus, TargetStatus
 
 if TYPE_CHECKING:
     from pynamodb.expressions.update import Action
-
-_TARGETS_SHAPE = cursors.Shape({"after": cursors.text(r"[0-9a-f]{16}")})
-_TARGET_LOG_SHAPE = cursors.Shape({"before": cursors.text(r"[0-9]{4}#[0-9A-Za-z~._:-]{1,80}")})
-_FEED_SHAPE = cursors.Shape({"before": cursors.text(r"[0-9T:.Z-]{24}#[0-9a-f]{16}#[0-9]{4}#[0-9A-Za-z~._:-]{1,80}")})
 
 
 class ClaimOutcome(NamedTuple):
@@ -423,7 +419,9 @@ def _merge(
 def page(deployment_id: int, limit: int, cursor: str | None) -> tuple[list[TargetModel], str | None]:
     """A deployment's targets in target-id order: the keys from every shard of the
     members index, then the rows in one BatchGetItem."""
-    start = cursors.decode(cursor, _TARGETS_SHAPE)
+    from edgex.store import cursors  # admin listings only: agent handlers never load cursors
+
+    start = cursors.decode(cursor, cursors.Shape({"after": cursors.text(r"[0-9a-f]{16}")}))
     after = keys.target_member(start["after"]["S"]) if start else keys.TARGET_MEMBER
 
     def query(shard: int) -> Iterable[Any]:
@@ -455,8 +453,10 @@ def members(deployment_id: int) -> list[tuple[str, str]]:
 def log_page(deployment_id: int, target_id: str, limit: int, cursor: str | None) -> tuple[list[LogModel], str | None]:
     """One target's reports, newest first (the latest run first, its reports from the
     last sent)."""
+    from edgex.store import cursors  # admin listings only: agent handlers never load cursors
+
     partition = keys.log_partition(deployment_id, target_id)
-    start = cursors.decode(cursor, _TARGET_LOG_SHAPE)
+    start = cursors.decode(cursor, cursors.Shape({"before": cursors.text(r"[0-9]{4}#[0-9A-Za-z~._:-]{1,80}")}))
     with storage_errors():
         found = LogModel.query(
             partition, LogModel.seq < start["before"]["S"] if start else None, scan_index_forward=False, limit=limit
@@ -468,7 +468,10 @@ def log_page(deployment_id: int, target_id: str, limit: int, cursor: str | None)
 
 def feed_page(deployment_id: int, limit: int, cursor: str | None) -> tuple[list[LogModel], str | None]:
     """A deployment's recent reports, newest first, merged over the feed's shards."""
-    start = cursors.decode(cursor, _FEED_SHAPE)
+    from edgex.store import cursors  # admin listings only: agent handlers never load cursors
+
+    at = cursors.text(r"[0-9T:.Z-]{24}#[0-9a-f]{16}#[0-9]{4}#[0-9A-Za-z~._:-]{1,80}")
+    start = cursors.decode(cursor, cursors.Shape({"before": at}))
 
     def query(shard: int) -> Iterable[Any]:
         return LogModel.by_deployment.query(

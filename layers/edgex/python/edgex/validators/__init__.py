@@ -14,6 +14,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from edgex.validators._errors import JsonSchemaValueException
+
 
 def module_name(schema: str) -> str:
     """EnrollRequest -> enroll_request."""
@@ -22,3 +24,16 @@ def module_name(schema: str) -> str:
 
 def validator(schema: str) -> Callable[[Any], Any]:
     return importlib.import_module(f"edgex.validators.{module_name(schema)}").validate  # type: ignore[no-any-return]
+
+
+def validate(schema: str, data: Any) -> dict[str, Any]:
+    """``data`` checked against the request schema ``schema``, or VALIDATION_ERROR naming
+    the field. A valid body loads no schema: :mod:`edgex.schemas` (every schema, built at
+    its import) is loaded only to word a refusal."""
+    try:
+        validator(schema)(data)
+    except JsonSchemaValueException as exc:
+        from edgex import schemas
+
+        raise schemas.refusal(exc) from None
+    return dict(data)  # every request schema is an object

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-_SPLIT = re.compile(r"[\.\[\]]+")
+_SPLIT = r"[\.\[\]]+"  # compiled on first use (re's cache): only a refusal needs it
 
 
 class JsonSchemaValueException(ValueError):
@@ -24,7 +24,7 @@ class JsonSchemaValueException(ValueError):
 
     @property
     def path(self) -> list[str]:
-        return [item for item in _SPLIT.split(self.name or "") if item != ""]
+        return [item for item in re.split(_SPLIT, self.name or "") if item != ""]
 
     @property
     def rule_definition(self) -> Any:
