@@ -28,6 +28,7 @@ floor does and more.
 from __future__ import annotations
 
 import json
+import math
 import os
 import random
 import re
@@ -134,11 +135,39 @@ class Pairs:
     def median(self) -> float:
         return statistics.median(self.ratios)
 
+    def interval(self) -> tuple[float, float]:
+        """A 95% confidence interval of the median ratio, from the pairs' order statistics
+        (distribution-free: the sign test's interval, no assumption on the spread)."""
+        return median_interval(self.ratios)
+
     def verdict(self) -> str:
-        """ "met", "missed", or "noise" (a median below 1: the handler cannot do less than the floor)."""
+        """ "met" when the whole interval is within the budget, "missed" when all of it
+        is over, "undecided" when it straddles the budget (the pairs cannot tell on this
+        machine: more pairs, or a quieter one), "noise" for a median below 1 (the handler
+        cannot do less than the floor)."""
         if self.median < 1.0:
             return "noise"
-        return "met" if self.median <= BUDGET_RATIO else "missed"
+        low, high = self.interval()
+        if high <= BUDGET_RATIO:
+            return "met"
+        return "missed" if low > BUDGET_RATIO else "undecided"
+
+
+def median_interval(values: list[float], confidence: float = 0.95) -> tuple[float, float]:
+    """The k-th smallest and k-th largest value, k the largest rank whose two-sided
+    binomial(n, 1/2) tail stays within 1 - ``confidence``: the median lies between them
+    with at least that confidence. With fewer than 6 values no rank qualifies and the
+    interval is the whole range."""
+    ordered = sorted(values)
+    n = len(ordered)
+    k, tail = 0, 0.0
+    while k < n // 2:
+        tail += math.comb(n, k) / 2**n
+        if 2 * tail > 1 - confidence:
+            break
+        k += 1
+    k = max(k, 1)
+    return ordered[k - 1], ordered[n - k]
 
 
 def run_child(code: str, env: dict[str, str]) -> tuple[Sample, dict[str, Any]]:

@@ -269,9 +269,9 @@ def main(argv: list[str] | None = None) -> int:
         for text in section.text:
             print(text)
     print()
-    print(f"Budgets: {len(budgets) - len(missed)} met, {len(missed)} missed; bench ran {runtime:.0f} s")
+    print(f"Budgets: {len(budgets) - len(missed)} met, {len(missed)} not met; bench ran {runtime:.0f} s")
     for line in missed:
-        print(f"  MISSED {line}")
+        print(f"  NOT MET {line}")
     result = {
         "meta": {
             "generated_at": now.isoformat(timespec="seconds"),

@@ -77,13 +77,29 @@ def test_throttle_compares_the_fleet_rate_per_route_with_its_limit() -> None:
 
 
 @pytest.mark.parametrize(
-    ("ratios", "verdict"), [([1.1, 1.2, 1.3], "met"), ([1.3, 1.4, 1.2], "missed"), ([0.9, 0.95, 1.1], "noise")]
+    ("ratios", "verdict"),
+    [
+        ([1.1, 1.2, 1.24], "met"),  # the whole range (too few pairs for a narrower interval) is within
+        ([1.3, 1.4, 1.26], "missed"),
+        ([1.1, 1.2, 1.3], "undecided"),  # median within, but the interval reaches past 1.25
+        ([0.9, 0.95, 1.1], "noise"),
+        ([1.10 + i / 100 for i in range(31)], "undecided"),  # median 1.25, interval 1.19-1.31
+        ([1.00 + i / 100 for i in range(31)], "met"),  # median 1.15, interval 1.09-1.21
+        ([1.20 + i / 100 for i in range(31)], "missed"),  # median 1.35, interval 1.29-1.41
+    ],
 )
-def test_cold_start_verdict_is_the_median_paired_ratio_and_below_one_is_noise(
+def test_cold_start_verdict_is_judged_on_the_median_interval_and_below_one_is_noise(
     ratios: list[float], verdict: str
 ) -> None:
     pairs = coldstart.Pairs("agent_enroll", ratios=ratios)
     assert pairs.verdict() == verdict
+
+
+@pytest.mark.parametrize(("n", "ranks"), [(6, (1, 6)), (15, (4, 12)), (31, (10, 22)), (61, (23, 39))])
+def test_the_median_interval_uses_the_sign_test_order_statistics(n: int, ranks: tuple[int, int]) -> None:
+    # Given values 1..n (shuffled), Then the 95% interval is the ranks of the sign test's table
+    values = [float(v) for v in range(n, 0, -1)]
+    assert coldstart.median_interval(values) == (float(ranks[0]), float(ranks[1]))
 
 
 def test_readme_table_is_rewritten_between_the_markers_only(tmp_path: Path) -> None:
