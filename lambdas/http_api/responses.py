@@ -82,9 +82,11 @@ def negotiated(answer: dict[str, Any], accept_encoding: str | None) -> dict[str,
     out by the bytes sent: the payload (wrapper and script) leaves at about a quarter of
     its size. The body's bytes are unchanged once decoded, so a payload's SHA-256 still
     holds on the machine."""
+    if not accepts_gzip(accept_encoding):
+        return answer  # most agent requests (curl's POSTs) do not ask: their body is not touched
     body = answer.get("body") or ""
     data = base64.b64decode(body) if answer.get("isBase64Encoded") else body.encode("utf-8")
-    if len(data) < COMPRESS_MIN_BYTES or not accepts_gzip(accept_encoding):
+    if len(data) < COMPRESS_MIN_BYTES:
         return answer
     headers = {**answer["headers"], "Content-Encoding": "gzip", "Vary": "Accept-Encoding"}
     encoded = base64.b64encode(zlib.compress(data, 6, _GZIP)).decode("ascii")
