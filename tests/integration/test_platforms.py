@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -225,7 +226,8 @@ def test_a_strict_mode_script_calling_system_info_without_ip_completes(server: L
 def _curl_in_front(tmp_path: Path, *, zlib: bool) -> tuple[Path, Path]:
     """A `curl` before the real one on PATH that logs each call's arguments. Without
     zlib it answers -V as such a build does and fails --compressed as it would."""
-    real = subprocess.run(["bash", "-c", "command -v curl"], capture_output=True, text=True, check=True).stdout.strip()
+    real = shutil.which("curl")
+    assert real is not None
     bin_dir, calls = tmp_path / "bin", tmp_path / "curl-calls"
     bin_dir.mkdir()
     no_zlib = (
