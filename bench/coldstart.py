@@ -20,7 +20,16 @@ ratios handler / floor, with their min and max.
   event the round-trip bench sent, every storage call answered at botocore's HTTP
   layer (``before-send``) by moto's recorded raw answer to that very request.
 
-Both run ``-I -S`` (no site-packages, no PYTHON* variables): the path holds only the
+- The storage calls alone, beside each handler: a fresh interpreter on the same path
+  that imports pynamodb (its models; its transactions when the request writes one),
+  opens pynamodb's connection as the store does, and sends the handler's very storage
+  calls (operation and parameters as recorded, an S3 client on that session where the
+  request used one), answered by the same replay. No edgex, no HTTP layer: what any
+  implementation on the fixed stack must spend to honour the same invariants for that
+  request. Its ratio to the floor splits the handler's into what the stack and the
+  invariants cost and what our code adds; it is a reference, not the budget's figure.
+
+All run ``-I -S`` (no site-packages, no PYTHON* variables): the path holds only the
 assets and the standard library. A ratio below 1 is noise: the handler does all the
 floor does and more.
 """
@@ -43,9 +52,10 @@ from typing import Any
 
 FLOOR = "floor"
 BUDGET_RATIO = 1.25  # ARCHITECTURE.md section 10: as-shipped cold start within 1.25x the floor
-# Pairs per handler: a pair's ratio ranges about 0.8-1.9 on a loaded 2-core machine, and
-# with 15 pairs the median of one build moved by up to 0.2 between runs.
-ROUNDS = 31
+# Pairs per handler: a pair's ratio ranges about 0.8-1.9 on a loaded 2-core machine; with
+# 31 pairs the median's 95% interval was about 0.15 wide and straddled the budget for
+# three handlers of four, so one run could not decide it. 61 pairs narrow it by ~1.4x.
+ROUNDS = 61
 FLAGS = ("-I", "-S", "-B")
 
 # Shared by both children: the replay of recorded HTTP answers at botocore's before-send.
@@ -88,6 +98,34 @@ _status = 200
 _HANDLER_BODY = """\
 import handlers.{handler} as _module
 _status = _module.handler(_plan["event"], None)["statusCode"]
+"""
+
+# The storage calls alone: pynamodb's connection and clients, the recorded calls, nothing of ours.
+_STORAGE_BODY = """\
+import pynamodb.models
+{transactions}from botocore import xform_name
+from pynamodb.connection import Connection
+
+
+def _decoded(value):
+    if isinstance(value, dict):
+        if set(value) == {{"__bytes__"}}:
+            return base64.b64decode(value["__bytes__"])
+        return {{k: _decoded(v) for k, v in value.items()}}
+    if isinstance(value, list):
+        return [_decoded(v) for v in value]
+    return value
+
+
+_connection = Connection(region={region!r})
+_clients = {{"dynamodb": _connection.client}}
+for _call in _plan["calls"]:
+    if _call["service"] not in _clients:
+        _clients[_call["service"]] = _connection.session.create_client(_call["service"], region_name={region!r})
+    _answer = getattr(_clients[_call["service"]], xform_name(_call["operation"]))(**_decoded(_call["params"]))
+    if hasattr(_answer.get("Body"), "read"):
+        _answer["Body"].read()
+_status = 200
 """
 
 _EPILOGUE = """\
@@ -229,11 +267,22 @@ def child_environment() -> dict[str, str]:
     return env
 
 
+def storage_body(calls: list[Any], region: str) -> str:
+    """The storage-only child's body for a request that made ``calls`` (``metering.Call``)."""
+    transacts = any(c.operation.startswith("Transact") for c in calls)
+    return _STORAGE_BODY.format(transactions="import pynamodb.transactions\n" if transacts else "", region=region)
+
+
+def storage_name(handler: str) -> str:
+    return f"{handler} storage calls alone"
+
+
 @dataclass
 class ColdStart:
     floor: Subject
     handlers: dict[str, Subject]
     pairs: dict[str, Pairs]
+    storage: dict[str, Pairs]  # per handler: the storage calls alone, paired with the same floor samples
     rounds: int
     attributions: dict[str, list[tuple[str, float, int]]]
     paths: list[str]
@@ -292,10 +341,12 @@ def measure(
     profile_runs: int = 1,
     progress: Callable[[str], None] | None = None,
 ) -> ColdStart:
-    """``rounds`` pairs (floor, handler) per agent handler, handlers shuffled within a round.
+    """``rounds`` rounds; in each, per agent handler (handlers shuffled), a floor sample
+    then the handler and its storage calls alone in random order, each paired with that
+    floor sample.
 
     ``requests`` maps handler module -> the round-trip bench's window of its first request
-    (event and recorded answers); ``floor_request`` is the floor's GetItem and its answer.
+    (event, recorded calls and answers); ``floor_request`` is the floor's GetItem and its answer.
     """
     from local.server import REGION
 
@@ -307,27 +358,42 @@ def measure(
         floor = Subject(
             FLOOR, child_code(_FLOOR_BODY.format(region=REGION), floor_path, _replay_file(folder, FLOOR, floor_plan))
         )
-        subjects = {}
+        subjects: dict[str, Subject] = {}
+        storage_subjects: dict[str, Subject] = {}
         for handler, window in requests.items():
-            plan = {"event": window.event, "responses": [r.to_json() for r in window.responses]}
-            body = _HANDLER_BODY.format(handler=handler)
-            subjects[handler] = Subject(handler, child_code(body, handler_path, _replay_file(folder, handler, plan)))
-        for subject in [floor, *subjects.values()]:  # warm-up: files into the page cache; discarded
+            if len(window.calls) != len(window.responses):
+                raise RuntimeError(f"{handler}: {len(window.calls)} calls but {len(window.responses)} answers recorded")
+            plan = {
+                "event": window.event,
+                "responses": [r.to_json() for r in window.responses],
+                "calls": [{"service": c.service, "operation": c.operation, "params": c.params} for c in window.calls],
+            }
+            replay = _replay_file(folder, handler, plan)
+            subjects[handler] = Subject(
+                handler, child_code(_HANDLER_BODY.format(handler=handler), handler_path, replay)
+            )
+            storage_subjects[handler] = Subject(
+                storage_name(handler), child_code(storage_body(window.calls, REGION), handler_path, replay)
+            )
+        for subject in [floor, *subjects.values(), *storage_subjects.values()]:  # warm-up: page cache; discarded
             run_child(subject.code, env)
         pairs = {name: Pairs(name) for name in subjects}
+        storage = {name: Pairs(storage_name(name)) for name in subjects}
         rng = random.Random(12)
         for n in range(rounds):
-            order = list(subjects.values())
+            order = list(subjects)
             rng.shuffle(order)
-            for subject in order:
+            for name in order:
                 low, _ = run_child(floor.code, env)
-                high, _ = run_child(subject.code, env)
                 floor.samples.append(low)
-                subject.samples.append(high)
-                pair = pairs[subject.name]
-                pair.ratios.append(high.cpu / low.cpu)
-                pair.handler_cpu.append(high.cpu)
-                pair.floor_cpu.append(low.cpu)
+                kinds = [(subjects[name], pairs[name]), (storage_subjects[name], storage[name])]
+                rng.shuffle(kinds)
+                for subject, pair in kinds:
+                    high, _ = run_child(subject.code, env)
+                    subject.samples.append(high)
+                    pair.ratios.append(high.cpu / low.cpu)
+                    pair.handler_cpu.append(high.cpu)
+                    pair.floor_cpu.append(low.cpu)
             if progress:
                 progress(f"cold start: round {n + 1}/{rounds}")
         attributions: dict[str, list[tuple[str, float, int]]] = {}
@@ -336,4 +402,4 @@ def measure(
             for name, subject in subjects.items():
                 profiles = [import_profile(subject.code, env) for _ in range(profile_runs)]
                 attributions[name] = attribute_imports(profiles, floor_profiles)
-    return ColdStart(floor, subjects, pairs, rounds, attributions, handler_path)
+    return ColdStart(floor, subjects, pairs, storage, rounds, attributions, handler_path)

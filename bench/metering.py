@@ -46,6 +46,7 @@ class Call:
     reads: list[tuple[str, float]] = field(default_factory=list)  # ("<table>[/<index>]:<hash>", read units)
     unit_types: dict[str, float] = field(default_factory=dict)  # billed units by type ("WRU transactional" ...)
     failed: bool = False
+    params: dict[str, Any] = field(default_factory=dict)  # as sent, JSON-ready (see to_json): the cold-start replay
 
     @property
     def name(self) -> str:
@@ -302,6 +303,21 @@ def read_partitions(
     return [], ""
 
 
+def to_json(value: Any) -> Any:
+    """``value`` with its bytes (an S3 body, a DynamoDB binary) as ``{"__bytes__": base64}``,
+    so a call's parameters can be written as JSON and sent again (the cold-start bench's
+    storage-only child decodes them)."""
+    import base64
+
+    if isinstance(value, bytes | bytearray):
+        return {"__bytes__": base64.b64encode(value).decode()}
+    if isinstance(value, dict):
+        return {k: to_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_json(v) for v in value]
+    return value
+
+
 class Recorder:
     """Counts calls while active; also counts botocore sessions and clients created."""
 
@@ -387,10 +403,10 @@ class Recorder:
         try:
             touched = self._meter.targets(operation, params) if service == "dynamodb" else []
             before = [self._meter.read(t, k) for t, _, k in touched]
+            call = Call(service, operation, 0.0, params=to_json(params))
         finally:
             self._inside.on = False
         self.overhead += time.perf_counter() - meter_started
-        call = Call(service, operation, 0.0)
         started = time.perf_counter()
         result = None
         try:
