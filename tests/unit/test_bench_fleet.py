@@ -125,7 +125,18 @@ def test_readme_table_is_rewritten_between_the_markers_only(tmp_path: Path) -> N
                     "handler_cpu_ms_median": 300.0,
                     "floor_cpu_ms_median": 230.0,
                     "verdict": "missed",
-                }
+                },
+                "agent_download": {
+                    "pairs": 61,
+                    "median_ratio": 1.23,
+                    "interval_95": [1.202, 1.306],
+                    "min_ratio": 0.89,
+                    "max_ratio": 1.73,
+                    "handler_cpu_ms_median": 272.1,
+                    "floor_cpu_ms_median": 223.7,
+                    "verdict": "undecided",
+                    "storage_alone": {"median_ratio": 1.162, "interval_95": [1.122, 1.22]},
+                },
             }
         },
         "scale": {"hottest_write": {"key": "targets:1", "peak": 1526.0, "limit": 1000}},
@@ -135,5 +146,7 @@ def test_readme_table_is_rewritten_between_the_markers_only(tmp_path: Path) -> N
     # Then the figures come from the results, and nothing outside the markers changed
     assert "old hand-typed table" not in text
     assert "1.310x (min 1.20, max 1.50" in text and "commit abc1234" in text
+    assert "230 ms) | **no**" in text  # a result without the storage calls alone says nothing of them
+    assert "272 ms vs 224 ms; its storage calls alone 1.162x, 95% interval 1.12-1.22) | **not shown**" in text
     assert "`targets:1` 1,526 WCU/s | **no**" in text
     assert text.startswith("# Title\n\nbefore\n") and text.endswith(f"{report.README_END}\nafter\n")
