@@ -363,17 +363,24 @@ def measure(
         for handler, window in requests.items():
             if len(window.calls) != len(window.responses):
                 raise RuntimeError(f"{handler}: {len(window.calls)} calls but {len(window.responses)} answers recorded")
-            plan = {
-                "event": window.event,
-                "responses": [r.to_json() for r in window.responses],
-                "calls": [{"service": c.service, "operation": c.operation, "params": c.params} for c in window.calls],
-            }
-            replay = _replay_file(folder, handler, plan)
+            # Each child reads only its own plan: the handler's event, or the calls to send again.
+            answers = [r.to_json() for r in window.responses]
+            handler_plan = {"event": window.event, "responses": answers}
+            calls = [{"service": c.service, "operation": c.operation, "params": c.params} for c in window.calls]
+            storage_plan = {"calls": calls, "responses": answers}
             subjects[handler] = Subject(
-                handler, child_code(_HANDLER_BODY.format(handler=handler), handler_path, replay)
+                handler,
+                child_code(
+                    _HANDLER_BODY.format(handler=handler), handler_path, _replay_file(folder, handler, handler_plan)
+                ),
             )
             storage_subjects[handler] = Subject(
-                storage_name(handler), child_code(storage_body(window.calls, REGION), handler_path, replay)
+                storage_name(handler),
+                child_code(
+                    storage_body(window.calls, REGION),
+                    handler_path,
+                    _replay_file(folder, f"{handler}-storage", storage_plan),
+                ),
             )
         for subject in [floor, *subjects.values(), *storage_subjects.values()]:  # warm-up: page cache; discarded
             run_child(subject.code, env)
